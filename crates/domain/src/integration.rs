@@ -1,0 +1,192 @@
+//! Integrations: a developer's registered application, of one of three types, with its
+//! credentials (client ID, client secrets, certificates) and — for OAuth — its redirect rules.
+
+use crate::{DomainError, Timestamp, ids::ClientId};
+
+/// The three integration types of the seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationType {
+    /// Acts for a signed-in user.
+    Oauth,
+    /// Acts for itself or its organization; authenticates with a JWT signed by its private key.
+    ServiceAccount,
+    /// Anonymous: client ID only.
+    ApiKey,
+}
+
+impl IntegrationType {
+    pub const ALL: [Self; 3] = [Self::Oauth, Self::ServiceAccount, Self::ApiKey];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oauth => "oauth",
+            Self::ServiceAccount => "service_account",
+            Self::ApiKey => "api_key",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "oauth" => Ok(Self::Oauth),
+            "service_account" => Ok(Self::ServiceAccount),
+            "api_key" => Ok(Self::ApiKey),
+            _ => Err(DomainError::new(
+                "invalid_integration_type",
+                format!("integration type {s:?} must be one of \"oauth\", \"service_account\", \"api_key\""),
+            )),
+        }
+    }
+}
+
+/// Where an OAuth integration runs. `web` is confidential (has a client secret); `spa` and
+/// `native` are public clients that must use PKCE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Web,
+    Spa,
+    Native,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Spa => "spa",
+            Self::Native => "native",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "web" => Ok(Self::Web),
+            "spa" => Ok(Self::Spa),
+            "native" => Ok(Self::Native),
+            _ => Err(DomainError::new(
+                "invalid_platform",
+                format!("platform {s:?} must be one of \"web\", \"spa\", \"native\""),
+            )),
+        }
+    }
+
+    pub fn is_confidential(self) -> bool {
+        matches!(self, Self::Web)
+    }
+}
+
+/// Lifecycle state. A disabled integration's tokens stop validating at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationStatus {
+    Active,
+    Disabled,
+}
+
+impl IntegrationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "active" => Ok(Self::Active),
+            "disabled" => Ok(Self::Disabled),
+            _ => Err(DomainError::new(
+                "invalid_status",
+                format!("status {s:?} must be \"active\" or \"disabled\""),
+            )),
+        }
+    }
+}
+
+/// Who owns an integration: a personal account, or an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Account(String),
+    Organization(String),
+}
+
+/// A stored integration. Type-specific fields are `None`/empty where the type has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub id: String,
+    pub client_id: ClientId,
+    pub name: String,
+    pub description: String,
+    pub integration_type: IntegrationType,
+    pub platform: Option<Platform>,
+    pub owner: Owner,
+    /// The account that created it (developers see the integrations they created).
+    pub created_by: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub redirect_patterns: Vec<String>,
+    pub technical_account_id: Option<String>,
+    pub technical_account_email: Option<String>,
+    pub status: IntegrationStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Integration {
+    pub fn org_id(&self) -> Option<&str> {
+        match &self.owner {
+            Owner::Organization(o) => Some(o),
+            Owner::Account(_) => None,
+        }
+    }
+
+    /// Does this integration type carry a client secret?
+    pub fn has_secret(&self) -> bool {
+        match self.integration_type {
+            IntegrationType::Oauth => self.platform.is_some_and(Platform::is_confidential),
+            IntegrationType::ServiceAccount => true,
+            IntegrationType::ApiKey => false,
+        }
+    }
+}
+
+/// A client secret as stored: only its SHA-256 digest and a 4-character hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub id: String,
+    pub integration_id: String,
+    pub digest: String,
+    pub hint: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A service account's public key certificate (PEM), with the facts parsed from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCertificate {
+    pub id: String,
+    pub integration_id: String,
+    /// SHA-256 of the DER encoding, lowercase hex.
+    pub fingerprint: String,
+    pub pem: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// At most this many active certificates per service account, so keys can rotate.
+pub const MAX_CERTIFICATES: usize = 5;
+/// At most this many active client secrets: the current one and the one being rotated out.
+pub const MAX_ACTIVE_SECRETS: usize = 2;
+
+/// Integration names: 1–100 printable characters.
+pub fn parse_name(s: &str) -> Result<String, DomainError> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+        return Err(DomainError::new(
+            "invalid_name",
+            "integration name must be 1–100 printable characters",
+        ));
+    }
+    Ok(s.to_owned())
+}

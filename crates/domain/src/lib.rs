@@ -1,0 +1,19 @@
+//! Gatehouse's domain: the types and rules of identity, integrations, services, tokens and events.
+//!
+//! Nothing here knows about HTTP or SQL. The clock and randomness are parameters, so every rule
+//! (expiry, rotation, generated identifiers) can be tested deterministically.
+
+pub mod account;
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod integration;
+pub mod org;
+pub mod password;
+pub mod secret;
+pub mod service;
+
+pub use error::DomainError;
+
+/// Seconds since the Unix epoch, UTC. Every stored instant uses it, on both backends.
+pub type Timestamp = i64;

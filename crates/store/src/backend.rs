@@ -1,0 +1,258 @@
+//! The two backends behind one type. Each query is written once and run on whichever driver the
+//! URL selected, through the [`on_db!`] macro: the body is compiled once per driver, so both are
+//! type-checked, and the conformance suite runs both.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+    pool::PoolConnection,
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::StoreError;
+
+/// Runs `$body` with `$c` bound to the backend's `&mut Connection`.
+macro_rules! on_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::backend::Db::Sqlite($c) => $body,
+            $crate::backend::Db::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// A borrowed connection on either backend.
+pub enum Db<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Anything that can lend a connection: a pooled [`Conn`] for reads, a [`Tx`] for writes.
+pub trait AsDb: Send {
+    fn db(&mut self) -> Db<'_>;
+    /// Called when an audit entry is written; a [`Tx`] remembers it so it may commit.
+    fn mark_audited(&mut self) {}
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database: a pool on one of the two backends.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// A pooled connection for reads (autocommit).
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl AsDb for Conn {
+    fn db(&mut self) -> Db<'_> {
+        match self {
+            Self::Sqlite(c) => Db::Sqlite(c),
+            Self::Postgres(c) => Db::Postgres(c),
+        }
+    }
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A write transaction. Dropping it without committing rolls back.
+pub struct Tx {
+    inner: TxInner,
+    pub(crate) audited: bool,
+}
+
+impl AsDb for Tx {
+    fn db(&mut self) -> Db<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Db::Sqlite(t),
+            TxInner::Postgres(t) => Db::Postgres(t),
+        }
+    }
+
+    fn mark_audited(&mut self) {
+        self.audited = true;
+    }
+}
+
+impl Tx {
+    /// Commits a change that recorded at least one audit entry, and bumps the catalog generation
+    /// so every node's caches see the change.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if !self.audited {
+            return Err(StoreError::Unaudited);
+        }
+        on_db!(self.db(), c => {
+            sqlx::query("UPDATE cache_generations SET generation = generation + 1 WHERE name = 'catalog'")
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        self.commit_unaudited().await
+    }
+
+    /// Commits without an audit entry. Only for bookkeeping that is not a change anyone made:
+    /// issuing and consuming tokens, expiring rows, recording delivery attempts.
+    pub async fn commit_unaudited(self) -> Result<(), StoreError> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`). SQLite files are created when
+    /// missing and opened with WAL, foreign keys on and a busy timeout.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = match Backend::of_url(url) {
+            Some(Backend::Sqlite) => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .connect_with(opts)
+                    .await?;
+                Pool::Sqlite(pool)
+            }
+            Some(Backend::Postgres) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(url)
+                    .await?;
+                Pool::Postgres(pool)
+            }
+            None => {
+                return Err(StoreError::Database(sqlx::Error::Configuration(
+                    format!(
+                        "database URL must start with sqlite:// or postgres://, got {:?}",
+                        redact(url)
+                    )
+                    .into(),
+                )));
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A connection for reads.
+    pub async fn conn(&self) -> Result<Conn, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+    /// so read-then-write transactions never fail with SQLITE_BUSY half-way through.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner, audited: false })
+    }
+
+    /// Pool figures for `/metrics`: (connections open, connections idle).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match &self.pool {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        on_db!(c.db(), c => { sqlx::query("SELECT 1").execute(&mut *c).await?.rows_affected(); });
+        Ok(())
+    }
+
+    /// The catalog generation: changes whenever an audited write commits, on any node or process.
+    pub async fn catalog_generation(&self) -> Result<i64, StoreError> {
+        let mut c = self.conn().await?;
+        let g: i64 = on_db!(c.db(), c => {
+            sqlx::query_scalar("SELECT generation FROM cache_generations WHERE name = 'catalog'")
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(g)
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    pub(crate) fn pool_sqlite(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    pub(crate) fn pool_postgres(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(p) => Some(p),
+            Pool::Sqlite(_) => None,
+        }
+    }
+}
+
+/// Hides the password in a database URL before it is logged or shown.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

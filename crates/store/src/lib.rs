@@ -1,0 +1,23 @@
+//! Gatehouse's storage: one trait per aggregate (see [`traits`]) and one implementation that runs
+//! the same SQL on two drivers, embedded SQLite or PostgreSQL, chosen at run time from the URL.
+//!
+//! Reads go through a [`Conn`]; writes go through a [`Tx`], whose [`Tx::commit`] refuses to commit
+//! a change that wrote no audit entry, so the audit trail cannot be forgotten.
+
+mod backend;
+mod error;
+pub mod migrate;
+mod rows;
+pub mod traits;
+
+mod accounts;
+mod audit;
+mod integrations;
+mod one_time;
+mod orgs;
+mod services;
+
+pub use backend::{AsDb, Conn, Db, Store, Tx};
+pub use error::StoreError;
+pub use migrate::SchemaStatus;
+pub use traits::*;

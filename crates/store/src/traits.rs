@@ -1,0 +1,133 @@
+//! Everything the storage can do, one trait per aggregate. Reading this file tells the whole story.
+//!
+//! Every trait is implemented for anything that lends a connection ([`AsDb`]): a pooled
+//! [`crate::Conn`] for reads, a [`crate::Tx`] for writes. Writes belong in a `Tx` together with the
+//! audit entry that describes them ([`AuditStore::append_audit`]); `Tx::commit` enforces it.
+
+use async_trait::async_trait;
+use gatehouse_domain::{
+    Timestamp,
+    account::{Account, Email},
+    audit::{AuditEntry, AuditRecord},
+    ids::{ClientId, OrgId},
+    integration::{Integration, StoredCertificate, StoredSecret},
+    org::{Membership, Organization},
+    service::{Service, ServiceCode, Subscription},
+};
+
+use crate::{AsDb, StoreError};
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait AccountStore: AsDb {
+    /// Fails with [`StoreError::Conflict`] when the email is taken.
+    async fn insert_account(&mut self, account: &Account) -> Result<()>;
+    /// Replaces every mutable field of the account with the given values.
+    async fn update_account(&mut self, account: &Account) -> Result<()>;
+    async fn account_by_id(&mut self, id: &str) -> Result<Option<Account>>;
+    async fn account_by_email(&mut self, email: &Email) -> Result<Option<Account>>;
+    /// All accounts, ordered by email.
+    async fn list_accounts(&mut self) -> Result<Vec<Account>>;
+    async fn count_operators(&mut self) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait OrgStore: AsDb {
+    async fn insert_org(&mut self, org: &Organization) -> Result<()>;
+    async fn update_org(&mut self, org: &Organization) -> Result<()>;
+    async fn org_by_id(&mut self, id: &OrgId) -> Result<Option<Organization>>;
+    /// All organizations, ordered by name then ID.
+    async fn list_orgs(&mut self) -> Result<Vec<Organization>>;
+    /// Adds the member, or changes their role if they already are one.
+    async fn upsert_membership(&mut self, m: &Membership) -> Result<()>;
+    /// Returns whether there was such a membership.
+    async fn delete_membership(&mut self, org: &OrgId, account_id: &str) -> Result<bool>;
+    async fn membership(&mut self, org: &OrgId, account_id: &str) -> Result<Option<Membership>>;
+    async fn memberships_of_org(&mut self, org: &OrgId) -> Result<Vec<Membership>>;
+    async fn memberships_of_account(&mut self, account_id: &str) -> Result<Vec<Membership>>;
+}
+
+#[async_trait]
+pub trait ServiceStore: AsDb {
+    /// Creates the service, or replaces its fields (all but `created_at`) if the code exists.
+    async fn upsert_service(&mut self, service: &Service) -> Result<()>;
+    async fn service_by_code(&mut self, code: &ServiceCode) -> Result<Option<Service>>;
+    /// All services, ordered by code.
+    async fn list_services(&mut self) -> Result<Vec<Service>>;
+}
+
+#[async_trait]
+pub trait IntegrationStore: AsDb {
+    /// Fails with [`StoreError::Conflict`] when the client ID or technical account is taken.
+    async fn insert_integration(&mut self, integration: &Integration) -> Result<()>;
+    /// Replaces every mutable field (not the ID, client ID, type or owner).
+    async fn update_integration(&mut self, integration: &Integration) -> Result<()>;
+    async fn integration_by_id(&mut self, id: &str) -> Result<Option<Integration>>;
+    async fn integration_by_client_id(&mut self, client_id: &ClientId) -> Result<Option<Integration>>;
+    /// All integrations, ordered by creation then ID.
+    async fn list_integrations(&mut self) -> Result<Vec<Integration>>;
+    /// Deletes the integration and, by cascade, its secrets, certificates and subscriptions.
+    async fn delete_integration(&mut self, id: &str) -> Result<bool>;
+
+    async fn insert_secret(&mut self, secret: &StoredSecret) -> Result<()>;
+    /// Marks a secret revoked; returns whether an active secret was revoked.
+    async fn revoke_secret(&mut self, integration_id: &str, secret_id: &str, at: Timestamp) -> Result<bool>;
+    /// All of an integration's secrets, revoked ones included, oldest first.
+    async fn secrets_of(&mut self, integration_id: &str) -> Result<Vec<StoredSecret>>;
+
+    /// Fails with [`StoreError::Conflict`] when the fingerprint is already on this integration.
+    async fn insert_certificate(&mut self, cert: &StoredCertificate) -> Result<()>;
+    async fn revoke_certificate(&mut self, integration_id: &str, cert_id: &str, at: Timestamp) -> Result<bool>;
+    /// All of an integration's certificates, revoked ones included, oldest first.
+    async fn certificates_of(&mut self, integration_id: &str) -> Result<Vec<StoredCertificate>>;
+
+    /// Subscribes, or replaces the scopes of an existing subscription.
+    async fn upsert_subscription(&mut self, sub: &Subscription) -> Result<()>;
+    async fn delete_subscription(&mut self, integration_id: &str, service: &ServiceCode) -> Result<bool>;
+    /// An integration's subscriptions, ordered by service code.
+    async fn subscriptions_of(&mut self, integration_id: &str) -> Result<Vec<Subscription>>;
+}
+
+/// A one-time link token (bootstrap, email verification, invitation, password reset), stored by digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    pub digest: String,
+    pub purpose: String,
+    pub account_id: Option<String>,
+    pub org_id: Option<String>,
+    pub payload: serde_json::Value,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait OneTimeTokenStore: AsDb {
+    async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<()>;
+    /// Marks the token used and returns it, if it exists, is unused, has `purpose` and has not
+    /// expired at `now`. Single use is atomic: of two concurrent callers only one gets it.
+    async fn consume_one_time_token(
+        &mut self,
+        digest: &str,
+        purpose: &str,
+        now: Timestamp,
+    ) -> Result<Option<OneTimeToken>>;
+    /// Looks at a token without using it (to render the form it opens).
+    async fn peek_one_time_token(
+        &mut self,
+        digest: &str,
+        purpose: &str,
+        now: Timestamp,
+    ) -> Result<Option<OneTimeToken>>;
+    /// Revokes every unused token with this purpose (e.g. a new bootstrap link replaces the old).
+    async fn revoke_one_time_tokens(&mut self, purpose: &str, now: Timestamp) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait AuditStore: AsDb {
+    /// Appends an entry. In a [`crate::Tx`] this is what allows it to commit.
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64>;
+    /// The newest entries first, optionally only those of one organization, at most `limit`.
+    async fn recent_audit(&mut self, org_id: Option<&str>, limit: i64) -> Result<Vec<AuditRecord>>;
+}
