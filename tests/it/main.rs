@@ -1,1 +1,10 @@
-fn main() {}
+//! Gatehouse's integration tests: one binary, run once per storage backend
+//! (`GATEHOUSE_TEST_BACKEND=sqlite|postgres`, see scripts/test).
+
+mod harness;
+
+mod config;
+mod migrations;
+mod ops;
+mod provision;
+mod store;
