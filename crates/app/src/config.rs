@@ -18,6 +18,20 @@ pub struct Overrides {
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
+    pub org_id_suffix: String,
+    pub technical_account_domain: String,
+}
+
+impl Config {
+    /// Suffix of generated organization IDs (`<24 hex>@<suffix>`), default `GatehouseOrg`.
+    pub fn org_id_suffix(&self) -> &str {
+        &self.org_id_suffix
+    }
+
+    /// Domain of technical accounts (`<hex>@techacct.<domain>`), default `gatehouse`.
+    pub fn technical_account_domain(&self) -> &str {
+        &self.technical_account_domain
+    }
 }
 
 pub fn load(_global: &GlobalArgs, _overrides: &Overrides) -> anyhow::Result<Arc<Config>> {
