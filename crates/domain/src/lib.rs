@@ -14,6 +14,7 @@ pub mod org;
 pub mod password;
 pub mod secret;
 pub mod service;
+pub mod token;
 
 pub use error::DomainError;
 
