@@ -1,0 +1,135 @@
+//! Running a plan: every write and its audit entry in one transaction, committed at the end, so a
+//! failure anywhere writes nothing. Also the [`Report`] that `apply` returns and prints.
+
+use gatehouse_store::{AccountStore, AuditStore, IntegrationStore, OrgStore, ServiceStore, StoreError, Tx};
+
+use super::plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write};
+
+/// Runs every step in `tx`: the write, then its audit entry.
+pub async fn run(tx: &mut Tx, steps: &[Step]) -> Result<(), StoreError> {
+    for step in steps {
+        match &step.write {
+            Write::InsertOrg(o) => tx.insert_org(o).await?,
+            Write::UpdateOrg(o) => tx.update_org(o).await?,
+            Write::InsertAccount(a) => tx.insert_account(a).await?,
+            Write::UpdateAccount(a) => tx.update_account(a).await?,
+            Write::UpsertMembership(m) => tx.upsert_membership(m).await?,
+            Write::DeleteMembership { org_id, account_id } => {
+                tx.delete_membership(org_id, account_id).await?;
+            }
+            Write::UpsertService(s) => tx.upsert_service(s).await?,
+            Write::InsertIntegration(i) => tx.insert_integration(i).await?,
+            Write::UpdateIntegration(i) => tx.update_integration(i).await?,
+            Write::InsertSecret(s) => tx.insert_secret(s).await?,
+            Write::RevokeSecret {
+                integration_id,
+                secret_id,
+            } => {
+                tx.revoke_secret(integration_id, secret_id, step.audit.at).await?;
+            }
+            Write::InsertCertificate(c) => tx.insert_certificate(c).await?,
+            Write::RevokeCertificate {
+                integration_id,
+                cert_id,
+            } => {
+                tx.revoke_certificate(integration_id, cert_id, step.audit.at).await?;
+            }
+            Write::UpsertSubscription(s) => tx.upsert_subscription(s).await?,
+            Write::DeleteSubscription {
+                integration_id,
+                service,
+            } => {
+                tx.delete_subscription(integration_id, service).await?;
+            }
+        }
+        tx.append_audit(&step.audit).await?;
+    }
+    Ok(())
+}
+
+/// Created / updated / unchanged counts for one kind of object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// What `apply` did (or, with `dry_run`, would do).
+#[derive(Debug)]
+pub struct Report {
+    pub dry_run: bool,
+    pub changes: Vec<Change>,
+    /// Secrets generated for integrations the file gave none; empty on a dry run.
+    pub generated_secrets: Vec<GeneratedSecret>,
+    pub warnings: Vec<String>,
+    /// Number of writes (each with one audit entry) made or planned.
+    pub writes: usize,
+}
+
+impl Report {
+    pub(super) fn new(plan: Plan, dry_run: bool) -> Self {
+        Self {
+            dry_run,
+            writes: plan.steps.len(),
+            changes: plan.changes,
+            generated_secrets: if dry_run { Vec::new() } else { plan.generated_secrets },
+            warnings: plan.warnings,
+        }
+    }
+
+    pub fn counts(&self, kind: Kind) -> Counts {
+        let mut c = Counts::default();
+        for ch in self.changes.iter().filter(|c| c.kind == kind) {
+            match ch.action {
+                Action::Created => c.created += 1,
+                Action::Updated => c.updated += 1,
+                Action::Unchanged => c.unchanged += 1,
+            }
+        }
+        c
+    }
+
+    /// True when the database already matched the file.
+    pub fn is_unchanged(&self) -> bool {
+        self.writes == 0
+    }
+
+    /// `organizations: 1 created, 0 updated, 0 unchanged; accounts: …`
+    pub fn summary(&self) -> String {
+        Kind::ALL
+            .iter()
+            .map(|k| {
+                let c = self.counts(*k);
+                format!(
+                    "{}: {} created, {} updated, {} unchanged",
+                    k.plural(),
+                    c.created,
+                    c.updated,
+                    c.unchanged
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// One line per object that changes: `+ integration Acme backend (e053…)`, `~ account …: password`.
+    pub fn plan_lines(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| c.action != Action::Unchanged)
+            .map(|c| {
+                let kind = match c.kind {
+                    Kind::Organization => "organization",
+                    Kind::Account => "account",
+                    Kind::Service => "service",
+                    Kind::Integration => "integration",
+                };
+                match c.action {
+                    Action::Created => format!("+ {kind} {}", c.label),
+                    _ => format!("~ {kind} {}: {}", c.label, c.details.join(", ")),
+                }
+            })
+            .collect()
+    }
+}

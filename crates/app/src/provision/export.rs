@@ -1,0 +1,243 @@
+//! `gatehouse export`: the database as a provisioning file, in the format `apply` reads.
+//!
+//! Secrets appear only as the SHA-256 digests Gatehouse stores (`client_secret_sha256`), passwords
+//! as their argon2 hashes, certificates as inline PEM. The output is deterministic (fixed key order,
+//! objects sorted), so exporting an unchanged database twice gives the same bytes, and applying an
+//! export to the database it came from changes nothing.
+
+use std::collections::HashMap;
+
+use gatehouse_domain::{
+    account::Account,
+    integration::{Integration, IntegrationStatus, IntegrationType, Owner},
+    org::Membership,
+};
+use gatehouse_store::{AccountStore, IntegrationStore, OrgStore, ServiceStore, Store, StoreError};
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
+
+const HEADER: &str = "\
+# Gatehouse provisioning file, written by `gatehouse export`.
+# Apply it with `gatehouse apply -f FILE`. Client secrets appear only as SHA-256 digests and
+# passwords only as argon2 hashes; lists (memberships, secrets, certificates, subscriptions)
+# are declarative: applying this file makes them exactly what is written here.
+
+";
+
+/// Writes every organization, account, service and integration as a provisioning file.
+pub async fn export(store: &Store) -> Result<String, StoreError> {
+    let mut db = store.conn().await?;
+    let orgs = db.list_orgs().await?;
+    let accounts = db.list_accounts().await?;
+    let services = db.list_services().await?;
+    let integrations = db.list_integrations().await?;
+
+    let emails: HashMap<&str, &str> = accounts.iter().map(|a| (a.id.as_str(), a.email.as_str())).collect();
+    let mut doc = DocumentMut::new();
+
+    let mut sorted_orgs: Vec<_> = orgs.iter().collect();
+    sorted_orgs.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let mut aot = ArrayOfTables::new();
+    for o in sorted_orgs {
+        let mut t = Table::new();
+        t["id"] = value(o.id.as_str());
+        t["name"] = value(&o.name);
+        if o.require_mfa {
+            t["require_mfa"] = value(true);
+        }
+        aot.push(t);
+    }
+    insert(&mut doc, "organizations", aot);
+
+    let mut sorted_accounts: Vec<&Account> = accounts.iter().collect();
+    sorted_accounts.sort_by(|a, b| a.email.cmp(&b.email));
+    let mut aot = ArrayOfTables::new();
+    for a in sorted_accounts {
+        let mut memberships = db.memberships_of_account(&a.id).await?;
+        memberships.sort_by(|x, y| x.org_id.cmp(&y.org_id));
+        aot.push(account(a, &memberships));
+    }
+    insert(&mut doc, "accounts", aot);
+
+    let mut aot = ArrayOfTables::new();
+    let mut sorted_services: Vec<_> = services.iter().collect();
+    sorted_services.sort_by(|a, b| a.code.cmp(&b.code));
+    for s in sorted_services {
+        let mut t = Table::new();
+        t["code"] = value(s.code.as_str());
+        t["name"] = value(&s.name);
+        if !s.description.is_empty() {
+            t["description"] = value(&s.description);
+        }
+        let mut types = s.allowed_types.clone();
+        types.sort();
+        types.dedup();
+        t["allowed_types"] = value(strings(types.iter().map(|t| t.as_str())));
+        t["scopes"] = value(strings(s.scopes.iter().map(String::as_str)));
+        t["acts_for"] = value(s.acts_for.as_str());
+        if let Some(u) = &s.upstream_url {
+            t["upstream_url"] = value(u);
+        }
+        aot.push(t);
+    }
+    insert(&mut doc, "services", aot);
+
+    let owner_key = |i: &Integration| match &i.owner {
+        Owner::Organization(o) => format!("0:{o}"),
+        Owner::Account(a) => format!("1:{}", emails.get(a.as_str()).copied().unwrap_or(a)),
+    };
+    let mut sorted_integrations: Vec<&Integration> = integrations.iter().collect();
+    sorted_integrations.sort_by_cached_key(|i| (owner_key(i), i.name.clone(), i.client_id.clone()));
+    let mut aot = ArrayOfTables::new();
+    for i in sorted_integrations {
+        aot.push(integration(&mut db, i, &emails).await?);
+    }
+    insert(&mut doc, "integrations", aot);
+
+    Ok(format!("{HEADER}{}", doc.to_string().trim_start()))
+}
+
+fn insert(doc: &mut DocumentMut, key: &str, aot: ArrayOfTables) {
+    if !aot.is_empty() {
+        doc.insert(key, Item::ArrayOfTables(aot));
+    }
+}
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
+    items.into_iter().collect()
+}
+
+fn account(a: &Account, memberships: &[Membership]) -> Table {
+    let mut t = Table::new();
+    t["email"] = value(a.email.as_str());
+    t["type"] = value(a.account_type.as_str());
+    if let Some(h) = &a.password_hash {
+        t["password_hash"] = value(h);
+    }
+    for (key, v) in [
+        ("display_name", &a.display_name),
+        ("given_name", &a.given_name),
+        ("family_name", &a.family_name),
+        ("country", &a.country),
+    ] {
+        if !v.is_empty() {
+            t[key] = value(v);
+        }
+    }
+    if a.operator {
+        t["operator"] = value(true);
+    }
+    if a.disabled {
+        t["disabled"] = value(true);
+    }
+    match memberships {
+        [] => {}
+        [m] => {
+            t["organization"] = value(m.org_id.as_str());
+            t["role"] = value(m.role.as_str());
+        }
+        many => {
+            let mut arr = Array::new();
+            for m in many {
+                let mut it = InlineTable::new();
+                it.insert("organization", m.org_id.as_str().into());
+                it.insert("role", m.role.as_str().into());
+                arr.push(it);
+            }
+            t["memberships"] = value(one_per_line(arr));
+        }
+    }
+    t
+}
+
+async fn integration(
+    db: &mut gatehouse_store::Conn,
+    i: &Integration,
+    emails: &HashMap<&str, &str>,
+) -> Result<Table, StoreError> {
+    let email = |id: &str| emails.get(id).map(|e| (*e).to_owned());
+    let mut t = Table::new();
+    t["name"] = value(&i.name);
+    t["type"] = value(i.integration_type.as_str());
+    match &i.owner {
+        Owner::Organization(o) => {
+            t["organization"] = value(o);
+            if let Some(e) = i.created_by.as_deref().and_then(email) {
+                t["created_by"] = value(e);
+            }
+        }
+        Owner::Account(a) => {
+            t["owner"] = value(email(a).unwrap_or_else(|| a.clone()));
+            if let Some(c) = i.created_by.as_deref().filter(|c| c != a).and_then(email) {
+                t["created_by"] = value(c);
+            }
+        }
+    }
+    if !i.description.is_empty() {
+        t["description"] = value(&i.description);
+    }
+    if i.status == IntegrationStatus::Disabled {
+        t["status"] = value(i.status.as_str());
+    }
+    t["client_id"] = value(i.client_id.as_str());
+    if let Some(p) = i.platform {
+        t["platform"] = value(p.as_str());
+    }
+    if let Some(u) = &i.redirect_uri {
+        t["redirect_uri"] = value(u);
+    }
+    if !i.redirect_patterns.is_empty() {
+        t["redirect_patterns"] = value(strings(i.redirect_patterns.iter().map(String::as_str)));
+    }
+    if let Some(id) = &i.technical_account_id {
+        t["technical_account_id"] = value(id);
+    }
+    if let Some(e) = &i.technical_account_email {
+        t["technical_account_email"] = value(e);
+    }
+    if i.has_secret() {
+        let active: Vec<String> = db
+            .secrets_of(&i.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.revoked_at.is_none())
+            .map(|s| s.digest)
+            .collect();
+        t["client_secret_sha256"] = match active.as_slice() {
+            [one] => value(one),
+            many => value(strings(many.iter().map(String::as_str))),
+        };
+    }
+    if i.integration_type == IntegrationType::ServiceAccount {
+        let pems: Vec<String> = db
+            .certificates_of(&i.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.revoked_at.is_none())
+            .map(|c| c.pem)
+            .collect();
+        t["certificates"] = value(one_per_line(strings(pems.iter().map(String::as_str))));
+    }
+    let mut subs = Array::new();
+    for s in db.subscriptions_of(&i.id).await? {
+        let mut it = InlineTable::new();
+        it.insert("service", s.service_code.as_str().into());
+        it.insert("scopes", Value::Array(strings(s.scopes.iter().map(String::as_str))));
+        subs.push(it);
+    }
+    t["subscriptions"] = value(one_per_line(subs));
+    Ok(t)
+}
+
+/// Lays an array out one element per line when it has any element.
+fn one_per_line(mut arr: Array) -> Array {
+    if arr.is_empty() {
+        return arr;
+    }
+    for v in arr.iter_mut() {
+        v.decor_mut().set_prefix("\n  ");
+        v.decor_mut().set_suffix("");
+    }
+    arr.set_trailing("\n");
+    arr.set_trailing_comma(true);
+    arr
+}
