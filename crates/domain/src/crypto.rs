@@ -71,7 +71,10 @@ impl MasterKey {
         out.extend_from_slice(&nonce);
         // Encryption fails only when the plaintext exceeds AES-GCM's limit of about 64 GiB, far
         // beyond any secret Gatehouse stores; an empty ciphertext then fails to decrypt.
-        if let Ok(sealed) = self.cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad }) {
+        if let Ok(sealed) = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        {
             out.extend_from_slice(&sealed);
         }
         out
@@ -151,7 +154,10 @@ mod tests {
         let from_b64 = MasterKey::parse(&format!("{text}\n")).unwrap();
         assert_eq!(from_b64.decrypt(&sealed, b"").unwrap(), b"x");
         let hex_text = hex::encode(STANDARD.decode(&text).unwrap());
-        assert_eq!(MasterKey::parse(&hex_text).unwrap().decrypt(&sealed, b"").unwrap(), b"x");
+        assert_eq!(
+            MasterKey::parse(&hex_text).unwrap().decrypt(&sealed, b"").unwrap(),
+            b"x"
+        );
     }
 
     #[test]

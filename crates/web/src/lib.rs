@@ -1,1 +1,58 @@
-//! placeholder
+//! Gatehouse's HTTP surfaces (axum): the routers of each surface, the extractors that parse and
+//! authenticate requests, and the one mapping from errors to responses per surface ([`error`]).
+//! Handlers are thin: they parse, call the domain and the store, and map the result. Nothing here
+//! knows about configuration files; the application hands over [`Settings`] in the [`AppState`].
+
+pub mod background;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod pages;
+pub mod setup;
+pub mod state;
+pub mod telemetry;
+
+use axum::{Router, extract::Request, response::IntoResponse};
+
+pub use error::{ApiError, OAuthError, PageError};
+pub use state::{AppState, Clock, Settings, TokenLifetimes};
+
+/// The whole HTTP application: every surface's router merged, the fallbacks, and the request
+/// telemetry (request IDs, trace spans, metrics) around all of it.
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .merge(ops::router())
+        .merge(pages::router())
+        .merge(setup::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    telemetry::layer(app)
+}
+
+/// Which surface a path belongs to, so errors outside any route still take that surface's shape.
+fn is_json_surface(path: &str) -> bool {
+    path.starts_with("/api/")
+        || path.starts_with("/events/")
+        || path.starts_with("/oauth/")
+        || path.starts_with("/ims/")
+        || path.starts_with("/.well-known/")
+}
+
+async fn not_found(req: Request) -> axum::response::Response {
+    if is_json_surface(req.uri().path()) {
+        ApiError::not_found("There is no resource at this path.").into_response()
+    } else {
+        PageError::not_found().into_response()
+    }
+}
+
+async fn method_not_allowed(req: Request) -> axum::response::Response {
+    let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    if is_json_surface(req.uri().path()) {
+        ApiError::new(status, "method_not_allowed", "This method is not allowed on this path.").into_response()
+    } else {
+        PageError::new(status, "Not allowed", "This page cannot be used that way.").into_response()
+    }
+}

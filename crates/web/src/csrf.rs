@@ -1,0 +1,217 @@
+//! Cross-site request forgery protection for forms and browser-called APIs: the double-submit
+//! cookie pattern. A random token lives in the `gatehouse_csrf` cookie (HttpOnly, SameSite=Strict,
+//! Secure when the public URL is https); each form carries the same value in a hidden
+//! `csrf_token` field (or a script sends it in the `x-csrf-token` header), and a state-changing
+//! request is accepted only when the two match, compared in constant time. Another site can make a
+//! browser send the cookie but can neither read it nor guess it.
+//!
+//! Usage: a GET handler takes [`CsrfToken`], puts [`CsrfToken::value`] in the form and returns the
+//! token among its response parts (it sets the cookie when it was new). The POST handler takes
+//! [`CsrfForm<T>`] instead of `Form<T>`; it refuses a missing or wrong token with a 403 page.
+
+use axum::{
+    extract::{FromRef, FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, HeaderValue, header, request::Parts},
+    response::{IntoResponseParts, ResponseParts},
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use crate::{
+    AppState,
+    error::{ApiError, PageError},
+};
+
+pub const COOKIE_NAME: &str = "gatehouse_csrf";
+pub const FORM_FIELD: &str = "csrf_token";
+pub const HEADER_NAME: &str = "x-csrf-token";
+
+/// Forms are small; a larger body is refused before it is parsed.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+const REFUSED: &str = "This form has expired or was not sent from this site. Go back, reload the page and try again.";
+
+/// The CSRF token of this browser: the cookie's value, or a new one.
+#[derive(Debug, Clone)]
+pub struct CsrfToken {
+    value: String,
+    fresh: bool,
+    secure: bool,
+}
+
+impl CsrfToken {
+    /// The value to put in the form's hidden `csrf_token` field.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    fn new_value() -> String {
+        gatehouse_domain::secret::random_token_hex(&mut rand::thread_rng())
+    }
+
+    fn from_headers(headers: &HeaderMap, secure: bool) -> Self {
+        match cookie_value(headers) {
+            Some(value) => Self {
+                value,
+                fresh: false,
+                secure,
+            },
+            None => Self {
+                value: Self::new_value(),
+                fresh: true,
+                secure,
+            },
+        }
+    }
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(COOKIE_NAME)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Do the cookie and the submitted value match? Constant time in the token's contents.
+pub fn tokens_match(cookie: Option<&str>, submitted: Option<&str>) -> bool {
+    match (cookie, submitted) {
+        (Some(c), Some(s)) if !c.is_empty() => c.as_bytes().ct_eq(s.as_bytes()).into(),
+        _ => false,
+    }
+}
+
+impl<S> FromRequestParts<S> for CsrfToken
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(Self::from_headers(&parts.headers, state.settings.secure_cookies))
+    }
+}
+
+impl IntoResponseParts for CsrfToken {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        if self.fresh {
+            let cookie = Cookie::build((COOKIE_NAME, self.value))
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(self.secure)
+                .build();
+            if let Ok(v) = HeaderValue::from_str(&cookie.encoded().to_string()) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        Ok(res)
+    }
+}
+
+/// A urlencoded form whose `csrf_token` field matched the cookie. `T` sees every other field
+/// (it must not deny unknown fields, since `csrf_token` is among them).
+#[derive(Debug, Clone)]
+pub struct CsrfForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for CsrfForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let cookie = cookie_value(req.headers());
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(PageError::bad_request("Expected a form submission."));
+        }
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| PageError::bad_request("The form could not be read."))?;
+        if body.len() > MAX_FORM_BYTES {
+            return Err(PageError::bad_request("The form is too large."));
+        }
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|_| PageError::bad_request("The form could not be read."))?;
+        let submitted = fields.iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v.as_str());
+        if !tokens_match(cookie.as_deref(), submitted) {
+            tracing::info!("form refused: CSRF token missing or wrong");
+            return Err(PageError::forbidden(REFUSED));
+        }
+        let value = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| PageError::bad_request(format!("The form is incomplete: {e}.")))?;
+        Ok(Self(value))
+    }
+}
+
+/// For browser scripts calling the JSON API with the session cookie: the request must carry the
+/// cookie's token in the `x-csrf-token` header. Refused with a 403 problem (`csrf_failed`).
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfHeader;
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let cookie = cookie_value(&parts.headers);
+        let submitted = parts.headers.get(HEADER_NAME).and_then(|v| v.to_str().ok());
+        if tokens_match(cookie.as_deref(), submitted) {
+            Ok(Self)
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "The x-csrf-token header must repeat the gatehouse_csrf cookie.",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_must_be_present_and_equal() {
+        let t = "a".repeat(64);
+        assert!(tokens_match(Some(&t), Some(&t)));
+        assert!(!tokens_match(Some(&t), Some(&"b".repeat(64))));
+        assert!(!tokens_match(Some(&t), Some(&t[..63])));
+        assert!(!tokens_match(Some(&t), None));
+        assert!(!tokens_match(None, Some(&t)));
+        assert!(!tokens_match(Some(""), Some("")));
+        assert!(!tokens_match(None, None));
+    }
+
+    #[test]
+    fn a_cookie_is_reused_and_a_missing_one_is_created() {
+        let mut headers = HeaderMap::new();
+        let fresh = CsrfToken::from_headers(&headers, false);
+        assert!(fresh.fresh);
+        assert_eq!(fresh.value().len(), 64);
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {COOKIE_NAME}={}", fresh.value())).unwrap(),
+        );
+        let again = CsrfToken::from_headers(&headers, false);
+        assert!(!again.fresh);
+        assert_eq!(again.value(), fresh.value());
+    }
+
+    #[test]
+    fn malformed_cookies_are_replaced() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("gatehouse_csrf=short"));
+        assert!(CsrfToken::from_headers(&headers, true).fresh);
+    }
+}
