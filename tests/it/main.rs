@@ -8,3 +8,4 @@ mod migrations;
 mod ops;
 mod provision;
 mod store;
+mod store_tokens;

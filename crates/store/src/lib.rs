@@ -16,6 +16,8 @@ mod integrations;
 mod one_time;
 mod orgs;
 mod services;
+mod signing_keys;
+mod tokens;
 
 pub use backend::{AsDb, Conn, Db, Store, Tx};
 pub use error::StoreError;

@@ -131,3 +131,88 @@ pub trait AuditStore: AsDb {
     /// The newest entries first, optionally only those of one organization, at most `limit`.
     async fn recent_audit(&mut self, org_id: Option<&str>, limit: i64) -> Result<Vec<AuditRecord>>;
 }
+
+use gatehouse_domain::token::records::{
+    AuthorizationCodeRecord, CodeConsumption, KeySchedule, RefreshRotation, RefreshTokenRecord, StoredSigningKey,
+};
+
+/// Token-signing keys (see `gatehouse_domain::token::rotation` for the schedule they follow).
+#[async_trait]
+pub trait SigningKeyStore: AsDb {
+    /// Inserts a key unless a live key (one not yet expired at the new key's `created_at`) already
+    /// activates at the same instant: nodes that race to create the same successor create one.
+    /// Returns whether this key was inserted.
+    async fn insert_signing_key(&mut self, key: &StoredSigningKey) -> Result<bool>;
+    /// Every key, expired ones included, ordered by activation then key ID.
+    async fn list_signing_keys(&mut self) -> Result<Vec<StoredSigningKey>>;
+    /// Replaces a key's schedule (to withdraw a compromised key early); returns whether it exists.
+    async fn mark_signing_key(&mut self, kid: &str, schedule: &KeySchedule) -> Result<bool>;
+    /// Deletes keys that expired before `now`; returns how many.
+    async fn purge_signing_keys(&mut self, now: Timestamp) -> Result<u64>;
+}
+
+/// Issued-token bookkeeping: the access-token deny-list, assertion replay detection, refresh
+/// tokens and authorization codes. Every check-and-change here is a single conditional statement,
+/// so it is atomic on both backends even on a plain connection; none of it is audited (use
+/// `Tx::commit_unaudited` when grouping calls in a transaction).
+#[async_trait]
+pub trait TokenStore: AsDb {
+    /// Puts an access token's `jti` on the deny-list until `expires_at` (RFC 7009). Idempotent.
+    async fn revoke_access_token(
+        &mut self,
+        jti: &str,
+        client_id: &str,
+        revoked_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    async fn is_access_token_revoked(&mut self, jti: &str) -> Result<bool>;
+    /// Drops deny-list entries whose tokens have expired by `now`.
+    async fn purge_revoked_access_tokens(&mut self, now: Timestamp) -> Result<u64>;
+
+    /// Records an assertion's replay key until `expires_at`, if it is not already recorded (an
+    /// entry that expired by `now` is replaced). Returns whether this was its first use; of two
+    /// concurrent callers with the same key only one gets `true`.
+    async fn record_assertion_jti(
+        &mut self,
+        key: &str,
+        client_id: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn purge_used_assertions(&mut self, now: Timestamp) -> Result<u64>;
+
+    async fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> Result<()>;
+    async fn refresh_token_by_digest(&mut self, digest: &str) -> Result<Option<RefreshTokenRecord>>;
+    /// Rotates the refresh token `digest` presented by `client_id`: if it is current (not
+    /// rotated, revoked or expired at `now`), marks it rotated and stores `new_digest` in the same
+    /// family with the same account, scope and auth time, expiring at `new_expires_at`. If it was
+    /// already rotated, that is reuse: the whole family is revoked. Call it in a `Tx` so the new
+    /// token is stored together with the rotation.
+    async fn rotate_refresh_token(
+        &mut self,
+        digest: &str,
+        client_id: &str,
+        new_digest: &str,
+        new_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<RefreshRotation>;
+    /// Revokes every token of a family; returns how many were still unrevoked.
+    async fn revoke_refresh_family(&mut self, family_id: &str, now: Timestamp) -> Result<u64>;
+    /// Deletes refresh tokens that expired before `now`.
+    async fn purge_refresh_tokens(&mut self, now: Timestamp) -> Result<u64>;
+
+    async fn insert_authorization_code(&mut self, code: &AuthorizationCodeRecord) -> Result<()>;
+    /// Consumes a code once. The first call marks it consumed and records the access token `jti`
+    /// and refresh family (if any) that the caller is about to issue from it, in the same
+    /// statement, so a second use always finds them to revoke. Later calls get
+    /// `AlreadyConsumed` with those values.
+    async fn consume_authorization_code(
+        &mut self,
+        code_digest: &str,
+        now: Timestamp,
+        issued_jti: &str,
+        issued_family_id: Option<&str>,
+    ) -> Result<CodeConsumption>;
+    /// Deletes codes that expired before `now`.
+    async fn purge_authorization_codes(&mut self, now: Timestamp) -> Result<u64>;
+}

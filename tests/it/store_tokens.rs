@@ -1,0 +1,400 @@
+//! Conformance tests of the token service's storage (`SigningKeyStore`, `TokenStore`), run on
+//! whichever backend `GATEHOUSE_TEST_BACKEND` selects. The atomic operations are also raced.
+
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gatehouse_domain::{
+    Timestamp,
+    account::{Account, AccountType, Email},
+    token::{
+        keys::{Jwk, SigningAlg},
+        records::{
+            AuthorizationCodeRecord, CodeConsumption, KeySchedule, RefreshRotation, RefreshTokenRecord,
+            StoredSigningKey,
+        },
+    },
+};
+use gatehouse_store::{AccountStore, SigningKeyStore, Store, TokenStore};
+
+use crate::harness::db::TestDatabase;
+
+const T0: Timestamp = 1_700_000_000;
+
+async fn fresh() -> (TestDatabase, Store) {
+    let db = TestDatabase::fresh().await;
+    let store = db.store().await;
+    (db, store)
+}
+
+fn signing_key(kid: &str, activates_at: Timestamp) -> StoredSigningKey {
+    StoredSigningKey {
+        kid: kid.into(),
+        alg: SigningAlg::ES256,
+        private_key_enc: vec![0, 1, 2, 255, kid.len() as u8],
+        public_jwk: Jwk {
+            kty: "EC".into(),
+            use_: "sig".into(),
+            alg: "ES256".into(),
+            kid: kid.into(),
+            crv: Some("P-256".into()),
+            x: Some("eA".into()),
+            y: Some("eQ".into()),
+            n: None,
+            e: None,
+        },
+        schedule: KeySchedule {
+            created_at: T0,
+            activates_at,
+            retires_at: activates_at + 100,
+            expires_at: activates_at + 200,
+        },
+    }
+}
+
+#[tokio::test]
+async fn signing_keys_round_trip_and_one_key_per_slot() {
+    let (_db, store) = fresh().await;
+    let mut c = store.conn().await.unwrap();
+    assert!(c.insert_signing_key(&signing_key("k1", T0)).await.unwrap());
+    assert!(c.insert_signing_key(&signing_key("k2", T0 + 100)).await.unwrap());
+    // A second node creating the successor for the same slot loses.
+    assert!(!c.insert_signing_key(&signing_key("k2-other", T0 + 100)).await.unwrap());
+    let keys = c.list_signing_keys().await.unwrap();
+    assert_eq!(keys, vec![signing_key("k1", T0), signing_key("k2", T0 + 100)]);
+
+    // Withdraw k1, then purge what has expired.
+    let withdrawn = KeySchedule {
+        created_at: T0,
+        activates_at: T0,
+        retires_at: T0 + 10,
+        expires_at: T0 + 10,
+    };
+    assert!(c.mark_signing_key("k1", &withdrawn).await.unwrap());
+    assert!(!c.mark_signing_key("missing", &withdrawn).await.unwrap());
+    assert_eq!(c.list_signing_keys().await.unwrap()[0].schedule, withdrawn);
+    assert_eq!(c.purge_signing_keys(T0 + 10).await.unwrap(), 1);
+    assert_eq!(c.list_signing_keys().await.unwrap().len(), 1);
+    // Once the slot's key has expired, the slot may be taken again.
+    let mut again = signing_key("k1-again", T0);
+    again.schedule.created_at = T0 + 300;
+    assert!(c.insert_signing_key(&again).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_access_token_deny_list() {
+    let (_db, store) = fresh().await;
+    let mut c = store.conn().await.unwrap();
+    assert!(!c.is_access_token_revoked("jti-1").await.unwrap());
+    c.revoke_access_token("jti-1", "client", T0, T0 + 60).await.unwrap();
+    // Revoking twice is harmless.
+    c.revoke_access_token("jti-1", "client", T0 + 1, T0 + 60).await.unwrap();
+    assert!(c.is_access_token_revoked("jti-1").await.unwrap());
+    assert_eq!(c.purge_revoked_access_tokens(T0 + 59).await.unwrap(), 0);
+    assert_eq!(c.purge_revoked_access_tokens(T0 + 60).await.unwrap(), 1);
+    assert!(!c.is_access_token_revoked("jti-1").await.unwrap());
+}
+
+#[tokio::test]
+async fn an_assertion_jti_is_accepted_once_until_it_expires() {
+    let (_db, store) = fresh().await;
+    let mut c = store.conn().await.unwrap();
+    assert!(c.record_assertion_jti("key-1", "client", T0 + 300, T0).await.unwrap());
+    assert!(
+        !c.record_assertion_jti("key-1", "client", T0 + 300, T0 + 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !c.record_assertion_jti("key-1", "client", T0 + 900, T0 + 299)
+            .await
+            .unwrap()
+    );
+    assert!(c.record_assertion_jti("key-2", "client", T0 + 300, T0).await.unwrap());
+    // After expiry the key may be used again (an old assertion would fail its exp check anyway).
+    assert!(
+        c.record_assertion_jti("key-1", "client", T0 + 900, T0 + 300)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !c.record_assertion_jti("key-1", "client", T0 + 900, T0 + 301)
+            .await
+            .unwrap()
+    );
+    assert_eq!(c.purge_used_assertions(T0 + 300).await.unwrap(), 1);
+    assert_eq!(c.purge_used_assertions(T0 + 900).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_uses_of_one_jti_have_one_winner() {
+    let (_db, store) = fresh().await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut c = store.conn().await.unwrap();
+                c.record_assertion_jti("raced", "client", T0 + 300, T0).await.unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+fn refresh(digest: &str, family: &str) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        digest: digest.into(),
+        family_id: family.into(),
+        client_id: "client-a".into(),
+        account_id: None,
+        scope: "openid offline_access".into(),
+        auth_time: Some(T0 - 5),
+        created_at: T0,
+        expires_at: T0 + 1_000,
+        rotated_at: None,
+        revoked_at: None,
+    }
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let (_db, store) = fresh().await;
+    let mut c = store.conn().await.unwrap();
+    c.insert_refresh_token(&refresh("rt-1", "fam")).await.unwrap();
+    c.insert_refresh_token(&refresh("other", "fam-2")).await.unwrap();
+
+    let RefreshRotation::Rotated(old) = c
+        .rotate_refresh_token("rt-1", "client-a", "rt-2", T0 + 2_000, T0 + 10)
+        .await
+        .unwrap()
+    else {
+        panic!("the current token rotates")
+    };
+    assert_eq!(old.digest, "rt-1");
+    let new = c.refresh_token_by_digest("rt-2").await.unwrap().unwrap();
+    assert_eq!(
+        (new.family_id.as_str(), new.scope.as_str()),
+        ("fam", "openid offline_access")
+    );
+    assert_eq!(
+        (new.created_at, new.expires_at, new.auth_time),
+        (T0 + 10, T0 + 2_000, Some(T0 - 5))
+    );
+    assert_eq!(
+        c.refresh_token_by_digest("rt-1").await.unwrap().unwrap().rotated_at,
+        Some(T0 + 10)
+    );
+
+    // Presenting rt-1 again is reuse: the whole family, rt-2 included, is revoked.
+    assert_eq!(
+        c.rotate_refresh_token("rt-1", "client-a", "rt-3", T0 + 2_000, T0 + 20)
+            .await
+            .unwrap(),
+        RefreshRotation::Reused {
+            family_id: "fam".into(),
+            client_id: "client-a".into()
+        }
+    );
+    assert_eq!(
+        c.refresh_token_by_digest("rt-2").await.unwrap().unwrap().revoked_at,
+        Some(T0 + 20)
+    );
+    assert_eq!(c.refresh_token_by_digest("rt-3").await.unwrap(), None);
+    assert_eq!(
+        c.rotate_refresh_token("rt-2", "client-a", "rt-4", T0 + 2_000, T0 + 30)
+            .await
+            .unwrap(),
+        RefreshRotation::Invalid
+    );
+    // Another family is untouched.
+    assert_eq!(
+        c.refresh_token_by_digest("other").await.unwrap().unwrap().revoked_at,
+        None
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_of_other_clients_expired_or_unknown_do_not_rotate() {
+    let (_db, store) = fresh().await;
+    let mut c = store.conn().await.unwrap();
+    c.insert_refresh_token(&refresh("rt", "fam")).await.unwrap();
+    for (digest, client, now) in [
+        ("rt", "client-b", T0),
+        ("rt", "client-a", T0 + 1_000),
+        ("nope", "client-a", T0),
+    ] {
+        assert_eq!(
+            c.rotate_refresh_token(digest, client, "new", T0 + 2_000, now)
+                .await
+                .unwrap(),
+            RefreshRotation::Invalid,
+            "{digest} {client} {now}"
+        );
+    }
+    // Another client presenting a rotated token cannot revoke the owner's family.
+    assert!(matches!(
+        c.rotate_refresh_token("rt", "client-a", "rt-2", T0 + 2_000, T0)
+            .await
+            .unwrap(),
+        RefreshRotation::Rotated(_)
+    ));
+    assert_eq!(
+        c.rotate_refresh_token("rt", "client-b", "x", T0 + 2_000, T0)
+            .await
+            .unwrap(),
+        RefreshRotation::Invalid
+    );
+    assert_eq!(
+        c.refresh_token_by_digest("rt-2").await.unwrap().unwrap().revoked_at,
+        None
+    );
+    assert_eq!(c.revoke_refresh_family("fam", T0 + 5).await.unwrap(), 2);
+    assert_eq!(c.purge_refresh_tokens(T0 + 1_000).await.unwrap(), 1);
+    assert_eq!(c.purge_refresh_tokens(T0 + 2_000).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_rotations_have_one_winner() {
+    let (_db, store) = fresh().await;
+    store
+        .conn()
+        .await
+        .unwrap()
+        .insert_refresh_token(&refresh("rt", "fam"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                let r = tx
+                    .rotate_refresh_token("rt", "client-a", &format!("new-{i}"), T0 + 2_000, T0 + 1)
+                    .await
+                    .unwrap();
+                tx.commit_unaudited().await.unwrap();
+                r
+            })
+        })
+        .collect();
+    let mut rotated = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            RefreshRotation::Rotated(_) => rotated += 1,
+            RefreshRotation::Reused { .. } => {}
+            RefreshRotation::Invalid => panic!("the token exists and is current or rotated"),
+        }
+    }
+    assert_eq!(rotated, 1);
+}
+
+async fn with_account(store: &Store) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let account = Account {
+        id: id.clone(),
+        email: Email::parse(&format!("{id}@example.test")).unwrap(),
+        account_type: AccountType::Personal,
+        display_name: "Ada".into(),
+        given_name: "Ada".into(),
+        family_name: "Lovelace".into(),
+        country: "GB".into(),
+        email_verified: true,
+        password_hash: None,
+        operator: false,
+        disabled: false,
+        created_at: T0,
+        updated_at: T0,
+    };
+    store.conn().await.unwrap().insert_account(&account).await.unwrap();
+    id
+}
+
+fn code(digest: &str, account_id: &str) -> AuthorizationCodeRecord {
+    AuthorizationCodeRecord {
+        code_digest: digest.into(),
+        client_id: "client-a".into(),
+        account_id: account_id.into(),
+        redirect_uri: "https://app.example.test/cb".into(),
+        scope: "openid".into(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        code_challenge_method: Some("S256".into()),
+        nonce: Some("n-1".into()),
+        auth_time: T0 - 3,
+        created_at: T0,
+        expires_at: T0 + 60,
+        consumed_at: None,
+        issued_family_id: None,
+        issued_jti: None,
+    }
+}
+
+#[tokio::test]
+async fn an_authorization_code_is_consumed_once_and_remembers_what_it_issued() {
+    let (_db, store) = fresh().await;
+    let account = with_account(&store).await;
+    let mut c = store.conn().await.unwrap();
+    c.insert_authorization_code(&code("code-1", &account)).await.unwrap();
+
+    let CodeConsumption::Consumed(first) = c
+        .consume_authorization_code("code-1", T0 + 5, "jti-1", Some("fam-1"))
+        .await
+        .unwrap()
+    else {
+        panic!("first use consumes")
+    };
+    assert_eq!(first.nonce.as_deref(), Some("n-1"));
+    assert_eq!(first.consumed_at, Some(T0 + 5));
+
+    let CodeConsumption::AlreadyConsumed(again) = c
+        .consume_authorization_code("code-1", T0 + 6, "jti-2", None)
+        .await
+        .unwrap()
+    else {
+        panic!("second use is reuse")
+    };
+    assert_eq!(again.issued_jti.as_deref(), Some("jti-1"));
+    assert_eq!(again.issued_family_id.as_deref(), Some("fam-1"));
+    assert_eq!(again.consumed_at, Some(T0 + 5));
+
+    assert_eq!(
+        c.consume_authorization_code("unknown", T0, "j", None).await.unwrap(),
+        CodeConsumption::NotFound
+    );
+    assert_eq!(c.purge_authorization_codes(T0 + 59).await.unwrap(), 0);
+    assert_eq!(c.purge_authorization_codes(T0 + 60).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_code_redemptions_have_one_winner() {
+    let (_db, store) = fresh().await;
+    let account = with_account(&store).await;
+    store
+        .conn()
+        .await
+        .unwrap()
+        .insert_authorization_code(&code("raced", &account))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut c = store.conn().await.unwrap();
+                c.consume_authorization_code("raced", T0 + 1, &format!("jti-{i}"), None)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut consumed = Vec::new();
+    for t in tasks {
+        if let CodeConsumption::Consumed(c) = t.await.unwrap() {
+            consumed.push(c);
+        }
+    }
+    assert_eq!(consumed.len(), 1);
+}
