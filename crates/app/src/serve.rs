@@ -12,7 +12,7 @@ use anyhow::Context;
 use axum::Router;
 use gatehouse_store::{SchemaStatus, Store, StoreError};
 use gatehouse_web::{AppState, Clock, Settings, TokenLifetimes};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     cli::LogFormat,
@@ -20,10 +20,12 @@ use crate::{
     crypto::{KeySource, load_master_key},
 };
 
-/// A prepared application: the router to serve and the state behind it.
+/// A prepared application: the router to serve, the state behind it, and the background task
+/// (stop it before closing the store).
 pub struct App {
     pub router: Router,
     pub state: AppState,
+    pub background: JoinHandle<()>,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -33,6 +35,7 @@ pub async fn run(cfg: Arc<Config>) -> anyhow::Result<()> {
     let listener = bind(cfg.listen).await?;
     let app = prepare(cfg.clone()).await?;
     let store = app.state.store.clone();
+    let background = app.background;
 
     match gatehouse_web::setup::issue_bootstrap_link_if_needed(&store, &cfg.public_url, app.state.now()).await {
         Ok(Some(link)) => print_bootstrap_link(&link),
@@ -52,6 +55,7 @@ pub async fn run(cfg: Arc<Config>) -> anyhow::Result<()> {
         .await
         .context("the HTTP server failed")?;
     tracing::info!("stopped accepting connections; in-flight requests finished");
+    background.abort();
     store.close().await;
     Ok(())
 }
@@ -92,7 +96,7 @@ pub async fn prepare(cfg: Arc<Config>) -> anyhow::Result<App> {
         .await
         .context("cannot read the catalog generation")?;
     let metrics = gatehouse_web::telemetry::metrics_handle();
-    let (catalog, _task) = gatehouse_web::background::spawn(store.clone(), metrics.clone(), generation);
+    let (catalog, background) = gatehouse_web::background::spawn(store.clone(), metrics.clone(), generation);
     let state = AppState {
         store,
         settings: Arc::new(web_settings(&cfg)),
@@ -102,7 +106,11 @@ pub async fn prepare(cfg: Arc<Config>) -> anyhow::Result<App> {
         clock: Clock::system(),
     };
     let router = gatehouse_web::router(state.clone());
-    Ok(App { router, state })
+    Ok(App {
+        router,
+        state,
+        background,
+    })
 }
 
 /// The part of the configuration the web layer reads.
@@ -196,9 +204,15 @@ pub fn init_logging(cfg: &Config) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match cfg.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

@@ -43,6 +43,7 @@ pub struct TestServer {
     client: TestClient,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    background: JoinHandle<()>,
     // Dropped last: the database and the data directory outlive the server.
     _data_dir: tempfile::TempDir,
     db: TestDatabase,
@@ -87,6 +88,7 @@ impl TestServer {
             state: app.state,
             shutdown: Some(tx),
             task: Some(task),
+            background: app.background,
             _data_dir: data_dir,
             db,
         }
@@ -160,6 +162,7 @@ impl Drop for TestServer {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+        self.background.abort();
     }
 }
 
