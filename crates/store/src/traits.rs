@@ -35,16 +35,21 @@ pub trait AccountStore: AsDb {
 #[async_trait]
 pub trait OrgStore: AsDb {
     async fn insert_org(&mut self, org: &Organization) -> Result<()>;
+    /// Replaces the name, MFA policy and `updated_at` (not the ID or `created_at`); does nothing
+    /// when there is no such organization.
     async fn update_org(&mut self, org: &Organization) -> Result<()>;
     async fn org_by_id(&mut self, id: &OrgId) -> Result<Option<Organization>>;
-    /// All organizations, ordered by name then ID.
+    /// All organizations, ordered by name then ID (byte order, the same on both backends).
     async fn list_orgs(&mut self) -> Result<Vec<Organization>>;
-    /// Adds the member, or changes their role if they already are one.
+    /// Adds the member, or changes their role if they already are one (keeping when they joined).
+    /// Fails with [`StoreError::MissingReference`] when the organization or account does not exist.
     async fn upsert_membership(&mut self, m: &Membership) -> Result<()>;
     /// Returns whether there was such a membership.
     async fn delete_membership(&mut self, org: &OrgId, account_id: &str) -> Result<bool>;
     async fn membership(&mut self, org: &OrgId, account_id: &str) -> Result<Option<Membership>>;
+    /// The organization's members, in the order they joined (then by account ID).
     async fn memberships_of_org(&mut self, org: &OrgId) -> Result<Vec<Membership>>;
+    /// The account's memberships, in the order it joined them (then by organization ID).
     async fn memberships_of_account(&mut self, account_id: &str) -> Result<Vec<Membership>>;
 }
 
@@ -53,7 +58,7 @@ pub trait ServiceStore: AsDb {
     /// Creates the service, or replaces its fields (all but `created_at`) if the code exists.
     async fn upsert_service(&mut self, service: &Service) -> Result<()>;
     async fn service_by_code(&mut self, code: &ServiceCode) -> Result<Option<Service>>;
-    /// All services, ordered by code.
+    /// All services, ordered by code (byte order, the same on both backends).
     async fn list_services(&mut self) -> Result<Vec<Service>>;
 }
 
@@ -61,7 +66,8 @@ pub trait ServiceStore: AsDb {
 pub trait IntegrationStore: AsDb {
     /// Fails with [`StoreError::Conflict`] when the client ID or technical account is taken.
     async fn insert_integration(&mut self, integration: &Integration) -> Result<()>;
-    /// Replaces every mutable field (not the ID, client ID, type or owner).
+    /// Replaces every mutable field (not the ID, client ID, type, owner, creator or `created_at`);
+    /// does nothing when there is no such integration.
     async fn update_integration(&mut self, integration: &Integration) -> Result<()>;
     async fn integration_by_id(&mut self, id: &str) -> Result<Option<Integration>>;
     async fn integration_by_client_id(&mut self, client_id: &ClientId) -> Result<Option<Integration>>;
@@ -73,19 +79,20 @@ pub trait IntegrationStore: AsDb {
     async fn insert_secret(&mut self, secret: &StoredSecret) -> Result<()>;
     /// Marks a secret revoked; returns whether an active secret was revoked.
     async fn revoke_secret(&mut self, integration_id: &str, secret_id: &str, at: Timestamp) -> Result<bool>;
-    /// All of an integration's secrets, revoked ones included, oldest first.
+    /// All of an integration's secrets, revoked ones included, oldest first (`created_at`, then ID).
     async fn secrets_of(&mut self, integration_id: &str) -> Result<Vec<StoredSecret>>;
 
     /// Fails with [`StoreError::Conflict`] when the fingerprint is already on this integration.
     async fn insert_certificate(&mut self, cert: &StoredCertificate) -> Result<()>;
     async fn revoke_certificate(&mut self, integration_id: &str, cert_id: &str, at: Timestamp) -> Result<bool>;
-    /// All of an integration's certificates, revoked ones included, oldest first.
+    /// All of an integration's certificates, revoked ones included, oldest first (`created_at`, then ID).
     async fn certificates_of(&mut self, integration_id: &str) -> Result<Vec<StoredCertificate>>;
 
-    /// Subscribes, or replaces the scopes of an existing subscription.
+    /// Subscribes, or replaces the scopes of an existing subscription (keeping `created_at`).
+    /// Fails with [`StoreError::MissingReference`] when the service is not in the catalog.
     async fn upsert_subscription(&mut self, sub: &Subscription) -> Result<()>;
     async fn delete_subscription(&mut self, integration_id: &str, service: &ServiceCode) -> Result<bool>;
-    /// An integration's subscriptions, ordered by service code.
+    /// An integration's subscriptions, ordered by service code (byte order).
     async fn subscriptions_of(&mut self, integration_id: &str) -> Result<Vec<Subscription>>;
 }
 
