@@ -173,7 +173,9 @@ fn from_der(der: &[u8]) -> Result<Certificate, CertificateError> {
     let (rest, x509) = x509_parser::certificate::X509Certificate::from_der(der)
         .map_err(|e| CertificateError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(CertificateError::Malformed("trailing bytes after the certificate".into()));
+        return Err(CertificateError::Malformed(
+            "trailing bytes after the certificate".into(),
+        ));
     }
     let spki = x509.public_key();
     let key = if spki.algorithm.algorithm == OID_PKCS1_RSAENCRYPTION {
@@ -185,13 +187,22 @@ fn from_der(der: &[u8]) -> Result<Certificate, CertificateError> {
                 }
                 KeyKind::Rsa(bits)
             }
-            _ => return Err(CertificateError::Malformed("the RSA public key cannot be decoded".into())),
+            _ => {
+                return Err(CertificateError::Malformed(
+                    "the RSA public key cannot be decoded".into(),
+                ));
+            }
         }
     } else if spki.algorithm.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
         let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok());
         match curve {
             Some(oid) if oid == OID_EC_P256 => KeyKind::EcP256,
-            Some(oid) => return Err(CertificateError::UnsupportedKey(format!("EC curve {}", curve_name(&oid)))),
+            Some(oid) => {
+                return Err(CertificateError::UnsupportedKey(format!(
+                    "EC curve {}",
+                    curve_name(&oid)
+                )));
+            }
             None => return Err(CertificateError::UnsupportedKey("EC key without a named curve".into())),
         }
     } else {
@@ -265,7 +276,11 @@ mod tests {
         let c = inspect(RSA2048).unwrap();
         assert_eq!(c.key, KeyKind::Rsa(2048));
         assert_eq!(c.fingerprint.len(), 64);
-        assert!(c.fingerprint.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            c.fingerprint
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert!(c.not_before < c.not_after);
         assert!(c.subject.contains("fixture-rsa2048"));
         assert_eq!(parse(RSA2048, c.not_before + 1).unwrap(), c);
@@ -276,7 +291,11 @@ mod tests {
     #[test]
     fn fingerprint_is_the_sha256_of_the_der() {
         let c = inspect(RSA2048).unwrap();
-        let der = Pem::iter_from_buffer(RSA2048.as_bytes()).next().unwrap().unwrap().contents;
+        let der = Pem::iter_from_buffer(RSA2048.as_bytes())
+            .next()
+            .unwrap()
+            .unwrap()
+            .contents;
         assert_eq!(c.fingerprint, hex::encode(Sha256::digest(&der)));
     }
 
@@ -319,7 +338,10 @@ mod tests {
 
     #[test]
     fn signing_requests_are_refused() {
-        assert_eq!(inspect(fixture!("request.csr")).unwrap_err(), CertificateError::SigningRequest);
+        assert_eq!(
+            inspect(fixture!("request.csr")).unwrap_err(),
+            CertificateError::SigningRequest
+        );
     }
 
     #[test]
@@ -336,7 +358,10 @@ mod tests {
 
     #[test]
     fn weak_rsa_is_refused() {
-        assert_eq!(inspect(fixture!("rsa1024.crt")).unwrap_err(), CertificateError::WeakRsa(1024));
+        assert_eq!(
+            inspect(fixture!("rsa1024.crt")).unwrap_err(),
+            CertificateError::WeakRsa(1024)
+        );
     }
 
     #[test]

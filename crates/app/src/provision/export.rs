@@ -221,7 +221,9 @@ async fn integration(
     for s in db.subscriptions_of(&i.id).await? {
         let mut it = InlineTable::new();
         it.insert("service", s.service_code.as_str().into());
-        it.insert("scopes", Value::Array(strings(s.scopes.iter().map(String::as_str))));
+        let mut scopes = s.scopes.clone();
+        scopes.sort();
+        it.insert("scopes", Value::Array(strings(scopes.iter().map(String::as_str))));
         subs.push(it);
     }
     t["subscriptions"] = value(one_per_line(subs));

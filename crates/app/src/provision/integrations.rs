@@ -520,7 +520,8 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 continue;
             };
             let scopes = match service::check_subscription(&svc, itype, &s.scopes) {
-                Ok(scopes) => scopes,
+                // Stored in one canonical order, whoever wrote them.
+                Ok(scopes) => sorted(&scopes),
                 Err(e) => {
                     let key = match e {
                         SubscriptionError::ServiceNotAllowedForIntegrationType { .. } => "service",

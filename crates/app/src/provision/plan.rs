@@ -463,13 +463,11 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                     }
                 }
             }
-            Some(DPassword::Hash(h)) => {
-                if account.password_hash.as_deref() != Some(h.as_str()) {
-                    account.password_hash = Some(h.clone());
-                    changed.push("password".to_owned());
-                }
+            Some(DPassword::Hash(h)) if account.password_hash.as_deref() != Some(h.as_str()) => {
+                account.password_hash = Some(h.clone());
+                changed.push("password".to_owned());
             }
-            None => {}
+            Some(DPassword::Hash(_)) | None => {}
         }
         self.account_ids.insert(a.email.to_string(), account.id.clone());
         let target = format!("account:{}", account.id);
