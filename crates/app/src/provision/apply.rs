@@ -133,3 +133,55 @@ impl Report {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use gatehouse_domain::{
+        audit::{Actor, AuditEntry},
+        ids::OrgId,
+        integration::StoredSecret,
+        org::Organization,
+    };
+    use gatehouse_store::{AuditStore, OrgStore, Store};
+
+    use super::*;
+
+    fn step(write: Write) -> Step {
+        Step {
+            write,
+            audit: AuditEntry::new(1, &Actor::Cli("apply"), "test", "test"),
+        }
+    }
+
+    /// A write that fails half-way (here: a secret for an integration that does not exist) leaves
+    /// nothing behind, not even the writes and audit entries before it.
+    #[tokio::test]
+    async fn a_failing_write_rolls_back_the_whole_file() {
+        let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let org = Organization {
+            id: OrgId::parse("0123456789abcdef01234567@GatehouseOrg").unwrap(),
+            name: "Acme".into(),
+            require_mfa: false,
+            created_at: 1,
+            updated_at: 1,
+        };
+        let orphan = StoredSecret {
+            id: "s1".into(),
+            integration_id: "no-such-integration".into(),
+            digest: "0".repeat(64),
+            hint: String::new(),
+            created_at: 1,
+            revoked_at: None,
+        };
+        let steps = [step(Write::InsertOrg(org)), step(Write::InsertSecret(orphan))];
+        {
+            let mut tx = store.begin().await.unwrap();
+            assert!(run(&mut tx, &steps).await.is_err());
+            // Dropped without commit, as `provision::apply` does on error.
+        }
+        let mut c = store.conn().await.unwrap();
+        assert!(c.list_orgs().await.unwrap().is_empty());
+        assert!(c.recent_audit(None, 10).await.unwrap().is_empty());
+    }
+}
