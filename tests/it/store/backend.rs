@@ -183,3 +183,51 @@ async fn store_works_normally_after_a_refused_write() {
     commit(tx).await;
     assert_eq!(conn(&store).await.list_accounts().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn store_unreadable_rows_are_reported_as_corrupt_not_skipped() {
+    use gatehouse_domain::integration::IntegrationType;
+    use gatehouse_store::{IntegrationStore, ServiceStore};
+
+    let (_db, store) = fresh().await;
+    let ada = account("ada@example.com");
+    let (pdf, stock) = (
+        service("pdf_services", &[IntegrationType::ServiceAccount]),
+        service("stock_search", &IntegrationType::ALL),
+    );
+    let i = oauth_integration(&ada);
+    let o = org("Acme");
+    let mut tx = begin(&store).await;
+    tx.insert_account(&ada).await.unwrap();
+    tx.upsert_service(&pdf).await.unwrap();
+    tx.upsert_service(&stock).await.unwrap();
+    tx.insert_integration(&i).await.unwrap();
+    tx.insert_org(&o).await.unwrap();
+    commit(tx).await;
+
+    // A type this build does not know, a list that is not JSON, an ID of the wrong shape.
+    exec_raw(
+        &store,
+        "UPDATE services SET allowed_types = '[\"carrier_pigeon\"]' WHERE code = 'pdf_services'",
+    )
+    .await;
+    exec_raw(
+        &store,
+        "UPDATE services SET scopes = 'openid read' WHERE code = 'stock_search'",
+    )
+    .await;
+    exec_raw(&store, "UPDATE integrations SET redirect_patterns = '{' ").await;
+    exec_raw(&store, "UPDATE organizations SET id = 'not-an-org-id'").await;
+
+    let mut c = conn(&store).await;
+    let corrupt = |r: Result<_, StoreError>| matches!(r, Err(StoreError::Corrupt(_)));
+    assert!(corrupt(c.service_by_code(&pdf.code).await.map(drop)));
+    assert!(corrupt(c.service_by_code(&stock.code).await.map(drop)));
+    assert!(
+        corrupt(c.list_services().await.map(drop)),
+        "a list does not silently drop bad rows"
+    );
+    assert!(corrupt(c.integration_by_id(&i.id).await.map(drop)));
+    assert!(corrupt(c.list_integrations().await.map(drop)));
+    assert!(corrupt(c.list_orgs().await.map(drop)));
+}

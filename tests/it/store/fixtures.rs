@@ -209,3 +209,12 @@ pub fn subscription(integration: &Integration, service: &Service, scopes: &[&str
         updated_at: T0,
     }
 }
+
+/// Runs SQL behind the store's back, to plant rows no Gatehouse code path would write.
+pub async fn exec_raw(store: &Store, sql: &str) -> u64 {
+    let mut c = conn(store).await;
+    match gatehouse_store::AsDb::db(&mut c) {
+        gatehouse_store::Db::Sqlite(c) => sqlx::query(sql).execute(c).await.unwrap().rows_affected(),
+        gatehouse_store::Db::Postgres(c) => sqlx::query(sql).execute(c).await.unwrap().rows_affected(),
+    }
+}
