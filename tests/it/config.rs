@@ -2,7 +2,14 @@
 //! with their source, `_FILE` secrets, comma-separated lists, and specific errors for bad values.
 //! The environment is passed explicitly; the process environment is never touched.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use gatehouse_app::{
     cli::{GlobalArgs, LogFormat},
@@ -28,9 +35,9 @@ impl Files {
     }
 }
 
-fn with_file(path: &PathBuf) -> GlobalArgs {
+fn with_file(path: &Path) -> GlobalArgs {
     GlobalArgs {
-        config: Some(path.clone()),
+        config: Some(path.to_path_buf()),
         ..GlobalArgs::default()
     }
 }

@@ -2,6 +2,9 @@
 //! invalidation, the first-administrator bootstrap page, and the `gatehouse` binary itself
 //! (`serve` with zero configuration, a taken port, SIGTERM, an unwritable data directory, `migrate`).
 
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     os::unix::fs::PermissionsExt,
     path::Path,
