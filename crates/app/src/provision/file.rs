@@ -119,7 +119,7 @@ pub enum RawStatus {
 
 /// A key that takes one string or a list of strings (`client_secret_sha256`).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a SHA-256 digest (64 hex digits) or a list of them")]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
