@@ -116,9 +116,12 @@ impl<T: AsDb> AccountStore for T {
     }
 
     async fn list_accounts(&mut self) -> Result<Vec<Account>> {
-        let sql = format!("SELECT {COLUMNS} FROM accounts ORDER BY email");
+        let sql = format!("SELECT {COLUMNS} FROM accounts");
         let rows: Vec<AccountRow> = on_db!(self.db(), c => sqlx::query_as(&sql).fetch_all(&mut *c).await?);
-        rows.into_iter().map(Account::try_from).collect()
+        // Sorted here, not by ORDER BY: PostgreSQL orders text by its collation, SQLite by bytes.
+        let mut accounts = rows.into_iter().map(Account::try_from).collect::<Result<Vec<_>>>()?;
+        accounts.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+        Ok(accounts)
     }
 
     async fn count_operators(&mut self) -> Result<i64> {
