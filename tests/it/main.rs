@@ -9,3 +9,4 @@ mod ops;
 mod provision;
 mod store;
 mod store_tokens;
+mod token;

@@ -7,6 +7,8 @@ pub mod background;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod ims;
+pub mod oauth;
 pub mod ops;
 pub mod pages;
 pub mod setup;
@@ -25,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(pages::router())
         .merge(setup::router())
+        .merge(oauth::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

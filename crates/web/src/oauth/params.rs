@@ -58,7 +58,11 @@ impl Params {
 
     /// Every value of a repeatable parameter (`resource`).
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// The client credentials in this request (RFC 6749 §2.3).
@@ -161,9 +165,15 @@ mod tests {
     #[test]
     fn a_parameter_may_repeat_only_with_the_same_value() {
         assert_eq!(p(&[("a", "1"), ("a", "1")]).get("a"), Ok(Some("1")));
-        assert_eq!(p(&[("a", "1"), ("a", "2")]).get("a"), Err(TokenError::RepeatedParameter("a")));
+        assert_eq!(
+            p(&[("a", "1"), ("a", "2")]).get("a"),
+            Err(TokenError::RepeatedParameter("a"))
+        );
         assert_eq!(p(&[("a", "")]).get("a"), Ok(None));
         assert_eq!(p(&[]).require("a"), Err(TokenError::MissingParameter("a")));
-        assert_eq!(p(&[("resource", "x"), ("resource", "y")]).all("resource"), vec!["x", "y"]);
+        assert_eq!(
+            p(&[("resource", "x"), ("resource", "y")]).all("resource"),
+            vec!["x", "y"]
+        );
     }
 }

@@ -57,7 +57,9 @@ impl TokenSettings {
             ..Lifetimes::default()
         };
         let mut rotation = RotationPolicy::default();
-        rotation.retain_after_retire = rotation.retain_after_retire.max(lifetimes.longest_access_token() + 3_600);
+        rotation.retain_after_retire = rotation
+            .retain_after_retire
+            .max(lifetimes.longest_access_token() + 3_600);
         let token_endpoints = [
             "/oauth/token",
             "/ims/token",
@@ -101,7 +103,10 @@ impl Client {
     /// The token subject when the client acts for itself: the technical account of a service
     /// account, else the client ID (RFC 9068 §2.2).
     pub fn own_subject(&self) -> String {
-        match (&self.integration.integration_type, &self.integration.technical_account_id) {
+        match (
+            &self.integration.integration_type,
+            &self.integration.technical_account_id,
+        ) {
             (IntegrationType::ServiceAccount, Some(t)) => t.clone(),
             _ => self.client_id().to_owned(),
         }
@@ -221,7 +226,9 @@ impl TokenService {
 
     /// Like [`TokenService::client`], but an unknown client is `invalid_client`.
     pub async fn known_client(&self, client_id: &str) -> Result<Arc<Client>, Failure> {
-        self.client(client_id).await?.ok_or(Failure::Token(TokenError::UnknownClient))
+        self.client(client_id)
+            .await?
+            .ok_or(Failure::Token(TokenError::UnknownClient))
     }
 
     /// The current key ring, creating or rotating keys as the schedule requires.
@@ -360,7 +367,10 @@ impl TokenService {
     }
 
     /// Records an assertion's `jti`; `true` on its first use.
-    pub async fn first_use(&self, guard: &gatehouse_domain::token::assertion::ReplayGuard) -> Result<bool, ServiceError> {
+    pub async fn first_use(
+        &self,
+        guard: &gatehouse_domain::token::assertion::ReplayGuard,
+    ) -> Result<bool, ServiceError> {
         let mut conn = self.store.conn().await?;
         Ok(conn
             .record_assertion_jti(&guard.key, &guard.client_id, guard.expires_at, self.now())

@@ -1,0 +1,166 @@
+//! The Adobe-IMS-compatible surface of the token service (compat §0–§2, §5): the same rules as
+//! `/oauth`, rendered the way Adobe's clients expect — Adobe-flavoured token claims, `expires_in`
+//! in the unit each path uses, `{error, error_description}` with Adobe's codes, HTTP 200 for
+//! every success. Parameters come from the query and a urlencoded or multipart body alike.
+//!
+//! ```text
+//!  jwt-auth, aio-lib-ims ──POST /ims/exchange/jwt[/], /ims/exchange/v1/jwt──▶ exchange   RFC 7523 §2.1 (compat §2)
+//!  aio-lib-ims, ims-go ───POST /ims/token[/v1|/v2|/v3] client_credentials──▶ token      RFC 6749 §4.4 (compat §3.1)
+//!  aio-lib-ims ───────────POST /ims/validate_token/v1───────────────────────▶ validate   (compat §5)
+//!  aio-lib-ims ───────────POST /ims/invalidate_token/v2─────────────────────▶ invalidate RFC 7009 §2 (compat §5)
+//!  anyone ────────────────GET  /ims/keys────────────────────────────────────▶ keys       RFC 7517 §5
+//! ```
+
+use std::sync::Arc;
+
+use axum::{
+    Extension, Router,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use gatehouse_domain::token::{
+    TokenError,
+    claims::{ExpiresInUnit, Flavour},
+    client_auth::GrantType,
+};
+use serde_json::json;
+
+use crate::{
+    AppState,
+    oauth::{
+        endpoints,
+        grants::{self, authenticate_client, ims_error, token_response},
+        params::Params,
+        service::{Failure, TokenService},
+    },
+};
+
+/// The `/ims/...` routes; the caller attaches the shared `TokenService`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ims/exchange/jwt", post(exchange))
+        .route("/ims/exchange/jwt/", post(exchange))
+        .route("/ims/exchange/v1/jwt", post(exchange))
+        .route("/ims/token", post(token_unversioned))
+        .route("/ims/token/v1", post(token_v1))
+        .route("/ims/token/v2", post(token_v2))
+        .route("/ims/token/v2/", post(token_v2))
+        .route("/ims/token/v3", post(token_v3))
+        .route("/ims/validate_token/v1", get(validate).post(validate))
+        .route("/ims/invalidate_token/v2", post(invalidate))
+        .route("/ims/keys", get(endpoints::jwks))
+}
+
+/// Adobe's service-account JWT exchange (compat §2); `expires_in` is in milliseconds.
+async fn exchange(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
+    let result = async {
+        let (client, _) = authenticate_client(&svc, &params, None).await?;
+        let jwt = params.require("jwt_token")?;
+        grants::jwt_bearer(&svc, &client, jwt, None, Flavour::Adobe).await
+    }
+    .await;
+    match result {
+        Ok(issued) => token_response(json!({
+            "token_type": "bearer",
+            "access_token": issued.access_token,
+            "expires_in": ExpiresInUnit::Milliseconds.render(issued.lifetime),
+        })),
+        Err(f) => ims_error(f).into_response(),
+    }
+}
+
+async fn token_unversioned(svc: Extension<Arc<TokenService>>, params: Params) -> Response {
+    ims_token(svc, params, None).await
+}
+
+async fn token_v1(svc: Extension<Arc<TokenService>>, params: Params) -> Response {
+    ims_token(svc, params, Some(1)).await
+}
+
+async fn token_v2(svc: Extension<Arc<TokenService>>, params: Params) -> Response {
+    ims_token(svc, params, Some(2)).await
+}
+
+async fn token_v3(svc: Extension<Arc<TokenService>>, params: Params) -> Response {
+    ims_token(svc, params, Some(3)).await
+}
+
+/// `/ims/token[/vN]` (compat §3): `client_credentials` for now; `expires_in` per compat §0.1.
+async fn ims_token(Extension(svc): Extension<Arc<TokenService>>, params: Params, version: Option<u8>) -> Response {
+    let result = async {
+        let grant = GrantType::parse(params.require("grant_type")?)?;
+        let (client, _) = authenticate_client(&svc, &params, Some(grant)).await?;
+        if let (Some(asked), Some(own)) = (params.get("org_id")?, client.integration.org_id())
+            && asked != own
+        {
+            return Err(TokenError::InvalidParameter {
+                name: "org_id",
+                detail: "the client does not belong to this organization".into(),
+            }
+            .into());
+        }
+        match grant {
+            GrantType::ClientCredentials => grants::client_credentials(&svc, &client, &params, Flavour::Adobe).await,
+            other => Err(Failure::Token(TokenError::UnsupportedGrantType(
+                other.as_str().to_owned(),
+            ))),
+        }
+    }
+    .await;
+    match result {
+        Ok(issued) => token_response(json!({
+            "access_token": issued.access_token,
+            "token_type": "bearer",
+            "expires_in": ExpiresInUnit::for_ims_token(version).render(issued.lifetime),
+        })),
+        Err(f) => ims_error(f).into_response(),
+    }
+}
+
+/// `/ims/validate_token/v1` (compat §5): always HTTP 200 with `valid` true or false.
+async fn validate(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
+    let result = async {
+        let token = match params.get("token")? {
+            Some(t) => t.to_owned(),
+            None => params.bearer.clone().ok_or(TokenError::MissingParameter("token"))?,
+        };
+        let client_id = params.require("client_id")?;
+        if params.get("type")?.is_some_and(|t| t != "access_token") {
+            return Ok(json!({ "valid": false, "reason": "unsupported_token_type" }));
+        }
+        Ok::<_, Failure>(match svc.inspect_access_token(&token).await? {
+            Ok(claims) if claims.client_id == client_id => json!({
+                "valid": true,
+                "expires_at": claims.exp.saturating_mul(1000),
+                "token": claims,
+            }),
+            Ok(_) => json!({ "valid": false, "reason": "client_id_mismatch" }),
+            Err(inactive) => json!({ "valid": false, "reason": inactive.reason() }),
+        })
+    }
+    .await;
+    match result {
+        Ok(body) => token_response(body),
+        Err(f) => ims_error(f).into_response(),
+    }
+}
+
+/// `/ims/invalidate_token/v2` (compat §5): revokes one of the caller's access tokens; 200 either way.
+async fn invalidate(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
+    let result = async {
+        let (caller, _) = authenticate_client(&svc, &params, None).await?;
+        let token = params.require("token")?;
+        if let Ok(claims) = svc.inspect_access_token(token).await?
+            && claims.client_id == caller.client_id()
+        {
+            svc.revoke_access_token(&claims).await?;
+        }
+        Ok::<_, Failure>(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(f) => ims_error(f).into_response(),
+    }
+}

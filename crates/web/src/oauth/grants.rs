@@ -1,0 +1,217 @@
+//! The grants both surfaces share: client authentication of a token request, the
+//! `client_credentials` grant (RFC 6749 §4.4) and the JWT-bearer grant (RFC 7523 §2.1, which is
+//! also Adobe's `/ims/exchange/jwt`), and the mapping of their failures to each surface's errors.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use gatehouse_domain::{
+    integration::IntegrationType,
+    token::{
+        OAuthErrorCode, TokenError,
+        assertion::{self, AssertionCheck, AssertionUse, Expected},
+        claims::{AccessTokenClaims, AccessTokenRequest, Flavour},
+        client_auth::{self, ClientAuthMethod, Credential, GrantType},
+        scope,
+    },
+};
+
+use super::{
+    params::Params,
+    service::{Client, Failure, TokenService},
+};
+use crate::OAuthError;
+
+/// A signed access token, ready to be rendered by the surface that asked for it.
+#[derive(Debug)]
+pub struct Issued {
+    pub access_token: String,
+    pub claims: AccessTokenClaims,
+    pub lifetime: i64,
+    pub scopes: Vec<String>,
+}
+
+/// Authenticates the client of a request (RFC 6749 §2.3, RFC 7523 §2.2). For the JWT-bearer
+/// grant a client that presents no credential at all is found from the assertion instead (RFC
+/// 7523 §3: client authentication is optional there; the assertion's signature authenticates).
+pub async fn authenticate_client(
+    svc: &TokenService,
+    params: &Params,
+    grant: Option<GrantType>,
+) -> Result<(Arc<Client>, ClientAuthMethod), Failure> {
+    let presented = params.presented_client()?;
+    let claim = match client_auth::identify(&presented, |a| assertion::peek(a).and_then(|u| u.sub)) {
+        Err(TokenError::MissingParameter("client_id")) if grant == Some(GrantType::JwtBearer) => {
+            let a = params.require("assertion")?;
+            let u = assertion::peek(a).ok_or(TokenError::Assertion(
+                gatehouse_domain::token::AssertionError::Malformed("not a JWT".into()),
+            ))?;
+            let id = u
+                .audience_client()
+                .map(str::to_owned)
+                .or(u.iss)
+                .ok_or(TokenError::MissingParameter("client_id"))?;
+            let client = svc.known_client(&id).await?;
+            if client.integration.status != gatehouse_domain::integration::IntegrationStatus::Active {
+                return Err(TokenError::ClientDisabled.into());
+            }
+            return Ok((client, ClientAuthMethod::None));
+        }
+        other => other?,
+    };
+    let client = svc.known_client(&claim.client_id).await?;
+    let now = svc.now();
+    client_auth::authenticate(&client.integration, &client.secrets, claim.credential, now)?;
+    if let Credential::Assertion(a) = claim.credential {
+        let check = AssertionCheck {
+            now,
+            usage: AssertionUse::ClientAuthentication,
+            audiences: &svc.settings.audiences,
+            expected: expected(&client),
+            require_jti: true,
+        };
+        let valid = assertion::validate(a, &client.certificates, &check).map_err(|e| check.usage.error(e))?;
+        if let Some(guard) = valid.replay_guard(client.client_id()) {
+            assertion::check_replay(svc.first_use(&guard).await?, check.usage)?;
+        }
+    }
+    Ok((client, claim.method))
+}
+
+fn expected(client: &Client) -> Expected<'_> {
+    Expected {
+        client_id: client.client_id(),
+        org_id: client.integration.org_id(),
+        technical_account_id: client.integration.technical_account_id.as_deref(),
+    }
+}
+
+/// Issues a token for the scopes granted to `client`, acting as itself.
+async fn issue(
+    svc: &TokenService,
+    client: &Client,
+    granted: scope::GrantedScopes,
+    flavour: Flavour,
+) -> Result<Issued, Failure> {
+    let lifetime = svc.access_lifetime(flavour);
+    let req = AccessTokenRequest {
+        subject: client.own_subject(),
+        client_id: client.client_id().to_owned(),
+        org_id: match client.integration.integration_type {
+            IntegrationType::ServiceAccount => client.integration.org_id().map(str::to_owned),
+            _ => None,
+        },
+        audience: granted.services.iter().map(|s| s.as_str().to_owned()).collect(),
+        scopes: granted.scopes.clone(),
+        lifetime,
+        auth_time: None,
+        flavour,
+    };
+    let (access_token, claims) = svc.issue_access_token(&req).await?;
+    Ok(Issued {
+        access_token,
+        claims,
+        lifetime,
+        scopes: granted.scopes,
+    })
+}
+
+/// RFC 6749 §4.4: the client acts for itself with the scopes of its subscriptions.
+pub async fn client_credentials(
+    svc: &TokenService,
+    client: &Client,
+    params: &Params,
+    flavour: Flavour,
+) -> Result<Issued, Failure> {
+    client_auth::check_grant_allowed(&client.integration, GrantType::ClientCredentials)?;
+    let requested = scope::parse_scope_list(params.get("scope")?.unwrap_or(""))?;
+    let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
+    issue(svc, client, granted, flavour).await
+}
+
+/// RFC 7523 §2.1 (and Adobe's exchange): a service account's signed assertion for a token.
+/// On the Adobe surface the assertion must carry metascopes that the subscriptions cover; on the
+/// standard surface metascopes and the `scope` parameter together are the request.
+pub async fn jwt_bearer(
+    svc: &TokenService,
+    client: &Client,
+    jwt: &str,
+    requested_scope: Option<&str>,
+    flavour: Flavour,
+) -> Result<Issued, Failure> {
+    client_auth::check_grant_allowed(&client.integration, GrantType::JwtBearer)?;
+    let check = AssertionCheck {
+        now: svc.now(),
+        usage: AssertionUse::Grant,
+        audiences: &svc.settings.audiences,
+        expected: expected(client),
+        require_jti: false,
+    };
+    let valid = assertion::validate(jwt, &client.certificates, &check).map_err(|e| check.usage.error(e))?;
+    if flavour == Flavour::Adobe {
+        scope::check_metascopes(&valid.metascopes, &client.subscriptions)?;
+    }
+    if let Some(guard) = valid.replay_guard(client.client_id()) {
+        assertion::check_replay(svc.first_use(&guard).await?, check.usage)?;
+    }
+    let mut requested = valid.metascopes.clone();
+    for s in scope::parse_scope_list(requested_scope.unwrap_or(""))? {
+        if !requested.contains(&s) {
+            requested.push(s);
+        }
+    }
+    let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
+    issue(svc, client, granted, flavour).await
+}
+
+/// A successful token response (RFC 6749 §5.1): JSON, never cached.
+pub fn token_response(body: serde_json::Value) -> Response {
+    let mut res = (StatusCode::OK, Json(body)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// The standard surface's error (RFC 6749 §5.2): 401 for `invalid_client`, else 400.
+pub fn oauth_error(f: Failure) -> OAuthError {
+    match f {
+        Failure::Internal(e) => e.into(),
+        Failure::Token(e) => {
+            let description = e.to_string();
+            tracing::info!(reason = e.reason(), "token request refused");
+            match e.error() {
+                OAuthErrorCode::InvalidClient => OAuthError::invalid_client(description),
+                code => OAuthError::new(StatusCode::BAD_REQUEST, code.as_str(), description),
+            }
+        }
+    }
+}
+
+/// The Adobe-compatible surface's error (compat §2): Adobe's codes; 401 only for a wrong secret.
+pub fn ims_error(f: Failure) -> OAuthError {
+    match f {
+        Failure::Internal(e) => {
+            let mut err = OAuthError::server_error(e);
+            err.error = "internal_error";
+            err.description = Some("Please try again later".into());
+            err
+        }
+        Failure::Token(e) => {
+            tracing::info!(reason = e.reason(), "token request refused");
+            let status = match e {
+                TokenError::InvalidClientSecret | TokenError::ClientAuthenticationRequired => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let mut err = OAuthError::new(status, e.adobe_code(), e.to_string());
+            if status == StatusCode::UNAUTHORIZED {
+                err.www_authenticate = Some("Basic realm=\"gatehouse\"".into());
+            }
+            err
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The token service over HTTP, driven through the real server: the standard surface (`/oauth`)
+//! and the Adobe-compatible one (`/ims`). Integrations are provisioned through the store.
+
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod ims;
+mod oauth;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use gatehouse_app::{cli::KeyAlgorithm, keys};
+use gatehouse_domain::{
+    Timestamp,
+    audit::{Actor, AuditEntry},
+    ids::{ClientId, OrgId},
+    integration::{Integration, IntegrationStatus, IntegrationType, Owner, StoredCertificate, StoredSecret},
+    org::Organization,
+    secret,
+    service::{ActsFor, Service, ServiceCode, Subscription},
+    token::keys::{SigningAlg, SigningKey},
+};
+use gatehouse_store::{AuditStore, IntegrationStore, OrgStore, ServiceStore};
+use serde_json::Value;
+
+use crate::harness::server::TestServer;
+
+/// A provisioned service account with everything a client holds.
+pub struct ServiceAccount {
+    pub integration: Integration,
+    pub client_id: String,
+    pub secret: String,
+    pub org_id: String,
+    pub technical_account_id: String,
+    /// Signs assertions with the private key of the stored certificate.
+    pub key: SigningKey,
+}
+
+fn hex24() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..24].to_owned()
+}
+
+/// Creates an organization, the `pdf_services` service (metascope `ent_documentcloud_sdk`, scope
+/// `pdf_read`), and a service account subscribed to it with a secret and an RSA certificate.
+pub async fn service_account(server: &TestServer) -> ServiceAccount {
+    let now = server.state().now();
+    let org = Organization {
+        id: OrgId::parse(&format!("{}@GatehouseOrg", hex24())).unwrap(),
+        name: "Acme".into(),
+        require_mfa: false,
+        created_at: now,
+        updated_at: now,
+    };
+    let service = Service {
+        code: ServiceCode::parse("pdf_services").unwrap(),
+        name: "PDF Services".into(),
+        description: String::new(),
+        allowed_types: vec![IntegrationType::ServiceAccount, IntegrationType::Oauth],
+        scopes: vec!["ent_documentcloud_sdk".into(), "pdf_read".into()],
+        acts_for: ActsFor::Organization,
+        upstream_url: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let technical_account_id = format!("{}@techacct.gatehouse", hex24());
+    let integration = Integration {
+        id: uuid::Uuid::new_v4().to_string(),
+        client_id: ClientId::parse(&uuid::Uuid::new_v4().simple().to_string()).unwrap(),
+        name: "Nightly export".into(),
+        description: String::new(),
+        integration_type: IntegrationType::ServiceAccount,
+        platform: None,
+        owner: Owner::Organization(org.id.to_string()),
+        created_by: None,
+        redirect_uri: None,
+        redirect_patterns: vec![],
+        technical_account_id: Some(technical_account_id.clone()),
+        technical_account_email: Some(format!("{}@techacct.gatehouse", uuid::Uuid::new_v4())),
+        status: IntegrationStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    let secret_value = secret::new_client_secret(&mut rand::thread_rng());
+    let generated = keys::generate(
+        KeyAlgorithm::Rsa2048,
+        "nightly-export",
+        365,
+        time::OffsetDateTime::from_unix_timestamp(now - 60).unwrap(),
+        &mut rand::thread_rng(),
+    )
+    .unwrap();
+    let cert = &generated.certificate;
+
+    let mut tx = server.store().begin().await.unwrap();
+    tx.insert_org(&org).await.unwrap();
+    tx.upsert_service(&service).await.unwrap();
+    tx.insert_integration(&integration).await.unwrap();
+    tx.insert_secret(&StoredSecret {
+        id: uuid::Uuid::new_v4().to_string(),
+        integration_id: integration.id.clone(),
+        digest: secret::digest(&secret_value),
+        hint: secret::hint(&secret_value),
+        created_at: now,
+        revoked_at: None,
+    })
+    .await
+    .unwrap();
+    tx.insert_certificate(&StoredCertificate {
+        id: uuid::Uuid::new_v4().to_string(),
+        integration_id: integration.id.clone(),
+        fingerprint: cert.fingerprint.clone(),
+        pem: cert.pem.clone(),
+        not_before: cert.not_before,
+        not_after: cert.not_after,
+        created_at: now,
+        revoked_at: None,
+    })
+    .await
+    .unwrap();
+    tx.upsert_subscription(&Subscription {
+        integration_id: integration.id.clone(),
+        service_code: service.code.clone(),
+        scopes: service.scopes.clone(),
+        created_at: now,
+        updated_at: now,
+    })
+    .await
+    .unwrap();
+    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let der = pem_body(&generated.private_key_pem);
+    ServiceAccount {
+        client_id: integration.client_id.to_string(),
+        secret: secret_value,
+        org_id: org.id.to_string(),
+        technical_account_id,
+        key: SigningKey::load(SigningAlg::RS256, &der, "client-key").unwrap(),
+        integration,
+    }
+}
+
+fn pem_body(pem: &str) -> Vec<u8> {
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+}
+
+/// A JWT signed by the service account's private key (RS256, `typ: JWT`).
+pub fn assertion(sa: &ServiceAccount, claims: &Value) -> String {
+    sa.key.sign("JWT", claims).unwrap()
+}
+
+/// The decoded header and payload of a JWT (not verified).
+pub fn decode(jwt: &str) -> (Value, Value) {
+    let mut parts = jwt.split('.');
+    let mut next = || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap()).unwrap();
+    (next(), next())
+}
+
+pub fn now(server: &TestServer) -> Timestamp {
+    server.state().now()
+}
+
+/// A multipart/form-data body; `spaced` picks `; boundary=` (jwt-auth) or `;boundary=` (aio-lib-ims).
+pub fn multipart(fields: &[(&str, &str)], spaced: bool) -> (String, Vec<u8>) {
+    let boundary = "----gatehouse-test-boundary-7d9a";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let content_type = if spaced {
+        format!("multipart/form-data; boundary={boundary}")
+    } else {
+        format!("multipart/form-data;boundary={boundary}")
+    };
+    (content_type, body.into_bytes())
+}

@@ -1,0 +1,289 @@
+//! The standard surface: discovery, JWKS, the token endpoint (client credentials, JWT bearer,
+//! `private_key_jwt`), introspection and revocation.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::{assertion, decode, now, service_account};
+use crate::harness::server::TestServer;
+
+#[tokio::test]
+async fn discovery_and_jwks_describe_the_service() {
+    let server = TestServer::start().await;
+    let c = server.client();
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let d = c.get(path, StatusCode::OK).await.json_value();
+        assert_eq!(d["issuer"], server.base_url());
+        assert_eq!(d["token_endpoint"], server.url("/oauth/token"));
+        assert_eq!(d["jwks_uri"], server.url("/oauth/jwks"));
+    }
+    let jwks = c.get("/oauth/jwks", StatusCode::OK).await.json_value();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "the current and the next key: {jwks}");
+    assert!(
+        keys.iter()
+            .all(|k| k["alg"] == "ES256" && k["use"] == "sig" && k.get("d").is_none())
+    );
+    assert_eq!(c.get("/ims/keys", StatusCode::OK).await.json_value(), jwks);
+}
+
+#[tokio::test]
+async fn client_credentials_issue_an_rfc_9068_token_that_introspects_until_revoked() {
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let basic = (sa.client_id.as_str(), Some(sa.secret.as_str()));
+    let req = c
+        .request(Method::POST, "/oauth/token")
+        .basic_auth(basic.0, basic.1)
+        .form(&[("grant_type", "client_credentials"), ("scope", "pdf_read admin")]);
+    let res = c.send(req, StatusCode::OK).await;
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let body = res.json_value();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "pdf_read");
+    assert_eq!(body["expires_in"], 3600);
+    let token = body["access_token"].as_str().unwrap();
+    let (header, claims) = decode(token);
+    assert_eq!(header["typ"], "at+jwt");
+    let jwks = c.get("/oauth/jwks", StatusCode::OK).await.json_value();
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == header["kid"])
+    );
+    assert_eq!(claims["iss"], server.base_url());
+    assert_eq!(claims["sub"], sa.technical_account_id.as_str());
+    assert_eq!(claims["client_id"], sa.client_id.as_str());
+    assert_eq!(claims["org_id"], sa.org_id.as_str());
+    assert_eq!(claims["aud"], "pdf_services");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+    assert!(claims.get("type").is_none(), "no Adobe claims on the standard surface");
+
+    let introspect = |t: String| {
+        c.request(Method::POST, "/oauth/introspect")
+            .basic_auth(basic.0, basic.1)
+            .form(&[("token", t)])
+    };
+    let active = c.send(introspect(token.to_owned()), StatusCode::OK).await.json_value();
+    assert_eq!(active["active"], true);
+    assert_eq!(active["scope"], "pdf_read");
+    assert_eq!(active["sub"], sa.technical_account_id.as_str());
+
+    let revoke = c.request(Method::POST, "/oauth/revoke").form(&[
+        ("token", token),
+        ("client_id", &sa.client_id),
+        ("client_secret", &sa.secret),
+    ]);
+    c.send(revoke, StatusCode::OK).await;
+    let inactive = c.send(introspect(token.to_owned()), StatusCode::OK).await.json_value();
+    assert_eq!(inactive, json!({"active": false}));
+    // A forged token is simply inactive.
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    let inactive = c.send(introspect(forged), StatusCode::OK).await.json_value();
+    assert_eq!(inactive["active"], false);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_invalid_client_with_a_challenge() {
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let req = c
+        .request(Method::POST, "/oauth/token")
+        .basic_auth(&sa.client_id, Some("ghs_wrong"))
+        .form(&[("grant_type", "client_credentials")]);
+    let res = c.send(req, StatusCode::UNAUTHORIZED).await;
+    assert!(res.header("www-authenticate").is_some());
+    assert_eq!(res.json_value()["error"], "invalid_client");
+    // Introspection needs an authenticated caller too.
+    let req = c
+        .request(Method::POST, "/oauth/introspect")
+        .form(&[("token", "x"), ("client_id", sa.client_id.as_str())]);
+    assert_eq!(
+        c.send(req, StatusCode::UNAUTHORIZED).await.json_value()["error"],
+        "invalid_client"
+    );
+}
+
+#[tokio::test]
+async fn request_errors_use_rfc_6749_codes() {
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let post = |form: Vec<(&'static str, String)>| c.request(Method::POST, "/oauth/token").form(&form);
+    let res = c
+        .send(post(vec![("client_id", sa.client_id.clone())]), StatusCode::BAD_REQUEST)
+        .await;
+    assert_eq!(res.json_value()["error"], "invalid_request");
+    let res = c
+        .send(post(vec![("grant_type", "password".into())]), StatusCode::BAD_REQUEST)
+        .await;
+    assert_eq!(res.json_value()["error"], "unsupported_grant_type");
+    let creds = || {
+        vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", sa.client_id.clone()),
+            ("client_secret", sa.secret.clone()),
+        ]
+    };
+    let mut scoped = creds();
+    scoped.push(("scope", "admin".into()));
+    let res = c.send(post(scoped), StatusCode::BAD_REQUEST).await;
+    assert_eq!(res.json_value()["error"], "invalid_scope");
+    let unknown = vec![
+        ("grant_type", "client_credentials".to_owned()),
+        ("client_id", "ffffffffffffffffffffffffffffffff".to_owned()),
+        ("client_secret", "x".to_owned()),
+    ];
+    assert_eq!(
+        c.send(post(unknown), StatusCode::UNAUTHORIZED).await.json_value()["error"],
+        "invalid_client"
+    );
+    // Basic and form secrets at once are two methods.
+    let req = c
+        .request(Method::POST, "/oauth/token")
+        .basic_auth(&sa.client_id, Some(&sa.secret))
+        .form(&creds());
+    assert_eq!(
+        c.send(req, StatusCode::BAD_REQUEST).await.json_value()["error"],
+        "invalid_request"
+    );
+}
+
+fn bearer_claims(server: &TestServer, sa: &super::ServiceAccount, jti: &str) -> Value {
+    json!({
+        "iss": sa.client_id, "sub": sa.technical_account_id, "aud": server.url("/oauth/token"),
+        "exp": now(server) + 300, "iat": now(server), "jti": jti,
+    })
+}
+
+#[tokio::test]
+async fn the_jwt_bearer_grant_issues_once_per_jti() {
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let jwt = assertion(&sa, &bearer_claims(&server, &sa, "one"));
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", jwt.as_str()),
+        ("scope", "pdf_read"),
+    ];
+    let body = c.post_form("/oauth/token", &form, StatusCode::OK).await.json_value();
+    assert_eq!(body["scope"], "pdf_read");
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], sa.technical_account_id.as_str());
+    // The same assertion again is a replay.
+    let res = c
+        .post_form("/oauth/token", &form, StatusCode::BAD_REQUEST)
+        .await
+        .json_value();
+    assert_eq!(res["error"], "invalid_grant");
+    // So is alg "none".
+    let header = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
+    let payload = base64_url(&bearer_claims(&server, &sa, "two").to_string());
+    let none = format!("{header}.{payload}.");
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", none.as_str()),
+    ];
+    let res = c
+        .post_form("/oauth/token", &form, StatusCode::BAD_REQUEST)
+        .await
+        .json_value();
+    assert_eq!(res["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn private_key_jwt_authenticates_a_service_account() {
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let claims = json!({
+        "iss": sa.client_id, "sub": sa.client_id, "aud": server.url("/oauth/token"),
+        "exp": now(&server) + 60, "jti": "client-auth-1",
+    });
+    let jwt = assertion(&sa, &claims);
+    let form = [
+        ("grant_type", "client_credentials"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", jwt.as_str()),
+    ];
+    let body = c.post_form("/oauth/token", &form, StatusCode::OK).await.json_value();
+    assert!(body["access_token"].is_string());
+    let res = c
+        .post_form("/oauth/token", &form, StatusCode::UNAUTHORIZED)
+        .await
+        .json_value();
+    assert_eq!(res["error"], "invalid_client", "a replayed client assertion");
+}
+
+fn base64_url(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+#[tokio::test]
+async fn a_disabled_integration_gets_no_tokens_and_its_tokens_stop_validating() {
+    use gatehouse_domain::{
+        audit::{Actor, AuditEntry},
+        integration::IntegrationStatus,
+    };
+    use gatehouse_store::{AuditStore, IntegrationStore};
+
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let creds = [
+        ("grant_type", "client_credentials"),
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+    ];
+    let body = c.post_form("/oauth/token", &creds, StatusCode::OK).await.json_value();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+
+    let mut disabled = sa.integration.clone();
+    disabled.status = IntegrationStatus::Disabled;
+    let mut tx = server.store().begin().await.unwrap();
+    tx.update_integration(&disabled).await.unwrap();
+    tx.append_audit(&AuditEntry::new(now(&server), &Actor::System, "test.disable", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // The cache follows the catalog generation, which the server polls every 250 ms.
+    let mut status = None;
+    for _ in 0..40 {
+        let res = c
+            .request(Method::POST, "/oauth/token")
+            .form(&creds)
+            .send()
+            .await
+            .unwrap();
+        status = Some(res.status());
+        if res.status() == StatusCode::UNAUTHORIZED {
+            assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status,
+        Some(StatusCode::UNAUTHORIZED),
+        "the disabled integration is refused"
+    );
+    let validate = [("token", token.as_str()), ("client_id", sa.client_id.as_str())];
+    let v = c
+        .post_form("/ims/validate_token/v1", &validate, StatusCode::OK)
+        .await
+        .json_value();
+    assert_eq!(v, json!({"valid": false, "reason": "client_disabled"}));
+}
