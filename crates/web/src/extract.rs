@@ -58,3 +58,69 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
         Ok(Self { ip, user_agent })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::{
+        Router,
+        body::{Body, to_bytes},
+        http::{Request, StatusCode},
+        routing::post,
+    };
+    use tower::ServiceExt;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Input {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    async fn api(ApiJson(_): ApiJson<Input>) -> StatusCode {
+        StatusCode::NO_CONTENT
+    }
+
+    async fn token(OAuthForm(_): OAuthForm<Input>) -> StatusCode {
+        StatusCode::NO_CONTENT
+    }
+
+    async fn call(uri: &str, content_type: Option<&str>, body: &str) -> (StatusCode, String, serde_json::Value) {
+        let app = Router::new().route("/api", post(api)).route("/token", post(token));
+        let mut req = Request::post(uri);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = app
+            .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+        let bytes = to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        (status, ct, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn malformed_json_gets_the_problem_shape() {
+        let (status, ct, body) = call("/api", Some("application/json"), "{not json").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(body["code"], "invalid_json");
+
+        let (status, _, body) = call("/api", Some("application/json"), r#"{"other": 1}"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["code"], "invalid_body");
+        assert!(body["detail"].as_str().unwrap().contains("name"), "{body}");
+
+        let (status, _, body) = call("/api", None, r#"{"name": "x"}"#).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(body["code"], "unsupported_media_type");
+    }
+
+    #[tokio::test]
+    async fn malformed_token_requests_get_the_oauth_shape() {
+        let (status, _, body) = call("/token", Some("application/x-www-form-urlencoded"), "nothing=here").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "invalid_request");
+    }
+}
