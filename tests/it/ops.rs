@@ -18,6 +18,7 @@ use gatehouse_domain::{
     audit::{Actor, AuditEntry},
 };
 use gatehouse_store::{AccountStore, AuditStore};
+use gatehouse_web::Clock;
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
     process::{Child, Command},
@@ -383,6 +384,17 @@ async fn invalid_setup_input_is_shown_on_the_form_and_keeps_the_link() {
             StatusCode::SEE_OTHER,
         )
         .await;
+}
+
+#[tokio::test]
+async fn a_bootstrap_link_expires_after_24_hours() {
+    let clock = Clock::manual(1_900_000_000);
+    let server = TestServer::start_with_clock(clock.clone(), |_| {}).await;
+    let path = path_of(&server.bootstrap_link().await, &server);
+    clock.advance(24 * 3600 - 1);
+    server.client().get(&path, StatusCode::OK).await;
+    clock.advance(1);
+    server.client().get(&path, StatusCode::GONE).await;
 }
 
 #[tokio::test]

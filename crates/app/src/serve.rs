@@ -75,6 +75,11 @@ pub async fn migrate_cmd(cfg: Arc<Config>) -> anyhow::Result<()> {
 /// Everything between binding and serving: data directory, master key, database (connected and
 /// migrated), the background task, the state and the router.
 pub async fn prepare(cfg: Arc<Config>) -> anyhow::Result<App> {
+    prepare_with_clock(cfg, Clock::system()).await
+}
+
+/// [`prepare`] with a given clock (tests use a manual one to reach expiry without waiting).
+pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Result<App> {
     ensure_data_dir(&cfg.data_dir)?;
     let (master_key, source) = load_master_key(&cfg)?;
     match source {
@@ -103,7 +108,7 @@ pub async fn prepare(cfg: Arc<Config>) -> anyhow::Result<App> {
         master_key: Arc::new(master_key),
         catalog,
         metrics,
-        clock: Clock::system(),
+        clock,
     };
     let router = gatehouse_web::router(state.clone());
     Ok(App {

@@ -29,7 +29,7 @@ use gatehouse_app::{
     config::{self, Config, Overrides},
 };
 use gatehouse_store::Store;
-use gatehouse_web::AppState;
+use gatehouse_web::{AppState, Clock};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
@@ -59,6 +59,12 @@ impl TestServer {
     /// listen address and public URL are the real ones of the test listener unless the tweak
     /// sets `public_url`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_clock(Clock::system(), tweak).await
+    }
+
+    /// A server whose clock is `clock`: with [`Clock::manual`], a test moves time forward through
+    /// `server.state().clock.advance(seconds)` instead of sleeping.
+    pub async fn start_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> Self {
         let db = TestDatabase::fresh().await;
         let data_dir = tempfile::Builder::new()
             .prefix("gatehouse-data-")
@@ -67,7 +73,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("the listener's address");
         let config = test_config(&db.url, data_dir.path(), addr, tweak);
-        let app = gatehouse_app::serve::prepare(config.clone())
+        let app = gatehouse_app::serve::prepare_with_clock(config.clone(), clock)
             .await
             .unwrap_or_else(|e| panic!("prepare the test server: {e:#}"));
         let (tx, rx) = oneshot::channel::<()>();
