@@ -150,6 +150,13 @@ async fn exchange_errors_use_adobe_codes() {
 
     let e = exchange(&server, &sa, "not.a.jwt", StatusCode::BAD_REQUEST).await;
     assert_eq!(e["error"], "invalid_token");
+    let fields = [
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+        ("jwt_token", "x"),
+    ];
+    let res = post_multipart(&server, "/ims/exchange/jwt", &fields, true, StatusCode::BAD_REQUEST).await;
+    assert!(res.header("x-debug-id").is_some(), "Adobe clients log x-debug-id");
 
     let fields = [
         ("client_id", sa.client_id.as_str()),
@@ -230,4 +237,55 @@ async fn validate_token_answers_200_for_bad_tokens() {
         .await
         .json_value();
     assert_eq!(v["valid"], false);
+}
+
+#[tokio::test]
+async fn an_assertion_signed_by_a_removed_certificate_is_refused() {
+    use gatehouse_domain::audit::{Actor, AuditEntry};
+    use gatehouse_store::{AuditStore, IntegrationStore};
+
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    exchange(
+        &server,
+        &sa,
+        &assertion(&sa, &adobe_claims(&server, &sa)),
+        StatusCode::OK,
+    )
+    .await;
+
+    let mut tx = server.store().begin().await.unwrap();
+    for cert in tx.certificates_of(&sa.integration.id).await.unwrap() {
+        tx.revoke_certificate(&sa.integration.id, &cert.id, now(&server))
+            .await
+            .unwrap();
+    }
+    tx.append_audit(&AuditEntry::new(now(&server), &Actor::System, "test.remove", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // Once the server has seen the new catalog generation, the certificate no longer verifies.
+    let mut last = Value::Null;
+    for _ in 0..40 {
+        let jwt = assertion(&sa, &adobe_claims(&server, &sa));
+        let form = [
+            ("client_id", sa.client_id.as_str()),
+            ("client_secret", sa.secret.as_str()),
+            ("jwt_token", jwt.as_str()),
+        ];
+        let res = server
+            .client()
+            .request(Method::POST, "/ims/exchange/jwt")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::BAD_REQUEST {
+            last = res.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["error"], "invalid_token", "{last}");
 }

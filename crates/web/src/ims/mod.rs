@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::{
     Extension, Router,
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -50,6 +50,18 @@ pub fn routes() -> Router<AppState> {
         .route("/ims/validate_token/v1", get(validate).post(validate))
         .route("/ims/invalidate_token/v2", post(invalidate))
         .route("/ims/keys", get(endpoints::jwks))
+        .layer(axum::middleware::from_fn(debug_id))
+}
+
+/// Echoes the request ID as `x-debug-id`, the header Adobe's clients log with errors (compat §0).
+async fn debug_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id = req.headers().get(crate::telemetry::REQUEST_ID_HEADER).cloned();
+    let mut res = next.run(req).await;
+    if let Some(id) = id {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-debug-id"), id);
+    }
+    res
 }
 
 /// Adobe's service-account JWT exchange (compat §2); `expires_in` is in milliseconds.

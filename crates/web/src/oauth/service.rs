@@ -430,3 +430,16 @@ impl From<StoreError> for Failure {
         Self::Internal(e.into())
     }
 }
+
+/// Deletes token bookkeeping that can no longer matter at `now`: deny-list entries and replay
+/// records past their expiry, expired refresh tokens and authorization codes, and signing keys no
+/// longer published. For a periodic background job (any node); returns how many rows went.
+pub async fn purge_expired(store: &Store, now: Timestamp) -> Result<u64, StoreError> {
+    let mut conn = store.conn().await?;
+    let mut n = conn.purge_revoked_access_tokens(now).await?;
+    n += conn.purge_used_assertions(now).await?;
+    n += conn.purge_refresh_tokens(now).await?;
+    n += conn.purge_authorization_codes(now).await?;
+    n += conn.purge_signing_keys(now).await?;
+    Ok(n)
+}
