@@ -1,0 +1,204 @@
+//! Brute-force protection: failed sign-in attempts are counted per key (the normalised email
+//! address, and separately the client IP), and after a few free failures each further attempt
+//! must wait a delay that doubles, up to a ceiling. There is no permanent lockout, which an
+//! attacker could trigger on purpose: the count is forgotten some time after the last failure,
+//! and a success clears it.
+//!
+//! This is plain data with the clock passed in; the web layer keeps one [`Throttle`] per key
+//! kind in memory, so limits are per node (a PostgreSQL deployment with N nodes allows up to N
+//! times the attempts). Unknown and known emails are counted alike, so the delay reveals nothing.
+
+use std::collections::HashMap;
+
+use crate::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Failures allowed before any delay.
+    pub free_failures: u32,
+    /// The first delay, in seconds; each further failure doubles it.
+    pub base_delay: i64,
+    /// The longest delay, in seconds.
+    pub max_delay: i64,
+    /// Seconds after the last failure when the count is forgotten.
+    pub forget_after: i64,
+    /// Keys kept at most; the stalest are dropped first (bounds memory under a spray attack).
+    pub max_keys: usize,
+}
+
+impl ThrottlePolicy {
+    /// Per account: 5 free failures, then 1 s, 2 s, 4 s, … up to 15 minutes; forgotten after a day.
+    pub const ACCOUNT: Self = Self {
+        free_failures: 5,
+        base_delay: 1,
+        max_delay: 15 * 60,
+        forget_after: 24 * 3600,
+        max_keys: 100_000,
+    };
+    /// Per IP address (many people may share one behind NAT): 20 free failures, then growing
+    /// delays up to 5 minutes; forgotten after an hour.
+    pub const IP: Self = Self {
+        free_failures: 20,
+        base_delay: 1,
+        max_delay: 5 * 60,
+        forget_after: 3600,
+        max_keys: 100_000,
+    };
+
+    /// The delay owed after `failures` failures.
+    pub fn delay_after(&self, failures: u32) -> i64 {
+        if failures <= self.free_failures {
+            return 0;
+        }
+        let doublings = (failures - self.free_failures - 1).min(30);
+        self.base_delay.saturating_mul(1i64 << doublings).min(self.max_delay)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    failures: u32,
+    last_failure: Timestamp,
+}
+
+/// Failure counts per key.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    policy: ThrottlePolicy,
+    entries: HashMap<String, Entry>,
+}
+
+impl Throttle {
+    pub fn new(policy: ThrottlePolicy) -> Self {
+        Self {
+            policy,
+            entries: HashMap::new(),
+        }
+    }
+
+    /// `Ok` when an attempt for `key` may proceed at `now`, or `Err(seconds)` to wait.
+    pub fn check(&self, key: &str, now: Timestamp) -> Result<(), i64> {
+        let Some(e) = self.entries.get(key) else { return Ok(()) };
+        if now - e.last_failure >= self.policy.forget_after {
+            return Ok(());
+        }
+        let ready_at = e.last_failure + self.policy.delay_after(e.failures);
+        if now >= ready_at { Ok(()) } else { Err(ready_at - now) }
+    }
+
+    /// Records a failure; returns the failure count now held for the key.
+    pub fn record_failure(&mut self, key: &str, now: Timestamp) -> u32 {
+        if self.entries.len() >= self.policy.max_keys && !self.entries.contains_key(key) {
+            self.prune(now);
+            if self.entries.len() >= self.policy.max_keys {
+                self.drop_stalest();
+            }
+        }
+        let forget = self.policy.forget_after;
+        let e = self.entries.entry(key.to_owned()).or_insert(Entry {
+            failures: 0,
+            last_failure: now,
+        });
+        if now - e.last_failure >= forget {
+            e.failures = 0;
+        }
+        e.failures = e.failures.saturating_add(1);
+        e.last_failure = now;
+        e.failures
+    }
+
+    /// A successful sign-in clears the key.
+    pub fn record_success(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    /// The failures currently counted for a key.
+    pub fn failures(&self, key: &str, now: Timestamp) -> u32 {
+        self.entries
+            .get(key)
+            .filter(|e| now - e.last_failure < self.policy.forget_after)
+            .map_or(0, |e| e.failures)
+    }
+
+    /// Drops keys whose failures have been forgotten.
+    pub fn prune(&mut self, now: Timestamp) {
+        let forget = self.policy.forget_after;
+        self.entries.retain(|_, e| now - e.last_failure < forget);
+    }
+
+    fn drop_stalest(&mut self) {
+        let mut ages: Vec<Timestamp> = self.entries.values().map(|e| e.last_failure).collect();
+        ages.sort_unstable();
+        let cut = ages.get(ages.len() / 10).copied().unwrap_or(Timestamp::MIN);
+        self.entries.retain(|_, e| e.last_failure > cut);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 3,
+        base_delay: 2,
+        max_delay: 30,
+        forget_after: 1000,
+        max_keys: 10,
+    };
+
+    #[test]
+    fn delays_grow_after_the_free_failures_up_to_the_ceiling() {
+        let delays: Vec<i64> = (0..=9).map(|n| P.delay_after(n)).collect();
+        assert_eq!(delays, [0, 0, 0, 0, 2, 4, 8, 16, 30, 30]);
+        assert_eq!(ThrottlePolicy::ACCOUNT.delay_after(u32::MAX), 900);
+    }
+
+    #[test]
+    fn a_throttled_key_waits_and_then_may_try_again() {
+        let mut t = Throttle::new(P);
+        for _ in 0..3 {
+            t.record_failure("a@example.com", 100);
+        }
+        assert_eq!(t.check("a@example.com", 100), Ok(()));
+        t.record_failure("a@example.com", 100);
+        assert_eq!(t.check("a@example.com", 100), Err(2));
+        assert_eq!(t.check("a@example.com", 102), Ok(()));
+        assert_eq!(t.check("other@example.com", 100), Ok(()), "keys are independent");
+        t.record_failure("a@example.com", 102);
+        assert_eq!(t.check("a@example.com", 103), Err(3));
+    }
+
+    #[test]
+    fn there_is_no_permanent_lockout() {
+        let mut t = Throttle::new(P);
+        for i in 0..50 {
+            t.record_failure("k", i);
+        }
+        assert_eq!(t.check("k", 50), Err(29), "the ceiling applies");
+        assert_eq!(t.check("k", 49 + 30), Ok(()));
+        assert_eq!(t.failures("k", 49 + 1000), 0, "forgotten after a quiet period");
+        assert_eq!(t.record_failure("k", 49 + 1000), 1);
+    }
+
+    #[test]
+    fn success_clears_and_memory_is_bounded() {
+        let mut t = Throttle::new(P);
+        t.record_failure("k", 0);
+        t.record_success("k");
+        assert_eq!(t.failures("k", 0), 0);
+        for i in 0..100 {
+            t.record_failure(&format!("spray{i}"), i);
+        }
+        assert!(t.len() <= 10, "{}", t.len());
+        t.prune(10_000);
+        assert!(t.is_empty());
+    }
+}
