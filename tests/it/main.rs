@@ -4,6 +4,7 @@
 mod harness;
 
 mod config;
+mod identity;
 mod migrations;
 mod ops;
 mod provision;

@@ -13,9 +13,11 @@ pub mod traits;
 mod accounts;
 mod audit;
 mod integrations;
+mod mfa;
 mod one_time;
 mod orgs;
 mod services;
+mod sessions;
 mod signing_keys;
 mod tokens;
 

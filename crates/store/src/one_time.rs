@@ -111,4 +111,47 @@ impl<T: AsDb> OneTimeTokenStore for T {
         });
         Ok(n)
     }
+
+    async fn revoke_account_tokens(&mut self, account_id: &str, purpose: &str, now: Timestamp) -> Result<u64> {
+        let n = on_db!(self.db(), c => {
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
+            )
+            .bind(account_id)
+            .bind(purpose)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
+
+    async fn org_tokens(&mut self, org_id: &str, purpose: &str, now: Timestamp) -> Result<Vec<OneTimeToken>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM one_time_tokens \
+             WHERE org_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 ORDER BY created_at, digest"
+        );
+        let rows: Vec<OneTimeTokenRow> = on_db!(self.db(), c => {
+            sqlx::query_as(&sql).bind(org_id).bind(purpose).bind(now).fetch_all(&mut *c).await?
+        });
+        rows.into_iter().map(OneTimeToken::try_from).collect()
+    }
+
+    async fn revoke_org_token(&mut self, org_id: &str, digest: &str, purpose: &str, now: Timestamp) -> Result<bool> {
+        let n = on_db!(self.db(), c => {
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $4 \
+                 WHERE org_id = $1 AND digest = $2 AND purpose = $3 AND used_at IS NULL",
+            )
+            .bind(org_id)
+            .bind(digest)
+            .bind(purpose)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        Ok(n > 0)
+    }
 }

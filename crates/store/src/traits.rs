@@ -129,6 +129,15 @@ pub trait OneTimeTokenStore: AsDb {
     ) -> Result<Option<OneTimeToken>>;
     /// Revokes every unused token with this purpose (e.g. a new bootstrap link replaces the old).
     async fn revoke_one_time_tokens(&mut self, purpose: &str, now: Timestamp) -> Result<u64>;
+    /// Revokes the account's unused tokens with this purpose (a new password-reset link replaces
+    /// the old ones); returns how many.
+    async fn revoke_account_tokens(&mut self, account_id: &str, purpose: &str, now: Timestamp) -> Result<u64>;
+    /// The organization's unused, unexpired tokens with this purpose (pending invitations),
+    /// oldest first (then by digest).
+    async fn org_tokens(&mut self, org_id: &str, purpose: &str, now: Timestamp) -> Result<Vec<OneTimeToken>>;
+    /// Revokes one of the organization's unused tokens (cancels an invitation); returns whether
+    /// there was such a token.
+    async fn revoke_org_token(&mut self, org_id: &str, digest: &str, purpose: &str, now: Timestamp) -> Result<bool>;
 }
 
 #[async_trait]
@@ -222,4 +231,88 @@ pub trait TokenStore: AsDb {
     ) -> Result<CodeConsumption>;
     /// Deletes codes that expired before `now`.
     async fn purge_authorization_codes(&mut self, now: Timestamp) -> Result<u64>;
+}
+
+use gatehouse_domain::identity::session::Session;
+
+/// Browser sessions, keyed by the digest of the cookie value (see
+/// `gatehouse_domain::identity::session`). Sessions are bookkeeping of a sign-in that the audit
+/// log records separately, so these calls need no audit entry of their own.
+#[async_trait]
+pub trait SessionStore: AsDb {
+    async fn insert_session(&mut self, session: &Session) -> Result<()>;
+    async fn session_by_digest(&mut self, id_digest: &str) -> Result<Option<Session>>;
+    /// Records a request at `last_seen_at`; returns whether the session exists.
+    async fn touch_session(&mut self, id_digest: &str, last_seen_at: Timestamp) -> Result<bool>;
+    /// Ends one session; returns whether it existed.
+    async fn delete_session(&mut self, id_digest: &str) -> Result<bool>;
+    /// Ends one of the account's sessions (the sessions page names them by digest); returns
+    /// whether the account had it.
+    async fn delete_session_of_account(&mut self, account_id: &str, id_digest: &str) -> Result<bool>;
+    /// Ends every session of the account except `keep` (the caller's own, when given); returns
+    /// how many ended.
+    async fn delete_sessions_of_account(&mut self, account_id: &str, keep: Option<&str>) -> Result<u64>;
+    /// The account's sessions, most recently used first (then by digest).
+    async fn sessions_of_account(&mut self, account_id: &str) -> Result<Vec<Session>>;
+    /// Deletes sessions past their absolute end at `now` or idle for `idle_timeout` seconds.
+    async fn purge_sessions(&mut self, now: Timestamp, idle_timeout: i64) -> Result<u64>;
+}
+
+/// The kind of a stored second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MfaKind {
+    Totp,
+    RecoveryCode,
+    Passkey,
+}
+
+impl MfaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+            Self::Passkey => "passkey",
+        }
+    }
+
+    pub fn parse(s: &str) -> std::result::Result<Self, StoreError> {
+        match s {
+            "totp" => Ok(Self::Totp),
+            "recovery_code" => Ok(Self::RecoveryCode),
+            "passkey" => Ok(Self::Passkey),
+            other => Err(StoreError::Corrupt(format!("unknown second-factor kind {other:?}"))),
+        }
+    }
+}
+
+/// A stored second factor. For TOTP, `secret` is the seed sealed with the master key and
+/// `last_used_at` is the start of the last accepted time step (so a code works once); for a
+/// recovery code, `secret` is the SHA-256 digest (hex, as bytes) of the code and `last_used_at`
+/// is when it was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaFactor {
+    pub id: String,
+    pub account_id: String,
+    pub kind: MfaKind,
+    pub label: String,
+    pub secret: Option<Vec<u8>>,
+    pub data: serde_json::Value,
+    pub last_used_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait MfaStore: AsDb {
+    async fn insert_mfa_factor(&mut self, factor: &MfaFactor) -> Result<()>;
+    /// The account's factors, recovery codes included, oldest first (then by ID).
+    async fn mfa_factors_of(&mut self, account_id: &str) -> Result<Vec<MfaFactor>>;
+    /// Deletes the account's factors of `kind` (all kinds when `None`); returns how many.
+    async fn delete_mfa_factors(&mut self, account_id: &str, kind: Option<MfaKind>) -> Result<u64>;
+    /// Records that a TOTP code of the step starting at `step_start` was accepted, if no code of
+    /// that or a later step was accepted before. Returns whether it was recorded: of two
+    /// concurrent uses of the same code, only one gets `true`.
+    async fn record_totp_step(&mut self, factor_id: &str, step_start: Timestamp) -> Result<bool>;
+    /// Uses the account's unused recovery code with this digest, once. Returns whether it was
+    /// unused (and is now used).
+    async fn use_recovery_code(&mut self, account_id: &str, digest: &str, now: Timestamp) -> Result<bool>;
 }

@@ -8,7 +8,7 @@
 mod accounts;
 mod audit;
 mod backend;
-mod fixtures;
+pub(crate) mod fixtures;
 mod integrations;
 mod one_time;
 mod orgs;

@@ -1,0 +1,7 @@
+//! Identity: the storage of sessions, second factors and invitations on both backends, and the
+//! hosted pages and API (sign-up, sign-in, sessions, MFA, organizations) end to end.
+
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod store;
