@@ -90,7 +90,24 @@ async fn the_access_token_deny_list() {
     // Revoking twice is harmless.
     c.revoke_access_token("jti-1", "client", T0 + 1, T0 + 60).await.unwrap();
     assert!(c.is_access_token_revoked("jti-1").await.unwrap());
-    assert_eq!(c.purge_revoked_access_tokens(T0 + 59).await.unwrap(), 0);
+    c.revoke_access_token("jti-2", "client", T0 + 10, T0 + 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.revoked_access_tokens_since(T0, T0).await.unwrap().len(),
+        2,
+        "both revoked at or after T0"
+    );
+    assert_eq!(
+        c.revoked_access_tokens_since(T0 + 5, T0).await.unwrap(),
+        vec![("jti-2".to_owned(), T0 + 30)]
+    );
+    assert_eq!(
+        c.revoked_access_tokens_since(T0, T0 + 30).await.unwrap(),
+        vec![("jti-1".to_owned(), T0 + 60)],
+        "expired entries are left out"
+    );
+    assert_eq!(c.purge_revoked_access_tokens(T0 + 59).await.unwrap(), 1);
     assert_eq!(c.purge_revoked_access_tokens(T0 + 60).await.unwrap(), 1);
     assert!(!c.is_access_token_revoked("jti-1").await.unwrap());
 }

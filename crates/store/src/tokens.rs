@@ -128,6 +128,21 @@ impl<T: AsDb> TokenStore for T {
         Ok(n > 0)
     }
 
+    async fn revoked_access_tokens_since(
+        &mut self,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<(String, Timestamp)>> {
+        let rows: Vec<(String, i64)> = on_db!(self.db(), c => {
+            sqlx::query_as("SELECT jti, expires_at FROM revoked_tokens WHERE revoked_at >= $1 AND expires_at > $2")
+                .bind(since)
+                .bind(now)
+                .fetch_all(&mut *c)
+                .await?
+        });
+        Ok(rows)
+    }
+
     async fn purge_revoked_access_tokens(&mut self, now: Timestamp) -> Result<u64> {
         Ok(exec!(self, "DELETE FROM revoked_tokens WHERE expires_at <= $1", now))
     }

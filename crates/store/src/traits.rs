@@ -182,6 +182,13 @@ pub trait TokenStore: AsDb {
         expires_at: Timestamp,
     ) -> Result<()>;
     async fn is_access_token_revoked(&mut self, jti: &str) -> Result<bool>;
+    /// Deny-list entries revoked at or after `since` that are still unexpired at `now`, as
+    /// `(jti, expires_at)`: what an in-memory copy of the deny-list needs to catch up.
+    async fn revoked_access_tokens_since(
+        &mut self,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<(String, Timestamp)>>;
     /// Drops deny-list entries whose tokens have expired by `now`.
     async fn purge_revoked_access_tokens(&mut self, now: Timestamp) -> Result<u64>;
 

@@ -287,3 +287,50 @@ async fn a_disabled_integration_gets_no_tokens_and_its_tokens_stop_validating() 
         .json_value();
     assert_eq!(v, json!({"valid": false, "reason": "client_disabled"}));
 }
+
+#[tokio::test]
+async fn a_revocation_made_by_another_node_is_honoured_within_seconds() {
+    use gatehouse_store::TokenStore;
+
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let c = server.client();
+    let creds = [
+        ("grant_type", "client_credentials"),
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+    ];
+    let body = c.post_form("/oauth/token", &creds, StatusCode::OK).await.json_value();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let (_, claims) = decode(&token);
+    let introspect = [
+        ("token", token.as_str()),
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+    ];
+    let active = c
+        .post_form("/oauth/introspect", &introspect, StatusCode::OK)
+        .await
+        .json_value();
+    assert_eq!(active["active"], true);
+
+    // Another node writes the deny-list directly.
+    let mut conn = server.store().conn().await.unwrap();
+    let exp = claims["exp"].as_i64().unwrap();
+    conn.revoke_access_token(claims["jti"].as_str().unwrap(), &sa.client_id, now(&server), exp)
+        .await
+        .unwrap();
+    let mut seen = false;
+    for _ in 0..40 {
+        let v = c
+            .post_form("/oauth/introspect", &introspect, StatusCode::OK)
+            .await
+            .json_value();
+        if v["active"] == false {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the in-memory deny-list caught up with the store");
+}

@@ -35,6 +35,12 @@ use crate::{AppState, Clock, OAuthError};
 
 /// The longest the key ring is trusted before the stored keys are read again, in seconds.
 pub const KEY_RING_MAX_AGE: i64 = 300;
+/// How often the in-memory copy of the access-token deny-list catches up with the store, in seconds.
+pub const DENY_LIST_SYNC: i64 = 1;
+/// How far back each catch-up looks, in seconds: tolerates clocks of nodes that differ by less.
+pub const DENY_LIST_MARGIN: i64 = 60;
+/// The shortest time between two reads of the stored keys prompted by an unknown `kid`, in seconds.
+pub const KEY_RING_MIN_AGE: i64 = 10;
 
 /// The token service's settings, derived from [`crate::Settings`].
 #[derive(Debug, Clone)]
@@ -119,6 +125,7 @@ pub struct KeyRing {
     pub verifying: Vec<VerifyingKey>,
     pub jwks: Jwks,
     valid_until: Timestamp,
+    loaded_at: Timestamp,
 }
 
 /// Something the token service could not do for internal reasons (never the client's fault).
@@ -136,6 +143,13 @@ impl From<ServiceError> for OAuthError {
     }
 }
 
+/// The revoked access tokens still unexpired, by `jti`, copied from the store.
+#[derive(Default)]
+struct DenyList {
+    entries: HashMap<String, Timestamp>,
+    synced_at: Option<Timestamp>,
+}
+
 struct ClientCache {
     generation: i64,
     clients: HashMap<String, Arc<Client>>,
@@ -151,6 +165,8 @@ pub struct TokenService {
     clients: RwLock<ClientCache>,
     ring: RwLock<Option<Arc<KeyRing>>>,
     ring_reload: Mutex<()>,
+    deny: RwLock<DenyList>,
+    deny_sync: Mutex<()>,
 }
 
 impl TokenService {
@@ -167,6 +183,8 @@ impl TokenService {
             }),
             ring: RwLock::new(None),
             ring_reload: Mutex::new(()),
+            deny: RwLock::new(DenyList::default()),
+            deny_sync: Mutex::new(()),
         }
     }
 
@@ -312,7 +330,20 @@ impl TokenService {
             verifying,
             jwks,
             valid_until,
+            loaded_at: now,
         })
+    }
+
+    /// Re-reads the keys early when a token names a key this node has not seen (another node may
+    /// have created it), at most once per [`KEY_RING_MIN_AGE`] seconds.
+    async fn reload_ring_for_unknown_key(&self) -> Result<Arc<KeyRing>, ServiceError> {
+        let now = self.now();
+        if let Ok(mut slot) = self.ring.write()
+            && slot.as_ref().is_some_and(|r| now >= r.loaded_at + KEY_RING_MIN_AGE)
+        {
+            *slot = None;
+        }
+        self.key_ring().await
     }
 
     /// Signs a new access token; returns it with its claims.
@@ -333,8 +364,16 @@ impl TokenService {
     /// published key, issuer, lifetime, the deny-list, and that its integration is still active.
     pub async fn inspect_access_token(&self, token: &str) -> Result<Result<AccessTokenClaims, Inactive>, ServiceError> {
         let ring = self.key_ring().await?;
-        let Ok(raw) = keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) else {
-            return Ok(Err(Inactive::BadSignature));
+        let raw = match keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) {
+            Ok(raw) => raw,
+            Err(keys::VerifyError::UnknownKey) => {
+                let ring = self.reload_ring_for_unknown_key().await?;
+                match keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) {
+                    Ok(raw) => raw,
+                    Err(_) => return Ok(Err(Inactive::BadSignature)),
+                }
+            }
+            Err(_) => return Ok(Err(Inactive::BadSignature)),
         };
         let Some(claims) = AccessTokenClaims::from_verified(raw) else {
             return Ok(Err(Inactive::BadSignature));
@@ -352,7 +391,7 @@ impl TokenService {
         if !active_client {
             return Ok(Err(Inactive::ClientDisabled));
         }
-        if self.store.conn().await?.is_access_token_revoked(&claims.jti).await? {
+        if self.is_revoked(&claims.jti).await? {
             return Ok(Err(Inactive::Revoked));
         }
         Ok(Ok(claims))
@@ -363,7 +402,34 @@ impl TokenService {
         let mut conn = self.store.conn().await?;
         conn.revoke_access_token(&claims.jti, &claims.client_id, self.now(), claims.exp)
             .await?;
+        if let Ok(mut deny) = self.deny.write() {
+            deny.entries.insert(claims.jti.clone(), claims.exp);
+        }
         Ok(())
+    }
+
+    /// Is the `jti` on the deny-list? Answered from memory; the copy catches up with the store
+    /// (revocations made by other nodes) at most every [`DENY_LIST_SYNC`] seconds.
+    async fn is_revoked(&self, jti: &str) -> Result<bool, ServiceError> {
+        let now = self.now();
+        let stale = |d: &DenyList| d.synced_at.is_none_or(|t| now >= t + DENY_LIST_SYNC);
+        if self.deny.read().map_or(true, |d| stale(&d)) {
+            let _guard = self.deny_sync.lock().await;
+            let since = match self.deny.read().ok().map(|d| (stale(&d), d.synced_at)) {
+                Some((false, _)) => None,
+                Some((true, Some(t))) => Some(t - DENY_LIST_MARGIN),
+                _ => Some(Timestamp::MIN),
+            };
+            if let Some(since) = since {
+                let fresh = self.store.conn().await?.revoked_access_tokens_since(since, now).await?;
+                if let Ok(mut deny) = self.deny.write() {
+                    deny.entries.extend(fresh);
+                    deny.entries.retain(|_, exp| *exp > now);
+                    deny.synced_at = Some(now);
+                }
+            }
+        }
+        Ok(self.deny.read().map_or(true, |d| d.entries.contains_key(jti)))
     }
 
     /// Records an assertion's `jti`; `true` on its first use.
