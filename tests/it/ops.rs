@@ -574,6 +574,31 @@ async fn serve_refuses_an_unusable_data_directory() {
 }
 
 #[tokio::test]
+async fn serve_refuses_a_read_only_database() {
+    let db = TestDatabase::fresh().await;
+    db.store().await.close().await;
+    let read_only = if db.url.starts_with("postgres") {
+        format!("{}?options=-c%20default_transaction_read_only%3Don", db.url)
+    } else {
+        format!("{}?mode=ro", db.url)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (ok, _, err) = output_of(&mut gatehouse(&[
+        "serve",
+        "--listen",
+        &listen,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        &read_only,
+    ]))
+    .await;
+    assert!(!ok);
+    assert!(err.contains("is not writable"), "{err}");
+}
+
+#[tokio::test]
 async fn serve_refuses_a_bad_configuration_with_the_key_named() {
     let (ok, _, err) = output_of(gatehouse(&["serve"]).env("GATEHOUSE_EVENTS__ALLOWED_NETWORK", "10.0.0.0/8")).await;
     assert!(!ok);

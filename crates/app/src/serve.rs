@@ -10,7 +10,7 @@ use std::{net::SocketAddr, path::Path, sync::Arc, time::Instant};
 
 use anyhow::Context;
 use axum::Router;
-use gatehouse_store::{SchemaStatus, Store, StoreError};
+use gatehouse_store::{OneTimeTokenStore, SchemaStatus, Store, StoreError};
 use gatehouse_web::{AppState, Clock, Settings, TokenLifetimes};
 use tokio::{net::TcpListener, task::JoinHandle};
 
@@ -66,6 +66,7 @@ pub async fn migrate_cmd(cfg: Arc<Config>) -> anyhow::Result<()> {
     ensure_data_dir(&cfg.data_dir)?;
     let store = connect(&cfg).await?;
     migrate(&store).await?;
+    check_writable(&store, &cfg).await?;
     let version = store.known_schema_version();
     store.close().await;
     println!("database schema is at version {version} (current)");
@@ -96,6 +97,7 @@ pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Resul
     }
     let store = connect(&cfg).await?;
     migrate(&store).await?;
+    check_writable(&store, &cfg).await?;
     let generation = store
         .catalog_generation()
         .await
@@ -176,11 +178,27 @@ async fn connect(cfg: &Config) -> anyhow::Result<Store> {
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", cfg.database_url_redacted()))
 }
 
+/// A write that matches no row proves the (migrated) database is writable now rather than at the
+/// first change: a read-only SQLite file opens without complaint. The transaction rolls back.
+async fn check_writable(store: &Store, cfg: &Config) -> anyhow::Result<()> {
+    let probe = async {
+        let mut tx = store.begin().await?;
+        tx.revoke_one_time_tokens("startup-write-probe", 0).await
+    };
+    probe
+        .await
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("the database {} is not writable: {e}", cfg.database_url_redacted()))
+}
+
 async fn migrate(store: &Store) -> anyhow::Result<()> {
     let before = store
         .schema_status()
         .await
         .context("cannot read the database schema version")?;
+    if before == SchemaStatus::Current {
+        return Ok(());
+    }
     match store.migrate().await {
         Ok(()) => {
             if before == SchemaStatus::Behind {
