@@ -155,7 +155,9 @@ where
 }
 
 /// For browser scripts calling the JSON API with the session cookie: the request must carry the
-/// cookie's token in the `x-csrf-token` header. Refused with a 403 problem (`csrf_failed`).
+/// cookie's token in the `x-csrf-token` header. The cookie is HttpOnly, so the page hands the
+/// token to its scripts (e.g. `<meta name="csrf-token" content="{{ csrf_token }}">` rendered from
+/// [`CsrfToken::value`]). Refused with a 403 problem (`csrf_failed`).
 #[derive(Debug, Clone, Copy)]
 pub struct CsrfHeader;
 
