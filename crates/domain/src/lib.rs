@@ -8,6 +8,7 @@ pub mod audit;
 pub mod certificate;
 pub mod crypto;
 pub mod error;
+pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod integration;
