@@ -33,6 +33,8 @@ pub const DEFAULT_TOML: &str = include_str!("../../../config.default.toml");
 const ENV_PREFIX: &str = "GATEHOUSE_";
 /// Variables with the prefix that are command-line settings rather than configuration keys.
 const NOT_KEYS: &[&str] = &["GATEHOUSE_CONFIG"];
+/// Variables under this prefix configure Gatehouse's own test suite, not a server.
+const TEST_PREFIX: &str = "GATEHOUSE_TEST_";
 /// Secrets that `GATEHOUSE_<KEY>_FILE` reads from a file. (The master key has its own key,
 /// `master_key_file`, so `GATEHOUSE_MASTER_KEY_FILE` is an ordinary key.)
 const FILE_SECRETS: &[&str] = &["database_url", "smtp.password"];
@@ -514,7 +516,7 @@ impl EnvVars {
     fn new(env: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut vars: Vec<(String, String)> = env
             .into_iter()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !NOT_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !k.starts_with(TEST_PREFIX) && !NOT_KEYS.contains(&k.as_str()))
             .collect();
         vars.sort();
         Self { vars }
