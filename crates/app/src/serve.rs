@@ -111,6 +111,7 @@ pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Resul
         catalog,
         metrics,
         clock,
+        identity: Default::default(),
     };
     let router = gatehouse_web::router(state.clone());
     Ok(App {
@@ -132,6 +133,7 @@ pub fn web_settings(cfg: &Config) -> Settings {
         authorization_code: i64::from(cfg.tokens.authorization_code_lifetime),
     };
     s.events_allowed_networks = cfg.events.allowed_networks.clone();
+    s.identity = crate::identity::settings(cfg);
     s
 }
 

@@ -7,6 +7,7 @@ pub mod background;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod identity;
 pub mod ims;
 pub mod oauth;
 pub mod ops;
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .merge(pages::router())
         .merge(setup::router())
+        .merge(identity::router())
         .merge(oauth::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

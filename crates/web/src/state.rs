@@ -31,6 +31,8 @@ pub struct Settings {
     pub tokens: TokenLifetimes,
     /// Private networks webhook deliveries may reach.
     pub events_allowed_networks: Vec<IpNet>,
+    /// Sessions, mail and the other settings of the hosted sign-in.
+    pub identity: crate::identity::IdentitySettings,
 }
 
 /// Token lifetimes in seconds.
@@ -63,6 +65,7 @@ impl Settings {
             technical_account_domain: "gatehouse".to_owned(),
             tokens: TokenLifetimes::default(),
             events_allowed_networks: Vec::new(),
+            identity: crate::identity::IdentitySettings::default(),
         }
     }
 
@@ -117,6 +120,8 @@ pub struct AppState {
     pub catalog: watch::Receiver<i64>,
     pub metrics: PrometheusHandle,
     pub clock: Clock,
+    /// In-memory state of the hosted sign-in (sign-in throttles), per node.
+    pub identity: Arc<crate::identity::IdentityRuntime>,
 }
 
 impl AppState {

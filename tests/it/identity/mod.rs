@@ -4,4 +4,6 @@
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod helpers;
+mod signin;
 mod store;

@@ -1,0 +1,25 @@
+//! The identity part of the web settings, built from the configuration: the outbox directory
+//! (`<data_dir>/outbox`), the SMTP server when `[smtp]` is set, and the sender address.
+
+use gatehouse_web::identity::{IdentitySettings, SmtpSecurity, SmtpSettings};
+
+use crate::config::{Config, SmtpTls};
+
+pub fn settings(cfg: &Config) -> IdentitySettings {
+    IdentitySettings {
+        outbox_dir: cfg.data_dir.join("outbox"),
+        smtp: cfg.smtp.as_ref().map(|s| SmtpSettings {
+            host: s.host.clone(),
+            port: s.port,
+            security: match s.tls {
+                SmtpTls::Starttls => SmtpSecurity::Starttls,
+                SmtpTls::Tls => SmtpSecurity::Tls,
+                SmtpTls::None => SmtpSecurity::None,
+            },
+            username: s.username.clone(),
+            password: s.password.as_ref().map(|p| p.expose().to_owned()),
+            from: s.from.clone(),
+        }),
+        ..IdentitySettings::default()
+    }
+}

@@ -1,0 +1,37 @@
+//! Hosted identity pages and the session machinery other surfaces use: sign-in (email → password
+//! → second factor), sign-out, sign-up, email verification, password reset, and the session
+//! cookie with its extractors ([`SignedIn`], [`OptionalSession`], [`ApiSession`]).
+//!
+//! For the token service: call [`redirect_to_signin`] with the full `/oauth/authorize?...` path
+//! to send a browser to sign in and back; take [`OptionalSession`] in the handler to see who is
+//! signed in, and compare `session.auth_time` for `max_age` (`Session::auth_age_exceeds`) and
+//! `prompt=login` (`Session::authenticated_since`).
+
+pub mod audit;
+pub mod emails;
+pub mod forms;
+pub mod links_pages;
+pub mod mail;
+pub mod ops;
+pub mod pending;
+pub mod return_to;
+pub mod runtime;
+pub mod session;
+pub mod settings;
+pub mod signin;
+pub mod signup;
+
+use axum::Router;
+
+pub use runtime::IdentityRuntime;
+pub use session::{ApiSession, OptionalSession, SessionCookie, SignedIn, redirect_to_signin};
+pub use settings::{IdentitySettings, SmtpSecurity, SmtpSettings};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(signin::router())
+        .merge(signup::router())
+        .merge(links_pages::router())
+}

@@ -1,0 +1,701 @@
+//! The account and organization operations behind both the console pages and the JSON API:
+//! each checks the rules (in `gatehouse_domain::identity`), writes the change and its audit entry
+//! in one transaction, and returns either the result or an [`OpError`] that each surface maps to
+//! its own shape (a page with the message, or problem JSON with the code).
+
+use axum::http::StatusCode;
+use gatehouse_domain::{
+    DomainError,
+    account::{Account, AccountType, Email},
+    audit::{Actor, AuditEntry},
+    identity::{
+        invitation::Invitation,
+        links::{self, LinkPurpose},
+        membership::{MembershipChange, check_change},
+        profile::{Profile, ProfileInput, parse_profile},
+    },
+    ids::OrgId,
+    org::{Membership, Organization, Role, parse_org_name},
+};
+use gatehouse_store::{
+    AccountStore, AuditStore, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError,
+};
+
+use super::{
+    mail::{self, messages},
+    session::SignedIn,
+    signin::link,
+};
+use crate::{AppState, extract::ClientInfo};
+
+/// Why an operation was refused: HTTP status, stable code, and a sentence for the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// The form field the problem is about, when there is one.
+    pub field: Option<&'static str>,
+}
+
+impl OpError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn on(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("There is no such {what}."))
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "identity operation failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An internal error occurred. Try again later.",
+        )
+    }
+}
+
+impl From<StoreError> for OpError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// Rule violations: 403 for permission, 409 for the last-admin rule, 422 otherwise.
+impl From<DomainError> for OpError {
+    fn from(e: DomainError) -> Self {
+        let status = match e.code {
+            "admin_required" | "not_a_member" => StatusCode::FORBIDDEN,
+            "last_admin" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, e.code, e.message)
+    }
+}
+
+pub type OpResult<T> = Result<T, OpError>;
+
+fn entry(state: &AppState, who: &SignedIn, action: &str, target: String, client: &ClientInfo) -> AuditEntry {
+    super::audit::entry(state, &Actor::Account(who.account.id.clone()), action, target, client)
+}
+
+// ------------------------------------------------------------------------------------------
+// Account
+// ------------------------------------------------------------------------------------------
+
+pub async fn update_profile(
+    state: &AppState,
+    who: &SignedIn,
+    input: &ProfileInput,
+    client: &ClientInfo,
+) -> OpResult<Account> {
+    let profile: Profile = parse_profile(input).map_err(|errors| {
+        let first = &errors[0];
+        OpError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            first.error.code,
+            first.error.message.clone(),
+        )
+        .on(first.field)
+    })?;
+    let mut tx = state.store.begin().await?;
+    let mut account = tx
+        .account_by_id(&who.account.id)
+        .await?
+        .ok_or_else(|| OpError::not_found("account"))?;
+    account.display_name = profile.display_name;
+    account.given_name = profile.given_name;
+    account.family_name = profile.family_name;
+    account.country = profile.country;
+    account.updated_at = state.now();
+    tx.update_account(&account).await?;
+    tx.append_audit(&entry(
+        state,
+        who,
+        "account.profile_updated",
+        format!("account:{}", account.id),
+        client,
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// Changes the password after checking the current one; ends every other session.
+pub async fn change_password(
+    state: &AppState,
+    who: &SignedIn,
+    current: &str,
+    new: &str,
+    client: &ClientInfo,
+) -> OpResult<()> {
+    let stored = who.account.password_hash.clone().unwrap_or_default();
+    let cur = current.to_owned();
+    let ok = tokio::task::spawn_blocking(move || gatehouse_domain::password::verify(&cur, &stored))
+        .await
+        .map_err(OpError::internal)?;
+    if !ok {
+        return Err(OpError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_password",
+            "Your current password is not correct.",
+        )
+        .on("current_password"));
+    }
+    gatehouse_domain::identity::password_policy::check_new_password(new, who.account.email.as_str())
+        .map_err(|e| OpError::from(e).on("password"))?;
+    let pw = new.to_owned();
+    let hash = tokio::task::spawn_blocking(move || gatehouse_domain::password::hash(&pw, &mut rand::thread_rng()))
+        .await
+        .map_err(OpError::internal)?
+        .map_err(OpError::internal)?;
+    let mut tx = state.store.begin().await?;
+    let mut account = tx
+        .account_by_id(&who.account.id)
+        .await?
+        .ok_or_else(|| OpError::not_found("account"))?;
+    account.password_hash = Some(hash);
+    account.updated_at = state.now();
+    tx.update_account(&account).await?;
+    tx.delete_sessions_of_account(&account.id, Some(&who.session.id_digest))
+        .await?;
+    tx.append_audit(&entry(
+        state,
+        who,
+        "password.changed",
+        format!("account:{}", account.id),
+        client,
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends one of the caller's sessions, or all but the current one (`digest = None`).
+pub async fn end_sessions(
+    state: &AppState,
+    who: &SignedIn,
+    digest: Option<&str>,
+    client: &ClientInfo,
+) -> OpResult<u64> {
+    let mut conn = state.store.conn().await?;
+    let n = match digest {
+        Some(d) => u64::from(conn.delete_session_of_account(&who.account.id, d).await?),
+        None => {
+            conn.delete_sessions_of_account(&who.account.id, Some(&who.session.id_digest))
+                .await?
+        }
+    };
+    let e = entry(
+        state,
+        who,
+        "sessions.ended",
+        format!("account:{}", who.account.id),
+        client,
+    )
+    .details(serde_json::json!({ "count": n, "all_others": digest.is_none() }));
+    conn.append_audit(&e).await?;
+    Ok(n)
+}
+
+// ------------------------------------------------------------------------------------------
+// Organizations
+// ------------------------------------------------------------------------------------------
+
+/// An organization the caller belongs to, with the caller's role.
+pub async fn org_for(state: &AppState, who: &SignedIn, org_id: &str) -> OpResult<(Organization, Role)> {
+    let id = OrgId::parse(org_id).map_err(|_| OpError::not_found("organization"))?;
+    let mut conn = state.store.conn().await?;
+    let org = conn
+        .org_by_id(&id)
+        .await?
+        .ok_or_else(|| OpError::not_found("organization"))?;
+    let m = conn
+        .membership(&id, &who.account.id)
+        .await?
+        .ok_or_else(|| OpError::not_found("organization"))?;
+    if org.require_mfa && !who.session.used_second_factor() {
+        return Err(OpError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_required",
+            format!(
+                "{} requires two-step verification. Set it up, then sign in again with it.",
+                org.name
+            ),
+        ));
+    }
+    Ok((org, m.role))
+}
+
+/// The caller's organizations with their role, by name.
+pub async fn my_orgs(state: &AppState, who: &SignedIn) -> OpResult<Vec<(Organization, Role)>> {
+    let mut conn = state.store.conn().await?;
+    let mut out = Vec::new();
+    for m in conn.memberships_of_account(&who.account.id).await? {
+        if let Some(o) = conn.org_by_id(&m.org_id).await? {
+            out.push((o, m.role));
+        }
+    }
+    out.sort_by(|a, b| (&a.0.name, &a.0.id).cmp(&(&b.0.name, &b.0.id)));
+    Ok(out)
+}
+
+pub async fn create_org(state: &AppState, who: &SignedIn, name: &str, client: &ClientInfo) -> OpResult<Organization> {
+    let name = parse_org_name(name).map_err(|e| OpError::from(e).on("name"))?;
+    if who.account.account_type == AccountType::Enterprise {
+        return Err(OpError::new(
+            StatusCode::FORBIDDEN,
+            "enterprise_account",
+            "Accounts managed by an organization cannot create organizations.",
+        ));
+    }
+    let now = state.now();
+    let org = Organization {
+        id: OrgId::generate(&mut rand::thread_rng(), &state.settings.org_id_suffix),
+        name,
+        require_mfa: false,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_org(&org).await?;
+    tx.upsert_membership(&Membership {
+        org_id: org.id.clone(),
+        account_id: who.account.id.clone(),
+        role: Role::Admin,
+        created_at: now,
+    })
+    .await?;
+    tx.append_audit(
+        &entry(state, who, "org.created", format!("org:{}", org.id), client)
+            .org(org.id.as_str())
+            .details(serde_json::json!({ "name": org.name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// A member as listed: the membership and the account.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub membership: Membership,
+    pub account: Account,
+}
+
+pub async fn members(state: &AppState, org: &Organization) -> OpResult<Vec<Member>> {
+    let mut conn = state.store.conn().await?;
+    let mut out = Vec::new();
+    for m in conn.memberships_of_org(&org.id).await? {
+        if let Some(a) = conn.account_by_id(&m.account_id).await? {
+            out.push(Member {
+                membership: m,
+                account: a,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Applies a membership change after checking it against the current members, in one
+/// transaction (so two admins demoting each other at once cannot leave the org without one).
+pub async fn change_membership(
+    state: &AppState,
+    who: &SignedIn,
+    org: &Organization,
+    change: MembershipChange<'_>,
+    client: &ClientInfo,
+) -> OpResult<()> {
+    let mut tx = state.store.begin().await?;
+    let current = tx.memberships_of_org(&org.id).await?;
+    check_change(&current, &who.account.id, &change)?;
+    let now = state.now();
+    let set = |account_id: &str, role: Role| Membership {
+        org_id: org.id.clone(),
+        account_id: account_id.to_owned(),
+        role,
+        created_at: now,
+    };
+    let (action, target, details) = match &change {
+        MembershipChange::SetRole { account_id, role } => {
+            let before = current
+                .iter()
+                .find(|m| m.account_id == *account_id)
+                .map(|m| m.role.as_str());
+            tx.upsert_membership(&set(account_id, *role)).await?;
+            (
+                "member.role_changed",
+                *account_id,
+                serde_json::json!({ "from": before, "to": role.as_str() }),
+            )
+        }
+        MembershipChange::Remove { account_id } => {
+            tx.delete_membership(&org.id, account_id).await?;
+            ("member.removed", *account_id, serde_json::Value::Null)
+        }
+        MembershipChange::Leave => {
+            tx.delete_membership(&org.id, &who.account.id).await?;
+            ("member.left", who.account.id.as_str(), serde_json::Value::Null)
+        }
+        MembershipChange::TransferAdmin { to, actor_role } => {
+            tx.upsert_membership(&set(to, Role::Admin)).await?;
+            tx.upsert_membership(&set(&who.account.id, *actor_role)).await?;
+            (
+                "org.admin_transferred",
+                *to,
+                serde_json::json!({ "previous_admin_now": actor_role.as_str() }),
+            )
+        }
+        MembershipChange::Invite { .. } => return Err(OpError::internal("invite is not a membership change")),
+    };
+    tx.append_audit(
+        &entry(state, who, action, format!("account:{target}"), client)
+            .org(org.id.as_str())
+            .details(details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn update_org(
+    state: &AppState,
+    who: &SignedIn,
+    org: &Organization,
+    role: Role,
+    name: &str,
+    require_mfa: bool,
+    client: &ClientInfo,
+) -> OpResult<Organization> {
+    if role != Role::Admin {
+        return Err(DomainError::new(
+            "admin_required",
+            "Only an admin of this organization can change its settings.",
+        )
+        .into());
+    }
+    let name = parse_org_name(name).map_err(|e| OpError::from(e).on("name"))?;
+    if require_mfa && !org.require_mfa && !who.session.used_second_factor() {
+        return Err(OpError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "mfa_required_first",
+            "Set up two-step verification for yourself and sign in with it before requiring it of everyone.",
+        )
+        .on("require_mfa"));
+    }
+    let mut updated = org.clone();
+    updated.name = name;
+    updated.require_mfa = require_mfa;
+    updated.updated_at = state.now();
+    let mut tx = state.store.begin().await?;
+    tx.update_org(&updated).await?;
+    tx.append_audit(
+        &entry(state, who, "org.updated", format!("org:{}", org.id), client)
+            .org(org.id.as_str())
+            .details(serde_json::json!({ "name": updated.name, "require_mfa": require_mfa })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// A pending invitation as listed.
+#[derive(Debug, Clone)]
+pub struct PendingInvitation {
+    /// The stored digest, which names the invitation (the link's token is never stored).
+    pub id: String,
+    pub invitation: Invitation,
+    pub expires_at: i64,
+}
+
+pub async fn invitations(state: &AppState, org: &Organization) -> OpResult<Vec<PendingInvitation>> {
+    let tokens = state
+        .store
+        .conn()
+        .await?
+        .org_tokens(org.id.as_str(), LinkPurpose::Invitation.as_str(), state.now())
+        .await?;
+    Ok(tokens
+        .into_iter()
+        .filter_map(|t| {
+            Invitation::from_payload(&t.payload).ok().map(|i| PendingInvitation {
+                id: t.digest,
+                invitation: i,
+                expires_at: t.expires_at,
+            })
+        })
+        .collect())
+}
+
+/// Invites `email` with `role`, mails the link, and returns the pending invitation.
+pub async fn invite(
+    state: &AppState,
+    who: &SignedIn,
+    org: &Organization,
+    email: &str,
+    role: &str,
+    client: &ClientInfo,
+) -> OpResult<PendingInvitation> {
+    let email = gatehouse_domain::identity::profile::parse_email_field("email", email)
+        .map_err(|e| OpError::from(e.error).on("email"))?;
+    let role = Role::parse(role).map_err(|e| OpError::from(e).on("role"))?;
+    let mut tx = state.store.begin().await?;
+    let current = tx.memberships_of_org(&org.id).await?;
+    check_change(&current, &who.account.id, &MembershipChange::Invite { role })?;
+    if let Some(existing) = tx.account_by_email(&email).await?
+        && current.iter().any(|m| m.account_id == existing.id)
+    {
+        return Err(OpError::new(
+            StatusCode::CONFLICT,
+            "already_a_member",
+            format!("{email} is already a member of {}.", org.name),
+        )
+        .on("email"));
+    }
+    let now = state.now();
+    let issued = links::issue(&mut rand::thread_rng(), LinkPurpose::Invitation, now);
+    let invitation = Invitation {
+        email: email.clone(),
+        role,
+        invited_by: who.account.id.clone(),
+    };
+    tx.insert_one_time_token(&OneTimeToken {
+        digest: issued.digest.clone(),
+        purpose: LinkPurpose::Invitation.as_str().to_owned(),
+        account_id: None,
+        org_id: Some(org.id.as_str().to_owned()),
+        payload: invitation.to_payload(),
+        created_at: now,
+        expires_at: issued.expires_at,
+        used_at: None,
+    })
+    .await?;
+    tx.append_audit(
+        &entry(state, who, "invitation.sent", format!("email:{email}"), client)
+            .org(org.id.as_str())
+            .details(serde_json::json!({ "role": role.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    let url = link(state, LinkPurpose::Invitation, &issued.token);
+    let m = messages::invitation(
+        email.as_str(),
+        &org.name,
+        &who.account.display_name,
+        role.as_str(),
+        &url,
+    );
+    mail::send_logged(&state.settings.identity, m).await;
+    Ok(PendingInvitation {
+        id: issued.digest,
+        invitation,
+        expires_at: issued.expires_at,
+    })
+}
+
+pub async fn cancel_invitation(
+    state: &AppState,
+    who: &SignedIn,
+    org: &Organization,
+    role: Role,
+    id: &str,
+    client: &ClientInfo,
+) -> OpResult<()> {
+    if role != Role::Admin {
+        return Err(DomainError::new(
+            "admin_required",
+            "Only an admin of this organization can manage invitations.",
+        )
+        .into());
+    }
+    let mut tx = state.store.begin().await?;
+    if !tx
+        .revoke_org_token(org.id.as_str(), id, LinkPurpose::Invitation.as_str(), state.now())
+        .await?
+    {
+        return Err(OpError::not_found("pending invitation"));
+    }
+    tx.append_audit(
+        &entry(state, who, "invitation.cancelled", format!("invitation:{id}"), client).org(org.id.as_str()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accepts an invitation for the signed-in account (whose address must be the invited one).
+pub async fn accept_invitation(
+    state: &AppState,
+    who: &SignedIn,
+    token: &str,
+    client: &ClientInfo,
+) -> OpResult<Organization> {
+    let digest = gatehouse_domain::secret::digest(token);
+    let mut tx = state.store.begin().await?;
+    let t = tx
+        .peek_one_time_token(&digest, LinkPurpose::Invitation.as_str(), state.now())
+        .await?
+        .ok_or_else(invitation_gone)?;
+    let inv = Invitation::from_payload(&t.payload)?;
+    inv.check_recipient(&who.account.email)?;
+    let org_id = OrgId::parse(t.org_id.as_deref().unwrap_or_default())?;
+    let org = tx.org_by_id(&org_id).await?.ok_or_else(invitation_gone)?;
+    tx.consume_one_time_token(&digest, LinkPurpose::Invitation.as_str(), state.now())
+        .await?
+        .ok_or_else(invitation_gone)?;
+    if tx.membership(&org_id, &who.account.id).await?.is_none() {
+        tx.upsert_membership(&Membership {
+            org_id: org_id.clone(),
+            account_id: who.account.id.clone(),
+            role: inv.role,
+            created_at: state.now(),
+        })
+        .await?;
+    }
+    tx.append_audit(
+        &entry(
+            state,
+            who,
+            "invitation.accepted",
+            format!("account:{}", who.account.id),
+            client,
+        )
+        .org(org_id.as_str())
+        .details(serde_json::json!({ "role": inv.role.as_str(), "invited_by": inv.invited_by })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+pub fn invitation_gone() -> OpError {
+    OpError::new(
+        StatusCode::GONE,
+        "invitation_unusable",
+        "This invitation has been used already, was cancelled or has expired. Ask the organization's admin for a new one.",
+    )
+}
+
+/// Looks at an invitation without using it.
+pub async fn peek_invitation(state: &AppState, token: &str) -> OpResult<(Invitation, Organization, Option<Account>)> {
+    if !links::well_formed(token) {
+        return Err(invitation_gone());
+    }
+    let mut conn = state.store.conn().await?;
+    let t = conn
+        .peek_one_time_token(
+            &gatehouse_domain::secret::digest(token),
+            LinkPurpose::Invitation.as_str(),
+            state.now(),
+        )
+        .await?
+        .ok_or_else(invitation_gone)?;
+    let inv = Invitation::from_payload(&t.payload)?;
+    let org_id = OrgId::parse(t.org_id.as_deref().unwrap_or_default())?;
+    let org = conn.org_by_id(&org_id).await?.ok_or_else(invitation_gone)?;
+    let existing = conn.account_by_email(&inv.email).await?;
+    Ok((inv, org, existing))
+}
+
+/// Creates the enterprise account an invitation is for (the invitee has no account yet) and
+/// makes it a member, in one transaction. Following the emailed link verified the address.
+pub async fn register_invited(
+    state: &AppState,
+    token: &str,
+    display_name: &str,
+    password_hash: String,
+    client: &ClientInfo,
+) -> OpResult<(Account, Organization)> {
+    let digest = gatehouse_domain::secret::digest(token);
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let t = tx
+        .consume_one_time_token(&digest, LinkPurpose::Invitation.as_str(), now)
+        .await?
+        .ok_or_else(invitation_gone)?;
+    let inv = Invitation::from_payload(&t.payload)?;
+    let org_id = OrgId::parse(t.org_id.as_deref().unwrap_or_default())?;
+    let org = tx.org_by_id(&org_id).await?.ok_or_else(invitation_gone)?;
+    let account = Account {
+        id: gatehouse_domain::ids::new_row_id(&mut rand::thread_rng()),
+        email: inv.email.clone(),
+        account_type: AccountType::Enterprise,
+        display_name: display_name.to_owned(),
+        given_name: String::new(),
+        family_name: String::new(),
+        country: String::new(),
+        email_verified: true,
+        password_hash: Some(password_hash),
+        operator: false,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    match tx.insert_account(&account).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(OpError::new(
+                StatusCode::CONFLICT,
+                "account_exists",
+                format!(
+                    "An account for {} exists already. Sign in to accept the invitation.",
+                    inv.email
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.upsert_membership(&Membership {
+        org_id: org_id.clone(),
+        account_id: account.id.clone(),
+        role: inv.role,
+        created_at: now,
+    })
+    .await?;
+    let e = super::audit::entry(state, &Actor::Account(account.id.clone()), "account.created", format!("account:{}", account.id), client)
+        .org(org_id.as_str())
+        .details(serde_json::json!({ "email": account.email.as_str(), "type": "enterprise", "via": "invitation", "role": inv.role.as_str() }));
+    tx.append_audit(&e).await?;
+    tx.commit().await?;
+    Ok((account, org))
+}
+
+/// Does any of the account's organizations require two-step verification?
+pub async fn mfa_required_by(state: &AppState, account_id: &str) -> OpResult<Option<String>> {
+    let mut conn = state.store.conn().await?;
+    for m in conn.memberships_of_account(account_id).await? {
+        if let Some(o) = conn.org_by_id(&m.org_id).await?
+            && o.require_mfa
+        {
+            return Ok(Some(o.name));
+        }
+    }
+    Ok(None)
+}
+
+/// The account's second factors: (TOTP enrolled, unused recovery codes).
+pub async fn mfa_status(state: &AppState, account_id: &str) -> OpResult<(bool, usize)> {
+    let factors = state.store.conn().await?.mfa_factors_of(account_id).await?;
+    let totp = factors.iter().any(|f| f.kind == gatehouse_store::MfaKind::Totp);
+    let codes = factors
+        .iter()
+        .filter(|f| f.kind == gatehouse_store::MfaKind::RecoveryCode && f.last_used_at.is_none())
+        .count();
+    Ok((totp, codes))
+}
+
+pub fn parse_email(s: &str) -> OpResult<Email> {
+    Email::parse(s).map_err(|e| OpError::from(e).on("email"))
+}

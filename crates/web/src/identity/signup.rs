@@ -1,0 +1,191 @@
+//! Personal sign-up (`/signup`, off when `[signup] enabled = false`). The page never says whether
+//! an address is registered: a new address gets a verification link, a known one gets a "you
+//! already have an account" message, and both see "check your inbox". Sign-in needs the
+//! verified address.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use gatehouse_domain::{
+    account::{Account, AccountType},
+    audit::Actor,
+    identity::{
+        password_policy,
+        profile::{ProfileInput, parse_email_field, parse_profile},
+    },
+    ids::new_row_id,
+    password,
+};
+use gatehouse_store::{AccountStore, AuditStore, StoreError};
+use serde::Deserialize;
+
+use super::{audit, emails, forms::Errors, signin::MessagePage};
+use crate::{
+    AppState,
+    csrf::{CsrfForm, CsrfToken},
+    error::PageError,
+    extract::ClientInfo,
+    pages,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/signup", get(signup_page).post(signup_submit))
+}
+
+#[derive(Template)]
+#[template(path = "identity/signup.html")]
+struct SignupPage<'a> {
+    csrf_token: &'a str,
+    email: &'a str,
+    display_name: &'a str,
+    min_password: usize,
+    errors: Errors,
+}
+
+fn closed() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "Sign-up is closed",
+        "This Gatehouse does not let people create accounts themselves. Ask your organization's administrator for an invitation.",
+    )
+}
+
+fn render(csrf: CsrfToken, email: &str, display_name: &str, errors: Errors) -> Response {
+    let status = errors.status();
+    let page = SignupPage {
+        csrf_token: csrf.value(),
+        email,
+        display_name,
+        min_password: password::MIN_LENGTH,
+        errors,
+    };
+    let html = pages::render(&page);
+    (status, csrf, html).into_response()
+}
+
+async fn signup_page(State(state): State<AppState>, csrf: CsrfToken) -> Result<Response, PageError> {
+    if !state.settings.signup_enabled {
+        return Err(closed());
+    }
+    Ok(render(csrf, "", "", Errors::none()))
+}
+
+#[derive(Debug, Deserialize)]
+struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// Checks a new password and its confirmation; errors name the fields.
+pub fn check_password_pair(pw: &str, confirm: &str, email: &str, errors: &mut Errors) {
+    if pw.is_empty() {
+        errors.add("password", "Enter a password.");
+    } else if let Err(e) = password_policy::check_new_password(pw, email) {
+        errors.add_domain("password", &e);
+    } else if pw != confirm {
+        errors.add("password_confirm", "The two passwords do not match.");
+    }
+}
+
+/// Hashes off the async workers (argon2id is deliberately slow).
+pub async fn hash_password(pw: String) -> Result<String, PageError> {
+    tokio::task::spawn_blocking(move || password::hash(&pw, &mut rand::thread_rng()))
+        .await
+        .map_err(PageError::internal)?
+        .map_err(PageError::internal)
+}
+
+fn check_inbox(email: &str) -> Response {
+    let page = MessagePage::new(
+        "Check your inbox",
+        &[
+            &format!("We have sent a message to {email}. Open the link in it to confirm your address, then sign in."),
+            "The link works for 48 hours. If nothing arrives, check your spam folder.",
+        ],
+        Some(("/signin", "Go to sign-in")),
+    );
+    pages::render(&page)
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> Result<Response, PageError> {
+    if !state.settings.signup_enabled {
+        return Err(closed());
+    }
+    let mut errors = Errors::none();
+    let email = parse_email_field("email", &form.email)
+        .map_err(|e| errors.add_domain(e.field, &e.error))
+        .ok();
+    let profile = parse_profile(&ProfileInput {
+        display_name: form.display_name.clone(),
+        ..ProfileInput::default()
+    })
+    .map_err(|es| es.into_iter().for_each(|e| errors.add_domain(e.field, &e.error)))
+    .ok();
+    check_password_pair(
+        &form.password,
+        &form.password_confirm,
+        email.as_ref().map_or("", |e| e.as_str()),
+        &mut errors,
+    );
+    let (Some(email), Some(profile), true) = (email, profile, errors.is_empty()) else {
+        return Ok(render(csrf, &form.email, &form.display_name, errors));
+    };
+    if state.store.conn().await?.account_by_email(&email).await?.is_some() {
+        emails::send_already_registered(&state, email.as_str()).await;
+        return Ok(check_inbox(email.as_str()));
+    }
+    let hash = hash_password(form.password.clone()).await?;
+    let now = state.now();
+    let account = Account {
+        id: new_row_id(&mut rand::thread_rng()),
+        email: email.clone(),
+        account_type: AccountType::Personal,
+        display_name: profile.display_name,
+        given_name: String::new(),
+        family_name: String::new(),
+        country: String::new(),
+        email_verified: false,
+        password_hash: Some(hash),
+        operator: false,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.store.begin().await?;
+    match tx.insert_account(&account).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            emails::send_already_registered(&state, email.as_str()).await;
+            return Ok(check_inbox(email.as_str()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let entry = audit::entry(
+        &state,
+        &Actor::Account(account.id.clone()),
+        "account.created",
+        audit::account_target(&account.id),
+        &client,
+    )
+    .details(serde_json::json!({ "email": email.as_str(), "type": "personal", "via": "signup" }));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    emails::send_verification(&state, &account).await?;
+    Ok(check_inbox(email.as_str()))
+}
