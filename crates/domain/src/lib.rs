@@ -14,6 +14,7 @@ pub mod ids;
 pub mod integration;
 pub mod org;
 pub mod password;
+pub mod redirect;
 pub mod secret;
 pub mod service;
 pub mod token;

@@ -622,7 +622,7 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
             for (j, p) in list.iter().enumerate() {
                 if let Some(p) = c.ok(
                     &format!("{path}.redirect_patterns[{j}]"),
-                    redirects::check_redirect_pattern(p),
+                    redirects::check_redirect_pattern(platform.unwrap_or(Platform::Web), p),
                 ) {
                     ok.push(p);
                 }
