@@ -4,6 +4,7 @@
 mod harness;
 
 mod config;
+mod events;
 mod identity;
 mod migrations;
 mod ops;

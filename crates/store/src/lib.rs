@@ -12,6 +12,7 @@ pub mod traits;
 
 mod accounts;
 mod audit;
+mod events;
 mod integrations;
 mod mfa;
 mod one_time;

@@ -323,3 +323,202 @@ pub trait MfaStore: AsDb {
     /// unused (and is now used).
     async fn use_recovery_code(&mut self, account_id: &str, digest: &str, now: Timestamp) -> Result<bool>;
 }
+
+use gatehouse_domain::events::{
+    health::Window,
+    model::{Attempt, DeliveryMethod, EventType, Provider, Registration, RegistrationStatus, SealedSecrets},
+    own::NewEvent,
+};
+
+/// What publishing an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// Stored at `position` with one delivery row per receiving registration.
+    New { position: i64, deliveries: u64 },
+    /// The same `source` + `id` was published within the deduplication window (at `position`);
+    /// nothing was stored.
+    Duplicate { position: i64 },
+}
+
+impl Published {
+    pub fn position(self) -> i64 {
+        match self {
+            Self::New { position, .. } | Self::Duplicate { position } => position,
+        }
+    }
+}
+
+/// A delivery a worker claimed, with everything needed to send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub event_position: i64,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub cause: String,
+    pub event_code: String,
+    pub provider_id: String,
+    /// The CloudEvent as published (JSON text).
+    pub payload: String,
+    pub registration_id: String,
+    pub delivery_method: DeliveryMethod,
+    pub webhook_url: Option<String>,
+    /// Client ID of the registration's integration (the recipient).
+    pub client_id: String,
+    pub secrets: Option<SealedSecrets>,
+}
+
+/// The result of one attempt, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    pub delivery_id: i64,
+    pub registration_id: String,
+    pub event_position: i64,
+    pub attempted_at: Timestamp,
+    pub status_code: Option<u16>,
+    pub success: bool,
+    pub latency_ms: i64,
+    pub response_body: String,
+    pub error: Option<String>,
+    pub cause: String,
+    /// What happens next: `None` when delivered or given up; else when to try again.
+    pub next_attempt_at: Option<Timestamp>,
+    /// The state after this attempt (`delivered`, `pending`, `failed`).
+    pub state_after: gatehouse_domain::events::model::DeliveryState,
+}
+
+/// One entry of a registration's journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub position: i64,
+    /// The CloudEvent as published (JSON text).
+    pub payload: String,
+    pub created_at: Timestamp,
+}
+
+/// A delivery-signing key as stored (private half sealed with the master key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDeliveryKey {
+    pub id: String,
+    pub private_key_enc: Vec<u8>,
+    pub public_pem: String,
+    pub created_at: Timestamp,
+}
+
+/// Event providers, event types, registrations, the outbox/journal and webhook deliveries.
+///
+/// Publishing ([`EventStore::publish_event`]) belongs in the caller's [`crate::Tx`]: the event and
+/// its delivery rows commit with the change that caused them, or not at all. Dispatch bookkeeping
+/// (claims, attempts) needs no audit entry (`commit_unaudited`).
+#[async_trait]
+pub trait EventStore: AsDb {
+    /// Fails with [`StoreError::Conflict`] when the ID is taken.
+    async fn insert_provider(&mut self, provider: &Provider) -> Result<()>;
+    /// Replaces the label, description, docs URL and `updated_at`; returns whether it exists.
+    async fn update_provider(&mut self, provider: &Provider) -> Result<bool>;
+    /// Deletes the provider with its event types and subscriptions to them.
+    async fn delete_provider(&mut self, id: &str) -> Result<bool>;
+    async fn provider_by_id(&mut self, id: &str) -> Result<Option<Provider>>;
+    /// Providers visible within `scope` (an organization ID or `account:<id>`): those everyone
+    /// sees plus the scope's own; ordered by label then ID. `None`: every provider.
+    async fn list_providers(&mut self, scope: Option<&str>) -> Result<Vec<Provider>>;
+
+    /// Fails with [`StoreError::Conflict`] when the provider already has this event code, and
+    /// [`StoreError::MissingReference`] when the provider does not exist.
+    async fn insert_event_type(&mut self, event_type: &EventType) -> Result<()>;
+    /// Replaces the label, description and sample; returns whether it exists.
+    async fn update_event_type(&mut self, event_type: &EventType) -> Result<bool>;
+    async fn delete_event_type(&mut self, provider_id: &str, event_code: &str) -> Result<bool>;
+    async fn delete_event_types_of(&mut self, provider_id: &str) -> Result<u64>;
+    async fn event_type(&mut self, provider_id: &str, event_code: &str) -> Result<Option<EventType>>;
+    /// A provider's event types, ordered by code.
+    async fn event_types_of(&mut self, provider_id: &str) -> Result<Vec<EventType>>;
+
+    /// Stores a registration with its events of interest and sealed secrets.
+    async fn insert_registration(&mut self, registration: &Registration, secrets: &SealedSecrets) -> Result<()>;
+    /// Replaces every mutable field and the events of interest; returns whether it exists.
+    async fn update_registration(&mut self, registration: &Registration) -> Result<bool>;
+    /// Changes only the status (with its reason and `unstable_since`); when the registration
+    /// stops receiving pushes, its pending deliveries become `skipped`. Returns whether it exists.
+    async fn set_registration_status(
+        &mut self,
+        id: &str,
+        status: RegistrationStatus,
+        reason: Option<&str>,
+        unstable_since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Deletes it with its deliveries and attempts.
+    async fn delete_registration(&mut self, id: &str) -> Result<bool>;
+    async fn registration_by_id(&mut self, id: &str) -> Result<Option<Registration>>;
+    /// An integration's registrations, oldest first.
+    async fn registrations_of_integration(&mut self, integration_id: &str) -> Result<Vec<Registration>>;
+    /// Every registration of the integrations of an organization, oldest first.
+    async fn registrations_of_org(&mut self, org_id: &str) -> Result<Vec<Registration>>;
+    async fn registration_secrets(&mut self, id: &str) -> Result<Option<SealedSecrets>>;
+    async fn set_registration_secrets(&mut self, id: &str, secrets: &SealedSecrets, now: Timestamp) -> Result<bool>;
+
+    /// Stores the event and one delivery per registration that subscribes to its type and may
+    /// receive it (its audience), unless the same `source` + `id` was published less than
+    /// `dedup_window` seconds ago. Deliveries start `pending` (due at `now`) for registrations
+    /// that receive pushes, `journal` for journal-only ones, `skipped` for the rest. Call it in a
+    /// `Tx`; on PostgreSQL it serializes publishers until commit so positions follow commit order.
+    async fn publish_event(&mut self, event: &NewEvent, now: Timestamp, dedup_window: i64) -> Result<Published>;
+
+    /// Claims up to `limit` due deliveries (pending, due by `now`, lease free) of registrations
+    /// that receive pushes, except those of `exclude`, holding them until `lease_until`. On
+    /// PostgreSQL, rows other workers are claiming are skipped (`FOR UPDATE SKIP LOCKED`).
+    async fn claim_deliveries(
+        &mut self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+        exclude: &[String],
+    ) -> Result<Vec<ClaimedDelivery>>;
+    /// Gives claimed deliveries back without an attempt.
+    async fn release_deliveries(&mut self, ids: &[i64]) -> Result<()>;
+    /// Clears every lease (a single-process deployment starting up: no other worker exists).
+    async fn release_all_leases(&mut self) -> Result<u64>;
+    /// Records an attempt and moves its delivery to the outcome's state.
+    async fn record_attempt(&mut self, outcome: &AttemptOutcome) -> Result<()>;
+    /// Attempts and failures of a registration since `since`.
+    async fn health_window(&mut self, registration_id: &str, since: Timestamp) -> Result<Window>;
+
+    /// Queues one event again for one registration (due at `now`); returns whether the
+    /// registration's journal has that event.
+    async fn resend_delivery(&mut self, registration_id: &str, position: i64, now: Timestamp) -> Result<bool>;
+    /// Queues again every failed or skipped delivery of events published since `since`.
+    async fn recover_failed(&mut self, registration_id: &str, since: Timestamp, now: Timestamp) -> Result<u64>;
+    /// A registration's attempts, newest first, older than `before_id` when given.
+    async fn attempts_of_registration(
+        &mut self,
+        registration_id: &str,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Attempt>>;
+    /// The attempts at delivering one event to one registration, oldest first.
+    async fn attempts_of_event(&mut self, registration_id: &str, position: i64) -> Result<Vec<Attempt>>;
+    /// The state of one event's delivery to one registration.
+    async fn delivery_state(
+        &mut self,
+        registration_id: &str,
+        position: i64,
+    ) -> Result<Option<(gatehouse_domain::events::model::DeliveryState, i64)>>;
+
+    /// A registration's journal after `after`, oldest first, at most `limit` entries.
+    async fn journal_after(&mut self, registration_id: &str, after: i64, limit: i64) -> Result<Vec<JournalEntry>>;
+    /// The position just before the first journal entry published at or after `at`.
+    async fn journal_position_before(&mut self, registration_id: &str, at: Timestamp) -> Result<i64>;
+    /// The highest event position (0 when nothing was ever published).
+    async fn last_event_position(&mut self) -> Result<i64>;
+    /// When the event at `position` was published, if it is still stored.
+    async fn event_published_at(&mut self, position: i64) -> Result<Option<Timestamp>>;
+    /// Deletes events published before `before` (with their deliveries and attempts) and expired
+    /// deduplication records; returns how many events went.
+    async fn purge_events(&mut self, before: Timestamp, now: Timestamp) -> Result<u64>;
+
+    async fn insert_delivery_key(&mut self, key: &StoredDeliveryKey) -> Result<()>;
+    /// Every stored delivery-signing key, oldest first.
+    async fn list_delivery_keys(&mut self) -> Result<Vec<StoredDeliveryKey>>;
+    async fn delete_delivery_keys_before(&mut self, created_before: Timestamp) -> Result<u64>;
+}

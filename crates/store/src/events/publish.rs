@@ -1,0 +1,95 @@
+//! Publishing: the outbox insert with deduplication and the fan-out to registrations, in the
+//! caller's transaction.
+//!
+//! Positions must follow commit order, or a journal reader that has seen position N could later
+//! miss an event that committed after it with a smaller position. SQLite has one writer at a time,
+//! so that holds by itself; on PostgreSQL every publisher takes the same transaction-scoped
+//! advisory lock before inserting, so the insert-to-commit sections of publishers never overlap.
+
+use gatehouse_domain::{Timestamp, events::own::NewEvent};
+
+use super::reborrow;
+use crate::{
+    Published,
+    backend::{Db, on_db},
+    traits::Result,
+};
+
+/// The advisory lock key publishers serialize on (PostgreSQL only): "ghevents" in ASCII.
+const PUBLISH_LOCK: i64 = 0x6768_6576_656e_7473;
+
+pub async fn publish(mut db: Db<'_>, e: &NewEvent, now: Timestamp, dedup_window: i64) -> Result<Published> {
+    if let Db::Postgres(c) = &mut db {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(PUBLISH_LOCK)
+            .execute(&mut **c)
+            .await?;
+    }
+    let source = e.event.source();
+    let id = e.event.id();
+    let seen: Option<i64> = on_db!(reborrow(&mut db), c => {
+        sqlx::query_scalar("SELECT position FROM event_dedup WHERE source = $1 AND event_id = $2 AND expires_at > $3")
+            .bind(source)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    if let Some(position) = seen {
+        return Ok(Published::Duplicate { position });
+    }
+    let payload = serde_json::to_string(e.event.attributes())?;
+    let audience = e.audience.render();
+    let code = e.event.event_type().as_str();
+    let position: i64 = on_db!(reborrow(&mut db), c => {
+        sqlx::query_scalar(
+            "INSERT INTO events (event_id, source, event_code, provider_id, audience, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position",
+        )
+        .bind(id)
+        .bind(source)
+        .bind(code)
+        .bind(&e.provider_id)
+        .bind(&audience)
+        .bind(&payload)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    on_db!(reborrow(&mut db), c => {
+        sqlx::query(
+            "INSERT INTO event_dedup (source, event_id, position, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (source, event_id) DO UPDATE SET position = excluded.position, expires_at = excluded.expires_at",
+        )
+        .bind(source)
+        .bind(id)
+        .bind(position)
+        .bind(now + dedup_window)
+        .execute(&mut *c)
+        .await?;
+    });
+    let deliveries = on_db!(db, c => {
+        sqlx::query(
+            "INSERT INTO deliveries (event_position, registration_id, state, attempts, next_attempt_at, cause, updated_at) \
+             SELECT $1, r.id, \
+                    CASE WHEN r.delivery_method = 'journal' THEN 'journal' \
+                         WHEN r.status IN ('active', 'unstable') THEN 'pending' \
+                         ELSE 'skipped' END, \
+                    0, $2, 'scheduled', $2 \
+             FROM registration_event_types t \
+             JOIN event_registrations r ON r.id = t.registration_id \
+             JOIN integrations i ON i.id = r.integration_id \
+             WHERE t.provider_id = $3 AND t.event_code = $4 \
+               AND ($5 = '*' OR $5 = 'org:' || i.org_id OR $5 = 'account:' || i.owner_account_id)",
+        )
+        .bind(position)
+        .bind(now)
+        .bind(&e.provider_id)
+        .bind(code)
+        .bind(&audience)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(Published::New { position, deliveries })
+}

@@ -1,0 +1,9 @@
+//! Events: the store's conformance suite for [`gatehouse_store::EventStore`] on the selected
+//! backend, the dispatcher driven explicitly, the HTTP APIs, and interop with third-party clients.
+
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub(crate) mod fixtures;
+mod store;
+mod store_dispatch;

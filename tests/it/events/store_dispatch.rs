@@ -1,0 +1,270 @@
+//! EventStore conformance: claiming under leases, recording attempts, health, recovery.
+
+use std::collections::HashSet;
+
+use gatehouse_domain::events::model::{DeliveryMethod, DeliveryState, RegistrationStatus};
+use gatehouse_store::{AttemptOutcome, ClaimedDelivery, EventStore, Store};
+
+use super::fixtures::*;
+use crate::store::fixtures::{self as f, T0};
+
+/// A provider, one active webhook registration subscribed to `com.acme.paid`, and `n` events.
+async fn with_events(store: &Store, n: usize) -> (World, String, Vec<i64>) {
+    let w = world(store).await;
+    let p = stored_provider(store, &w.a, &["com.acme.paid"]).await;
+    let r = registration(
+        &w.a,
+        DeliveryMethod::Webhook,
+        RegistrationStatus::Active,
+        &[(&p.id, "com.acme.paid")],
+    );
+    stored_registration(store, &r).await;
+    let mut positions = Vec::new();
+    for i in 0..n {
+        positions.push(
+            publish(store, &event(&p.id, "com.acme.paid", &format!("e{i}")), T0)
+                .await
+                .position(),
+        );
+    }
+    (w, r.id, positions)
+}
+
+fn outcome(d: &ClaimedDelivery, at: i64, status: u16, state: DeliveryState, next: Option<i64>) -> AttemptOutcome {
+    AttemptOutcome {
+        delivery_id: d.id,
+        registration_id: d.registration_id.clone(),
+        event_position: d.event_position,
+        attempted_at: at,
+        status_code: Some(status),
+        success: (200..300).contains(&status),
+        latency_ms: 12,
+        response_body: "ok".into(),
+        error: None,
+        cause: d.cause.clone(),
+        next_attempt_at: next,
+        state_after: state,
+    }
+}
+
+#[tokio::test]
+async fn claims_carry_what_sending_needs_and_hold_a_lease() {
+    let (_db, store) = f::fresh().await;
+    let (w, reg, positions) = with_events(&store, 3).await;
+    let mut c = f::conn(&store).await;
+    assert!(
+        c.claim_deliveries(T0 - 1, T0 + 30, 10, &[]).await.unwrap().is_empty(),
+        "nothing is due yet"
+    );
+    let claimed = c.claim_deliveries(T0, T0 + 30, 2, &[]).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let d = &claimed[0];
+    assert_eq!(d.registration_id, reg);
+    assert_eq!(d.event_position, positions[0]);
+    assert_eq!(d.attempts, 0);
+    assert_eq!(d.cause, "scheduled");
+    assert_eq!(d.event_code, "com.acme.paid");
+    assert_eq!(d.client_id, w.a.client_id.as_str());
+    assert_eq!(d.delivery_method, DeliveryMethod::Webhook);
+    assert_eq!(d.webhook_url.as_deref(), Some("https://hooks.example.com/in"));
+    assert_eq!(d.secrets, Some(sealed()));
+    let payload: serde_json::Value = serde_json::from_str(&d.payload).unwrap();
+    assert_eq!(payload["id"], "e0");
+
+    // Leased rows are not claimed again until the lease runs out.
+    let rest = c.claim_deliveries(T0 + 1, T0 + 31, 10, &[]).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|d| d.event_position).collect::<Vec<_>>(),
+        [positions[2]]
+    );
+    assert!(c.claim_deliveries(T0 + 29, T0 + 60, 10, &[]).await.unwrap().is_empty());
+    let again = c.claim_deliveries(T0 + 31, T0 + 60, 10, &[]).await.unwrap();
+    assert_eq!(again.len(), 3, "expired leases make deliveries claimable again");
+
+    // Released rows are claimable at once; release_all clears every lease.
+    c.release_deliveries(&[again[0].id]).await.unwrap();
+    assert_eq!(c.claim_deliveries(T0 + 32, T0 + 90, 10, &[]).await.unwrap().len(), 1);
+    assert_eq!(c.release_all_leases().await.unwrap(), 3);
+    assert_eq!(c.claim_deliveries(T0 + 32, T0 + 90, 10, &[]).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn excluded_and_inactive_registrations_are_not_claimed() {
+    let (_db, store) = f::fresh().await;
+    let (_w, reg, _) = with_events(&store, 2).await;
+    let mut c = f::conn(&store).await;
+    assert!(
+        c.claim_deliveries(T0, T0 + 30, 10, std::slice::from_ref(&reg))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        c.claim_deliveries(T0, T0 + 30, 10, &["other".into()])
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    c.release_all_leases().await.unwrap();
+    assert!(
+        c.set_registration_status(&reg, RegistrationStatus::Disabled, Some("by test"), None, T0)
+            .await
+            .unwrap()
+    );
+    assert!(c.claim_deliveries(T0, T0 + 30, 10, &[]).await.unwrap().is_empty());
+    let r = c.registration_by_id(&reg).await.unwrap().unwrap();
+    assert_eq!(r.status_reason.as_deref(), Some("by test"));
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_share_a_delivery() {
+    let (_db, store) = f::fresh().await;
+    let (_w, _reg, _) = with_events(&store, 60).await;
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let mut c = store.conn().await.unwrap();
+                let batch = c.claim_deliveries(T0, T0 + 30, 5, &[]).await.unwrap();
+                if batch.is_empty() {
+                    break got;
+                }
+                got.extend(batch.into_iter().map(|d| d.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let unique: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 60, "every delivery claimed once");
+    assert_eq!(unique.len(), 60, "no delivery claimed twice");
+}
+
+#[tokio::test]
+async fn attempts_move_deliveries_and_feed_health() {
+    let (_db, store) = f::fresh().await;
+    let (_w, reg, positions) = with_events(&store, 2).await;
+    let mut c = f::conn(&store).await;
+    let claimed = c.claim_deliveries(T0, T0 + 30, 10, &[]).await.unwrap();
+    c.record_attempt(&outcome(&claimed[0], T0 + 1, 200, DeliveryState::Delivered, None))
+        .await
+        .unwrap();
+    c.record_attempt(&outcome(&claimed[1], T0 + 1, 503, DeliveryState::Pending, Some(T0 + 6)))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.delivery_state(&reg, positions[0]).await.unwrap(),
+        Some((DeliveryState::Delivered, 1))
+    );
+    assert_eq!(
+        c.delivery_state(&reg, positions[1]).await.unwrap(),
+        Some((DeliveryState::Pending, 1))
+    );
+    assert!(
+        c.claim_deliveries(T0 + 5, T0 + 30, 10, &[]).await.unwrap().is_empty(),
+        "retry not due yet"
+    );
+    let retry = c.claim_deliveries(T0 + 6, T0 + 40, 10, &[]).await.unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].attempts, 1);
+    c.record_attempt(&outcome(&retry[0], T0 + 7, 500, DeliveryState::Failed, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.delivery_state(&reg, positions[1]).await.unwrap(),
+        Some((DeliveryState::Failed, 2))
+    );
+
+    let w = c.health_window(&reg, T0).await.unwrap();
+    assert_eq!((w.attempts, w.failures), (3, 2));
+    let w = c.health_window(&reg, T0 + 1).await.unwrap();
+    assert_eq!((w.attempts, w.failures), (1, 1), "the window starts after `since`");
+
+    let log = c.attempts_of_registration(&reg, None, 10).await.unwrap();
+    assert_eq!(
+        log.iter().map(|a| a.status_code).collect::<Vec<_>>(),
+        [Some(500), Some(503), Some(200)]
+    );
+    assert_eq!(log[0].response_body, "ok");
+    let older = c.attempts_of_registration(&reg, Some(log[0].id), 1).await.unwrap();
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].id, log[1].id);
+    let per_event = c.attempts_of_event(&reg, positions[1]).await.unwrap();
+    assert_eq!(
+        per_event.iter().map(|a| a.status_code).collect::<Vec<_>>(),
+        [Some(503), Some(500)]
+    );
+}
+
+#[tokio::test]
+async fn disabling_skips_pending_and_recovery_queues_them_again() {
+    let (_db, store) = f::fresh().await;
+    let (_w, reg, positions) = with_events(&store, 3).await;
+    let mut c = f::conn(&store).await;
+    let claimed = c.claim_deliveries(T0, T0 + 30, 1, &[]).await.unwrap();
+    c.record_attempt(&outcome(&claimed[0], T0 + 1, 500, DeliveryState::Failed, None))
+        .await
+        .unwrap();
+    c.set_registration_status(&reg, RegistrationStatus::Disabled, None, None, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.delivery_state(&reg, positions[1]).await.unwrap(),
+        Some((DeliveryState::Skipped, 0))
+    );
+    c.set_registration_status(&reg, RegistrationStatus::Active, None, None, T0 + 3)
+        .await
+        .unwrap();
+    assert!(
+        c.claim_deliveries(T0 + 3, T0 + 30, 10, &[]).await.unwrap().is_empty(),
+        "skipped stays skipped"
+    );
+
+    assert_eq!(
+        c.recover_failed(&reg, T0 + 1, T0 + 4).await.unwrap(),
+        0,
+        "nothing published since then"
+    );
+    assert_eq!(c.recover_failed(&reg, T0, T0 + 4).await.unwrap(), 3);
+    let again = c.claim_deliveries(T0 + 4, T0 + 30, 10, &[]).await.unwrap();
+    assert_eq!(again.len(), 3);
+    assert!(again.iter().all(|d| d.cause == "recover"));
+    c.record_attempt(&outcome(&again[0], T0 + 5, 200, DeliveryState::Delivered, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.attempts_of_event(&reg, positions[0]).await.unwrap()[1].trigger,
+        "recover"
+    );
+
+    // Resend queues one event again, even a delivered one.
+    assert!(c.resend_delivery(&reg, positions[0], T0 + 6).await.unwrap());
+    assert!(!c.resend_delivery(&reg, 9_999_999, T0 + 6).await.unwrap());
+    c.release_all_leases().await.unwrap();
+    let resent = c.claim_deliveries(T0 + 6, T0 + 30, 10, &[]).await.unwrap();
+    let one = resent.iter().find(|d| d.event_position == positions[0]).unwrap();
+    assert_eq!(one.cause, "resend");
+}
+
+#[tokio::test]
+async fn an_attempt_finishing_after_disable_leaves_the_delivery_skipped() {
+    let (_db, store) = f::fresh().await;
+    let (_w, reg, positions) = with_events(&store, 1).await;
+    let mut c = f::conn(&store).await;
+    let claimed = c.claim_deliveries(T0, T0 + 30, 1, &[]).await.unwrap();
+    c.set_registration_status(&reg, RegistrationStatus::Disabled, None, None, T0 + 1)
+        .await
+        .unwrap();
+    c.record_attempt(&outcome(&claimed[0], T0 + 2, 503, DeliveryState::Pending, Some(T0 + 7)))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.delivery_state(&reg, positions[0]).await.unwrap(),
+        Some((DeliveryState::Skipped, 1))
+    );
+}
