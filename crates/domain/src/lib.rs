@@ -6,6 +6,7 @@
 pub mod account;
 pub mod audit;
 pub mod certificate;
+pub mod console;
 pub mod crypto;
 pub mod error;
 pub mod events;
