@@ -4,6 +4,7 @@
 //! knows about configuration files; the application hands over [`Settings`] in the [`AppState`].
 
 pub mod background;
+pub mod console;
 pub mod csrf;
 pub mod error;
 pub mod extract;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(setup::router())
         .merge(identity::router())
+        .merge(console::router())
         .merge(oauth::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
