@@ -9,9 +9,12 @@ Standard library only. Every wait is bounded; every process it starts, it stops.
   gh_bench.py rss PID                                      -> "vmrss_kb vmhwm_kb"
   gh_bench.py get URL COUNT                                -> GETs URL COUNT times, fails on non-200
   gh_bench.py fixture-client FILE                          -> "client_id client_secret scope"
+  gh_bench.py token-shape FILE                             -> the access token's JOSE header and claims
 """
 
+import base64
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -135,6 +138,21 @@ def fixture_client(path: str) -> None:
     raise SystemExit(f"{path}: no integration with a client_id and client_secret")
 
 
+def token_shape(path: str) -> None:
+    """Describes the access token of a token response, so a run shows both systems issue the same kind."""
+    with open(path) as f:
+        response = json.load(f)
+    parts = response["access_token"].split(".")
+    if len(parts) != 3:
+        raise SystemExit("the access token is not a JWS")
+    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    header, claims = decode(parts[0]), decode(parts[1])
+    print(
+        f"alg={header.get('alg')} typ={header.get('typ')} scope={claims.get('scope')!r} "
+        f"claims={','.join(sorted(claims))}"
+    )
+
+
 def main(argv: list[str]) -> None:
     if not argv:
         raise SystemExit(__doc__)
@@ -149,6 +167,8 @@ def main(argv: list[str]) -> None:
         rss(args[0])
     elif cmd == "get":
         get(args[0], int(args[1]))
+    elif cmd == "token-shape":
+        token_shape(args[0])
     elif cmd == "fixture-client":
         fixture_client(args[0])
     else:
