@@ -3,6 +3,7 @@
 //! Handlers are thin: they parse, call the domain and the store, and map the result. Nothing here
 //! knows about configuration files; the application hands over [`Settings`] in the [`AppState`].
 
+pub mod api;
 pub mod background;
 pub mod console;
 pub mod csrf;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(setup::router())
         .merge(identity::router())
         .merge(console::router())
+        .merge(api::router())
         .merge(oauth::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

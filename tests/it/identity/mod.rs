@@ -4,6 +4,10 @@
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
+mod browser;
 mod helpers;
+mod mfa;
+mod orgs;
 mod signin;
 mod store;

@@ -50,6 +50,19 @@ fn percent(s: &str) -> String {
         .collect()
 }
 
+/// Reads a base32 secret (as shown to people for typing into an app) back into bytes.
+pub fn totp_secret_from_base32(text: &str) -> Option<Vec<u8>> {
+    let padded = {
+        let t = text.trim().to_ascii_uppercase();
+        let pad = (8 - t.len() % 8) % 8;
+        format!("{t}{}", "=".repeat(pad))
+    };
+    Secret::try_from_base32(&padded)
+        .or_else(|_| Secret::try_from_base32(text.trim()))
+        .ok()
+        .map(|s| s.as_bytes().to_vec())
+}
+
 /// The `otpauth://totp/...` URI an authenticator app reads from the QR code.
 pub fn otpauth_uri(secret_bytes: &[u8], issuer: &str, account: &str) -> String {
     let label = format!("{}:{}", percent(issuer), percent(account));
@@ -199,6 +212,7 @@ mod tests {
         );
         assert!(uri.contains(&totp_secret_base32(&secret)));
         assert_eq!(totp_secret_base32(&secret).len(), 32);
+        assert_eq!(totp_secret_from_base32(&totp_secret_base32(&secret)).unwrap(), secret);
         assert!(otpauth_uri(&secret, "My Gate", "a@b.c").contains("My%20Gate"));
     }
 

@@ -166,6 +166,7 @@ struct OrgPage {
     invite_email: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn org_view(
     state: &AppState,
     who: &SignedIn,
@@ -264,6 +265,7 @@ async fn org_page(
 
 /// Runs a change and answers with the org page: a redirect with a notice, or the page with the
 /// refusal and its status.
+#[allow(clippy::too_many_arguments)]
 async fn after(
     state: &AppState,
     who: &SignedIn,

@@ -1,0 +1,84 @@
+//! The JSON API under `/api/v1`, authenticated by the console's session cookie (state-changing
+//! calls also need the `x-csrf-token` header repeating the `gatehouse_csrf` cookie). Errors are
+//! problem JSON. The OpenAPI document is generated from these handlers ([`ApiDoc`]), checked in
+//! as `api/openapi.json` (a test fails when it drifts) and served at `/api/v1/openapi.json`.
+//! One file per resource, each with its types, handlers and `router()`; merged here.
+
+pub mod account;
+pub mod orgs;
+
+use axum::{Router, http::header, response::IntoResponse, routing::get};
+use utoipa::OpenApi;
+
+use crate::{AppState, error::ApiError, identity::ops::OpError};
+
+/// The problem JSON body every error has (RFC 7807).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[schema(example = "about:blank")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable, machine-readable code, e.g. `last_admin`.
+    pub code: String,
+    /// A sentence for the person.
+    pub detail: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gatehouse API",
+        version = "1",
+        description = "Accounts, sessions and organizations. Authenticate with the console's session cookie; \
+                       send the gatehouse_csrf cookie's value in x-csrf-token on every POST, PUT, PATCH and DELETE."
+    ),
+    paths(
+        account::get_account,
+        account::update_account,
+        account::change_password,
+        account::list_sessions,
+        account::end_other_sessions,
+        account::end_session,
+        account::mfa_status,
+        orgs::list_orgs,
+        orgs::create_org,
+        orgs::get_org,
+        orgs::list_members,
+        orgs::change_role,
+        orgs::remove_member,
+        orgs::list_invitations,
+        orgs::invite,
+        orgs::cancel_invitation,
+    ),
+    components(schemas(Problem)),
+    tags(
+        (name = "account", description = "The signed-in account: profile, password, sessions, two-step verification"),
+        (name = "organizations", description = "Organizations, members, roles and invitations")
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON with a final newline (the checked-in file's form).
+pub fn openapi_json() -> String {
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .merge(account::router())
+        .merge(orgs::router())
+}
+
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
+        ApiError::new(e.status, e.code, e.message)
+    }
+}

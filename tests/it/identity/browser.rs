@@ -1,0 +1,62 @@
+//! Browser tests: the real server in-process, driven by headless Chromium through
+//! `interop/browser/identity.mjs` (playwright-core). Screenshots of the sign-in page and the
+//! console's organization page land in `artifacts/`. Skipped, with a message, when node,
+//! Chromium or playwright-core is absent (scripts/test installs them).
+
+use std::{path::PathBuf, time::Duration};
+
+use crate::harness::server::TestServer;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("GATEHOUSE_TEST_CHROMIUM")
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+fn missing() -> Option<String> {
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    if !chromium().exists() {
+        return Some(format!("{} does not exist", chromium().display()));
+    }
+    if !repo().join("interop/node_modules/playwright-core").is_dir() {
+        return Some("interop/node_modules/playwright-core is missing (npm ci in interop/)".into());
+    }
+    None
+}
+
+#[tokio::test]
+async fn sign_up_totp_invitations_and_csrf_in_a_real_browser() {
+    if let Some(why) = missing() {
+        eprintln!("SKIPPED browser test: {why}");
+        return;
+    }
+    let server = TestServer::start().await;
+    let artifacts = repo().join("artifacts");
+    let run = tokio::process::Command::new("node")
+        .arg(repo().join("interop/browser/identity.mjs"))
+        .arg(server.base_url())
+        .env("OUTBOX_DIR", server.data_dir().join("outbox"))
+        .env("ARTIFACTS_DIR", &artifacts)
+        .env("CHROMIUM", chromium())
+        .current_dir(repo())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(180), run)
+        .await
+        .expect("the browser test finished within 3 minutes")
+        .expect("node ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}\n{stderr}");
+    for shot in ["signin.png", "org.png"] {
+        assert!(artifacts.join(shot).is_file(), "screenshot {shot} missing");
+    }
+}
