@@ -106,7 +106,7 @@ async fn the_api_needs_a_session_and_the_csrf_header() {
         &c,
         Method::PUT,
         "/api/v1/account/password",
-        Some(json!({"current_password": PASSWORD, "new_password": "123456789012"})),
+        Some(json!({"current_password": PASSWORD, "new_password": "1qaz2wsx3edc"})),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;

@@ -164,6 +164,8 @@ async fn an_existing_account_accepts_only_its_own_invitation() {
     let link = latest_link(&server, "eve@example.com", "/invitations/");
     clock.advance(7 * 24 * 3600 + 1);
     eve.get(&link, StatusCode::GONE).await;
+    // (Eve's session ended with the week too; she signs in again.)
+    sign_in(&eve, "eve@example.com", PASSWORD).await;
     post(&eve, &format!("{link}/accept"), &[], StatusCode::GONE).await;
     eve.get(&org, StatusCode::NOT_FOUND).await;
 }
