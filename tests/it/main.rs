@@ -4,6 +4,7 @@
 mod harness;
 
 mod config;
+mod console;
 mod events;
 mod identity;
 mod migrations;

@@ -17,7 +17,7 @@ use crate::{
 };
 
 #[derive(sqlx::FromRow)]
-struct IntegrationRow {
+pub(crate) struct IntegrationRow {
     id: String,
     client_id: String,
     name: String,
@@ -93,7 +93,7 @@ impl From<SecretRow> for StoredSecret {
 }
 
 #[derive(sqlx::FromRow)]
-struct CertificateRow {
+pub(crate) struct CertificateRow {
     id: String,
     integration_id: String,
     fingerprint: String,
@@ -120,7 +120,7 @@ impl From<CertificateRow> for StoredCertificate {
 }
 
 #[derive(sqlx::FromRow)]
-struct SubscriptionRow {
+pub(crate) struct SubscriptionRow {
     integration_id: String,
     service_code: String,
     scopes: String,
@@ -141,12 +141,13 @@ impl TryFrom<SubscriptionRow> for Subscription {
     }
 }
 
-const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, integration_type, platform, owner_account_id, \
+pub(crate) const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, integration_type, platform, owner_account_id, \
                                    org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
                                    technical_account_email, status, created_at, updated_at";
 const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at";
-const CERTIFICATE_COLUMNS: &str = "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
-const SUBSCRIPTION_COLUMNS: &str = "integration_id, service_code, scopes, created_at, updated_at";
+pub(crate) const CERTIFICATE_COLUMNS: &str =
+    "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
+pub(crate) const SUBSCRIPTION_COLUMNS: &str = "integration_id, service_code, scopes, created_at, updated_at";
 
 #[async_trait]
 impl<T: AsDb> IntegrationStore for T {

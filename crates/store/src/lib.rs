@@ -12,6 +12,7 @@ pub mod traits;
 
 mod accounts;
 mod audit;
+mod console;
 mod events;
 mod integrations;
 mod mfa;

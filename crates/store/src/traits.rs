@@ -522,3 +522,60 @@ pub trait EventStore: AsDb {
     async fn list_delivery_keys(&mut self) -> Result<Vec<StoredDeliveryKey>>;
     async fn delete_delivery_keys_before(&mut self, created_before: Timestamp) -> Result<u64>;
 }
+
+use gatehouse_domain::console::cutoff::TokenCutoff;
+
+/// The developer console's queries and bookkeeping beyond [`IntegrationStore`]: integrations by
+/// owner, subscriptions by service, token cutoffs (see `gatehouse_domain::console::cutoff`) and
+/// the certificate expiry notices already sent.
+#[async_trait]
+pub trait ConsoleStore: AsDb {
+    /// A person's personal integrations, ordered by creation then ID.
+    async fn integrations_of_account(&mut self, account_id: &str) -> Result<Vec<Integration>>;
+    /// An organization's integrations, ordered by creation then ID.
+    async fn integrations_of_org(&mut self, org_id: &str) -> Result<Vec<Integration>>;
+    /// Every subscription to the service, ordered by integration ID (byte order).
+    async fn subscriptions_of_service(&mut self, code: &ServiceCode) -> Result<Vec<Subscription>>;
+
+    /// Records a cutoff; an existing one for the same client and scope keeps the later instant.
+    async fn record_token_cutoff(&mut self, cutoff: &TokenCutoff) -> Result<()>;
+    /// The client's cutoffs, every-scope ones first, then by scope.
+    async fn token_cutoffs_of(&mut self, client_id: &str) -> Result<Vec<TokenCutoff>>;
+    /// Forgets cutoffs recorded before `before` (no token they concern is still live); returns how many.
+    async fn purge_token_cutoffs(&mut self, before: Timestamp) -> Result<u64>;
+
+    /// Active certificates that expire after `after` and at or before `until`, by expiry then ID.
+    async fn certificates_expiring(&mut self, after: Timestamp, until: Timestamp) -> Result<Vec<StoredCertificate>>;
+    /// The expiry notices (days before expiry) already sent for a certificate, in ascending order.
+    async fn certificate_notices(&mut self, certificate_id: &str) -> Result<Vec<i64>>;
+    /// Records a notice unless it was already recorded; returns whether this call recorded it
+    /// (of two nodes checking at once, only one sends the notice).
+    async fn record_certificate_notice(&mut self, certificate_id: &str, days: i64, at: Timestamp) -> Result<bool>;
+}
+
+/// A private key generated in the console, sealed with the master key, waiting for its one download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPrivateKey {
+    pub digest: String,
+    pub integration_id: String,
+    pub certificate_id: String,
+    pub sealed: Vec<u8>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Generated private keys between their creation and their one download.
+#[async_trait]
+pub trait PendingKeyStore: AsDb {
+    async fn insert_pending_key(&mut self, key: &PendingPrivateKey) -> Result<()>;
+    /// Removes and returns the integration's pending key with this digest if it has not expired at
+    /// `now`. Atomic: of two concurrent downloads only one gets the key.
+    async fn take_pending_key(
+        &mut self,
+        digest: &str,
+        integration_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<PendingPrivateKey>>;
+    /// Deletes keys that expired at or before `now`; returns how many.
+    async fn purge_pending_keys(&mut self, now: Timestamp) -> Result<u64>;
+}

@@ -7,6 +7,7 @@ pub mod api;
 pub mod background;
 pub mod console;
 pub mod csrf;
+pub mod developer;
 pub mod error;
 pub mod extract;
 pub mod identity;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(setup::router())
         .merge(identity::router())
         .merge(console::router())
+        .merge(developer::router(&state))
         .merge(api::router())
         .merge(oauth::router(&state))
         .fallback(not_found)

@@ -14,13 +14,14 @@ use crate::AppState;
 
 const STYLESHEET: &str = include_str!("../static/gatehouse.css");
 
-/// Pages never load anything from elsewhere, never run inline script, post only to this server and
-/// are never framed; they send no `Referer` (links may carry one-time tokens) and are not cached.
+/// Pages never load anything from elsewhere, never run inline script (scripts come from this
+/// server's `/static/`), post only to this server and are never framed; they send no `Referer`
+/// (links may carry one-time tokens) and are not cached.
 const PAGE_HEADERS: [(header::HeaderName, &str); 5] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-         base-uri 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
     ),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -6,7 +6,7 @@
 
 mod api;
 mod browser;
-mod helpers;
+pub(crate) mod helpers;
 mod mfa;
 mod orgs;
 mod signin;

@@ -23,18 +23,40 @@ pub fn active(certs: &[StoredCertificate]) -> impl Iterator<Item = &StoredCertif
     certs.iter().filter(|c| c.revoked_at.is_none())
 }
 
+/// Does `integration` have certificates at all? Only service accounts do.
+pub fn check_type(integration: &Integration) -> Result<(), DomainError> {
+    if integration.integration_type == IntegrationType::ServiceAccount {
+        Ok(())
+    } else {
+        Err(DomainError::new(
+            "no_certificates",
+            "Only Service Account integrations have public key certificates.",
+        ))
+    }
+}
+
+/// Is there room for one more certificate on `integration`, which has `existing` (revoked included)?
+pub fn check_room(integration: &Integration, existing: &[StoredCertificate]) -> Result<(), DomainError> {
+    check_type(integration)?;
+    if active(existing).count() >= MAX_CERTIFICATES {
+        return Err(DomainError::new(
+            "too_many_certificates",
+            format!(
+                "A service account has at most {MAX_CERTIFICATES} certificates at once. Remove one you no longer use \
+                 before adding another."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// May `cert` be added to `integration`, which has the certificates `existing` (revoked included)?
 pub fn check_add(
     integration: &Integration,
     existing: &[StoredCertificate],
     cert: &Certificate,
 ) -> Result<(), DomainError> {
-    if integration.integration_type != IntegrationType::ServiceAccount {
-        return Err(DomainError::new(
-            "no_certificates",
-            "Only Service Account integrations have public key certificates.",
-        ));
-    }
+    check_type(integration)?;
     if let Some(same) = existing.iter().find(|c| c.fingerprint == cert.fingerprint) {
         let why = if same.revoked_at.is_some() {
             "was removed from this integration; a removed key is not used again — generate a new key pair"
@@ -46,16 +68,7 @@ pub fn check_add(
             format!("This certificate (SHA-256 fingerprint {}) {why}.", cert.fingerprint),
         ));
     }
-    if active(existing).count() >= MAX_CERTIFICATES {
-        return Err(DomainError::new(
-            "too_many_certificates",
-            format!(
-                "A service account has at most {MAX_CERTIFICATES} certificates at once. Remove one you no longer use \
-                 before adding another."
-            ),
-        ));
-    }
-    Ok(())
+    check_room(integration, existing)
 }
 
 /// The row to store for `cert` on `integration_id`.

@@ -61,7 +61,9 @@ pub struct ApiDoc;
 
 /// The OpenAPI document as pretty JSON with a final newline (the checked-in file's form).
 pub fn openapi_json() -> String {
-    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::developer::api::ConsoleApi::openapi());
+    let mut s = doc.to_pretty_json().unwrap_or_default();
     s.push('\n');
     s
 }

@@ -1,0 +1,142 @@
+//! `/api/v1/services`: the services catalog. Anyone signed in reads it; Gatehouse operators
+//! create and change services (which integration types each allows is data on the service).
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::get,
+};
+use gatehouse_domain::{console::catalog::ServiceInput, service::Service};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState,
+    developer::{
+        auth::Caller,
+        error::ConsoleProblem as Problem,
+        ops::{self, OpResult},
+    },
+    extract::ApiJson,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceOut {
+    #[schema(example = "pdf_services")]
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    /// Integration types that may subscribe: `oauth`, `service_account`, `api_key`.
+    pub allowed_types: Vec<String>,
+    /// Scopes it grants (for service accounts, the metascopes of their JWTs).
+    pub scopes: Vec<String>,
+    /// `user` or `organization`.
+    pub acts_for: String,
+    pub upstream_url: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&Service> for ServiceOut {
+    fn from(s: &Service) -> Self {
+        Self {
+            code: s.code.to_string(),
+            name: s.name.clone(),
+            description: s.description.clone(),
+            allowed_types: s.allowed_types.iter().map(|t| t.as_str().to_owned()).collect(),
+            scopes: s.scopes.clone(),
+            acts_for: s.acts_for.as_str().to_owned(),
+            upstream_url: s.upstream_url.clone(),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A service to create or replace.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceIn {
+    /// Ignored (may be omitted) when replacing: the path names the service.
+    #[serde(default)]
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub allowed_types: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// `user` or `organization`.
+    pub acts_for: String,
+    pub upstream_url: Option<String>,
+}
+
+impl From<ServiceIn> for ServiceInput {
+    fn from(s: ServiceIn) -> Self {
+        ServiceInput {
+            code: s.code,
+            name: s.name,
+            description: s.description,
+            allowed_types: s.allowed_types,
+            scopes: s.scopes,
+            acts_for: s.acts_for,
+            upstream_url: s.upstream_url,
+        }
+    }
+}
+
+/// Every service, by code.
+#[utoipa::path(get, path = "/api/v1/services", tag = "services", responses((status = 200, body = [ServiceOut])))]
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> OpResult<ApiJson<Vec<ServiceOut>>> {
+    let all = ops::catalog::list(&state).await?;
+    Ok(ApiJson(all.iter().map(ServiceOut::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/services/{code}", tag = "services",
+    params(("code" = String, Path, description = "Service code")),
+    responses((status = 200, body = ServiceOut), (status = 404, body = Problem)))]
+pub async fn read(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(code): Path<String>,
+) -> OpResult<ApiJson<ServiceOut>> {
+    Ok(ApiJson(ServiceOut::from(&ops::catalog::get(&state, &code).await?)))
+}
+
+/// Creates a service (operators only).
+#[utoipa::path(post, path = "/api/v1/services", tag = "services", request_body = ServiceIn,
+    responses((status = 201, body = ServiceOut), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<ApiJson<ServiceIn>, crate::ApiError>,
+) -> OpResult<impl IntoResponse> {
+    let ApiJson(body) = body?;
+    let (service, _) = ops::catalog::save(&state, &caller, &body.into(), None).await?;
+    Ok((StatusCode::CREATED, ApiJson(ServiceOut::from(&service))))
+}
+
+/// Replaces a service (operators only). Subscriptions lose scopes and types it no longer offers.
+#[utoipa::path(put, path = "/api/v1/services/{code}", tag = "services", request_body = ServiceIn,
+    params(("code" = String, Path, description = "Service code")),
+    responses((status = 200, body = ServiceOut), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: Result<ApiJson<ServiceIn>, crate::ApiError>,
+) -> OpResult<ApiJson<ServiceOut>> {
+    let ApiJson(body) = body?;
+    let (service, _) = ops::catalog::save(&state, &caller, &body.into(), Some(&code)).await?;
+    Ok(ApiJson(ServiceOut::from(&service)))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/services", get(list).post(create))
+        .route("/api/v1/services/{code}", get(read).put(replace))
+}

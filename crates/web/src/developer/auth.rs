@@ -1,0 +1,143 @@
+//! Who is calling the console API: a person with a console session (state-changing calls must
+//! repeat the CSRF cookie in `x-csrf-token`), or a client with an access token carrying
+//! [`API_SCOPE`] — a service account's token acts as an admin of its organization, a token issued
+//! to a person acts as that person. Pages use [`principal_of`] with the [`SignedIn`] extractor.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{Method, StatusCode, header, request::Parts},
+};
+use gatehouse_domain::{
+    audit::Actor,
+    console::{API_SCOPE, access::Principal, cutoff::is_cut_off},
+    integration::{IntegrationStatus, IntegrationType},
+};
+use gatehouse_store::{AccountStore, ConsoleStore, OrgStore};
+
+use super::error::ConsoleError;
+use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn, oauth::service::TokenService};
+
+/// The caller of a console operation: what they may do, how the audit log names them, and where
+/// the request came from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub actor: Actor,
+    pub client: ClientInfo,
+}
+
+/// The principal of a signed-in person: their memberships and operator flag.
+pub async fn principal_of(state: &AppState, who: &SignedIn) -> Result<Principal, ConsoleError> {
+    let memberships = state
+        .store
+        .conn()
+        .await?
+        .memberships_of_account(&who.account.id)
+        .await?;
+    Ok(Principal::account(&who.account.id, who.account.operator, &memberships))
+}
+
+/// A signed-in person as a [`Caller`] (console pages).
+pub async fn caller_of(state: &AppState, who: &SignedIn, client: ClientInfo) -> Result<Caller, ConsoleError> {
+    Ok(Caller {
+        principal: principal_of(state, who).await?,
+        actor: Actor::Account(who.account.id.clone()),
+        client,
+    })
+}
+
+fn unauthorized(code: &'static str, message: &str) -> ConsoleError {
+    ConsoleError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+async fn from_token(state: &AppState, svc: &TokenService, token: &str) -> Result<(Principal, Actor), ConsoleError> {
+    let claims = match svc.inspect_access_token(token).await.map_err(ConsoleError::internal)? {
+        Ok(c) => c,
+        Err(why) => {
+            return Err(unauthorized(
+                "invalid_token",
+                &format!("The access token is not valid ({}).", why.reason()),
+            ));
+        }
+    };
+    let scopes = claims.scopes();
+    if !scopes.iter().any(|s| s == API_SCOPE) {
+        return Err(ConsoleError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("The access token lacks the scope {API_SCOPE} that this API requires."),
+        ));
+    }
+    let mut conn = state.store.conn().await?;
+    if is_cut_off(&conn.token_cutoffs_of(&claims.client_id).await?, claims.iat, &scopes) {
+        return Err(unauthorized("invalid_token", "The access token has been revoked."));
+    }
+    let client = svc
+        .client(&claims.client_id)
+        .await
+        .map_err(ConsoleError::internal)?
+        .filter(|c| c.integration.status == IntegrationStatus::Active)
+        .ok_or_else(|| unauthorized("invalid_token", "The access token's client is disabled or gone."))?;
+    let i = &client.integration;
+    if i.integration_type == IntegrationType::ServiceAccount
+        && i.technical_account_id.as_deref() == Some(claims.sub.as_str())
+        && let Some(org) = i.org_id()
+    {
+        return Ok((Principal::organization(org), Actor::Integration(i.id.clone())));
+    }
+    if claims.sub != claims.client_id
+        && let Some(account) = conn.account_by_id(&claims.sub).await?
+        && !account.disabled
+    {
+        let memberships = conn.memberships_of_account(&account.id).await?;
+        return Ok((
+            Principal::account(&account.id, account.operator, &memberships),
+            Actor::Account(account.id),
+        ));
+    }
+    Err(ConsoleError::new(
+        StatusCode::FORBIDDEN,
+        "token_not_allowed",
+        "Only a service account's token or a token issued to a person can call this API.",
+    ))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let client = ClientInfo::from_request_parts(parts, state).await.unwrap_or_default();
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        if let Some(token) = bearer {
+            let svc = parts
+                .extensions
+                .get::<Arc<TokenService>>()
+                .cloned()
+                .ok_or_else(|| ConsoleError::internal("the console API has no token service"))?;
+            let (principal, actor) = from_token(state, &svc, &token).await?;
+            return Ok(Self {
+                principal,
+                actor,
+                client,
+            });
+        }
+        let Some(who) = crate::identity::session::load(state, &parts.headers).await? else {
+            return Err(unauthorized(
+                "not_signed_in",
+                "Sign in first, or send an access token with the gatehouse.console scope as a Bearer token.",
+            ));
+        };
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            CsrfHeader::from_request_parts(parts, state).await?;
+        }
+        caller_of(state, &who, client).await
+    }
+}

@@ -1,0 +1,137 @@
+//! The services catalog: anyone signed in reads it; operators create and change services. A
+//! change that drops scopes or integration types narrows or removes the subscriptions that used
+//! them, with their tokens cut off as for an unsubscribe.
+
+use axum::http::StatusCode;
+use gatehouse_domain::{
+    audit::AuditEntry,
+    console::{
+        access::check_catalog_admin,
+        catalog::{ServiceInput, SubscriptionEffect, effect_on, parse_service},
+        cutoff::{TokenCutoff, withdrawn_scopes},
+    },
+    service::{Service, ServiceCode},
+};
+use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, ServiceStore};
+use serde_json::json;
+
+use super::{OpResult, audit};
+use crate::{
+    AppState,
+    developer::{auth::Caller, error::ConsoleError},
+};
+
+pub async fn list(state: &AppState) -> OpResult<Vec<Service>> {
+    Ok(state.store.conn().await?.list_services().await?)
+}
+
+pub async fn get(state: &AppState, code: &str) -> OpResult<Service> {
+    let code = ServiceCode::parse(code).map_err(|_| ConsoleError::not_found("service"))?;
+    state
+        .store
+        .conn()
+        .await?
+        .service_by_code(&code)
+        .await?
+        .ok_or_else(|| ConsoleError::not_found("service"))
+}
+
+/// Creates a service (`path_code` `None`) or replaces the one with code `path_code`.
+pub async fn save(
+    state: &AppState,
+    caller: &Caller,
+    input: &ServiceInput,
+    path_code: Option<&str>,
+) -> OpResult<(Service, bool)> {
+    check_catalog_admin(&caller.principal)?;
+    let mut input = input.clone();
+    if let Some(code) = path_code {
+        input.code = code.to_owned();
+    }
+    let mut tx = state.store.begin().await?;
+    let existing = match ServiceCode::parse(input.code.trim()) {
+        Ok(code) => tx.service_by_code(&code).await?,
+        Err(_) => None,
+    };
+    match (&existing, path_code) {
+        (Some(s), None) => {
+            return Err(ConsoleError::new(
+                StatusCode::CONFLICT,
+                "service_exists",
+                format!(
+                    "A service with the code {:?} already exists; change it instead.",
+                    s.code.as_str()
+                ),
+            )
+            .on("code"));
+        }
+        (None, Some(_)) => return Err(ConsoleError::not_found("service")),
+        _ => {}
+    }
+    let service = parse_service(&input, existing.as_ref(), state.now())?;
+    tx.upsert_service(&service).await?;
+    let created = existing.is_none();
+    let mut affected = Vec::new();
+    if !created {
+        for sub in tx.subscriptions_of_service(&service.code).await? {
+            let Some(i) = tx.integration_by_id(&sub.integration_id).await? else {
+                continue;
+            };
+            let (kept, action) = match effect_on(&service, i.integration_type, &sub) {
+                SubscriptionEffect::Unchanged => continue,
+                SubscriptionEffect::Narrow(kept) => {
+                    let mut narrowed = sub.clone();
+                    narrowed.scopes = kept.clone();
+                    narrowed.updated_at = state.now();
+                    tx.upsert_subscription(&narrowed).await?;
+                    (kept, "subscription.updated")
+                }
+                SubscriptionEffect::Remove => {
+                    tx.delete_subscription(&i.id, &service.code).await?;
+                    (Vec::new(), "subscription.deleted")
+                }
+            };
+            let others: Vec<String> = tx
+                .subscriptions_of(&i.id)
+                .await?
+                .into_iter()
+                .flat_map(|s| s.scopes)
+                .collect();
+            let withdrawn = withdrawn_scopes(&sub.scopes, &others);
+            for scope in &withdrawn {
+                tx.record_token_cutoff(&TokenCutoff {
+                    client_id: i.client_id.to_string(),
+                    scope: Some(scope.clone()),
+                    at: state.now(),
+                })
+                .await?;
+            }
+            tx.append_audit(&audit(state, caller, action, &i).details(json!({
+                "service": service.code,
+                "scopes": kept,
+                "withdrawn_scopes": withdrawn,
+                "reason": "service_changed",
+            })))
+            .await?;
+            affected.push(i.id.clone());
+        }
+    }
+    let entry = AuditEntry::new(
+        state.now(),
+        &caller.actor,
+        if created { "service.created" } else { "service.updated" },
+        format!("service:{}", service.code),
+    )
+    .from_client(caller.client.ip.clone(), caller.client.user_agent.clone())
+    .details(json!({
+        "name": service.name,
+        "allowed_types": service.allowed_types,
+        "scopes": service.scopes,
+        "acts_for": service.acts_for,
+        "upstream_url": service.upstream_url,
+        "affected_integrations": affected,
+    }));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    Ok((service, created))
+}

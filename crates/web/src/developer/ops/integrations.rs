@@ -1,0 +1,250 @@
+//! Integrations: list what the caller may see, create (with the first client secret, shown
+//! once), edit, enable or disable, delete, and the credentials file.
+//!
+//! Disabling and deleting record a token cutoff for the client, so its issued access tokens stop
+//! validating at once and stay invalid if it is enabled again (or its client ID reused).
+
+use gatehouse_domain::{
+    console::{
+        access::{check_create, visible},
+        credentials::{CredentialsFile, credentials_file},
+        cutoff::TokenCutoff,
+        integration::{self, CreateContext, IntegrationChanges, IntegrationInput},
+    },
+    events::own::OwnEventKind,
+    integration::{Integration, IntegrationStatus, StoredCertificate, StoredSecret},
+    org::Role,
+    service::Subscription,
+};
+use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore};
+use serde_json::json;
+
+use super::{OpResult, audit, publish, visible_integration};
+use crate::{AppState, developer::auth::Caller};
+
+/// What the caller may see, oldest first, each with its subscriptions.
+pub async fn list(state: &AppState, caller: &Caller) -> OpResult<Vec<(Integration, Vec<Subscription>)>> {
+    let mut conn = state.store.conn().await?;
+    let p = &caller.principal;
+    let mut all = Vec::new();
+    if let Some(account) = &p.account_id {
+        all.extend(conn.integrations_of_account(account).await?);
+    }
+    for (org, role) in &p.roles {
+        if matches!(role, Role::Admin | Role::Developer) {
+            all.extend(conn.integrations_of_org(org).await?);
+        }
+    }
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let mut out = Vec::new();
+    for i in visible(p, &all) {
+        let subs = conn.subscriptions_of(&i.id).await?;
+        out.push((i.clone(), subs));
+    }
+    Ok(out)
+}
+
+/// A new integration and, for types with one, its first client secret in plain text (shown once).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: IntegrationInput,
+) -> OpResult<(Integration, Option<String>)> {
+    check_create(&caller.principal, input.integration_type, &input.owner)?;
+    let ctx = CreateContext {
+        creator: caller.principal.account_id.as_deref(),
+        now: state.now(),
+        technical_account_domain: &state.settings.technical_account_domain,
+    };
+    let created = integration::create(input, ctx, &mut rand::thread_rng())?;
+    let i = created.integration;
+    let mut tx = state.store.begin().await?;
+    tx.insert_integration(&i).await?;
+    tx.append_audit(&audit(state, caller, "integration.created", &i).details(json!({
+        "name": i.name,
+        "client_id": i.client_id,
+        "integration_type": i.integration_type.as_str(),
+        "platform": i.platform.map(|p| p.as_str()),
+        "technical_account_id": i.technical_account_id,
+    })))
+    .await?;
+    let secret = match created.secret {
+        Some(s) => {
+            tx.insert_secret(&s.stored).await?;
+            let details = json!({"secret_id": s.stored.id, "hint": s.stored.hint});
+            tx.append_audit(&audit(state, caller, "client_secret.created", &i).details(details.clone()))
+                .await?;
+            tx.append_audit(&audit(state, caller, "client_secret.displayed", &i).details(details))
+                .await?;
+            Some(s.plaintext)
+        }
+        None => None,
+    };
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::IntegrationCreated,
+        &i,
+        json!({
+            "integration_id": i.id,
+            "client_id": i.client_id,
+            "name": i.name,
+            "integration_type": i.integration_type.as_str(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((i, secret))
+}
+
+/// Everything shown about one integration.
+#[derive(Debug, Clone)]
+pub struct Details {
+    pub integration: Integration,
+    pub secrets: Vec<StoredSecret>,
+    pub certificates: Vec<StoredCertificate>,
+    pub subscriptions: Vec<Subscription>,
+}
+
+pub async fn details(state: &AppState, caller: &Caller, id: &str) -> OpResult<Details> {
+    let mut conn = state.store.conn().await?;
+    let integration = visible_integration(&mut conn, caller, id).await?;
+    Ok(Details {
+        secrets: conn.secrets_of(&integration.id).await?,
+        certificates: conn.certificates_of(&integration.id).await?,
+        subscriptions: conn.subscriptions_of(&integration.id).await?,
+        integration,
+    })
+}
+
+/// Applies an edit (name, description, redirect settings).
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    changes: &IntegrationChanges,
+) -> OpResult<Integration> {
+    let mut tx = state.store.begin().await?;
+    let current = visible_integration(&mut tx, caller, id).await?;
+    let next = integration::edit(&current, changes, state.now())?;
+    tx.update_integration(&next).await?;
+    let mut changed = Vec::new();
+    if next.name != current.name {
+        changed.push("name");
+    }
+    if next.description != current.description {
+        changed.push("description");
+    }
+    if next.redirect_uri != current.redirect_uri {
+        changed.push("redirect_uri");
+    }
+    if next.redirect_patterns != current.redirect_patterns {
+        changed.push("redirect_patterns");
+    }
+    tx.append_audit(&audit(state, caller, "integration.updated", &next).details(json!({
+        "changed": changed,
+        "name": next.name,
+        "redirect_uri": next.redirect_uri,
+        "redirect_patterns": next.redirect_patterns,
+    })))
+    .await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::IntegrationUpdated,
+        &next,
+        json!({"integration_id": next.id, "client_id": next.client_id, "changed": changed}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// Enables or disables. Disabling ends the client's issued access tokens at once.
+pub async fn set_status(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    status: IntegrationStatus,
+) -> OpResult<Integration> {
+    let mut tx = state.store.begin().await?;
+    let current = visible_integration(&mut tx, caller, id).await?;
+    if current.status == status {
+        return Ok(current);
+    }
+    let next = integration::set_status(&current, status, state.now());
+    tx.update_integration(&next).await?;
+    if status == IntegrationStatus::Disabled {
+        tx.record_token_cutoff(&TokenCutoff {
+            client_id: next.client_id.to_string(),
+            scope: None,
+            at: state.now(),
+        })
+        .await?;
+    }
+    let action = match status {
+        IntegrationStatus::Active => "integration.enabled",
+        IntegrationStatus::Disabled => "integration.disabled",
+    };
+    tx.append_audit(&audit(state, caller, action, &next)).await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::IntegrationUpdated,
+        &next,
+        json!({"integration_id": next.id, "client_id": next.client_id, "status": status.as_str()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// Deletes the integration with its credentials and subscriptions; its issued tokens are revoked
+/// and the audit trail stays.
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> OpResult<Integration> {
+    let mut tx = state.store.begin().await?;
+    let current = visible_integration(&mut tx, caller, id).await?;
+    tx.record_token_cutoff(&TokenCutoff {
+        client_id: current.client_id.to_string(),
+        scope: None,
+        at: state.now(),
+    })
+    .await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::IntegrationDeleted,
+        &current,
+        json!({"integration_id": current.id, "client_id": current.client_id, "name": current.name}),
+    )
+    .await?;
+    tx.delete_integration(&current.id).await?;
+    tx.append_audit(&audit(state, caller, "integration.deleted", &current).details(json!({
+        "name": current.name,
+        "client_id": current.client_id,
+        "integration_type": current.integration_type.as_str(),
+    })))
+    .await?;
+    tx.commit().await?;
+    Ok(current)
+}
+
+/// The credentials file (never a secret). Its download is recorded in the audit log.
+pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> OpResult<CredentialsFile> {
+    let d = details(state, caller, id).await?;
+    let file = credentials_file(
+        &state.settings.public_url,
+        &d.integration,
+        &d.subscriptions,
+        &d.secrets,
+        &d.certificates,
+    );
+    // A download changes nothing cached: recorded on its own, without bumping the catalog.
+    state
+        .store
+        .conn()
+        .await?
+        .append_audit(&audit(state, caller, "credentials.downloaded", &d.integration))
+        .await?;
+    Ok(file)
+}

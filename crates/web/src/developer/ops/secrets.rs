@@ -1,0 +1,65 @@
+//! Client secrets: add one (shown once, in plain text, to the caller) and revoke one. At most two
+//! are active at once and the last one cannot be revoked (`gatehouse_domain::console::secrets`).
+
+use gatehouse_domain::{console::secrets, events::own::OwnEventKind, integration::StoredSecret};
+use gatehouse_store::{AuditStore, IntegrationStore};
+use serde_json::json;
+
+use super::{OpResult, audit, publish, visible_integration};
+use crate::{
+    AppState,
+    developer::{auth::Caller, error::ConsoleError},
+};
+
+/// Adds a secret; returns it as stored and in plain text (to show once).
+pub async fn add(state: &AppState, caller: &Caller, integration_id: &str) -> OpResult<(StoredSecret, String)> {
+    let mut tx = state.store.begin().await?;
+    let i = visible_integration(&mut tx, caller, integration_id).await?;
+    let existing = tx.secrets_of(&i.id).await?;
+    let new = secrets::add(&i, &existing, state.now(), &mut rand::thread_rng())?;
+    tx.insert_secret(&new.stored).await?;
+    let details = json!({"secret_id": new.stored.id, "hint": new.stored.hint});
+    tx.append_audit(&audit(state, caller, "client_secret.created", &i).details(details.clone()))
+        .await?;
+    tx.append_audit(&audit(state, caller, "client_secret.displayed", &i).details(details))
+        .await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::CredentialRotated,
+        &i,
+        json!({"integration_id": i.id, "client_id": i.client_id, "credential": "client_secret", "change": "added",
+               "hint": new.stored.hint}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((new.stored, new.plaintext))
+}
+
+/// Revokes an active secret (never the last one).
+pub async fn revoke(state: &AppState, caller: &Caller, integration_id: &str, secret_id: &str) -> OpResult<()> {
+    let mut tx = state.store.begin().await?;
+    let i = visible_integration(&mut tx, caller, integration_id).await?;
+    let existing = tx.secrets_of(&i.id).await?;
+    secrets::check_revoke(&existing, secret_id).map_err(|e| match e.code {
+        "secret_not_found" => ConsoleError::not_found("client secret"),
+        _ => e.into(),
+    })?;
+    tx.revoke_secret(&i.id, secret_id, state.now()).await?;
+    let hint = existing.iter().find(|s| s.id == secret_id).map(|s| s.hint.clone());
+    tx.append_audit(
+        &audit(state, caller, "client_secret.revoked", &i).details(json!({"secret_id": secret_id, "hint": hint})),
+    )
+    .await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::CredentialRotated,
+        &i,
+        json!({"integration_id": i.id, "client_id": i.client_id, "credential": "client_secret", "change": "revoked",
+               "hint": hint}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Subscriptions: subscribe an integration to a service with chosen scopes (the service must allow
+//! the integration's type), change the scopes, unsubscribe. Scopes no longer granted by any of
+//! the integration's subscriptions are left out of future tokens (the token service grants only
+//! subscribed scopes) and cut off from the tokens already issued.
+
+use axum::http::StatusCode;
+use gatehouse_domain::{
+    console::cutoff::{TokenCutoff, withdrawn_scopes},
+    events::own::OwnEventKind,
+    integration::Integration,
+    service::{ServiceCode, Subscription, check_subscription},
+};
+use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, ServiceStore, Tx};
+use serde_json::json;
+
+use super::{OpResult, audit, publish, visible_integration};
+use crate::{
+    AppState,
+    developer::{auth::Caller, error::ConsoleError},
+};
+
+fn union(subs: &[Subscription]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in subs.iter().flat_map(|s| s.scopes.iter()) {
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// Records cutoffs for the scopes `before` granted and `after` does not.
+async fn cut_withdrawn(
+    state: &AppState,
+    tx: &mut Tx,
+    i: &Integration,
+    before: &[Subscription],
+    after: &[Subscription],
+) -> OpResult<Vec<String>> {
+    let (before, after) = (union(before), union(after));
+    let withdrawn = withdrawn_scopes(&before, &after);
+    for scope in &withdrawn {
+        tx.record_token_cutoff(&TokenCutoff {
+            client_id: i.client_id.to_string(),
+            scope: Some(scope.clone()),
+            at: state.now(),
+        })
+        .await?;
+    }
+    Ok(withdrawn)
+}
+
+/// Parses a service code given in a request and finds the service.
+pub async fn find_service(db: &mut impl ServiceStore, code: &str) -> OpResult<gatehouse_domain::service::Service> {
+    let parsed = ServiceCode::parse(code.trim()).map_err(|e| ConsoleError::rule(e).on("service"))?;
+    db.service_by_code(&parsed).await?.ok_or_else(|| {
+        ConsoleError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_service",
+            format!(
+                "There is no service with the code {:?} in the catalog.",
+                parsed.as_str()
+            ),
+        )
+        .on("service")
+    })
+}
+
+/// Subscribes (or, with `replace`, changes the scopes of an existing subscription). An empty
+/// `scopes` means every scope the service offers. Returns the subscription and whether it is new.
+pub async fn subscribe(
+    state: &AppState,
+    caller: &Caller,
+    integration_id: &str,
+    service_code: &str,
+    scopes: &[String],
+    replace: bool,
+) -> OpResult<(Subscription, bool)> {
+    let mut tx = state.store.begin().await?;
+    let i = visible_integration(&mut tx, caller, integration_id).await?;
+    let service = find_service(&mut tx, service_code).await?;
+    let chosen: Vec<String> = scopes
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let granted =
+        check_subscription(&service, i.integration_type, &chosen).map_err(|e| ConsoleError::from(e).on("scopes"))?;
+    let before = tx.subscriptions_of(&i.id).await?;
+    let existing = before.iter().find(|s| s.service_code == service.code);
+    match (existing, replace) {
+        (Some(_), false) => {
+            return Err(ConsoleError::new(
+                StatusCode::CONFLICT,
+                "already_subscribed",
+                format!(
+                    "This integration already subscribes to {}; change its scopes instead.",
+                    service.name
+                ),
+            ));
+        }
+        (None, true) => return Err(ConsoleError::not_found("subscription")),
+        _ => {}
+    }
+    let is_new = existing.is_none();
+    let sub = Subscription {
+        integration_id: i.id.clone(),
+        service_code: service.code.clone(),
+        scopes: granted,
+        created_at: existing.map_or(state.now(), |s| s.created_at),
+        updated_at: state.now(),
+    };
+    tx.upsert_subscription(&sub).await?;
+    let after = tx.subscriptions_of(&i.id).await?;
+    let withdrawn = cut_withdrawn(state, &mut tx, &i, &before, &after).await?;
+    let action = if is_new {
+        "subscription.created"
+    } else {
+        "subscription.updated"
+    };
+    tx.append_audit(&audit(state, caller, action, &i).details(json!({
+        "service": service.code,
+        "scopes": sub.scopes,
+        "withdrawn_scopes": withdrawn,
+    })))
+    .await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::SubscriptionChanged,
+        &i,
+        json!({"integration_id": i.id, "client_id": i.client_id, "service": service.code, "scopes": sub.scopes,
+               "change": if is_new { "subscribed" } else { "scopes_changed" }}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((sub, is_new))
+}
+
+/// Unsubscribes; the service's scopes that no other subscription grants are revoked from issued tokens.
+pub async fn unsubscribe(state: &AppState, caller: &Caller, integration_id: &str, service_code: &str) -> OpResult<()> {
+    let mut tx = state.store.begin().await?;
+    let i = visible_integration(&mut tx, caller, integration_id).await?;
+    let code = ServiceCode::parse(service_code).map_err(|_| ConsoleError::not_found("subscription"))?;
+    let before = tx.subscriptions_of(&i.id).await?;
+    if !tx.delete_subscription(&i.id, &code).await? {
+        return Err(ConsoleError::not_found("subscription"));
+    }
+    let after = tx.subscriptions_of(&i.id).await?;
+    let withdrawn = cut_withdrawn(state, &mut tx, &i, &before, &after).await?;
+    tx.append_audit(
+        &audit(state, caller, "subscription.deleted", &i)
+            .details(json!({"service": code, "withdrawn_scopes": withdrawn})),
+    )
+    .await?;
+    publish(
+        state,
+        &mut tx,
+        OwnEventKind::SubscriptionChanged,
+        &i,
+        json!({"integration_id": i.id, "client_id": i.client_id, "service": code, "change": "unsubscribed"}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

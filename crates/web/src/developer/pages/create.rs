@@ -1,0 +1,227 @@
+//! The guided "create integration" flow: `/console/integrations/new` asks for the type first and
+//! explains each; `?type=…` shows that type's form; `POST /console/integrations` creates it and
+//! shows its credentials, the client secret once.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    http::StatusCode,
+    response::Response,
+    routing::get,
+};
+use gatehouse_domain::{
+    console::{access::Principal, integration::IntegrationInput},
+    ids::OrgId,
+    integration::{Integration, IntegrationType, Owner, Platform},
+};
+use gatehouse_store::OrgStore;
+use serde::Deserialize;
+
+use super::{Ctx, form_errors, lines, one_of, platform_label, type_label};
+use crate::{
+    AppState,
+    console::{Nav, page},
+    csrf::{CsrfForm, CsrfToken},
+    developer::ops,
+    error::PageError,
+    extract::ClientInfo,
+    identity::{SignedIn, forms::Errors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/integrations/new", get(new_page))
+        .route("/console/integrations", axum::routing::post(create))
+}
+
+pub struct OrgChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// The organizations where the principal may create integrations of type `t`, with their names.
+async fn org_choices(state: &AppState, p: &Principal, t: IntegrationType) -> Result<Vec<OrgChoice>, PageError> {
+    let mut conn = state.store.conn().await?;
+    let mut out = Vec::new();
+    for id in p.orgs_for(t) {
+        let Ok(org_id) = OrgId::parse(id) else { continue };
+        if let Some(o) = conn.org_by_id(&org_id).await? {
+            out.push(OrgChoice {
+                id: id.to_owned(),
+                name: o.name,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "developer/choose_type.html")]
+struct ChooseType {
+    nav: Nav,
+    can_service_account: bool,
+    errors: Errors,
+}
+
+/// The values of the type-specific form, as submitted.
+#[derive(Debug, Clone, Default)]
+struct Values {
+    name: String,
+    description: String,
+    owner: String,
+    platform: String,
+    redirect_uri: String,
+    redirect_patterns: String,
+}
+
+#[derive(Template)]
+#[template(path = "developer/create_form.html")]
+struct CreateForm {
+    nav: Nav,
+    kind: &'static str,
+    kind_label: &'static str,
+    orgs: Vec<OrgChoice>,
+    personal_allowed: bool,
+    platforms: Vec<(&'static str, &'static str)>,
+    values: Values,
+    errors: Errors,
+}
+
+#[derive(Template)]
+#[template(path = "developer/created.html")]
+struct Created {
+    nav: Nav,
+    integration: Integration,
+    type_label: &'static str,
+    secret: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TypeQuery {
+    r#type: Option<String>,
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: Ctx,
+    t: IntegrationType,
+    values: Values,
+    errors: Errors,
+) -> Result<CreateForm, PageError> {
+    let orgs = org_choices(state, &ctx.caller.principal, t).await?;
+    Ok(CreateForm {
+        nav: ctx.nav,
+        kind: t.as_str(),
+        kind_label: type_label(t),
+        orgs,
+        personal_allowed: t != IntegrationType::ServiceAccount,
+        platforms: [Platform::Web, Platform::Spa, Platform::Native]
+            .into_iter()
+            .map(|p| (p.as_str(), platform_label(p)))
+            .collect(),
+        values,
+        errors,
+    })
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Query(q): Query<TypeQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let chosen = q.r#type.as_deref().filter(|t| !t.is_empty());
+    match chosen.map(IntegrationType::parse) {
+        Some(Ok(t)) => {
+            let p = form_page(&state, ctx, t, Values::default(), Errors::none()).await?;
+            Ok(page(StatusCode::OK, csrf, &p))
+        }
+        other => {
+            let can_service_account = !ctx
+                .caller
+                .principal
+                .orgs_for(IntegrationType::ServiceAccount)
+                .is_empty();
+            let errors = match other {
+                Some(Err(_)) => Errors::one("integration_type", "Choose one of the three integration types."),
+                _ => Errors::none(),
+            };
+            let status = errors.status();
+            let p = ChooseType {
+                nav: ctx.nav,
+                can_service_account,
+                errors,
+            };
+            Ok(page(status, csrf, &p))
+        }
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let Ok(t) = IntegrationType::parse(&one_of(&fields, "integration_type")) else {
+        return Err(PageError::bad_request("Choose an integration type first."));
+    };
+    let values = Values {
+        name: one_of(&fields, "name"),
+        description: one_of(&fields, "description"),
+        owner: one_of(&fields, "owner"),
+        platform: one_of(&fields, "platform"),
+        redirect_uri: one_of(&fields, "redirect_uri"),
+        redirect_patterns: one_of(&fields, "redirect_patterns"),
+    };
+    let owner = match values.owner.as_str() {
+        "" | "personal" => match t {
+            IntegrationType::ServiceAccount => None,
+            _ => Some(Owner::Account(ctx.who.account.id.clone())),
+        },
+        org => Some(Owner::Organization(org.to_owned())),
+    };
+    let Some(owner) = owner else {
+        let errors = Errors::one("owner", "Choose the organization this service account belongs to.");
+        let p = form_page(&state, ctx, t, values, errors).await?;
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
+    };
+    let platform = (t == IntegrationType::Oauth && !values.platform.is_empty())
+        .then(|| Platform::parse(&values.platform).ok())
+        .flatten();
+    let input = IntegrationInput {
+        name: values.name.clone(),
+        description: values.description.clone(),
+        integration_type: t,
+        platform,
+        owner,
+        redirect_uri: (t == IntegrationType::Oauth).then(|| values.redirect_uri.clone()),
+        redirect_patterns: if t == IntegrationType::Oauth {
+            lines(&values.redirect_patterns)
+        } else {
+            Vec::new()
+        },
+    };
+    match ops::integrations::create(&state, &ctx.caller, input).await {
+        Ok((integration, secret)) => {
+            let p = Created {
+                nav: ctx.nav,
+                type_label: type_label(integration.integration_type),
+                integration,
+                secret,
+            };
+            Ok(page(StatusCode::CREATED, csrf, &p))
+        }
+        Err(e) if e.status.is_client_error() => {
+            let errors = form_errors(&e);
+            let p = form_page(&state, ctx, t, values, errors).await?;
+            Ok(page(e.status, csrf, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

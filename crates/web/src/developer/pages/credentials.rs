@@ -1,0 +1,428 @@
+//! `/console/integrations/{id}/credentials`: the client ID and other identifiers with copy
+//! buttons, client secrets (add one — shown once — and revoke the old one), a service account's
+//! certificates (upload a PEM file or pasted text, generate a key pair whose private key can be
+//! downloaded exactly once, remove one), and the credentials file.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Multipart, Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use axum_extra::extract::cookie::CookieJar;
+use gatehouse_domain::integration::{Integration, IntegrationType, StoredCertificate, StoredSecret};
+use serde::Deserialize;
+
+use super::{Ctx, Tabs, form_errors};
+use crate::{
+    AppState,
+    console::{Nav, page, when},
+    csrf::{self, CsrfForm, CsrfToken},
+    developer::{api::certificates::MAX_UPLOAD, error::ConsoleError, ops},
+    error::PageError,
+    extract::ClientInfo,
+    identity::{SignedIn, forms::Errors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/integrations/{id}/credentials", get(credentials_page))
+        .route("/console/integrations/{id}/credentials.json", get(download))
+        .route("/console/integrations/{id}/secrets", post(add_secret))
+        .route(
+            "/console/integrations/{id}/secrets/{secret_id}/revoke",
+            post(revoke_secret),
+        )
+        .route(
+            "/console/integrations/{id}/certificates",
+            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/console/integrations/{id}/certificates/generate", post(generate))
+        .route(
+            "/console/integrations/{id}/certificates/{cert_id}/remove",
+            post(remove_certificate),
+        )
+        .route("/console/integrations/{id}/private-key/{token}", get(private_key))
+}
+
+struct SecretRow {
+    id: String,
+    hint: String,
+    created: String,
+    revoked: Option<String>,
+}
+
+struct CertRow {
+    id: String,
+    fingerprint: String,
+    not_after: String,
+    expires_soon: bool,
+    expired: bool,
+    created: String,
+    revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "developer/credentials.html")]
+struct CredentialsPage {
+    nav: Nav,
+    tabs: Tabs,
+    i: Integration,
+    has_secret: bool,
+    is_service_account: bool,
+    secrets: Vec<SecretRow>,
+    active_secrets: usize,
+    certificates: Vec<CertRow>,
+    active_certificates: usize,
+    new_secret: Option<String>,
+    key_token: Option<String>,
+    notice: Option<&'static str>,
+    errors: Errors,
+    pem: String,
+}
+
+fn secret_rows(secrets: &[StoredSecret]) -> Vec<SecretRow> {
+    secrets
+        .iter()
+        .map(|s| SecretRow {
+            id: s.id.clone(),
+            hint: s.hint.clone(),
+            created: when(s.created_at),
+            revoked: s.revoked_at.map(when),
+        })
+        .collect()
+}
+
+fn cert_rows(certs: &[StoredCertificate], now: i64) -> Vec<CertRow> {
+    certs
+        .iter()
+        .map(|c| CertRow {
+            id: c.id.clone(),
+            fingerprint: c.fingerprint.clone(),
+            not_after: when(c.not_after),
+            expires_soon: c.not_after > now && c.not_after - now <= 30 * 86_400,
+            expired: c.not_after <= now,
+            created: when(c.created_at),
+            revoked: c.revoked_at.map(when),
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Extra {
+    new_secret: Option<String>,
+    key_token: Option<String>,
+    notice: Option<&'static str>,
+    errors: Errors,
+    pem: String,
+}
+
+async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<CredentialsPage, PageError> {
+    let d = ops::integrations::details(state, &ctx.caller, id).await?;
+    let i = d.integration;
+    Ok(CredentialsPage {
+        nav: ctx.nav,
+        tabs: Tabs::of(&i, "credentials"),
+        has_secret: i.has_secret(),
+        is_service_account: i.integration_type == IntegrationType::ServiceAccount,
+        active_secrets: d.secrets.iter().filter(|s| s.revoked_at.is_none()).count(),
+        secrets: secret_rows(&d.secrets),
+        active_certificates: d.certificates.iter().filter(|c| c.revoked_at.is_none()).count(),
+        certificates: cert_rows(&d.certificates, state.now()),
+        new_secret: extra.new_secret,
+        key_token: extra.key_token,
+        notice: extra.notice,
+        errors: extra.errors,
+        pem: extra.pem,
+        i,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    done: Option<String>,
+    key: Option<String>,
+}
+
+async fn credentials_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let notice = match q.done.as_deref() {
+        Some("secret_revoked") => {
+            Some("The client secret was revoked. Clients still using it can no longer authenticate.")
+        }
+        Some("certificate_added") => {
+            Some("The certificate was added. Assertions signed with its private key are accepted now.")
+        }
+        Some("certificate_removed") => {
+            Some("The certificate was removed. Assertions signed with its key are refused from now on.")
+        }
+        _ => None,
+    };
+    let key_token = q
+        .key
+        .filter(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()));
+    let extra = Extra {
+        key_token,
+        notice,
+        ..Extra::default()
+    };
+    let p = render(&state, ctx, &id, extra).await?;
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let file = ops::integrations::credentials(&state, &ctx.caller, &id).await?;
+    Ok(crate::developer::api::credentials::attachment(&file))
+}
+
+/// Re-renders the page with a refusal (the page itself fails with 404 when the integration is not
+/// visible), or fails with an internal error.
+async fn refused(
+    state: &AppState,
+    ctx: Ctx,
+    csrf: CsrfToken,
+    id: &str,
+    e: ConsoleError,
+    pem: String,
+) -> Result<Response, PageError> {
+    if e.status.is_server_error() {
+        return Err(e.into());
+    }
+    let extra = Extra {
+        errors: form_errors(&e),
+        pem,
+        ..Extra::default()
+    };
+    let p = render(state, ctx, id, extra).await?;
+    Ok(page(e.status, csrf, &p))
+}
+
+#[derive(Debug, Deserialize)]
+struct Empty {}
+
+async fn add_secret(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    match ops::secrets::add(&state, &ctx.caller, &id).await {
+        Ok((_, plaintext)) => {
+            let extra = Extra {
+                new_secret: Some(plaintext),
+                ..Extra::default()
+            };
+            let p = render(&state, ctx, &id, extra).await?;
+            Ok(page(StatusCode::CREATED, csrf, &p))
+        }
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+    }
+}
+
+async fn revoke_secret(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path((id, secret_id)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    match ops::secrets::revoke(&state, &ctx.caller, &id, &secret_id).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?done=secret_revoked")).into_response())
+        }
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+    }
+}
+
+fn too_large() -> ConsoleError {
+    ConsoleError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "The file is larger than {} KB. A certificate is a few KB: choose the certificate file (it starts with \
+             -----BEGIN CERTIFICATE-----), not an archive or a key store.",
+            MAX_UPLOAD / 1024
+        ),
+    )
+    .on("certificate")
+}
+
+/// Reads the upload form: the CSRF field, a certificate file and/or pasted PEM text.
+async fn read_upload(headers: &HeaderMap, mut form: Multipart) -> Result<(String, String), ConsoleError> {
+    let mut csrf_field = None;
+    let mut file = String::new();
+    let mut pasted = String::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => {
+                return Err(ConsoleError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_body",
+                    e.body_text(),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => {
+                return Err(ConsoleError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_body",
+                    e.body_text(),
+                ));
+            }
+        };
+        let text = || {
+            String::from_utf8(bytes.to_vec()).map_err(|_| {
+                ConsoleError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "certificate_not_pem",
+                    "This file is not a PEM certificate (it is not text; a DER file can be converted with \
+                     openssl x509 -inform der -in cert.der -out cert.pem).",
+                )
+                .on("certificate")
+            })
+        };
+        match name.as_str() {
+            csrf::FORM_FIELD => csrf_field = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "certificate_file" => file = text()?,
+            "certificate_pem" => pasted = text()?,
+            _ => {}
+        }
+    }
+    let cookie = CookieJar::from_headers(headers)
+        .get(csrf::COOKIE_NAME)
+        .map(|c| c.value().to_owned());
+    if !csrf::tokens_match(cookie.as_deref(), csrf_field.as_deref()) {
+        return Err(ConsoleError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "This form has expired or was not sent from this site. Go back, reload the page and try again.",
+        ));
+    }
+    Ok((file, pasted))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let (file, pasted) = match read_upload(&headers, form).await {
+        Ok(v) => v,
+        Err(e) if e.code == "csrf_failed" => return Err(e.into()),
+        Err(e) => return refused(&state, ctx, csrf, &id, e, String::new()).await,
+    };
+    let pem = if file.trim().is_empty() { pasted.clone() } else { file };
+    if pem.trim().is_empty() {
+        let e = ConsoleError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_missing",
+            "Choose a certificate file, or paste the certificate's PEM text.",
+        )
+        .on("certificate");
+        return refused(&state, ctx, csrf, &id, e, pasted).await;
+    }
+    match ops::certificates::upload(&state, &ctx.caller, &id, &pem).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/console/integrations/{id}/credentials?done=certificate_added"
+        ))
+        .into_response()),
+        Err(e) => refused(&state, ctx, csrf, &id, e, pasted).await,
+    }
+}
+
+async fn generate(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    match ops::certificates::generate_for_download(&state, &ctx.caller, &id).await {
+        Ok((_, token)) => {
+            Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?key={token}")).into_response())
+        }
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+    }
+}
+
+async fn private_key(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path((id, token)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    match ops::certificates::take_private_key(&state, &ctx.caller, &id, &token).await? {
+        Some(pem) => {
+            let mut res = pem.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file"));
+            h.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"private.key\""),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            Ok(res)
+        }
+        None => Err(PageError::gone(
+            "This private key is no longer available",
+            "A generated private key can be downloaded once, within 10 minutes; Gatehouse does not keep it. If you \
+             do not have it, remove that certificate and generate a new key pair.",
+        )),
+    }
+}
+
+async fn remove_certificate(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path((id, cert_id)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    match ops::certificates::remove(&state, &ctx.caller, &id, &cert_id).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/console/integrations/{id}/credentials?done=certificate_removed"
+        ))
+        .into_response()),
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+    }
+}

@@ -1,0 +1,302 @@
+//! `/console/integrations/{id}`: an integration's overview — its facts, editing its name,
+//! description and redirect settings, testing a URL against its redirect rules, enabling or
+//! disabling it — and deleting it after typing its name to confirm.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use gatehouse_domain::{
+    console::integration::IntegrationChanges,
+    integration::{Integration, IntegrationStatus, IntegrationType},
+};
+use serde::Deserialize;
+
+use super::{Ctx, Tabs, form_errors, lines, platform_label};
+use crate::{
+    AppState,
+    console::{Nav, page, when},
+    csrf::{CsrfForm, CsrfToken},
+    developer::{
+        api::integrations::{RedirectCheckResult, check_redirect},
+        ops,
+    },
+    error::PageError,
+    extract::ClientInfo,
+    identity::{SignedIn, forms::Errors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/integrations/{id}", get(overview))
+        .route("/console/integrations/{id}/edit", axum::routing::post(edit))
+        .route(
+            "/console/integrations/{id}/redirect-test",
+            axum::routing::post(redirect_test),
+        )
+        .route("/console/integrations/{id}/status", axum::routing::post(status))
+        .route("/console/integrations/{id}/delete", get(delete_page).post(delete))
+}
+
+#[derive(Debug, Clone, Default)]
+struct EditValues {
+    name: String,
+    description: String,
+    redirect_uri: String,
+    redirect_patterns: String,
+}
+
+impl EditValues {
+    fn of(i: &Integration) -> Self {
+        Self {
+            name: i.name.clone(),
+            description: i.description.clone(),
+            redirect_uri: i.redirect_uri.clone().unwrap_or_default(),
+            redirect_patterns: i.redirect_patterns.join("\n"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "developer/overview.html")]
+struct Overview {
+    nav: Nav,
+    tabs: Tabs,
+    i: Integration,
+    is_oauth: bool,
+    platform: Option<&'static str>,
+    created: String,
+    updated: String,
+    services: Vec<String>,
+    values: EditValues,
+    errors: Errors,
+    notice: Option<&'static str>,
+    test_uri: String,
+    test: Option<RedirectCheckResult>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+struct View {
+    values: Option<EditValues>,
+    errors: Errors,
+    notice: Option<&'static str>,
+    test_uri: String,
+    test: Option<RedirectCheckResult>,
+}
+
+impl View {
+    fn plain(notice: Option<&'static str>) -> Self {
+        Self {
+            values: None,
+            errors: Errors::none(),
+            notice,
+            test_uri: String::new(),
+            test: None,
+        }
+    }
+}
+
+async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Overview, PageError> {
+    let d = ops::integrations::details(state, &ctx.caller, id).await?;
+    let i = d.integration;
+    Ok(Overview {
+        nav: ctx.nav,
+        tabs: Tabs::of(&i, "overview"),
+        is_oauth: i.integration_type == IntegrationType::Oauth,
+        platform: i.platform.map(platform_label),
+        created: when(i.created_at),
+        updated: when(i.updated_at),
+        services: d.subscriptions.iter().map(|s| s.service_code.to_string()).collect(),
+        values: view.values.unwrap_or_else(|| EditValues::of(&i)),
+        errors: view.errors,
+        notice: view.notice,
+        test_uri: view.test_uri,
+        test: view.test,
+        i,
+    })
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let notice = match q.done.as_deref() {
+        Some("saved") => Some("Your changes were saved."),
+        Some("disabled") => {
+            Some("The integration is disabled: its tokens no longer validate and no new ones are issued.")
+        }
+        Some("enabled") => Some("The integration is enabled again. Tokens issued before it was disabled stay invalid."),
+        _ => None,
+    };
+    let p = render(&state, ctx, &id, View::plain(notice)).await?;
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+#[derive(Debug, Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    redirect_uri: Option<String>,
+    redirect_patterns: Option<String>,
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<EditForm>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let changes = IntegrationChanges {
+        name: Some(f.name.clone()),
+        description: Some(f.description.clone()),
+        redirect_uri: f.redirect_uri.clone(),
+        redirect_patterns: f.redirect_patterns.as_deref().map(lines),
+    };
+    match ops::integrations::update(&state, &ctx.caller, &id, &changes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/console/integrations/{id}?done=saved")).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let view = View {
+                values: Some(EditValues {
+                    name: f.name,
+                    description: f.description,
+                    redirect_uri: f.redirect_uri.unwrap_or_default(),
+                    redirect_patterns: f.redirect_patterns.unwrap_or_default(),
+                }),
+                errors: form_errors(&e),
+                ..View::plain(None)
+            };
+            let p = render(&state, ctx, &id, view).await?;
+            Ok(page(e.status, csrf, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TestForm {
+    #[serde(default)]
+    uri: String,
+}
+
+async fn redirect_test(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<TestForm>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let i = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let (test, errors) = match check_redirect(&i, &f.uri) {
+        Ok(r) => (Some(r), Errors::none()),
+        Err(e) => (None, form_errors(&e)),
+    };
+    let status = errors.status();
+    let view = View {
+        errors,
+        test_uri: f.uri,
+        test,
+        ..View::plain(None)
+    };
+    let p = render(&state, ctx, &id, view).await?;
+    Ok(page(status, csrf, &p))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<StatusForm>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let status = IntegrationStatus::parse(&f.status).map_err(|e| PageError::bad_request(e.message))?;
+    ops::integrations::set_status(&state, &ctx.caller, &id, status).await?;
+    let done = match status {
+        IntegrationStatus::Active => "enabled",
+        IntegrationStatus::Disabled => "disabled",
+    };
+    Ok(Redirect::to(&format!("/console/integrations/{id}?done={done}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "developer/delete.html")]
+struct DeletePage {
+    nav: Nav,
+    tabs: Tabs,
+    i: Integration,
+    errors: Errors,
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let i = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let p = DeletePage {
+        nav: ctx.nav,
+        tabs: Tabs::of(&i, "overview"),
+        i,
+        errors: Errors::none(),
+    };
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm_name: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DeleteForm>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let i = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    if f.confirm_name.trim() != i.name {
+        let p = DeletePage {
+            nav: ctx.nav,
+            tabs: Tabs::of(&i, "overview"),
+            i,
+            errors: Errors::one("confirm_name", "Type the integration's name exactly to confirm."),
+        };
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
+    }
+    let gone = ops::integrations::delete(&state, &ctx.caller, &id).await?;
+    let q = serde_urlencoded::to_string([("deleted", gone.name.as_str())]).unwrap_or_default();
+    Ok(Redirect::to(&format!("/console/integrations?{q}")).into_response())
+}

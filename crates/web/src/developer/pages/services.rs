@@ -1,0 +1,258 @@
+//! `/console/services`: the services catalog. Everyone signed in sees it; operators add services
+//! and change them (code, name, description, allowed integration types, scopes, whom it acts
+//! for, upstream URL).
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use gatehouse_domain::{
+    console::{access::check_catalog_admin, catalog::ServiceInput},
+    integration::IntegrationType,
+    service::Service,
+};
+use serde::Deserialize;
+
+use super::{Ctx, all_of, form_errors, one_of, type_label};
+use crate::{
+    AppState,
+    console::{Nav, page},
+    csrf::{CsrfForm, CsrfToken},
+    developer::ops,
+    error::PageError,
+    extract::ClientInfo,
+    identity::{SignedIn, forms::Errors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/services", get(list_page).post(create))
+        .route("/console/services/new", get(new_page))
+        .route("/console/services/{code}", get(edit_page).post(update))
+}
+
+struct Row {
+    code: String,
+    name: String,
+    allowed: Vec<&'static str>,
+    scopes: Vec<String>,
+    acts_for: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "developer/services.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<Row>,
+    operator: bool,
+    notice: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Values {
+    code: String,
+    name: String,
+    description: String,
+    allowed_types: Vec<String>,
+    scopes: String,
+    acts_for: String,
+    upstream_url: String,
+}
+
+impl Values {
+    fn of(s: &Service) -> Self {
+        Self {
+            code: s.code.to_string(),
+            name: s.name.clone(),
+            description: s.description.clone(),
+            allowed_types: s.allowed_types.iter().map(|t| t.as_str().to_owned()).collect(),
+            scopes: s.scopes.join("\n"),
+            acts_for: s.acts_for.as_str().to_owned(),
+            upstream_url: s.upstream_url.clone().unwrap_or_default(),
+        }
+    }
+
+    fn from_form(fields: &[(String, String)]) -> Self {
+        Self {
+            code: one_of(fields, "code"),
+            name: one_of(fields, "name"),
+            description: one_of(fields, "description"),
+            allowed_types: all_of(fields, "allowed_types"),
+            scopes: one_of(fields, "scopes"),
+            acts_for: one_of(fields, "acts_for"),
+            upstream_url: one_of(fields, "upstream_url"),
+        }
+    }
+
+    fn input(&self) -> ServiceInput {
+        ServiceInput {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            allowed_types: self.allowed_types.clone(),
+            scopes: self.scopes.split([' ', '\n', '\r', ',']).map(str::to_owned).collect(),
+            acts_for: self.acts_for.clone(),
+            upstream_url: Some(self.upstream_url.clone()),
+        }
+    }
+
+    fn allows(&self, t: &str) -> bool {
+        self.allowed_types.iter().any(|a| a == t)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "developer/service_form.html")]
+struct FormPage {
+    nav: Nav,
+    /// `None` when creating.
+    existing: Option<String>,
+    editable: bool,
+    values: Values,
+    types: Vec<(&'static str, &'static str)>,
+    errors: Errors,
+}
+
+fn types() -> Vec<(&'static str, &'static str)> {
+    IntegrationType::ALL
+        .iter()
+        .map(|t| (t.as_str(), type_label(*t)))
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    let rows = ops::catalog::list(&state)
+        .await?
+        .iter()
+        .map(|s| Row {
+            code: s.code.to_string(),
+            name: s.name.clone(),
+            allowed: s.allowed_types.iter().map(|t| type_label(*t)).collect(),
+            scopes: s.scopes.clone(),
+            acts_for: s.acts_for.as_str(),
+        })
+        .collect();
+    let notice = match q.done.as_deref() {
+        Some("created") => Some("The service was added to the catalog."),
+        Some("updated") => Some("The service was saved. Subscriptions lost any scope or type it no longer offers."),
+        _ => None,
+    };
+    let p = ListPage {
+        nav: ctx.nav,
+        rows,
+        operator: ctx.caller.principal.operator,
+        notice,
+    };
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    check_catalog_admin(&ctx.caller.principal).map_err(|e| PageError::forbidden(e.message))?;
+    let p = FormPage {
+        nav: ctx.nav,
+        existing: None,
+        editable: true,
+        values: Values {
+            acts_for: "user".into(),
+            ..Values::default()
+        },
+        types: types(),
+        errors: Errors::none(),
+    };
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    let service = ops::catalog::get(&state, &code).await?;
+    let p = FormPage {
+        nav: ctx.nav,
+        existing: Some(service.code.to_string()),
+        editable: ctx.caller.principal.operator,
+        values: Values::of(&service),
+        types: types(),
+        errors: Errors::none(),
+    };
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+async fn save(
+    state: AppState,
+    ctx: Ctx,
+    csrf: CsrfToken,
+    fields: Vec<(String, String)>,
+    existing: Option<String>,
+) -> Result<Response, PageError> {
+    let values = Values::from_form(&fields);
+    match ops::catalog::save(&state, &ctx.caller, &values.input(), existing.as_deref()).await {
+        Ok((_, created)) => {
+            let done = if created { "created" } else { "updated" };
+            Ok(Redirect::to(&format!("/console/services?done={done}")).into_response())
+        }
+        Err(e)
+            if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN && e.status != StatusCode::NOT_FOUND =>
+        {
+            let p = FormPage {
+                nav: ctx.nav,
+                existing,
+                editable: true,
+                values,
+                types: types(),
+                errors: form_errors(&e),
+            };
+            Ok(page(e.status, csrf, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    save(state, ctx, csrf, fields, None).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(code): Path<String>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    save(state, ctx, csrf, fields, Some(code)).await
+}

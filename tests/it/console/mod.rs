@@ -1,0 +1,11 @@
+//! The developer console: its storage on both backends, its JSON API and its pages end to end
+//! (integrations of the three types, credentials, certificates, services and subscriptions).
+
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod credentials;
+mod helpers;
+mod integrations;
+mod store;
+mod subscriptions;
