@@ -159,8 +159,7 @@ ensure_postgres() {
     fi
     note "starting PostgreSQL $ver"
     as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
-    local i
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
       pg_isready -q -h "$GH_PG_HOST" -p "$GH_PG_PORT" && break
       sleep 0.5
     done
