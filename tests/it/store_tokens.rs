@@ -8,6 +8,7 @@ use gatehouse_domain::{
     Timestamp,
     account::{Account, AccountType, Email},
     token::{
+        grant::Consent,
         keys::{Jwk, SigningAlg},
         records::{
             AuthorizationCodeRecord, CodeConsumption, KeySchedule, RefreshRotation, RefreshTokenRecord,
@@ -15,7 +16,7 @@ use gatehouse_domain::{
         },
     },
 };
-use gatehouse_store::{AccountStore, SigningKeyStore, Store, TokenStore};
+use gatehouse_store::{AccountStore, ConsentStore, SigningKeyStore, Store, TokenStore};
 
 use crate::harness::db::TestDatabase;
 
@@ -170,6 +171,7 @@ fn refresh(digest: &str, family: &str) -> RefreshTokenRecord {
         account_id: None,
         scope: "openid offline_access".into(),
         auth_time: Some(T0 - 5),
+        amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
         created_at: T0,
         expires_at: T0 + 1_000,
         rotated_at: None,
@@ -201,6 +203,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         (new.created_at, new.expires_at, new.auth_time),
         (T0 + 10, T0 + 2_000, Some(T0 - 5))
     );
+    assert_eq!(new.amr, vec!["pwd", "otp", "mfa"], "the methods travel with the family");
     assert_eq!(
         c.refresh_token_by_digest("rt-1").await.unwrap().unwrap().rotated_at,
         Some(T0 + 10)
@@ -341,6 +344,7 @@ fn code(digest: &str, account_id: &str) -> AuthorizationCodeRecord {
         code_challenge_method: Some("S256".into()),
         nonce: Some("n-1".into()),
         auth_time: T0 - 3,
+        amr: vec!["pwd".into()],
         created_at: T0,
         expires_at: T0 + 60,
         consumed_at: None,
@@ -414,4 +418,131 @@ async fn concurrent_code_redemptions_have_one_winner() {
         }
     }
     assert_eq!(consumed.len(), 1);
+}
+
+#[tokio::test]
+async fn withdrawing_consent_finds_the_accounts_refresh_tokens_for_the_client() {
+    let (_db, store) = fresh().await;
+    let account = with_account(&store).await;
+    let other = with_account(&store).await;
+    let mut c = store.conn().await.unwrap();
+    let mine = |digest: &str, family: &str| RefreshTokenRecord {
+        account_id: Some(account.clone()),
+        ..refresh(digest, family)
+    };
+    c.insert_refresh_token(&mine("a-1", "fam-a")).await.unwrap();
+    c.insert_refresh_token(&mine("a-2", "fam-a")).await.unwrap();
+    c.insert_refresh_token(&mine("b-1", "fam-b")).await.unwrap();
+    c.insert_refresh_token(&RefreshTokenRecord {
+        client_id: "client-b".into(),
+        ..mine("c-1", "fam-c")
+    })
+    .await
+    .unwrap();
+    c.insert_refresh_token(&RefreshTokenRecord {
+        account_id: Some(other.clone()),
+        ..refresh("d-1", "fam-d")
+    })
+    .await
+    .unwrap();
+    let mut families = c.revoke_refresh_tokens_of(&account, "client-a", T0 + 1).await.unwrap();
+    families.sort();
+    assert_eq!(families, vec!["fam-a", "fam-b"]);
+    for (digest, revoked) in [
+        ("a-1", true),
+        ("a-2", true),
+        ("b-1", true),
+        ("c-1", false),
+        ("d-1", false),
+    ] {
+        let t = c.refresh_token_by_digest(digest).await.unwrap().unwrap();
+        assert_eq!(t.revoked_at.is_some(), revoked, "{digest}");
+    }
+    assert!(
+        c.revoke_refresh_tokens_of(&account, "client-a", T0 + 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The code's methods round-trip too.
+    c.insert_authorization_code(&code("code-amr", &account)).await.unwrap();
+    let CodeConsumption::Consumed(r) = c.consume_authorization_code("code-amr", T0, "j", None).await.unwrap() else {
+        panic!("first use")
+    };
+    assert_eq!(r.amr, vec!["pwd"]);
+}
+
+#[tokio::test]
+async fn consents_are_stored_per_account_and_integration() {
+    use gatehouse_domain::{
+        audit::{Actor, AuditEntry},
+        ids::{ClientId, OrgId},
+        integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
+        org::Organization,
+    };
+    use gatehouse_store::{AuditStore, IntegrationStore, OrgStore};
+    let (_db, store) = fresh().await;
+    let account = with_account(&store).await;
+    let org = Organization {
+        id: OrgId::parse("0123456789abcdef01234567@GatehouseOrg").unwrap(),
+        name: "Org".into(),
+        require_mfa: false,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let app = |n: u8| Integration {
+        id: format!("int-{n}"),
+        client_id: ClientId::parse(&format!("{n:032x}")).unwrap(),
+        name: format!("App {n}"),
+        description: String::new(),
+        integration_type: IntegrationType::Oauth,
+        platform: Some(Platform::Web),
+        owner: Owner::Organization(org.id.to_string()),
+        created_by: None,
+        redirect_uri: Some("https://app.example.test/cb".into()),
+        redirect_patterns: vec![],
+        technical_account_id: None,
+        technical_account_email: None,
+        status: IntegrationStatus::Active,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_org(&org).await.unwrap();
+    tx.insert_integration(&app(1)).await.unwrap();
+    tx.insert_integration(&app(2)).await.unwrap();
+    tx.append_audit(&AuditEntry::new(T0, &Actor::System, "test", "t"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut c = store.conn().await.unwrap();
+    assert!(c.consent(&account, "int-1").await.unwrap().is_none());
+    let first = Consent {
+        account_id: account.clone(),
+        integration_id: "int-1".into(),
+        scopes: vec!["openid".into()],
+        created_at: T0,
+        updated_at: T0,
+    };
+    c.upsert_consent(&first).await.unwrap();
+    let wider = first.widened(&["email".into()], T0 + 5);
+    c.upsert_consent(&wider).await.unwrap();
+    assert_eq!(c.consent(&account, "int-1").await.unwrap().unwrap(), wider);
+    c.upsert_consent(&Consent {
+        integration_id: "int-2".into(),
+        updated_at: T0 + 9,
+        ..first.clone()
+    })
+    .await
+    .unwrap();
+    let all = c.consents_of_account(&account).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.integration_id.as_str()).collect::<Vec<_>>(),
+        vec!["int-2", "int-1"],
+        "most recently updated first"
+    );
+    assert!(c.delete_consent(&account, "int-1").await.unwrap());
+    assert!(!c.delete_consent(&account, "int-1").await.unwrap());
+    assert_eq!(c.consents_of_account(&account).await.unwrap().len(), 1);
 }

@@ -21,6 +21,7 @@ use figment::{
 use gatehouse_domain::{
     crypto::MasterKey,
     ids::{OrgId, TechnicalAccount},
+    token::keys::SigningAlg,
 };
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, de::Error as _};
@@ -89,6 +90,7 @@ pub struct Config {
     pub technical_account_domain: String,
     pub signup: SignupConfig,
     pub tokens: TokensConfig,
+    pub ims: ImsConfig,
     pub events: EventsConfig,
     pub smtp: Option<SmtpConfig>,
 }
@@ -99,13 +101,27 @@ pub struct SignupConfig {
     pub enabled: bool,
 }
 
-/// Token lifetimes in seconds.
+/// Token lifetimes in seconds, and the algorithm Gatehouse signs its tokens with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokensConfig {
     pub access_token_lifetime: u32,
     pub refresh_token_lifetime: u32,
     pub authorization_code_lifetime: u32,
+    /// `"ES256"` or `"RS256"`.
+    pub signing_algorithm: String,
+}
+
+/// The Adobe-compatible `/ims` surface.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImsConfig {
+    /// Bases `B` besides the public URL for which a service-account JWT's `aud` may be `B/c/<client_id>`.
+    #[serde(deserialize_with = "url_list")]
+    pub accepted_audience_bases: Vec<String>,
+    /// The `as` claim of tokens issued on the `/ims` surface.
+    #[serde(rename = "as")]
+    pub as_: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +174,7 @@ impl std::fmt::Debug for Config {
             .field("technical_account_domain", &self.technical_account_domain)
             .field("signup", &self.signup)
             .field("tokens", &self.tokens)
+            .field("ims", &self.ims)
             .field("events", &self.events)
             .field("smtp", &self.smtp)
             .finish()
@@ -275,6 +292,7 @@ impl Config {
             ));
         }
         self.tokens.validate()?;
+        self.ims.validate()?;
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
         }
@@ -294,10 +312,39 @@ impl TokensConfig {
                 return Err(invalid(key, "must be at least 1 second"));
             }
         }
+        if SigningAlg::parse(&self.signing_algorithm).is_err() {
+            return Err(invalid(
+                "tokens.signing_algorithm",
+                format!("{:?} must be \"ES256\" or \"RS256\"", self.signing_algorithm),
+            ));
+        }
         if self.authorization_code_lifetime > 600 {
             return Err(invalid(
                 "tokens.authorization_code_lifetime",
                 "must be at most 600 seconds (RFC 6749 §4.1.2)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ImsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for base in &self.accepted_audience_bases {
+            check_public_url(base).map_err(|e| invalid("ims.accepted_audience_bases", e.message))?;
+        }
+        let as_ok = (1..=64).contains(&self.as_.len())
+            && self
+                .as_
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !as_ok {
+            return Err(invalid(
+                "ims.as",
+                format!(
+                    "{:?} must be 1–64 letters, digits, '-' or '_', such as ims-na1",
+                    self.as_
+                ),
             ));
         }
         Ok(())
@@ -382,6 +429,19 @@ fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> 
 enum ListOrCsv {
     List(Vec<String>),
     Csv(String),
+}
+
+/// A list of base URLs; a trailing `/` is removed from each.
+fn url_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let items = match ListOrCsv::deserialize(d)? {
+        ListOrCsv::List(v) => v,
+        ListOrCsv::Csv(s) => s.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .iter()
+        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 fn networks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
@@ -516,7 +576,9 @@ impl EnvVars {
     fn new(env: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut vars: Vec<(String, String)> = env
             .into_iter()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !k.starts_with(TEST_PREFIX) && !NOT_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                k.starts_with(ENV_PREFIX) && !k.starts_with(TEST_PREFIX) && !NOT_KEYS.contains(&k.as_str())
+            })
             .collect();
         vars.sort();
         Self { vars }

@@ -132,6 +132,13 @@ pub fn web_settings(cfg: &Config) -> Settings {
         refresh_token: i64::from(cfg.tokens.refresh_token_lifetime),
         authorization_code: i64::from(cfg.tokens.authorization_code_lifetime),
     };
+    // Checked by `Config::validate`; the default stands only if that was skipped.
+    s.signing_algorithm =
+        gatehouse_domain::token::keys::SigningAlg::parse(&cfg.tokens.signing_algorithm).unwrap_or(s.signing_algorithm);
+    s.ims = gatehouse_web::ImsSettings {
+        accepted_audience_bases: cfg.ims.accepted_audience_bases.clone(),
+        as_: cfg.ims.as_.clone(),
+    };
     s.events_allowed_networks = cfg.events.allowed_networks.clone();
     s.identity = crate::identity::settings(cfg);
     s

@@ -12,6 +12,7 @@ pub mod traits;
 
 mod accounts;
 mod audit;
+mod consents;
 mod console;
 mod events;
 mod integrations;

@@ -19,10 +19,21 @@ struct RefreshRow {
     account_id: Option<String>,
     scope: String,
     auth_time: Option<i64>,
+    amr: Option<String>,
     created_at: i64,
     expires_at: i64,
     rotated_at: Option<i64>,
     revoked_at: Option<i64>,
+}
+
+/// `amr` values are stored space-separated; no methods is NULL.
+fn amr_to_db(amr: &[String]) -> Option<String> {
+    (!amr.is_empty()).then(|| amr.join(" "))
+}
+
+fn amr_from_db(amr: Option<String>) -> Vec<String> {
+    amr.map(|s| s.split(' ').filter(|v| !v.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 impl From<RefreshRow> for RefreshTokenRecord {
@@ -34,6 +45,7 @@ impl From<RefreshRow> for RefreshTokenRecord {
             account_id: r.account_id,
             scope: r.scope,
             auth_time: r.auth_time,
+            amr: amr_from_db(r.amr),
             created_at: r.created_at,
             expires_at: r.expires_at,
             rotated_at: r.rotated_at,
@@ -43,7 +55,7 @@ impl From<RefreshRow> for RefreshTokenRecord {
 }
 
 const REFRESH_COLUMNS: &str =
-    "digest, family_id, client_id, account_id, scope, auth_time, created_at, expires_at, rotated_at, revoked_at";
+    "digest, family_id, client_id, account_id, scope, auth_time, amr, created_at, expires_at, rotated_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
 struct CodeRow {
@@ -56,6 +68,7 @@ struct CodeRow {
     code_challenge_method: Option<String>,
     nonce: Option<String>,
     auth_time: i64,
+    amr: Option<String>,
     created_at: i64,
     expires_at: i64,
     consumed_at: Option<i64>,
@@ -75,6 +88,7 @@ impl From<CodeRow> for AuthorizationCodeRecord {
             code_challenge_method: r.code_challenge_method,
             nonce: r.nonce,
             auth_time: r.auth_time,
+            amr: amr_from_db(r.amr),
             created_at: r.created_at,
             expires_at: r.expires_at,
             consumed_at: r.consumed_at,
@@ -85,7 +99,7 @@ impl From<CodeRow> for AuthorizationCodeRecord {
 }
 
 const CODE_COLUMNS: &str = "code_digest, client_id, account_id, redirect_uri, scope, code_challenge, \
-                            code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at, \
+                            code_challenge_method, nonce, auth_time, amr, created_at, expires_at, consumed_at, \
                             issued_family_id, issued_jti";
 
 /// Runs a statement that only reports how many rows it changed.
@@ -176,7 +190,7 @@ impl<T: AsDb> TokenStore for T {
         exec!(
             self,
             "INSERT INTO refresh_tokens (digest, family_id, client_id, account_id, scope, auth_time, created_at, \
-             expires_at, rotated_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             expires_at, rotated_at, revoked_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &t.digest,
             &t.family_id,
             &t.client_id,
@@ -187,6 +201,7 @@ impl<T: AsDb> TokenStore for T {
             t.expires_at,
             t.rotated_at,
             t.revoked_at,
+            amr_to_db(&t.amr),
         );
         Ok(())
     }
@@ -239,6 +254,32 @@ impl<T: AsDb> TokenStore for T {
         }
     }
 
+    async fn revoke_refresh_tokens_of(
+        &mut self,
+        account_id: &str,
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>> {
+        let families: Vec<String> = on_db!(self.db(), c => {
+            sqlx::query_scalar(
+                "UPDATE refresh_tokens SET revoked_at = $3 \
+                 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL RETURNING family_id",
+            )
+            .bind(account_id)
+            .bind(client_id)
+            .bind(now)
+            .fetch_all(&mut *c)
+            .await?
+        });
+        let mut unique: Vec<String> = Vec::with_capacity(families.len());
+        for f in families {
+            if !unique.contains(&f) {
+                unique.push(f);
+            }
+        }
+        Ok(unique)
+    }
+
     async fn revoke_refresh_family(&mut self, family_id: &str, now: Timestamp) -> Result<u64> {
         Ok(exec!(
             self,
@@ -257,7 +298,7 @@ impl<T: AsDb> TokenStore for T {
             self,
             "INSERT INTO authorization_codes (code_digest, client_id, account_id, redirect_uri, scope, code_challenge, \
              code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at, issued_family_id, \
-             issued_jti) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             issued_jti, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             &a.code_digest,
             &a.client_id,
             &a.account_id,
@@ -272,6 +313,7 @@ impl<T: AsDb> TokenStore for T {
             a.consumed_at,
             &a.issued_family_id,
             &a.issued_jti,
+            amr_to_db(&a.amr),
         );
         Ok(())
     }

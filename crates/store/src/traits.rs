@@ -96,6 +96,21 @@ pub trait IntegrationStore: AsDb {
     async fn subscriptions_of(&mut self, integration_id: &str) -> Result<Vec<Subscription>>;
 }
 
+use gatehouse_domain::token::grant::Consent;
+
+/// What people approved on the consent screen, per account × integration. Granting and
+/// withdrawing consent are changes a person made: write them in a `Tx` with an audit entry.
+#[async_trait]
+pub trait ConsentStore: AsDb {
+    async fn consent(&mut self, account_id: &str, integration_id: &str) -> Result<Option<Consent>>;
+    /// Inserts or replaces the consent of `consent.account_id` to `consent.integration_id`.
+    async fn upsert_consent(&mut self, consent: &Consent) -> Result<()>;
+    /// Withdraws a consent; `false` if there was none.
+    async fn delete_consent(&mut self, account_id: &str, integration_id: &str) -> Result<bool>;
+    /// Every consent of an account, most recently updated first.
+    async fn consents_of_account(&mut self, account_id: &str) -> Result<Vec<Consent>>;
+}
+
 /// A one-time link token (bootstrap, email verification, invitation, password reset), stored by digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OneTimeToken {
@@ -219,6 +234,14 @@ pub trait TokenStore: AsDb {
         new_expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<RefreshRotation>;
+    /// Revokes every unrevoked refresh token `client_id` holds for `account_id` (consent
+    /// withdrawn); returns the families they belonged to.
+    async fn revoke_refresh_tokens_of(
+        &mut self,
+        account_id: &str,
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>>;
     /// Revokes every token of a family; returns how many were still unrevoked.
     async fn revoke_refresh_family(&mut self, family_id: &str, now: Timestamp) -> Result<u64>;
     /// Deletes refresh tokens that expired before `now`.

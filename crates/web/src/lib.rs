@@ -22,7 +22,7 @@ pub mod telemetry;
 use axum::{Router, extract::Request, response::IntoResponse};
 
 pub use error::{ApiError, OAuthError, PageError};
-pub use state::{AppState, Clock, Settings, TokenLifetimes};
+pub use state::{AppState, Clock, ImsSettings, Settings, TokenLifetimes};
 
 /// The whole HTTP application: every surface's router merged, the fallbacks, and the request
 /// telemetry (request IDs, trace spans, metrics) around all of it.

@@ -29,10 +29,32 @@ pub struct Settings {
     /// Domain of technical accounts (`<hex>@techacct.<domain>`).
     pub technical_account_domain: String,
     pub tokens: TokenLifetimes,
+    /// The algorithm of the keys that sign access and ID tokens.
+    pub signing_algorithm: gatehouse_domain::token::keys::SigningAlg,
+    /// The Adobe-compatible `/ims` surface.
+    pub ims: ImsSettings,
     /// Private networks webhook deliveries may reach.
     pub events_allowed_networks: Vec<IpNet>,
     /// Sessions, mail and the other settings of the hosted sign-in.
     pub identity: crate::identity::IdentitySettings,
+}
+
+/// The Adobe-compatible surface's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImsSettings {
+    /// Bases besides the public URL accepted in `<base>/c/<client_id>` JWT audiences.
+    pub accepted_audience_bases: Vec<String>,
+    /// The `as` claim of tokens issued on `/ims`.
+    pub as_: String,
+}
+
+impl Default for ImsSettings {
+    fn default() -> Self {
+        Self {
+            accepted_audience_bases: Vec::new(),
+            as_: "ims-na1".to_owned(),
+        }
+    }
 }
 
 /// Token lifetimes in seconds.
@@ -64,6 +86,8 @@ impl Settings {
             org_id_suffix: "GatehouseOrg".to_owned(),
             technical_account_domain: "gatehouse".to_owned(),
             tokens: TokenLifetimes::default(),
+            signing_algorithm: gatehouse_domain::token::keys::SigningAlg::ES256,
+            ims: ImsSettings::default(),
             events_allowed_networks: Vec::new(),
             identity: crate::identity::IdentitySettings::default(),
         }

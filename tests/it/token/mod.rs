@@ -1,11 +1,17 @@
 //! The token service over HTTP, driven through the real server: the standard surface (`/oauth`)
-//! and the Adobe-compatible one (`/ims`). Integrations are provisioned through the store.
+//! and the Adobe-compatible one (`/ims`), client grants and user grants (with a real sign-in
+//! through the hosted pages), and the attacks on them. Integrations are provisioned through the
+//! store.
 
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod flow;
 mod ims;
+mod ims_user;
 mod oauth;
+mod security;
+mod user;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use gatehouse_app::{cli::KeyAlgorithm, keys};

@@ -47,6 +47,8 @@ pub struct AccessTokenRequest {
     pub lifetime: i64,
     /// When the user authenticated, for user grants.
     pub auth_time: Option<Timestamp>,
+    /// The user grant (refresh-token family) the token descends from; revoking it revokes the token.
+    pub grant_id: Option<String>,
     pub flavour: Flavour,
 }
 
@@ -90,6 +92,9 @@ pub struct AccessTokenClaims {
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<Timestamp>,
+    /// The user grant the token descends from (see [`super::grant`]); absent for client grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
     /// Adobe: `"access_token"`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
@@ -140,6 +145,7 @@ pub fn access_token_claims(
         },
         org_id: req.org_id.clone(),
         auth_time: req.auth_time,
+        grant_id: req.grant_id.clone(),
         token_type: adobe.then(|| "access_token".to_owned()),
         user_id: adobe.then(|| req.subject.clone()),
         as_: adobe.then(|| issuer.adobe_as.clone()),
@@ -215,6 +221,7 @@ mod tests {
             scopes: vec!["openid".into(), "pdf_read".into()],
             lifetime: 86_400,
             auth_time: None,
+            grant_id: None,
             flavour,
         }
     }

@@ -167,6 +167,12 @@ pub enum TokenError {
     RedirectUriMismatch,
     #[error("the PKCE code_verifier does not match the code_challenge")]
     PkceMismatch,
+    #[error("the authorization request sent a PKCE code_challenge, so the code_verifier is required")]
+    PkceVerifierMissing,
+    #[error("a code_verifier was sent, but the authorization request sent no code_challenge")]
+    PkceNotRequested,
+    #[error("the account the grant was issued for is disabled or no longer exists")]
+    AccountUnavailable,
     #[error("the refresh token is invalid, expired, revoked or was issued to another client")]
     InvalidRefreshToken,
     #[error("the refresh token has already been used; its whole family is revoked")]
@@ -203,6 +209,9 @@ impl TokenError {
             | Self::AuthorizationCodeReused
             | Self::RedirectUriMismatch
             | Self::PkceMismatch
+            | Self::PkceVerifierMissing
+            | Self::PkceNotRequested
+            | Self::AccountUnavailable
             | Self::InvalidRefreshToken
             | Self::RefreshTokenReused => C::InvalidGrant,
             Self::ScopeNotGranted(_) | Self::MetascopeNotSubscribed(_) | Self::NoMetascope => C::InvalidScope,
@@ -228,6 +237,9 @@ impl TokenError {
             Self::AuthorizationCodeReused => "authorization_code_reused",
             Self::RedirectUriMismatch => "redirect_uri_mismatch",
             Self::PkceMismatch => "pkce_mismatch",
+            Self::PkceVerifierMissing => "pkce_verifier_missing",
+            Self::PkceNotRequested => "pkce_not_requested",
+            Self::AccountUnavailable => "account_unavailable",
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::ScopeNotGranted(_) => "scope_not_granted",

@@ -12,11 +12,18 @@
 //!          ─▶ client_auth::check_grant_allowed ─▶ scope::grant (+ scope::check_metascopes)
 //!          ─▶ claims::access_token_claims ─▶ keys::SigningKey::sign_access_token ─▶ response
 //! ```
+//!
+//! User grants ([`authorize`], [`grant`], [`id_token`]) add the browser's part: the authorization
+//! endpoint decides between sign-in, consent and a code; the token endpoint redeems the code once
+//! and rotates refresh tokens.
 
 pub mod assertion;
+pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod error;
+pub mod grant;
+pub mod id_token;
 pub mod keys;
 pub mod records;
 pub mod rotation;

@@ -44,6 +44,8 @@ pub struct RefreshTokenRecord {
     /// Granted scopes, space-separated.
     pub scope: String,
     pub auth_time: Option<Timestamp>,
+    /// How the person authenticated (RFC 8176 values), for the ID tokens of refreshes.
+    pub amr: Vec<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub rotated_at: Option<Timestamp>,
@@ -75,6 +77,8 @@ pub struct AuthorizationCodeRecord {
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
     pub auth_time: Timestamp,
+    /// How the person authenticated (RFC 8176 values), for the ID token.
+    pub amr: Vec<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub consumed_at: Option<Timestamp>,

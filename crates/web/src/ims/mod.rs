@@ -6,15 +6,23 @@
 //! ```text
 //!  jwt-auth, aio-lib-ims ──POST /ims/exchange/jwt[/], /ims/exchange/v1/jwt──▶ exchange   RFC 7523 §2.1 (compat §2)
 //!  aio-lib-ims, ims-go ───POST /ims/token[/v1|/v2|/v3] client_credentials──▶ token      RFC 6749 §4.4 (compat §3.1)
-//!  aio-lib-ims ───────────POST /ims/validate_token/v1───────────────────────▶ validate   (compat §5)
-//!  aio-lib-ims ───────────POST /ims/invalidate_token/v2─────────────────────▶ invalidate RFC 7009 §2 (compat §5)
-//!  anyone ────────────────GET  /ims/keys────────────────────────────────────▶ keys       RFC 7517 §5
+//!  aio-lib-ims, ims-go ───POST /ims/token[/vN] authorization_code, refresh──▶ token      RFC 6749 §4.1.3, §6 (compat §3.2-3)
+//!  aio-lib-ims ───────────POST /ims/validate_token/v1───────────────────────▶ validate   (compat §5.3)
+//!  aio-lib-ims ───────────POST /ims/invalidate_token/v2─────────────────────▶ invalidate RFC 7009 §2 (compat §5.4)
+//!  web apps ──────────────POST /ims/revoke──────────────────────────────────▶ revoke     RFC 7009 §2 (compat §5.5)
+//!  anyone ────────────────GET  /ims/keys, /ims/.well-known/…────────────────▶ keys, discovery
 //! ```
+//!
+//! The browser's endpoints (`/ims/authorize*`) live with the standard ones in
+//! `crate::oauth::authorize`; userinfo, profile, organizations and logout in [`account`].
+
+pub mod account;
 
 use std::sync::Arc;
 
 use axum::{
     Extension, Router,
+    extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -29,7 +37,7 @@ use serde_json::json;
 use crate::{
     AppState,
     oauth::{
-        endpoints,
+        endpoints::{self, Outcome},
         grants::{self, authenticate_client, ims_error, token_response},
         params::Params,
         service::{Failure, TokenService},
@@ -49,7 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/ims/token/v3", post(token_v3))
         .route("/ims/validate_token/v1", get(validate).post(validate))
         .route("/ims/invalidate_token/v2", post(invalidate))
+        .route("/ims/revoke", post(revoke))
         .route("/ims/keys", get(endpoints::jwks))
+        .route("/ims/.well-known/openid-configuration", get(discovery))
+        .merge(account::routes())
         .layer(axum::middleware::from_fn(debug_id))
 }
 
@@ -98,7 +109,7 @@ async fn token_v3(svc: Extension<Arc<TokenService>>, params: Params) -> Response
     ims_token(svc, params, Some(3)).await
 }
 
-/// `/ims/token[/vN]` (compat §3): `client_credentials` for now; `expires_in` per compat §0.1.
+/// `/ims/token[/vN]` (compat §3): every grant of `/oauth/token`; `expires_in` per compat §0.1.
 async fn ims_token(Extension(svc): Extension<Arc<TokenService>>, params: Params, version: Option<u8>) -> Response {
     let result = async {
         let grant = GrantType::parse(params.require("grant_type")?)?;
@@ -112,22 +123,66 @@ async fn ims_token(Extension(svc): Extension<Arc<TokenService>>, params: Params,
             }
             .into());
         }
-        match grant {
-            GrantType::ClientCredentials => grants::client_credentials(&svc, &client, &params, Flavour::Adobe).await,
-            other => Err(Failure::Token(TokenError::UnsupportedGrantType(
-                other.as_str().to_owned(),
-            ))),
-        }
+        endpoints::run_grant(&svc, &client, grant, &params, Flavour::Adobe).await
     }
     .await;
+    let unit = ExpiresInUnit::for_ims_token(version);
     match result {
-        Ok(issued) => token_response(json!({
+        Ok(Outcome::Client(issued)) => token_response(json!({
             "access_token": issued.access_token,
             "token_type": "bearer",
-            "expires_in": ExpiresInUnit::for_ims_token(version).render(issued.lifetime),
+            "expires_in": unit.render(issued.lifetime),
         })),
+        Ok(Outcome::User(t)) => {
+            let mut body = json!({
+                "access_token": t.access_token,
+                "token_type": "bearer",
+                "expires_in": unit.render(t.lifetime),
+                "sub": t.claims.sub,
+            });
+            if let Some(r) = t.refresh_token {
+                body["refresh_token"] = json!(r);
+            }
+            if let Some(i) = t.id_token {
+                body["id_token"] = json!(i);
+            }
+            token_response(body)
+        }
         Err(f) => ims_error(f).into_response(),
     }
+}
+
+/// `/ims/revoke` (compat §5.5): an access or refresh token, Basic auth or `?client_id=` for
+/// public clients; HTTP 200 with no body either way.
+async fn revoke(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
+    match endpoints::revoke_inner(&svc, &params).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(f) => ims_error(f).into_response(),
+    }
+}
+
+/// `/ims/.well-known/openid-configuration` (compat §5.8): the same service, described with the
+/// `/ims` paths Adobe's clients use.
+async fn discovery(State(state): State<AppState>, Extension(svc): Extension<Arc<TokenService>>) -> Response {
+    let s = &state.settings;
+    endpoints::cached_json(json!({
+        "issuer": s.public_url,
+        "authorization_endpoint": s.url("/ims/authorize/v2"),
+        "token_endpoint": s.url("/ims/token/v3"),
+        "userinfo_endpoint": s.url("/ims/userinfo/v2"),
+        "revocation_endpoint": s.url("/ims/revoke"),
+        "end_session_endpoint": s.url("/ims/logout/v1"),
+        "jwks_uri": s.url("/ims/keys"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [svc.settings.alg.as_str()],
+        "scopes_supported": ["openid", "email", "profile", "offline_access"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "claims_supported": endpoints::CLAIMS_SUPPORTED,
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+    }))
 }
 
 /// `/ims/validate_token/v1` (compat §5): always HTTP 200 with `valid` true or false.
@@ -158,17 +213,13 @@ async fn validate(Extension(svc): Extension<Arc<TokenService>>, params: Params) 
     }
 }
 
-/// `/ims/invalidate_token/v2` (compat §5): revokes one of the caller's access tokens; 200 either way.
+/// `/ims/invalidate_token/v2` (compat §5.4): revokes one of the caller's access tokens, or a
+/// refresh token with every access token minted from it; HTTP 200 with an empty body either way.
 async fn invalidate(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
     let result = async {
         let (caller, _) = authenticate_client(&svc, &params, None).await?;
         let token = params.require("token")?;
-        if let Ok(claims) = svc.inspect_access_token(token).await?
-            && claims.client_id == caller.client_id()
-        {
-            svc.revoke_access_token(&claims).await?;
-        }
-        Ok::<_, Failure>(())
+        endpoints::revoke_token(&svc, caller.client_id(), token).await
     }
     .await;
     match result {

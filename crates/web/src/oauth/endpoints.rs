@@ -1,6 +1,7 @@
 //! The standard surface's handlers: discovery, JWKS, token, introspection and revocation.
 //!
 //! ```text
+//!  client ──POST /oauth/token (authorization_code | refresh_token)▶ token          RFC 6749 §4.1.3, §6
 //!  client ──POST /oauth/token (client_credentials | jwt-bearer)──▶ token          RFC 6749 §4.4, RFC 7523 §2.1
 //!  resource server ──POST /oauth/introspect (authenticated)──────▶ introspect     RFC 7662 §2
 //!  client ──POST /oauth/revoke (authenticated)───────────────────▶ revoke         RFC 7009 §2
@@ -24,30 +25,68 @@ use serde_json::json;
 use super::{
     grants::{self, authenticate_client, oauth_error, token_response},
     params::Params,
-    service::{Failure, TokenService},
+    service::{Client, Failure, TokenService},
+    user_grants::{self, UserTokens},
 };
 use crate::{AppState, OAuthError};
 
-/// Authorization-server metadata (RFC 8414 §2), served at both discovery paths (OIDC Discovery §3).
-pub async fn discovery(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+/// Authorization-server metadata (RFC 8414 §2, OIDC Discovery §3), served at both discovery paths.
+pub async fn discovery(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Extension(svc): Extension<Arc<TokenService>>,
+) -> Response {
     let s = &state.settings;
+    let alg = svc.settings.alg.as_str();
     let body = json!({
         "issuer": s.public_url,
+        "authorization_endpoint": s.url("/oauth/authorize"),
         "token_endpoint": s.url("/oauth/token"),
+        "userinfo_endpoint": s.url("/oauth/userinfo"),
         "jwks_uri": s.url("/oauth/jwks"),
         "introspection_endpoint": s.url("/oauth/introspect"),
         "revocation_endpoint": s.url("/oauth/revoke"),
-        "grant_types_supported": ["client_credentials", GrantType::JWT_BEARER],
+        "end_session_endpoint": s.url("/oauth/logout"),
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", GrantType::JWT_BEARER],
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment"],
         "scopes_supported": ["openid", "email", "profile", "offline_access"],
+        "claims_supported": CLAIMS_SUPPORTED,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "token_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "ES256"],
         "introspection_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
         "revocation_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
         "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+        "id_token_signing_alg_values_supported": [alg],
+        "authorization_response_iss_parameter_supported": true,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
     });
+    cached_json(body)
+}
+
+/// Claims Gatehouse may release about a person.
+pub const CLAIMS_SUPPORTED: [&str; 14] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "amr",
+    "email",
+    "email_verified",
+    "name",
+    "given_name",
+    "family_name",
+];
+
+/// A JSON document relying parties may cache for an hour.
+pub fn cached_json(body: serde_json::Value) -> Response {
     let mut res = Json(body).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
@@ -67,31 +106,73 @@ pub async fn jwks(Extension(svc): Extension<Arc<TokenService>>) -> Response {
     }
 }
 
-/// RFC 6749 §3.2 token endpoint: `client_credentials` (§4.4) and the JWT-bearer grant (RFC 7523 §2.1).
+/// What the token endpoint issued: a client's own token or a person's tokens.
+#[derive(Debug)]
+pub enum Outcome {
+    Client(grants::Issued),
+    User(UserTokens),
+}
+
+/// RFC 6749 §3.2 token endpoint: `authorization_code` (§4.1.3), `refresh_token` (§6),
+/// `client_credentials` (§4.4) and the JWT-bearer grant (RFC 7523 §2.1).
 pub async fn token(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
-    match token_inner(&svc, &params).await {
-        Ok(issued) => token_response(json!({
+    match token_inner(&svc, &params, Flavour::Standard).await {
+        Ok(Outcome::Client(issued)) => token_response(json!({
             "access_token": issued.access_token,
             "token_type": "Bearer",
             "expires_in": issued.lifetime,
             "scope": issued.scopes.join(" "),
         })),
+        Ok(Outcome::User(t)) => {
+            let mut body = json!({
+                "access_token": t.access_token,
+                "token_type": "Bearer",
+                "expires_in": t.lifetime,
+                "scope": t.scopes.join(" "),
+            });
+            if let Some(r) = t.refresh_token {
+                body["refresh_token"] = json!(r);
+            }
+            if let Some(i) = t.id_token {
+                body["id_token"] = json!(i);
+            }
+            token_response(body)
+        }
         Err(f) => oauth_error(f).into_response(),
     }
 }
 
-async fn token_inner(svc: &TokenService, params: &Params) -> Result<grants::Issued, Failure> {
+/// Authenticates the client and runs the grant; shared with `/ims/token`.
+pub async fn token_inner(svc: &TokenService, params: &Params, flavour: Flavour) -> Result<Outcome, Failure> {
     let grant = GrantType::parse(params.require("grant_type")?)?;
     let (client, _) = authenticate_client(svc, params, Some(grant)).await?;
+    run_grant(svc, &client, grant, params, flavour).await
+}
+
+/// Runs `grant` for an authenticated client.
+pub async fn run_grant(
+    svc: &TokenService,
+    client: &Client,
+    grant: GrantType,
+    params: &Params,
+    flavour: Flavour,
+) -> Result<Outcome, Failure> {
     match grant {
-        GrantType::ClientCredentials => grants::client_credentials(svc, &client, params, Flavour::Standard).await,
+        GrantType::ClientCredentials => Ok(Outcome::Client(
+            grants::client_credentials(svc, client, params, flavour).await?,
+        )),
         GrantType::JwtBearer => {
             let jwt = params.require("assertion")?;
-            grants::jwt_bearer(svc, &client, jwt, params.get("scope")?, Flavour::Standard).await
+            Ok(Outcome::Client(
+                grants::jwt_bearer(svc, client, jwt, params.get("scope")?, flavour).await?,
+            ))
         }
-        GrantType::AuthorizationCode | GrantType::RefreshToken => {
-            Err(TokenError::UnsupportedGrantType(grant.as_str().to_owned()).into())
-        }
+        GrantType::AuthorizationCode => Ok(Outcome::User(
+            user_grants::authorization_code(svc, client, params, flavour).await?,
+        )),
+        GrantType::RefreshToken => Ok(Outcome::User(
+            user_grants::refresh_token(svc, client, params, flavour).await?,
+        )),
     }
 }
 
@@ -130,21 +211,31 @@ pub async fn introspect(Extension(svc): Extension<Arc<TokenService>>, params: Pa
     }
 }
 
-/// RFC 7009 §2: revocation. Answers 200 whether or not the token was valid (§2.2).
+/// RFC 7009 §2: revocation of an access token (deny-list) or a refresh token (its whole grant).
+/// Answers 200 whether or not the token was valid (§2.2).
 pub async fn revoke(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
-    let result = async {
-        let (caller, _) = authenticate_client(&svc, &params, None).await?;
-        let token = params.require("token")?;
-        if let Ok(claims) = svc.inspect_access_token(token).await?
-            && claims.client_id == caller.client_id()
-        {
-            svc.revoke_access_token(&claims).await?;
-        }
-        Ok::<_, Failure>(())
-    }
-    .await;
-    match result {
+    match revoke_inner(&svc, &params).await {
         Ok(()) => token_response(json!({})),
         Err(f) => oauth_error(f).into_response(),
     }
+}
+
+/// Authenticates the caller and revokes the token if it is one of the caller's; shared with `/ims`.
+pub async fn revoke_inner(svc: &TokenService, params: &Params) -> Result<(), Failure> {
+    let (caller, _) = authenticate_client(svc, params, None).await?;
+    let token = params.require("token")?;
+    revoke_token(svc, caller.client_id(), token).await
+}
+
+/// Revokes `token` if `client_id` holds it: an access token goes on the deny-list, a refresh
+/// token revokes its grant. Unknown tokens are ignored.
+pub async fn revoke_token(svc: &TokenService, client_id: &str, token: &str) -> Result<(), Failure> {
+    if let Ok(claims) = svc.inspect_access_token(token).await? {
+        if claims.client_id == client_id {
+            svc.revoke_access_token(&claims).await?;
+        }
+        return Ok(());
+    }
+    user_grants::revoke_refresh_token(svc, client_id, token).await?;
+    Ok(())
 }

@@ -109,9 +109,10 @@ async fn issue(
         scopes: granted.scopes.clone(),
         lifetime,
         auth_time: None,
+        grant_id: None,
         flavour,
     };
-    let (access_token, claims) = svc.issue_access_token(&req).await?;
+    let (access_token, claims) = svc.issue_access_token(&req, None).await?;
     Ok(Issued {
         access_token,
         claims,

@@ -38,6 +38,11 @@ impl Params {
         }
     }
 
+    /// Every parameter, in the order received.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The single value of `name`; `RepeatedParameter` when it has several different values.
     pub fn get(&self, name: &'static str) -> Result<Option<&str>, TokenError> {
         let mut found: Option<&str> = None;

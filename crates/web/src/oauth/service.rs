@@ -18,17 +18,21 @@ use gatehouse_domain::{
     crypto::MasterKey,
     ids::ClientId,
     integration::{Integration, IntegrationType, StoredSecret},
+    redirect::RedirectRules,
     service::Subscription,
     token::{
         Lifetimes, TokenError,
         assertion::{AcceptedAudiences, TrustedCertificate},
+        authorize,
         claims::{AccessTokenClaims, AccessTokenRequest, Flavour, IssuerInfo, access_token_claims},
+        grant::grant_deny_key,
         keys::{self, ACCESS_TOKEN_TYP, Jwks, SigningAlg, SigningKey, VerifyingKey},
         records::{StoredSigningKey, signing_key_aad},
         rotation::{RotationPolicy, plan},
     },
 };
 use gatehouse_store::{IntegrationStore, SigningKeyStore, Store, StoreError, TokenStore};
+use serde_json::{Map, Value};
 use tokio::sync::{Mutex, watch};
 
 use crate::{AppState, Clock, OAuthError};
@@ -76,17 +80,23 @@ impl TokenSettings {
         ];
         let mut endpoints: Vec<String> = token_endpoints.iter().map(|p| s.url(p)).collect();
         endpoints.push(s.public_url.clone());
+        let mut client_bases = vec![s.public_url.clone()];
+        for base in &s.ims.accepted_audience_bases {
+            if !client_bases.contains(base) {
+                client_bases.push(base.clone());
+            }
+        }
         Self {
             issuer: IssuerInfo {
                 issuer: s.public_url.clone(),
-                adobe_as: "ims-na1".to_owned(),
+                adobe_as: s.ims.as_.clone(),
             },
-            alg: SigningAlg::ES256,
+            alg: s.signing_algorithm,
             lifetimes,
             rotation,
             audiences: AcceptedAudiences {
                 endpoints,
-                client_bases: vec![s.public_url.clone()],
+                client_bases,
             },
         }
     }
@@ -99,6 +109,8 @@ pub struct Client {
     pub secrets: Vec<StoredSecret>,
     pub certificates: Vec<TrustedCertificate>,
     pub subscriptions: Vec<Subscription>,
+    /// The compiled redirect rules of an OAuth integration with a default redirect URI.
+    pub redirect_rules: Option<RedirectRules>,
 }
 
 impl Client {
@@ -150,10 +162,16 @@ struct DenyList {
     synced_at: Option<Timestamp>,
 }
 
+/// Integrations by client ID; `None` remembers an unknown client ID (negative caching), so a
+/// flood of made-up IDs costs one lookup each per catalog generation, not one per request.
 struct ClientCache {
     generation: i64,
-    clients: HashMap<String, Arc<Client>>,
+    clients: HashMap<String, Option<Arc<Client>>>,
+    unknown: usize,
 }
+
+/// Most unknown client IDs remembered; beyond this the negative entries are dropped and start over.
+const MAX_UNKNOWN_CLIENTS: usize = 10_000;
 
 /// Shared by every token-service handler (an axum `Extension`).
 pub struct TokenService {
@@ -180,6 +198,7 @@ impl TokenService {
             clients: RwLock::new(ClientCache {
                 generation: *state.catalog.borrow(),
                 clients: HashMap::new(),
+                unknown: 0,
             }),
             ring: RwLock::new(None),
             ring_reload: Mutex::new(()),
@@ -203,13 +222,33 @@ impl TokenService {
             && cache.generation == generation
             && let Some(c) = cache.clients.get(client_id)
         {
-            return Ok(Some(c.clone()));
+            return Ok(c.clone());
         }
-        let Ok(id) = ClientId::parse(client_id) else {
-            return Ok(None);
+        let client = match ClientId::parse(client_id) {
+            Ok(id) => self.load_client(&id).await?.map(Arc::new),
+            Err(_) => None,
         };
+        if let Ok(mut cache) = self.clients.write() {
+            if cache.generation != generation {
+                cache.generation = generation;
+                cache.clients.clear();
+                cache.unknown = 0;
+            }
+            if client.is_none() {
+                if cache.unknown >= MAX_UNKNOWN_CLIENTS {
+                    cache.clients.retain(|_, c| c.is_some());
+                    cache.unknown = 0;
+                }
+                cache.unknown += 1;
+            }
+            cache.clients.insert(client_id.to_owned(), client.clone());
+        }
+        Ok(client)
+    }
+
+    async fn load_client(&self, id: &ClientId) -> Result<Option<Client>, ServiceError> {
         let mut conn = self.store.conn().await?;
-        let Some(integration) = conn.integration_by_client_id(&id).await? else {
+        let Some(integration) = conn.integration_by_client_id(id).await? else {
             return Ok(None);
         };
         let secrets = conn.secrets_of(&integration.id).await?;
@@ -226,20 +265,17 @@ impl TokenService {
             })
             .collect();
         let subscriptions = conn.subscriptions_of(&integration.id).await?;
-        let client = Arc::new(Client {
+        let redirect_rules = authorize::redirect_rules(&integration).unwrap_or_else(|e| {
+            tracing::warn!(integration = %integration.id, error = %e, "stored redirect settings are invalid");
+            None
+        });
+        Ok(Some(Client {
             integration,
             secrets,
             certificates,
             subscriptions,
-        });
-        if let Ok(mut cache) = self.clients.write() {
-            if cache.generation != generation {
-                cache.generation = generation;
-                cache.clients.clear();
-            }
-            cache.clients.insert(client_id.to_owned(), client.clone());
-        }
-        Ok(Some(client))
+            redirect_rules,
+        }))
     }
 
     /// Like [`TokenService::client`], but an unknown client is `invalid_client`.
@@ -271,13 +307,19 @@ impl TokenService {
         slot.as_ref().filter(|r| now < r.valid_until).cloned()
     }
 
+    /// Reads the stored keys, creates the ones the rotation plan asks for, and loads the signer.
+    /// Only keys of the configured algorithm sign; keys of another one (from before the
+    /// configuration changed) stay published until they expire, so their tokens still verify.
     async fn load_ring(&self, now: Timestamp) -> Result<KeyRing, ServiceError> {
+        let alg = self.settings.alg;
+        let same_alg = |keys: &[StoredSigningKey]| -> Vec<StoredSigningKey> {
+            keys.iter().filter(|k| k.alg == alg).cloned().collect()
+        };
         let mut conn = self.store.conn().await?;
         let mut stored = conn.list_signing_keys().await?;
-        let mut rotation = plan(now, &stored, &self.settings.rotation);
+        let mut rotation = plan(now, &same_alg(&stored), &self.settings.rotation);
         for _ in 0..3 {
             let Some(schedule) = rotation.create else { break };
-            let alg = self.settings.alg;
             let generated = tokio::task::spawn_blocking(move || keys::generate(alg, &mut rand::rngs::OsRng))
                 .await
                 .map_err(|e| ServiceError::Keys(e.to_string()))?
@@ -297,8 +339,9 @@ impl TokenService {
                 tracing::info!(kid = %kid, activates_at = schedule.activates_at, "created a signing key");
             }
             stored = conn.list_signing_keys().await?;
-            rotation = plan(now, &stored, &self.settings.rotation);
+            rotation = plan(now, &same_alg(&stored), &self.settings.rotation);
         }
+        let everything = plan(now, &stored, &self.settings.rotation);
         let signing_kid = rotation
             .signing
             .ok_or_else(|| ServiceError::Keys("no key may sign".into()))?;
@@ -311,7 +354,7 @@ impl TokenService {
         let signing = SigningKey::load(signing_row.alg, &pkcs8, &signing_kid)
             .map_err(|e| ServiceError::Keys(format!("key {signing_kid}: {e}")))?;
         let mut verifying = Vec::new();
-        for kid in &rotation.published {
+        for kid in &everything.published {
             if let Some(row) = by_kid(kid) {
                 match VerifyingKey::from_jwk(row.alg, row.public_jwk.clone()) {
                     Ok(v) => verifying.push(v),
@@ -322,9 +365,10 @@ impl TokenService {
         let jwks = Jwks {
             keys: verifying.iter().map(|v| v.jwk.clone()).collect(),
         };
-        let valid_until = rotation
-            .next_change_at
-            .map_or(now + KEY_RING_MAX_AGE, |t| t.min(now + KEY_RING_MAX_AGE));
+        let valid_until = [rotation.next_change_at, everything.next_change_at]
+            .into_iter()
+            .flatten()
+            .fold(now + KEY_RING_MAX_AGE, Timestamp::min);
         Ok(KeyRing {
             signing: Arc::new(signing),
             verifying,
@@ -346,18 +390,53 @@ impl TokenService {
         self.key_ring().await
     }
 
-    /// Signs a new access token; returns it with its claims.
+    /// Signs a new access token; returns it with its claims. `jti` is the token's ID when the
+    /// caller had to know it beforehand (a code records what it issued); else a fresh one.
     pub async fn issue_access_token(
         &self,
         req: &AccessTokenRequest,
+        jti: Option<String>,
     ) -> Result<(String, AccessTokenClaims), ServiceError> {
         let ring = self.key_ring().await?;
-        let claims = access_token_claims(&self.settings.issuer, req, self.now(), &mut rand::thread_rng());
+        let mut claims = access_token_claims(&self.settings.issuer, req, self.now(), &mut rand::thread_rng());
+        if let Some(jti) = jti {
+            claims.jti = jti;
+        }
         let token = ring
             .signing
             .sign_access_token(&claims)
             .map_err(|e| ServiceError::Keys(e.to_string()))?;
         Ok((token, claims))
+    }
+
+    /// Signs any other JWT (ID tokens, JWT-shaped codes and refresh tokens) with the current key.
+    pub async fn sign_jwt(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String, ServiceError> {
+        let ring = self.key_ring().await?;
+        ring.signing
+            .sign(typ, claims)
+            .map_err(|e| ServiceError::Keys(e.to_string()))
+    }
+
+    /// Verifies a JWT Gatehouse signed (signature by a published key and issuer; not expiry) and
+    /// returns its claims. For `id_token_hint`, which may have expired.
+    pub async fn verify_own_jwt(
+        &self,
+        token: &str,
+        typ: &'static str,
+    ) -> Result<Option<Map<String, Value>>, ServiceError> {
+        let ring = self.key_ring().await?;
+        let claims = match keys::verify_own(token, typ, &ring.verifying) {
+            Ok(c) => c,
+            Err(keys::VerifyError::UnknownKey) => {
+                let ring = self.reload_ring_for_unknown_key().await?;
+                match keys::verify_own(token, typ, &ring.verifying) {
+                    Ok(c) => c,
+                    Err(_) => return Ok(None),
+                }
+            }
+            Err(_) => return Ok(None),
+        };
+        Ok((claims.get("iss").and_then(Value::as_str) == Some(self.settings.issuer.issuer.as_str())).then_some(claims))
     }
 
     /// Verifies one of Gatehouse's access tokens for introspection or validation: signature by a
@@ -394,6 +473,11 @@ impl TokenService {
         if self.is_revoked(&claims.jti).await? {
             return Ok(Err(Inactive::Revoked));
         }
+        if let Some(grant) = &claims.grant_id
+            && self.is_revoked(&grant_deny_key(grant)).await?
+        {
+            return Ok(Err(Inactive::Revoked));
+        }
         Ok(Ok(claims))
     }
 
@@ -404,6 +488,31 @@ impl TokenService {
             .await?;
         if let Ok(mut deny) = self.deny.write() {
             deny.entries.insert(claims.jti.clone(), claims.exp);
+        }
+        Ok(())
+    }
+
+    /// Revokes a user grant: its refresh tokens, and every access token descending from it
+    /// (a deny-list entry for the grant that outlives the longest access-token lifetime).
+    pub async fn revoke_grant(&self, grant_id: &str, client_id: &str) -> Result<(), ServiceError> {
+        let now = self.now();
+        let until = now + self.settings.lifetimes.longest_access_token();
+        let key = grant_deny_key(grant_id);
+        let mut conn = self.store.conn().await?;
+        conn.revoke_refresh_family(grant_id, now).await?;
+        conn.revoke_access_token(&key, client_id, now, until).await?;
+        if let Ok(mut deny) = self.deny.write() {
+            deny.entries.insert(key, until);
+        }
+        Ok(())
+    }
+
+    /// Puts an access-token `jti` on the deny-list until `expires_at`.
+    pub async fn revoke_jti(&self, jti: &str, client_id: &str, expires_at: Timestamp) -> Result<(), ServiceError> {
+        let mut conn = self.store.conn().await?;
+        conn.revoke_access_token(jti, client_id, self.now(), expires_at).await?;
+        if let Ok(mut deny) = self.deny.write() {
+            deny.entries.insert(jti.to_owned(), expires_at);
         }
         Ok(())
     }
@@ -477,6 +586,15 @@ impl Inactive {
 pub enum Failure {
     Token(TokenError),
     Internal(ServiceError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token(e) => write!(f, "{e}"),
+            Self::Internal(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 impl From<TokenError> for Failure {

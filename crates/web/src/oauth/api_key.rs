@@ -1,0 +1,67 @@
+//! The API-key check: a service (and later Gatehouse's gateway) asks whether the key a caller
+//! presented in `x-api-key` is valid, active and subscribed to the service.
+//!
+//! ```text
+//!  service ──GET /oauth/api-key-check?service=<code>  x-api-key: <client ID>──▶ check
+//!           200 {"valid", "active", "subscribed", "client_id", "integration_type", "scopes"}
+//! ```
+//!
+//! Every integration's client ID is its API key; for API Key integrations it is the only
+//! credential. The answer comes from the client cache (unknown keys are cached too), so a warm
+//! check touches no database. Client IDs are not secrets, so the check needs no authentication.
+
+use std::sync::Arc;
+
+use axum::{
+    Extension, Json,
+    extract::Query,
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use gatehouse_domain::{integration::IntegrationStatus, service::ServiceCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::service::TokenService;
+use crate::OAuthError;
+
+/// The header the key arrives in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+#[derive(Debug, Deserialize)]
+pub struct CheckQuery {
+    service: Option<String>,
+}
+
+pub async fn check(
+    Extension(svc): Extension<Arc<TokenService>>,
+    headers: HeaderMap,
+    Query(q): Query<CheckQuery>,
+) -> Response {
+    let Some(key) = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()) else {
+        return OAuthError::invalid_request("send the API key in the x-api-key header").into_response();
+    };
+    let Some(service) = q.service.as_deref().and_then(|s| ServiceCode::parse(s).ok()) else {
+        return OAuthError::invalid_request("name the service with ?service=<code>").into_response();
+    };
+    let body = match svc.client(key.trim()).await {
+        Err(e) => return OAuthError::server_error(e).into_response(),
+        Ok(None) => json!({ "valid": false, "active": false, "subscribed": false }),
+        Ok(Some(c)) => {
+            let active = c.integration.status == IntegrationStatus::Active;
+            let subscription = c.subscriptions.iter().find(|s| s.service_code == service);
+            json!({
+                "valid": true,
+                "active": active,
+                "subscribed": active && subscription.is_some(),
+                "client_id": c.client_id(),
+                "integration_type": c.integration.integration_type.as_str(),
+                "scopes": subscription.map(|s| s.scopes.clone()).unwrap_or_default(),
+            })
+        }
+    };
+    let mut res = Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
