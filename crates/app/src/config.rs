@@ -130,6 +130,17 @@ pub struct EventsConfig {
     /// Networks webhook deliveries may reach although they are private, loopback or link-local.
     #[serde(deserialize_with = "networks")]
     pub allowed_networks: Vec<IpNet>,
+    /// Seconds one webhook request may take, connection included.
+    pub delivery_timeout: u32,
+    /// Seconds before each delivery attempt (see `gatehouse_domain::events::retry`).
+    #[serde(deserialize_with = "crate::events::seconds_list")]
+    pub retry_schedule: Vec<u32>,
+    pub journal_retention_days: u32,
+    /// Whether this process runs the dispatcher.
+    pub dispatcher: bool,
+    pub per_endpoint_concurrency: u32,
+    /// Whether deliveries also carry the Adobe-compatible RSA signatures.
+    pub adobe_signatures: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,6 +303,7 @@ impl Config {
             ));
         }
         self.tokens.validate()?;
+        self.events.validate()?;
         self.ims.validate()?;
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;

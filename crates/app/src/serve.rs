@@ -34,6 +34,7 @@ pub async fn run(cfg: Arc<Config>) -> anyhow::Result<()> {
     init_logging(&cfg);
     let listener = bind(cfg.listen).await?;
     let app = prepare(cfg.clone()).await?;
+    let dispatcher = crate::events::start_dispatcher(&cfg, &app.state)?;
     let store = app.state.store.clone();
     let background = app.background;
 
@@ -56,6 +57,9 @@ pub async fn run(cfg: Arc<Config>) -> anyhow::Result<()> {
         .context("the HTTP server failed")?;
     tracing::info!("stopped accepting connections; in-flight requests finished");
     background.abort();
+    if let Some(d) = dispatcher {
+        d.abort();
+    }
     store.close().await;
     Ok(())
 }

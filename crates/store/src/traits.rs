@@ -384,6 +384,8 @@ pub struct ClaimedDelivery {
     /// The CloudEvent as published (JSON text).
     pub payload: String,
     pub registration_id: String,
+    /// The registration's status when the delivery was claimed.
+    pub registration_status: RegistrationStatus,
     pub delivery_method: DeliveryMethod,
     pub webhook_url: Option<String>,
     /// Client ID of the registration's integration (the recipient).

@@ -9,6 +9,7 @@ pub mod console;
 pub mod csrf;
 pub mod developer;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod identity;
 pub mod ims;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(developer::router(&state))
         .merge(api::router())
         .merge(oauth::router(&state))
+        .merge(events::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

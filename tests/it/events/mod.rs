@@ -4,6 +4,9 @@
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_delivery;
+mod api_registry;
+pub(crate) mod client;
 pub(crate) mod fixtures;
 mod store;
 mod store_dispatch;

@@ -1,6 +1,8 @@
 //! A webhook receiver for tests: a tiny HTTP server on `127.0.0.1:0` that records every request
 //! (method, path, headers, raw body) and answers 200, or what the test told it to answer for the
-//! next N requests (to drive retries, `Retry-After`, slow endpoints).
+//! next N requests (to drive retries, `Retry-After`, slow endpoints). A webhook challenge
+//! (`GET …?challenge=<value>`) with nothing queued is answered by echoing the value, as a real
+//! endpoint would; queue a reply to make it fail.
 //!
 //! ```ignore
 //! let receiver = TestReceiver::start().await;
@@ -95,6 +97,8 @@ struct Inner {
     requests: Vec<ReceivedRequest>,
     queue: VecDeque<Reply>,
     default: Option<Reply>,
+    /// Do not echo challenges (answer them like any other request).
+    no_echo: bool,
 }
 
 #[derive(Clone, Default)]
@@ -153,6 +157,11 @@ impl TestReceiver {
         self.shared.inner.lock().unwrap().default = Some(reply);
     }
 
+    /// Stop echoing webhook challenges: they get the queued or default reply like any request.
+    pub fn stop_echoing_challenges(&self) {
+        self.shared.inner.lock().unwrap().no_echo = true;
+    }
+
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<ReceivedRequest> {
         self.shared.inner.lock().unwrap().requests.clone()
@@ -190,7 +199,18 @@ impl Drop for TestReceiver {
     }
 }
 
+/// The `challenge` query parameter of a request, if any.
+fn challenge_of(uri: &Uri) -> Option<String> {
+    let query = uri.query()?;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "challenge")
+        .map(|(_, v)| v)
+}
+
 async fn record(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let method_is_get = method == Method::GET;
     let reply = {
         let mut inner = shared.inner.lock().unwrap();
         inner.requests.push(ReceivedRequest {
@@ -201,9 +221,14 @@ async fn record(State(shared): State<Shared>, method: Method, uri: Uri, headers:
             headers,
             body: body.to_vec(),
         });
+        let challenge = (method_is_get && !inner.no_echo)
+            .then(|| challenge_of(&uri))
+            .flatten()
+            .map(|c| Reply::status(StatusCode::OK).body(c));
         inner
             .queue
             .pop_front()
+            .or(challenge)
             .or_else(|| inner.default.clone())
             .unwrap_or_else(|| Reply::status(StatusCode::OK))
     };

@@ -10,7 +10,7 @@ use gatehouse_domain::{
     Timestamp,
     events::{
         health::Window,
-        model::{Attempt, DeliveryMethod, DeliveryState, SealedSecrets},
+        model::{Attempt, DeliveryMethod, DeliveryState, RegistrationStatus, SealedSecrets},
     },
 };
 
@@ -37,6 +37,7 @@ struct DetailRow {
     provider_id: String,
     payload: String,
     delivery_method: String,
+    status: String,
     webhook_url: Option<String>,
     client_id: String,
     secret_enc: Option<Vec<u8>>,
@@ -84,7 +85,7 @@ pub async fn claim(
     // The details of the claimed rows, in one query.
     let marks: Vec<String> = (0..claimed.len()).map(|i| format!("${}", i + 1)).collect();
     let detail_sql = format!(
-        "SELECT d.id, e.event_code, e.provider_id, e.payload, r.delivery_method, r.webhook_url, i.client_id, \
+        "SELECT d.id, e.event_code, e.provider_id, e.payload, r.delivery_method, r.status, r.webhook_url, i.client_id, \
                 r.secret_enc, r.previous_secret_enc, r.previous_secret_expires_at \
          FROM deliveries d JOIN events e ON e.position = d.event_position \
          JOIN event_registrations r ON r.id = d.registration_id JOIN integrations i ON i.id = r.integration_id \
@@ -111,6 +112,7 @@ pub async fn claim(
             provider_id: d.provider_id,
             payload: d.payload,
             registration_id: row.registration_id,
+            registration_status: RegistrationStatus::parse(&d.status)?,
             delivery_method: DeliveryMethod::parse(&d.delivery_method)?,
             webhook_url: d.webhook_url,
             client_id: d.client_id,

@@ -1,0 +1,133 @@
+//! Who is calling the events APIs: an integration, identified by one of Gatehouse's access tokens
+//! (`Authorization: Bearer …`, RFC 6750 §2.1) and, when present, an `x-api-key` that must be the
+//! token's client ID (Adobe's clients send both).
+//!
+//! Token verification is the token service's ([`crate::oauth::service::TokenService`]); this
+//! module sees it through [`TokenVerifier`] so the events API does not depend on how tokens work.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use axum::{
+    Extension,
+    extract::FromRequestParts,
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use gatehouse_domain::{
+    ids::ClientId,
+    integration::{Integration, IntegrationStatus, Owner},
+};
+use gatehouse_store::IntegrationStore;
+
+use super::service::EventsService;
+use crate::{ApiError, AppState, oauth::service::TokenService};
+
+/// A boxed future, so the trait stays object-safe without extra dependencies.
+pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send + 'a>>;
+
+/// Checks an access token; `Ok(Some(client_id))` when it is active, `Ok(None)` when it is not,
+/// `Err` when the check itself failed.
+pub trait TokenVerifier: Send + Sync {
+    fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a>;
+}
+
+impl TokenVerifier for TokenService {
+    fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            match self.inspect_access_token(token).await {
+                Ok(Ok(claims)) => Ok(Some(claims.client_id)),
+                Ok(Err(_inactive)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+/// The calling integration.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub integration: Integration,
+}
+
+impl Caller {
+    pub fn id(&self) -> &str {
+        &self.integration.id
+    }
+
+    pub fn client_id(&self) -> &str {
+        self.integration.client_id.as_str()
+    }
+
+    /// Where the caller's custom providers are visible: its organization, or `account:<id>`.
+    pub fn scope(&self) -> String {
+        match &self.integration.owner {
+            Owner::Organization(o) => o.clone(),
+            Owner::Account(a) => format!("account:{a}"),
+        }
+    }
+
+    pub fn org_id(&self) -> Option<&str> {
+        self.integration.org_id()
+    }
+
+    /// Does `org` in an Adobe-style path name the caller's organization (or, for a personal
+    /// integration, its account scope)?
+    pub fn owns_org_path(&self, org: &str) -> bool {
+        org == self.scope() || Some(org) == self.org_id()
+    }
+}
+
+fn unauthorized(detail: &str) -> Response {
+    let mut res = ApiError::unauthorized(detail).into_response();
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"gatehouse\""),
+    );
+    res
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Extension(svc) = Extension::<Arc<EventsService>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::internal("the events service is not attached").into_response())?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthorized("Send an access token: Authorization: Bearer <token>."))?;
+        let client_id = match svc.verifier.verify(token).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err(unauthorized("The access token is invalid, expired or revoked.")),
+            Err(e) => return Err(ApiError::internal(e).into_response()),
+        };
+        if let Some(key) = parts.headers.get("x-api-key")
+            && key.to_str().ok() != Some(client_id.as_str())
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "api_key_mismatch",
+                "x-api-key is not the client ID the access token was issued to.",
+            )
+            .into_response());
+        }
+        let id = ClientId::parse(&client_id).map_err(|_| unauthorized("The access token names an unknown client."))?;
+        let mut conn = state
+            .store
+            .conn()
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
+        let integration = conn
+            .integration_by_client_id(&id)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?
+            .filter(|i| i.status == IntegrationStatus::Active)
+            .ok_or_else(|| unauthorized("The access token's integration is gone or disabled."))?;
+        Ok(Caller { integration })
+    }
+}

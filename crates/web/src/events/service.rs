@@ -1,0 +1,543 @@
+//! What both events surfaces share: the [`EventsService`] attached to their routes, and the
+//! operations behind the handlers — ownership checks, registration create/update with the address
+//! check and the challenge, secrets, and publishing. Handlers parse and render; the rules run here
+//! and in the domain.
+
+use std::{sync::Arc, time::Duration};
+
+use gatehouse_domain::{
+    Timestamp,
+    audit::{Actor, AuditEntry},
+    crypto::MasterKey,
+    events::{
+        AddressPolicy, WebhookUrl,
+        challenge::{self, CHALLENGE_TIMEOUT_SECS},
+        cloudevent::{CloudEvent, Strictness},
+        model::{
+            DeliveryMethod, EventOfInterest, Provider, Registration, RegistrationStatus, SealedSecrets,
+            webhook_secret_aad,
+        },
+        own::{Audience, NewEvent},
+        signature::{ROTATION_OVERLAP, WebhookSecret},
+    },
+};
+use gatehouse_store::{AuditStore, Conn, EventStore, Published, Tx};
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+use super::{auth::Caller, auth::TokenVerifier, keys::DeliveryKeys, outbound::Outbound};
+use crate::{ApiError, AppState};
+
+/// A repeat of `source` + `id` within this many seconds is not delivered again.
+pub const DEDUP_WINDOW: i64 = 86_400;
+/// Most registrations one integration may have (Adobe's per-client quota).
+pub const MAX_REGISTRATIONS_PER_INTEGRATION: usize = 30;
+/// Most event types one registration may subscribe to.
+pub const MAX_EVENTS_OF_INTEREST: usize = 100;
+
+/// Shared by every events handler (an axum `Extension`).
+pub struct EventsService {
+    pub verifier: Arc<dyn TokenVerifier>,
+    /// For challenges (10 s timeout) and address checks.
+    pub outbound: Outbound,
+    pub keys: Arc<DeliveryKeys>,
+    pub master_key: Arc<MasterKey>,
+}
+
+impl EventsService {
+    pub fn new(state: &AppState, verifier: Arc<dyn TokenVerifier>) -> Result<Self, reqwest::Error> {
+        let policy = AddressPolicy::new(state.settings.events_allowed_networks.clone());
+        Ok(Self {
+            verifier,
+            outbound: Outbound::new(policy, Duration::from_secs(CHALLENGE_TIMEOUT_SECS))?,
+            keys: Arc::new(DeliveryKeys::new(state.store.clone(), state.master_key.clone())),
+            master_key: state.master_key.clone(),
+        })
+    }
+}
+
+/// A provider the caller may see.
+pub async fn visible_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, ApiError> {
+    let scope = caller.scope();
+    conn.provider_by_id(id)
+        .await?
+        .filter(|p| p.owner_scope.is_none() || p.owner_scope.as_deref() == Some(scope.as_str()))
+        .ok_or_else(|| ApiError::not_found(format!("There is no event provider {id:?} you can see.")))
+}
+
+/// A provider the caller owns (may change, and publish to).
+pub async fn owned_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, ApiError> {
+    let p = visible_provider(conn, caller, id).await?;
+    if p.owner_integration_id.as_deref() != Some(caller.id()) {
+        return Err(ApiError::forbidden(format!(
+            "The event provider {id:?} does not belong to your integration."
+        )));
+    }
+    Ok(p)
+}
+
+/// A registration of the caller's integration.
+pub async fn owned_registration(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Registration, ApiError> {
+    conn.registration_by_id(id)
+        .await?
+        .filter(|r| r.integration_id == caller.id())
+        .ok_or_else(|| ApiError::not_found(format!("No registration {id:?} belongs to your integration.")))
+}
+
+pub fn audit(caller: &Caller, now: Timestamp, action: &str, target: String) -> AuditEntry {
+    let mut e = AuditEntry::new(now, &Actor::Integration(caller.id().to_owned()), action, target);
+    if let Some(o) = caller.org_id() {
+        e = e.org(o);
+    }
+    e
+}
+
+/// What a client asks a registration to be.
+#[derive(Debug, Clone)]
+pub struct RegistrationInput {
+    pub name: String,
+    pub description: String,
+    pub delivery_method: DeliveryMethod,
+    pub webhook_url: Option<String>,
+    pub events_of_interest: Vec<(String, String)>,
+    /// `false` creates it disabled.
+    pub enabled: bool,
+}
+
+/// Validates the input against what the caller may subscribe to. Returns the parsed parts.
+async fn validate(
+    svc: &EventsService,
+    conn: &mut Conn,
+    caller: &Caller,
+    input: &RegistrationInput,
+) -> Result<(String, String, Option<WebhookUrl>, Vec<EventOfInterest>), ApiError> {
+    use gatehouse_domain::events::{code::EventCode, model};
+    let name = model::parse_registration_name(&input.name)?;
+    let description = model::parse_description(&input.description)?;
+    let url = match (
+        input.delivery_method.pushes(),
+        input.webhook_url.as_deref().map(str::trim),
+    ) {
+        (true, Some(u)) if !u.is_empty() => {
+            let url = WebhookUrl::parse(u)?;
+            let resolved = svc.outbound.resolve(&url).await;
+            url.admit(svc.outbound.policy(), &resolved)?;
+            Some(url)
+        }
+        (true, _) => {
+            return Err(ApiError::unprocessable(
+                "webhook_url_required",
+                "A webhook or webhook_batch registration needs a webhook_url.",
+            ));
+        }
+        (false, _) => None,
+    };
+    if input.events_of_interest.is_empty() || input.events_of_interest.len() > MAX_EVENTS_OF_INTEREST {
+        return Err(ApiError::unprocessable(
+            "invalid_events_of_interest",
+            format!("events_of_interest must list 1–{MAX_EVENTS_OF_INTEREST} (provider_id, event_code) pairs."),
+        ));
+    }
+    let mut interests = Vec::with_capacity(input.events_of_interest.len());
+    for (provider_id, code) in &input.events_of_interest {
+        let code = EventCode::parse(code)?;
+        visible_provider(conn, caller, provider_id)
+            .await
+            .map_err(|e| ApiError::unprocessable("unknown_provider", e.detail))?;
+        if conn.event_type(provider_id, code.as_str()).await?.is_none() {
+            return Err(ApiError::unprocessable(
+                "unknown_event_code",
+                format!("The provider {provider_id:?} has no event type {code}."),
+            ));
+        }
+        interests.push(EventOfInterest {
+            provider_id: provider_id.clone(),
+            event_code: code,
+        });
+    }
+    interests.sort();
+    interests.dedup();
+    Ok((name, description, url, interests))
+}
+
+/// Sends the challenge to a webhook URL; `Err(reason)` when it did not pass.
+pub async fn run_challenge(svc: &EventsService, url: &WebhookUrl) -> Result<(), String> {
+    let value = challenge::new_challenge(&mut rand::thread_rng());
+    let target = url.with_challenge(&value);
+    let res = svc
+        .outbound
+        .send(reqwest::Method::GET, &target, url, HeaderMap::new(), Vec::new())
+        .await;
+    match res.status {
+        Some(200) if res.error.is_none() && challenge::echoes(&res.body, &value) => Ok(()),
+        status => Err(challenge::describe_failure(status, res.error.as_deref())),
+    }
+}
+
+fn seal(svc: &EventsService, registration_id: &str, secret: &WebhookSecret) -> Vec<u8> {
+    svc.master_key.encrypt(
+        &mut rand::rngs::OsRng,
+        secret.as_bytes(),
+        &webhook_secret_aad(registration_id),
+    )
+}
+
+fn open(svc: &EventsService, registration_id: &str, sealed: &[u8]) -> Result<WebhookSecret, ApiError> {
+    let raw = svc
+        .master_key
+        .decrypt(sealed, &webhook_secret_aad(registration_id))
+        .map_err(|e| ApiError::internal(format!("registration {registration_id}: {e}")))?;
+    WebhookSecret::from_bytes(raw).map_err(|e| ApiError::internal(e.message))
+}
+
+/// Status after a challenge: active when it passed (or nothing is pushed), else unverified.
+async fn status_after_challenge(
+    svc: &EventsService,
+    url: Option<&WebhookUrl>,
+    enabled: bool,
+) -> (RegistrationStatus, Option<String>) {
+    if !enabled {
+        return (RegistrationStatus::Disabled, Some("disabled by its owner".to_owned()));
+    }
+    match url {
+        None => (RegistrationStatus::Active, None),
+        Some(u) => match run_challenge(svc, u).await {
+            Ok(()) => (RegistrationStatus::Active, None),
+            Err(reason) => (RegistrationStatus::Unverified, Some(reason)),
+        },
+    }
+}
+
+/// Creates a registration: validation, the challenge, a new secret; returns it with the secret
+/// in its `whsec_` form (shown once here, readable again by its owner).
+pub async fn create_registration(
+    svc: &EventsService,
+    state: &AppState,
+    caller: &Caller,
+    input: RegistrationInput,
+) -> Result<(Registration, String), ApiError> {
+    let mut conn = state.store.conn().await?;
+    let (name, description, url, interests) = validate(svc, &mut conn, caller, &input).await?;
+    let existing = conn.registrations_of_integration(caller.id()).await?;
+    if let Some(same) = existing.iter().find(|r| r.name == name) {
+        return Err(conflict_with(&same.id));
+    }
+    if existing.len() >= MAX_REGISTRATIONS_PER_INTEGRATION {
+        return Err(ApiError::conflict(
+            "quota_exceeded",
+            format!("An integration may have at most {MAX_REGISTRATIONS_PER_INTEGRATION} registrations."),
+        ));
+    }
+    drop(conn);
+    let (status, status_reason) = status_after_challenge(svc, url.as_ref(), input.enabled).await;
+    let now = state.now();
+    let registration = Registration {
+        id: uuid::Uuid::new_v4().to_string(),
+        integration_id: caller.id().to_owned(),
+        name,
+        description,
+        delivery_method: input.delivery_method,
+        webhook_url: url.map(|u| u.to_string()),
+        status,
+        unstable_since: None,
+        status_reason,
+        events_of_interest: interests,
+        created_at: now,
+        updated_at: now,
+    };
+    let secret = WebhookSecret::generate(&mut rand::rngs::OsRng);
+    let sealed = SealedSecrets {
+        current: seal(svc, &registration.id, &secret),
+        previous: None,
+        previous_expires_at: None,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_registration(&registration, &sealed).await?;
+    let entry = audit(
+        caller,
+        now,
+        "event_registration.created",
+        format!("event_registration:{}", registration.id),
+    )
+    .details(json!({"name": registration.name, "status": registration.status.as_str()}));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    Ok((registration, secret.render()))
+}
+
+/// A 409 that names the registration it conflicts with (Adobe's client reads `x-conflicting-id`).
+pub fn conflict_with(id: &str) -> ApiError {
+    ApiError::conflict(
+        "name_taken",
+        format!("Your integration already has a registration with this name ({id})."),
+    )
+}
+
+/// Replaces a registration's settings. A new or changed webhook URL is challenged again.
+pub async fn update_registration(
+    svc: &EventsService,
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: RegistrationInput,
+) -> Result<Registration, ApiError> {
+    let mut conn = state.store.conn().await?;
+    let current = owned_registration(&mut conn, caller, id).await?;
+    let (name, description, url, interests) = validate(svc, &mut conn, caller, &input).await?;
+    let others = conn.registrations_of_integration(caller.id()).await?;
+    if let Some(same) = others.iter().find(|r| r.name == name && r.id != current.id) {
+        return Err(conflict_with(&same.id));
+    }
+    drop(conn);
+    let url_text = url.as_ref().map(|u| u.to_string());
+    let url_changed = url_text != current.webhook_url || input.delivery_method != current.delivery_method;
+    let (status, status_reason, unstable_since) = if !input.enabled {
+        (
+            RegistrationStatus::Disabled,
+            Some("disabled by its owner".to_owned()),
+            None,
+        )
+    } else if url_changed || current.status == RegistrationStatus::Disabled {
+        let (s, r) = status_after_challenge(svc, url.as_ref(), true).await;
+        (s, r, None)
+    } else {
+        (current.status, current.status_reason.clone(), current.unstable_since)
+    };
+    let now = state.now();
+    let updated = Registration {
+        name,
+        description,
+        delivery_method: input.delivery_method,
+        webhook_url: url_text,
+        status,
+        status_reason,
+        unstable_since,
+        events_of_interest: interests,
+        updated_at: now,
+        ..current
+    };
+    let mut tx = state.store.begin().await?;
+    tx.update_registration(&updated).await?;
+    let entry = audit(
+        caller,
+        now,
+        "event_registration.updated",
+        format!("event_registration:{id}"),
+    )
+    .details(json!({"status": updated.status.as_str(), "url_changed": url_changed}));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Re-runs the challenge and, when it passes, makes the registration active again.
+pub async fn enable_registration(
+    svc: &EventsService,
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Registration, ApiError> {
+    let mut conn = state.store.conn().await?;
+    let current = owned_registration(&mut conn, caller, id).await?;
+    drop(conn);
+    let url = current.webhook_url.as_deref().map(WebhookUrl::parse).transpose()?;
+    let (status, reason) = status_after_challenge(svc, url.as_ref(), true).await;
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    tx.set_registration_status(id, status, reason.as_deref(), None, now)
+        .await?;
+    let entry = audit(
+        caller,
+        now,
+        "event_registration.enabled",
+        format!("event_registration:{id}"),
+    )
+    .details(json!({"status": status.as_str(), "reason": reason}));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    if let Some(reason) = reason {
+        return Err(ApiError::unprocessable(
+            "challenge_failed",
+            format!("The registration stays unverified: {reason}."),
+        ));
+    }
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await
+}
+
+/// Sets a registration's status by its owner's wish (disable).
+pub async fn disable_registration(state: &AppState, caller: &Caller, id: &str) -> Result<Registration, ApiError> {
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await?;
+    drop(conn);
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    tx.set_registration_status(
+        id,
+        RegistrationStatus::Disabled,
+        Some("disabled by its owner"),
+        None,
+        now,
+    )
+    .await?;
+    tx.append_audit(&audit(
+        caller,
+        now,
+        "event_registration.disabled",
+        format!("event_registration:{id}"),
+    ))
+    .await?;
+    tx.commit().await?;
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await
+}
+
+pub async fn delete_registration(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await?;
+    drop(conn);
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    tx.delete_registration(id).await?;
+    tx.append_audit(&audit(
+        caller,
+        now,
+        "event_registration.deleted",
+        format!("event_registration:{id}"),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The registration's secrets as its owner sees them: the current one and, during rotation,
+/// the previous one with the instant it stops signing.
+pub async fn read_secret(svc: &EventsService, state: &AppState, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await?;
+    let sealed = conn
+        .registration_secrets(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("This registration has no webhook secret."))?;
+    let current = open(svc, id, &sealed.current)?;
+    let now = state.now();
+    let previous = match (&sealed.previous, sealed.previous_expires_at) {
+        (Some(p), Some(until)) if now < until => Some(json!({
+            "webhook_secret": open(svc, id, p)?.render(),
+            "expires_at": gatehouse_domain::events::cloudevent::format_time(until),
+        })),
+        _ => None,
+    };
+    Ok(json!({ "webhook_secret": current.render(), "previous": previous }))
+}
+
+/// Rotates the secret: a new one signs from now on, the old one too for the next 24 hours.
+pub async fn rotate_secret(
+    svc: &EventsService,
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Value, ApiError> {
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await?;
+    let sealed = conn.registration_secrets(id).await?;
+    drop(conn);
+    let now = state.now();
+    let new = WebhookSecret::generate(&mut rand::rngs::OsRng);
+    let rotated = SealedSecrets {
+        current: seal(svc, id, &new),
+        previous: sealed.as_ref().map(|s| s.current.clone()),
+        previous_expires_at: sealed.as_ref().map(|_| now + ROTATION_OVERLAP),
+    };
+    let mut tx = state.store.begin().await?;
+    tx.set_registration_secrets(id, &rotated, now).await?;
+    tx.append_audit(&audit(
+        caller,
+        now,
+        "event_registration.secret_rotated",
+        format!("event_registration:{id}"),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(json!({
+        "webhook_secret": new.render(),
+        "previous_expires_at": gatehouse_domain::events::cloudevent::format_time(now + ROTATION_OVERLAP),
+    }))
+}
+
+/// What publishing one event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishResult {
+    pub duplicate: bool,
+    pub deliveries: u64,
+}
+
+/// Checks and parses an event the caller publishes: a CloudEvent from a provider the caller owns,
+/// of a type that provider defines.
+pub async fn check_event(
+    conn: &mut Conn,
+    caller: &Caller,
+    value: Value,
+    strictness: Strictness,
+    now: Timestamp,
+) -> Result<NewEvent, ApiError> {
+    let event = CloudEvent::parse(value, strictness, now).map_err(|e| ApiError::bad_request(e.code, e.message))?;
+    let provider_id = event
+        .source()
+        .strip_prefix("urn:uuid:")
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_source",
+                "source must be urn:uuid:<provider id> of a provider your integration owns.",
+            )
+        })?
+        .to_owned();
+    let provider = owned_provider(conn, caller, &provider_id).await.map_err(|e| {
+        ApiError::new(
+            e.status,
+            if e.status == 404 {
+                "unknown_provider"
+            } else {
+                "provider_not_owned"
+            },
+            e.detail,
+        )
+    })?;
+    let code = event.event_type().clone();
+    if conn.event_type(&provider.id, code.as_str()).await?.is_none() {
+        return Err(ApiError::unprocessable(
+            "unknown_event_code",
+            format!(
+                "The provider {:?} has no event type {code}; create it first.",
+                provider.id
+            ),
+        ));
+    }
+    Ok(NewEvent {
+        event,
+        provider_id: provider.id,
+        audience: Audience::Everyone,
+    })
+}
+
+/// Publishes checked events in one transaction.
+pub async fn publish(state: &AppState, events: &[NewEvent]) -> Result<Vec<PublishResult>, ApiError> {
+    let now = state.now();
+    let mut tx: Tx = state.store.begin().await?;
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        out.push(match tx.publish_event(e, now, DEDUP_WINDOW).await? {
+            Published::New { deliveries, .. } => PublishResult {
+                duplicate: false,
+                deliveries,
+            },
+            Published::Duplicate { .. } => PublishResult {
+                duplicate: true,
+                deliveries: 0,
+            },
+        });
+    }
+    // Publishing is data, not a configuration change: no audit entry, no cache generation bump.
+    tx.commit_unaudited().await?;
+    Ok(out)
+}

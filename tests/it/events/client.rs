@@ -1,0 +1,226 @@
+//! Helpers for the events HTTP tests: a server that may reach loopback webhooks, integrations with
+//! access tokens, authenticated requests, and an explicitly driven dispatcher.
+
+#![allow(dead_code)]
+
+use axum::http::{Method, StatusCode};
+use gatehouse_domain::{
+    audit::{Actor, AuditEntry},
+    ids::ClientId,
+    integration::{Integration, IntegrationStatus, IntegrationType, Owner, StoredSecret},
+    secret,
+};
+use gatehouse_store::{AuditStore, IntegrationStore};
+use gatehouse_web::events::{DispatchReport, DispatchSettings, Dispatcher};
+use serde_json::{Value, json};
+
+use crate::{
+    harness::{
+        receiver::{ReceivedRequest, TestReceiver},
+        server::{TestClient, TestResponse, TestServer},
+    },
+    token::service_account,
+};
+
+/// A server whose webhooks may go to loopback (the test receivers).
+pub async fn server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.events.allowed_networks = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+    })
+    .await
+}
+
+/// An integration that calls the events API with its own access token.
+#[derive(Clone)]
+pub struct Caller {
+    pub client: TestClient,
+    pub integration_id: String,
+    pub client_id: String,
+    pub org: String,
+    pub token: String,
+}
+
+impl Caller {
+    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, path)
+            .bearer_auth(&self.token)
+            .header("x-api-key", &self.client_id)
+    }
+
+    pub async fn get(&self, path: &str, expected: StatusCode) -> TestResponse {
+        self.client.send(self.req(Method::GET, path), expected).await
+    }
+
+    pub async fn delete(&self, path: &str, expected: StatusCode) -> TestResponse {
+        self.client.send(self.req(Method::DELETE, path), expected).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, expected: StatusCode) -> TestResponse {
+        self.client
+            .send(self.req(Method::POST, path).json(body), expected)
+            .await
+    }
+
+    pub async fn post_empty(&self, path: &str, expected: StatusCode) -> TestResponse {
+        self.client.send(self.req(Method::POST, path), expected).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value, expected: StatusCode) -> TestResponse {
+        self.client.send(self.req(Method::PUT, path).json(body), expected).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str, expected: StatusCode) -> TestResponse {
+        let req = self
+            .req(Method::POST, path)
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        self.client.send(req, expected).await
+    }
+
+    /// Creates a custom provider with the given event codes; returns its ID.
+    pub async fn provider(&self, codes: &[&str]) -> String {
+        let p = self
+            .post(
+                "/api/v1/events/providers",
+                &json!({"label": "Invoices"}),
+                StatusCode::CREATED,
+            )
+            .await
+            .json_value();
+        let id = p["id"].as_str().unwrap().to_owned();
+        for c in codes {
+            self.post(
+                &format!("/api/v1/events/providers/{id}/event-types"),
+                &json!({"event_code": c, "label": c}),
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+        id
+    }
+
+    /// Registers `url` (or a journal when `None`) for `provider`'s `code`; returns the response body.
+    pub async fn register(&self, name: &str, method: &str, url: Option<&str>, provider: &str, code: &str) -> Value {
+        let body = json!({
+            "name": name,
+            "delivery_method": method,
+            "webhook_url": url,
+            "events_of_interest": [{"provider_id": provider, "event_code": code}],
+        });
+        self.post("/api/v1/events/registrations", &body, StatusCode::CREATED)
+            .await
+            .json_value()
+    }
+
+    /// Publishes a CloudEvent of `provider` with `code` and `id`.
+    pub async fn publish(&self, provider: &str, code: &str, id: &str, data: Value) -> Value {
+        self.post(
+            "/api/v1/events/publish",
+            &event(provider, code, id, data),
+            StatusCode::ACCEPTED,
+        )
+        .await
+        .json_value()
+    }
+}
+
+pub fn event(provider: &str, code: &str, id: &str, data: Value) -> Value {
+    json!({
+        "specversion": "1.0",
+        "type": code,
+        "source": format!("urn:uuid:{provider}"),
+        "id": id,
+        "datacontenttype": "application/json",
+        "data": data,
+    })
+}
+
+/// An access token for a client (client credentials).
+pub async fn token(server: &TestServer, client_id: &str, secret: &str) -> String {
+    let c = server.client();
+    let req = c
+        .request(Method::POST, "/oauth/token")
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")]);
+    let res = c.send(req, StatusCode::OK).await.json_value();
+    res["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A service account of a new organization, with an access token.
+pub async fn caller(server: &TestServer) -> Caller {
+    let sa = service_account(server).await;
+    let token = token(server, &sa.client_id, &sa.secret).await;
+    Caller {
+        client: server.new_client(),
+        integration_id: sa.integration.id.clone(),
+        client_id: sa.client_id.clone(),
+        org: sa.org_id.clone(),
+        token,
+    }
+}
+
+/// Another service account in `other`'s organization, with an access token.
+pub async fn colleague(server: &TestServer, other: &Caller) -> Caller {
+    let now = server.state().now();
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    let integration = Integration {
+        id: uuid::Uuid::new_v4().to_string(),
+        client_id: ClientId::parse(&hex).unwrap(),
+        name: "Colleague".into(),
+        description: String::new(),
+        integration_type: IntegrationType::ServiceAccount,
+        platform: None,
+        owner: Owner::Organization(other.org.clone()),
+        created_by: None,
+        redirect_uri: None,
+        redirect_patterns: vec![],
+        technical_account_id: Some(format!("{}@techacct.gatehouse", &hex[..24])),
+        technical_account_email: Some(format!("{}@techacct.gatehouse", uuid::Uuid::new_v4())),
+        status: IntegrationStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    let secret_value = secret::new_client_secret(&mut rand::thread_rng());
+    let mut tx = server.store().begin().await.unwrap();
+    tx.insert_integration(&integration).await.unwrap();
+    tx.insert_secret(&StoredSecret {
+        id: uuid::Uuid::new_v4().to_string(),
+        integration_id: integration.id.clone(),
+        digest: secret::digest(&secret_value),
+        hint: secret::hint(&secret_value),
+        created_at: now,
+        revoked_at: None,
+    })
+    .await
+    .unwrap();
+    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let token = token(server, integration.client_id.as_str(), &secret_value).await;
+    Caller {
+        client: server.new_client(),
+        integration_id: integration.id.clone(),
+        client_id: integration.client_id.to_string(),
+        org: other.org.clone(),
+        token,
+    }
+}
+
+/// A dispatcher over the server's state with `tweak`ed settings (Adobe signatures on).
+pub fn dispatcher(server: &TestServer, tweak: impl FnOnce(&mut DispatchSettings)) -> Dispatcher {
+    let mut s = DispatchSettings::default();
+    tweak(&mut s);
+    Dispatcher::new(server.state(), s).unwrap()
+}
+
+/// One dispatch pass at `now`.
+pub async fn dispatch(d: &Dispatcher, now: i64) -> DispatchReport {
+    d.dispatch_due(now).await.unwrap()
+}
+
+/// The POSTs (deliveries) a receiver got, without challenge GETs.
+pub fn posts(r: &TestReceiver) -> Vec<ReceivedRequest> {
+    r.requests().into_iter().filter(|q| q.method == Method::POST).collect()
+}
