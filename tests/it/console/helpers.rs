@@ -14,7 +14,7 @@ use gatehouse_domain::{
 use gatehouse_store::{AccountStore, AuditStore, OrgStore, ServiceStore};
 use serde_json::Value;
 
-pub use crate::identity::helpers::{PASSWORD, csrf, hidden, post, sign_in};
+pub use crate::identity::helpers::{csrf, post};
 use crate::{
     harness::server::{TestClient, TestServer},
     identity::helpers,

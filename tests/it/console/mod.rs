@@ -4,8 +4,11 @@
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod credentials;
+mod expiry;
 mod helpers;
 mod integrations;
+mod pages;
 mod store;
 mod subscriptions;

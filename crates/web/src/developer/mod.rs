@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cutoffs;
 pub mod error;
 pub mod expiry;
 pub mod ops;

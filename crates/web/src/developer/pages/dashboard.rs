@@ -9,7 +9,8 @@ use axum::{
     response::Response,
     routing::get,
 };
-use gatehouse_domain::integration::IntegrationStatus;
+use gatehouse_domain::{ids::OrgId, integration::IntegrationStatus};
+use gatehouse_store::OrgStore;
 use serde::Deserialize;
 
 use super::{Ctx, type_label};
@@ -33,6 +34,7 @@ struct Row {
     type_label: &'static str,
     platform: Option<&'static str>,
     owner: String,
+    owner_id: Option<String>,
     services: Vec<String>,
     active: bool,
     created: String,
@@ -61,6 +63,15 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     let all = ops::integrations::list(&state, &ctx.caller).await?;
+    let mut org_names = std::collections::HashMap::new();
+    let mut conn = state.store.conn().await?;
+    for (org, _) in &ctx.caller.principal.roles {
+        if let Ok(id) = OrgId::parse(org)
+            && let Some(o) = conn.org_by_id(&id).await?
+        {
+            org_names.insert(org.clone(), o.name);
+        }
+    }
     let rows = all
         .iter()
         .map(|(i, subs)| Row {
@@ -69,12 +80,13 @@ async fn dashboard(
             type_label: type_label(i.integration_type),
             platform: i.platform.map(|p| p.as_str()),
             owner: match i.org_id() {
-                Some(o) => o.to_owned(),
+                Some(o) => org_names.get(o).cloned().unwrap_or_else(|| o.to_owned()),
                 None => "Personal".to_owned(),
             },
+            owner_id: i.org_id().map(str::to_owned),
             services: subs.iter().map(|s| s.service_code.to_string()).collect(),
             active: i.status == IntegrationStatus::Active,
-            created: when(i.created_at),
+            created: when(i.created_at).get(..10).unwrap_or_default().to_owned(),
         })
         .collect();
     let p = Dashboard {

@@ -87,12 +87,25 @@ impl Ctx {
 pub fn form_errors(e: &ConsoleError) -> Errors {
     let mut errors = Errors::none();
     if e.fields.is_empty() {
-        errors.add("main", e.message.clone());
+        errors.add("main", sentence(&e.message));
     }
     for f in &e.fields {
-        errors.add(static_field(&f.field), f.message.clone());
+        errors.add(static_field(&f.field), sentence(&f.message));
     }
     errors
+}
+
+/// A rule's message as a sentence on a page: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?', ')']) {
+        out.push('.');
+    }
+    out
 }
 
 /// Form field names are a small fixed set; errors refer to them by `&'static str`.
