@@ -286,6 +286,19 @@ async fn token(w: &World, client_id: &str, secret: &str, scope: &str) -> String 
     res.json_value()["access_token"].as_str().unwrap().to_owned()
 }
 
+async fn introspect(w: &World, client_id: &str, secret: &str, token: &str) -> bool {
+    let anon = w.server.new_client();
+    let res = anon
+        .send(
+            anon.request(Method::POST, "/oauth/introspect")
+                .basic_auth(client_id, Some(secret))
+                .form(&[("token", token)]),
+            StatusCode::OK,
+        )
+        .await;
+    res.json_value()["active"].as_bool().unwrap()
+}
+
 async fn with_token(w: &World, token: &str, expected: StatusCode) -> Value {
     let anon = w.server.new_client();
     anon.send(
@@ -352,7 +365,9 @@ async fn console_api_tokens_act_for_the_org_and_end_with_their_scopes() {
     )
     .await;
 
-    // Unsubscribing revokes issued tokens carrying the service's scopes.
+    // Unsubscribing revokes issued tokens carrying the service's scopes — for this API and for
+    // introspection (once the token service's cache sees the change).
+    assert!(introspect(&w, client_id, secret, &t).await);
     api(
         c,
         Method::DELETE,
@@ -369,6 +384,8 @@ async fn console_api_tokens_act_for_the_org_and_end_with_their_scopes() {
     let fresh = token(&w, client_id, secret, "gatehouse.console").await;
     with_token(&w, &fresh, StatusCode::OK).await;
 
+    assert!(!introspect(&w, client_id, secret, &t).await, "introspection sees the cutoff");
+    assert!(introspect(&w, client_id, secret, &fresh).await);
     // Disabling ends every token at once, and they stay ended when it is enabled again.
     let path = format!("/api/v1/integrations/{id}");
     api(
@@ -396,4 +413,5 @@ async fn console_api_tokens_act_for_the_org_and_end_with_their_scopes() {
         with_token(&w, &fresh, StatusCode::UNAUTHORIZED).await["code"],
         "invalid_token"
     );
+    assert!(!introspect(&w, client_id, secret, &fresh).await);
 }

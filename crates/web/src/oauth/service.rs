@@ -185,6 +185,7 @@ pub struct TokenService {
     ring_reload: Mutex<()>,
     deny: RwLock<DenyList>,
     deny_sync: Mutex<()>,
+    cutoffs: crate::developer::cutoffs::Cutoffs,
 }
 
 impl TokenService {
@@ -204,6 +205,7 @@ impl TokenService {
             ring_reload: Mutex::new(()),
             deny: RwLock::new(DenyList::default()),
             deny_sync: Mutex::new(()),
+            cutoffs: crate::developer::cutoffs::Cutoffs::new(state),
         }
     }
 
@@ -471,6 +473,9 @@ impl TokenService {
             return Ok(Err(Inactive::ClientDisabled));
         }
         if self.is_revoked(&claims.jti).await? {
+            return Ok(Err(Inactive::Revoked));
+        }
+        if self.cutoffs.revokes(&claims.client_id, claims.iat, &claims.scopes()).await? {
             return Ok(Err(Inactive::Revoked));
         }
         if let Some(grant) = &claims.grant_id
