@@ -384,7 +384,10 @@ async fn console_api_tokens_act_for_the_org_and_end_with_their_scopes() {
     let fresh = token(&w, client_id, secret, "gatehouse.console").await;
     with_token(&w, &fresh, StatusCode::OK).await;
 
-    assert!(!introspect(&w, client_id, secret, &t).await, "introspection sees the cutoff");
+    assert!(
+        !introspect(&w, client_id, secret, &t).await,
+        "introspection sees the cutoff"
+    );
     assert!(introspect(&w, client_id, secret, &fresh).await);
     // Disabling ends every token at once, and they stay ended when it is enabled again.
     let path = format!("/api/v1/integrations/{id}");
