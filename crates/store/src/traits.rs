@@ -534,12 +534,15 @@ pub trait EventStore: AsDb {
     async fn journal_after(&mut self, registration_id: &str, after: i64, limit: i64) -> Result<Vec<JournalEntry>>;
     /// The position just before the first journal entry published at or after `at`.
     async fn journal_position_before(&mut self, registration_id: &str, at: Timestamp) -> Result<i64>;
-    /// The highest event position (0 when nothing was ever published).
+    /// The highest event position (0 when nothing was ever published). Retention never deletes
+    /// the newest event, so it never goes backwards.
     async fn last_event_position(&mut self) -> Result<i64>;
+    /// The lowest position still stored (0 when there is none); older ones are past retention.
+    async fn first_event_position(&mut self) -> Result<i64>;
     /// When the event at `position` was published, if it is still stored.
     async fn event_published_at(&mut self, position: i64) -> Result<Option<Timestamp>>;
-    /// Deletes events published before `before` (with their deliveries and attempts) and expired
-    /// deduplication records; returns how many events went.
+    /// Deletes events published before `before` (with their deliveries and attempts), except the
+    /// newest event, and expired deduplication records; returns how many events went.
     async fn purge_events(&mut self, before: Timestamp, now: Timestamp) -> Result<u64>;
 
     async fn insert_delivery_key(&mut self, key: &StoredDeliveryKey) -> Result<()>;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_delivery;
+mod api_journal;
 mod api_registry;
 pub(crate) mod client;
 pub(crate) mod fixtures;

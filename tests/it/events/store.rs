@@ -412,6 +412,11 @@ async fn the_journal_pages_by_position_and_seeks_by_time() {
     assert_eq!(gone, 4);
     let left = c.journal_after(&r.id, 0, 10).await.unwrap();
     assert_eq!(left.iter().map(|e| e.position).collect::<Vec<_>>(), positions[2..]);
+    assert_eq!(c.first_event_position().await.unwrap(), positions[2]);
+    // Retention never takes the newest event: the last position never goes backwards.
+    assert_eq!(c.purge_events(T0 + 1_000_000, T0 + 1_000_000).await.unwrap(), 5);
+    assert_eq!(c.last_event_position().await.unwrap(), last);
+    assert_eq!(c.first_event_position().await.unwrap(), last);
     assert_eq!(c.event_published_at(positions[0]).await.unwrap(), None);
 }
 

@@ -55,6 +55,13 @@ pub async fn last_event_position(db: Db<'_>) -> Result<i64> {
     Ok(p.unwrap_or(0))
 }
 
+pub async fn first_event_position(db: Db<'_>) -> Result<i64> {
+    let p: Option<i64> = on_db!(db, c => {
+        sqlx::query_scalar("SELECT MIN(position) FROM events").fetch_one(&mut *c).await?
+    });
+    Ok(p.unwrap_or(0))
+}
+
 pub async fn published_at(db: Db<'_>, position: i64) -> Result<Option<Timestamp>> {
     let t: Option<i64> = on_db!(db, c => {
         sqlx::query_scalar("SELECT created_at FROM events WHERE position = $1")
@@ -67,7 +74,12 @@ pub async fn published_at(db: Db<'_>, position: i64) -> Result<Option<Timestamp>
 
 pub async fn purge(mut db: Db<'_>, before: Timestamp, now: Timestamp) -> Result<u64> {
     let n = on_db!(super::reborrow(&mut db), c => {
-        sqlx::query("DELETE FROM events WHERE created_at < $1").bind(before).execute(&mut *c).await?.rows_affected()
+        // The newest event always stays, so the highest position never goes backwards.
+        sqlx::query("DELETE FROM events WHERE created_at < $1 AND position < (SELECT MAX(position) FROM events)")
+            .bind(before)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
     });
     on_db!(db, c => {
         sqlx::query("DELETE FROM event_dedup WHERE expires_at <= $1").bind(now).execute(&mut *c).await?;

@@ -189,6 +189,10 @@ impl<T: AsDb> EventStore for T {
         journal::last_event_position(self.db()).await
     }
 
+    async fn first_event_position(&mut self) -> Result<i64> {
+        journal::first_event_position(self.db()).await
+    }
+
     async fn event_published_at(&mut self, position: i64) -> Result<Option<Timestamp>> {
         journal::published_at(self.db(), position).await
     }

@@ -77,7 +77,7 @@ pub async fn read(
                     "This position was never issued by this journal.",
                 ));
             }
-            if p > 0 && conn.event_published_at(p).await?.is_none() {
+            if p > 0 && p < conn.first_event_position().await? {
                 return Err(ApiError::new(
                     StatusCode::GONE,
                     "position_expired",
