@@ -9,5 +9,6 @@ mod api_journal;
 mod api_registry;
 pub(crate) mod client;
 pub(crate) mod fixtures;
+mod interop;
 mod store;
 mod store_dispatch;
