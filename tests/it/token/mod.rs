@@ -9,6 +9,7 @@
 mod flow;
 mod ims;
 mod ims_user;
+mod interop;
 mod oauth;
 mod security;
 mod user;
@@ -39,6 +40,8 @@ pub struct ServiceAccount {
     pub technical_account_id: String,
     /// Signs assertions with the private key of the stored certificate.
     pub key: SigningKey,
+    /// The same private key as PKCS#8 PEM, for third-party clients.
+    pub private_key_pem: String,
 }
 
 fn hex24() -> String {
@@ -143,6 +146,7 @@ pub async fn service_account(server: &TestServer) -> ServiceAccount {
         org_id: org.id.to_string(),
         technical_account_id,
         key: SigningKey::load(SigningAlg::RS256, &der, "client-key").unwrap(),
+        private_key_pem: generated.private_key_pem.clone(),
         integration,
     }
 }

@@ -276,6 +276,13 @@ async fn max_age_and_prompt_login_force_a_new_sign_in() {
     let tokens = redeem(&c, "/oauth/token", &app, &reply["code"], Some(VERIFIER), StatusCode::OK).await;
     let (_, id) = super::decode(tokens["id_token"].as_str().unwrap());
     assert_eq!(id["auth_time"].as_i64().unwrap(), 1_800_000_000 + 125);
+
+    // prompt=login in a browser with no session: one sign-in is enough.
+    let fresh = server.new_client();
+    let to = location(&fresh.get(&url, StatusCode::SEE_OTHER).await);
+    let return_to = reply_params(&to)["return_to"].clone();
+    let back = super::flow::sign_in(&fresh, "ada@example.com", Some(&return_to)).await;
+    assert!(authorize_again(&fresh, &back).await.contains_key("code"));
 }
 
 #[tokio::test]

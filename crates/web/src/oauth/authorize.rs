@@ -284,7 +284,10 @@ async fn handle(
     };
     match proceed(state, svc, incoming, &client, &asked, session, decision, client_info).await {
         Ok(Step::SignIn { force }) => {
-            let return_to = own_url(incoming, force.then(|| svc.now()));
+            // prompt=login is satisfied by a sign-in after this moment, whether or not someone
+            // was signed in already.
+            let demanded = (force || req.prompt.login).then(|| svc.now());
+            let return_to = own_url(incoming, demanded);
             redirect_to_signin(&return_to, force).into_response()
         }
         Ok(Step::Consent(who)) => {

@@ -475,7 +475,11 @@ impl TokenService {
         if self.is_revoked(&claims.jti).await? {
             return Ok(Err(Inactive::Revoked));
         }
-        if self.cutoffs.revokes(&claims.client_id, claims.iat, &claims.scopes()).await? {
+        if self
+            .cutoffs
+            .revokes(&claims.client_id, claims.iat, &claims.scopes())
+            .await?
+        {
             return Ok(Err(Inactive::Revoked));
         }
         if let Some(grant) = &claims.grant_id

@@ -1,0 +1,168 @@
+//! Interoperability: the token service driven by clients nobody on the project wrote, against the
+//! real server on 127.0.0.1 — `@adobe/jwt-auth`, `@adobe/aio-lib-ims` and `openid-client` (npm,
+//! with a real sign-in in headless Chromium through playwright-core) and Python's `authlib`. The
+//! scripts live in `interop/token/`; each prints `ok - …` per step and `N passed, N failed`.
+//!
+//! A test is skipped, with a message, when its runtime is absent (node, Chromium, the npm or PyPI
+//! packages); `scripts/test` installs all of them.
+
+use std::{path::PathBuf, time::Duration};
+
+use gatehouse_domain::integration::Platform;
+use serde_json::{Value, json};
+
+use super::{
+    flow::{PASSWORD, REDIRECT, account, oauth_app},
+    service_account,
+};
+use crate::harness::server::TestServer;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("GATEHOUSE_TEST_CHROMIUM")
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Why a node script cannot run here, if it cannot.
+fn node_missing(packages: &[&str], browser: bool) -> Option<String> {
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    for p in packages {
+        if !repo().join("interop/node_modules").join(p).is_dir() {
+            return Some(format!("interop/node_modules/{p} is missing (npm ci in interop/)"));
+        }
+    }
+    if browser && !chromium().exists() {
+        return Some(format!("{} does not exist", chromium().display()));
+    }
+    None
+}
+
+/// The Python with `interop/requirements.txt` installed: the virtual environment's, else `python3`.
+fn python() -> Option<PathBuf> {
+    let venv = repo().join("interop/.venv/bin/python3");
+    let candidate = if venv.exists() { venv } else { PathBuf::from("python3") };
+    let ok = std::process::Command::new(&candidate)
+        .args(["-c", "import authlib, joserfc, requests"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(candidate)
+}
+
+/// Runs `program script` with the configuration in `GH_INTEROP`; asserts every step passed.
+async fn run(program: &str, script: &str, config: &Value, steps: usize) {
+    let run = tokio::process::Command::new(program)
+        .arg(repo().join("interop/token").join(script))
+        .env("GH_INTEROP", config.to_string())
+        .env("CHROMIUM", chromium())
+        .env("ARTIFACTS_DIR", repo().join("artifacts"))
+        .current_dir(repo().join("interop"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(150), run)
+        .await
+        .unwrap_or_else(|_| panic!("{script} did not finish within 150 s"))
+        .unwrap_or_else(|e| panic!("{program} {script} could not start: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary = format!("{steps} passed, 0 failed");
+    assert!(
+        out.status.success() && stdout.contains(&summary),
+        "{script} failed (expected \"{summary}\"):\n{stdout}\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn adobe_jwt_auth_exchanges_a_service_account_jwt() {
+    if let Some(why) = node_missing(&["@adobe/jwt-auth"], false) {
+        eprintln!("SKIPPED interop test: {why}");
+        return;
+    }
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let config = json!({
+        "base": server.base_url(),
+        "client_id": sa.client_id,
+        "client_secret": sa.secret,
+        "org_id": sa.org_id,
+        "technical_account_id": sa.technical_account_id,
+        "private_key": sa.private_key_pem,
+        "metascope": "ent_documentcloud_sdk",
+    });
+    run("node", "jwt_auth.mjs", &config, 3).await;
+}
+
+#[tokio::test]
+async fn adobe_aio_lib_ims_client_credentials_validation_organizations_and_a_browser_code() {
+    if let Some(why) = node_missing(&["@adobe/aio-lib-ims", "playwright-core"], true) {
+        eprintln!("SKIPPED interop test: {why}");
+        return;
+    }
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let web = oauth_app(&server, Platform::Web).await;
+    account(&server, "ada@example.com").await;
+    let config = json!({
+        "base": server.base_url(),
+        "sa": {
+            "client_id": sa.client_id,
+            "client_secret": sa.secret,
+            "org_id": sa.org_id,
+            "scope": "pdf_read",
+        },
+        "web": {
+            "client_id": web.client_id,
+            "client_secret": web.secret,
+            "redirect_uri": REDIRECT,
+        },
+        "email": "ada@example.com",
+        "password": PASSWORD,
+    });
+    run("node", "aio_lib_ims.mjs", &config, 6).await;
+}
+
+#[tokio::test]
+async fn openid_client_runs_the_code_flow_with_pkce_in_a_real_browser() {
+    if let Some(why) = node_missing(&["openid-client", "playwright-core"], true) {
+        eprintln!("SKIPPED interop test: {why}");
+        return;
+    }
+    let server = TestServer::start().await;
+    let web = oauth_app(&server, Platform::Web).await;
+    account(&server, "ada@example.com").await;
+    let config = json!({
+        "base": server.base_url(),
+        "client_id": web.client_id,
+        "client_secret": web.secret,
+        "redirect_uri": REDIRECT,
+        "email": "ada@example.com",
+        "password": PASSWORD,
+        "alg": "ES256",
+        "scope": "pdf_read",
+    });
+    run("node", "openid_client.mjs", &config, 6).await;
+}
+
+#[tokio::test]
+async fn authlib_uses_private_key_jwt_and_the_jwt_bearer_grant() {
+    let Some(python) = python() else {
+        eprintln!("SKIPPED interop test: no python3 with authlib (interop/requirements.txt)");
+        return;
+    };
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let config = json!({
+        "base": server.base_url(),
+        "client_id": sa.client_id,
+        "technical_account_id": sa.technical_account_id,
+        "private_key": sa.private_key_pem,
+        "scope": "pdf_read",
+    });
+    run(&python.to_string_lossy(), "authlib_client.py", &config, 3).await;
+}
