@@ -8,6 +8,7 @@ mod api_delivery;
 mod api_journal;
 mod api_registry;
 pub(crate) mod client;
+mod durability;
 pub(crate) mod fixtures;
 mod interop;
 mod store;
