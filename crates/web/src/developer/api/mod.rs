@@ -12,7 +12,10 @@ pub mod services;
 pub mod subscriptions;
 
 use axum::Router;
-use utoipa::OpenApi;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+};
 
 use crate::AppState;
 
@@ -53,6 +56,7 @@ pub fn router() -> Router<AppState> {
         services::replace,
         credentials::download,
     ),
+    modifiers(&Authentication),
     tags(
         (name = "integrations", description = "Integrations of three types: OAuth, Service Account, API Key"),
         (name = "credentials", description = "Client secrets, certificates and the credentials file"),
@@ -61,3 +65,51 @@ pub fn router() -> Router<AppState> {
     )
 )]
 pub struct ConsoleApi;
+
+/// Documents the two ways to call the console's routes: the session cookie or a bearer token.
+struct Authentication;
+
+impl Modify for Authentication {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "console_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "gatehouse_session",
+                "The console's session cookie (__Host-gatehouse_session on https). POST, PUT, PATCH and DELETE also \
+                 send the gatehouse_csrf cookie's value in x-csrf-token.",
+            ))),
+        );
+        components.add_security_scheme(
+            "access_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token with the gatehouse.console scope: a service account's token acts as an \
+                         admin of its organization, a token issued to a person as that person.",
+                    ))
+                    .build(),
+            ),
+        );
+        let either = vec![
+            SecurityRequirement::new("console_session", Vec::<String>::new()),
+            SecurityRequirement::new("access_token", Vec::<String>::new()),
+        ];
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.security = Some(either.clone());
+            }
+        }
+    }
+}
