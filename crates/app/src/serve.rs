@@ -116,6 +116,7 @@ pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Resul
         metrics,
         clock,
         identity: Default::default(),
+        events: Default::default(),
     };
     let router = gatehouse_web::router(state.clone());
     Ok(App {

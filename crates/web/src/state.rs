@@ -146,6 +146,8 @@ pub struct AppState {
     pub clock: Clock,
     /// In-memory state of the hosted sign-in (sign-in throttles), per node.
     pub identity: Arc<crate::identity::IdentityRuntime>,
+    /// Wakes this node's event dispatcher when something is published here.
+    pub events: crate::events::EventsRuntime,
 }
 
 impl AppState {

@@ -29,6 +29,25 @@ use gatehouse_store::{EventStore, Published, StoreError, Tx};
 
 pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};
 
+/// This node's events machinery shared through the [`AppState`]: publishing here wakes the
+/// dispatcher at once instead of at its next poll.
+#[derive(Clone, Default)]
+pub struct EventsRuntime {
+    published: Arc<tokio::sync::Notify>,
+}
+
+impl EventsRuntime {
+    /// Something was published and committed: the dispatcher should look now.
+    pub fn notify_published(&self) {
+        self.published.notify_one();
+    }
+
+    /// Resolves at the next publication (or at once if one happened since the last call).
+    pub async fn published(&self) {
+        self.published.notified().await;
+    }
+}
+
 use crate::{
     AppState,
     oauth::service::{TokenService, TokenSettings},

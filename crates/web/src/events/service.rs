@@ -539,5 +539,8 @@ pub async fn publish(state: &AppState, events: &[NewEvent]) -> Result<Vec<Publis
     }
     // Publishing is data, not a configuration change: no audit entry, no cache generation bump.
     tx.commit_unaudited().await?;
+    if out.iter().any(|r| r.deliveries > 0) {
+        state.events.notify_published();
+    }
     Ok(out)
 }

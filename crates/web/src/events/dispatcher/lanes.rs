@@ -1,8 +1,11 @@
 //! The dispatcher as a long-running task: a claim loop that feeds per-registration lanes, unit
 //! tasks that send, and a recorder that writes outcomes in batches.
 //!
-//! A lane holds at most `4 × per_endpoint` deliveries (queued and in flight). Full lanes are left
-//! out of claims; deliveries claimed for a lane that filled up meanwhile are released at once.
+//! A lane holds at most `4 × per_endpoint` deliveries (queued and in flight). Lanes at least half
+//! full are left out of claims, so a busy lane is refilled in large claims rather than one per
+//! completed request; deliveries claimed for a lane that filled up meanwhile are released at once.
+//! The loop claims again as soon as a claim came back full, a lane drained below half, or
+//! something was published on this node; otherwise it polls every `idle_poll`.
 
 use std::{
     collections::{BTreeSet, HashMap, VecDeque},
@@ -51,6 +54,11 @@ impl Pool {
         self.inner.settings.per_endpoint.max(1) * 4
     }
 
+    /// A lane this full is left out of claims until it drains below it.
+    fn lane_watermark(&self) -> usize {
+        self.lane_capacity() / 2
+    }
+
     fn total_capacity(&self) -> usize {
         self.inner.settings.workers.max(1) * 4
     }
@@ -92,16 +100,20 @@ impl Pool {
                     outcomes.extend(send::send(&pool.inner, unit, now).await);
                 }
                 let _ = pool.recorder.send(Done { outcomes, unstable });
+                let mut drained = false;
                 if let Ok(mut lanes) = pool.lanes.lock()
                     && let Some(lane) = lanes.get_mut(&id)
                 {
                     lane.in_flight -= 1;
+                    drained = lane.load() + 1 == pool.lane_watermark();
                     if lane.load() == 0 {
                         lanes.remove(&id);
                     }
                 }
                 pool.pump(&id);
-                pool.freed.notify_one();
+                if drained {
+                    pool.freed.notify_one();
+                }
             });
         }
     }
@@ -147,6 +159,7 @@ impl Pool {
 
 /// The claim loop. Ends only when the task is aborted.
 pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
+    let runtime = inner.runtime.clone();
     if single_process {
         match inner.store.conn().await {
             Ok(mut c) => match c.release_all_leases().await {
@@ -182,7 +195,9 @@ pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
             let _ = tokio::time::timeout(inner.settings.idle_poll, pool.freed.notified()).await;
             continue;
         }
-        let limit = (room as i64).min(inner.settings.claim_batch);
+        // At most one lane's worth per claim: more would mostly come back as overflow when one
+        // registration has most of what is due.
+        let limit = (room.min(pool.lane_capacity()) as i64).min(inner.settings.claim_batch);
         let claimed = match inner.store.conn().await {
             Ok(mut c) => {
                 c.claim_deliveries(now, now + inner.settings.lease(), limit, &full)
@@ -197,6 +212,7 @@ pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
                     failing = false;
                 }
                 let n = batch.len() as i64;
+                let busy_lanes = !full.is_empty();
                 let overflow = pool.enqueue(batch);
                 if !overflow.is_empty()
                     && let Ok(mut c) = inner.store.conn().await
@@ -205,7 +221,13 @@ pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
                     tracing::warn!(error = %e, "cannot release deliveries; they wait for their lease");
                 }
                 if n < limit {
-                    tokio::time::sleep(inner.settings.idle_poll).await;
+                    // Nothing more is due now: wait for a publication here, a busy lane to drain,
+                    // or the next poll (retries falling due, publications on other nodes).
+                    tokio::select! {
+                        () = tokio::time::sleep(inner.settings.idle_poll) => {}
+                        () = runtime.published() => {}
+                        () = pool.freed.notified(), if busy_lanes => {}
+                    }
                 }
             }
             Err(e) => {

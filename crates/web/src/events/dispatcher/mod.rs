@@ -104,6 +104,8 @@ pub struct DispatchReport {
 
 pub(crate) struct Inner {
     pub store: Store,
+    /// Publications on this node wake the dispatcher.
+    pub runtime: crate::events::EventsRuntime,
     pub master_key: Arc<MasterKey>,
     pub clock: Clock,
     pub settings: DispatchSettings,
@@ -124,6 +126,7 @@ impl Dispatcher {
         Ok(Self {
             inner: Arc::new(Inner {
                 store: state.store.clone(),
+                runtime: state.events.clone(),
                 master_key: state.master_key.clone(),
                 clock: state.clock.clone(),
                 keys: Arc::new(DeliveryKeys::new(state.store.clone(), state.master_key.clone())),
