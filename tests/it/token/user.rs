@@ -341,3 +341,43 @@ async fn the_api_key_check_says_valid_active_and_subscribed() {
     c.get("/oauth/api-key-check?service=pdf_services", StatusCode::BAD_REQUEST)
         .await;
 }
+
+#[tokio::test]
+async fn a_consent_withdrawn_on_another_node_is_asked_for_again_within_seconds() {
+    use gatehouse_store::{ConsentStore, TokenStore};
+
+    let server = TestServer::start().await;
+    let app = oauth_app(&server, Platform::Web).await;
+    let (c, account) = signed_in(&server, "ada@example.com").await;
+    let url = authorize_url("/oauth/authorize", &app, &[]);
+    authorize(&c, &url).await;
+    authorize_again(&c, &url).await;
+    // Another node withdraws the consent: the row goes, and a marker lands on the deny-list.
+    let mut conn = server.store().conn().await.unwrap();
+    assert!(conn.delete_consent(&account.id, &app.integration.id).await.unwrap());
+    let now = server.state().now();
+    let marker = format!("consent:{}:{}", account.id, app.integration.id);
+    conn.revoke_access_token(&marker, &app.client_id, now, now + 3600)
+        .await
+        .unwrap();
+    let session = c.cookie("gatehouse_session").unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut asked = false;
+    for _ in 0..40 {
+        let res = http
+            .get(server.url(&url))
+            .header("cookie", format!("gatehouse_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::OK {
+            asked = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(asked, "the consent screen comes back within seconds");
+}

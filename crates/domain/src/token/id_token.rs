@@ -50,7 +50,10 @@ pub struct IdTokenClaims {
 pub struct IdTokenRequest<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
-    pub account: &'a Account,
+    /// The account ID (`sub`).
+    pub subject: &'a str,
+    /// The account, when the scopes release claims about the person (see [`releases_person_claims`]).
+    pub account: Option<&'a Account>,
     pub scopes: &'a [String],
     pub auth_time: Timestamp,
     pub nonce: Option<&'a str>,
@@ -60,11 +63,14 @@ pub struct IdTokenRequest<'a> {
 }
 
 pub fn id_token_claims(r: &IdTokenRequest<'_>, now: Timestamp) -> IdTokenClaims {
-    let mut person = person_claims(r.account, r.scopes, Flavour::Standard);
+    let mut person = r
+        .account
+        .map(|a| person_claims(a, r.scopes, Flavour::Standard))
+        .unwrap_or_default();
     person.remove("sub");
     IdTokenClaims {
         iss: r.issuer.to_owned(),
-        sub: r.account.id.clone(),
+        sub: r.subject.to_owned(),
         aud: r.client_id.to_owned(),
         exp: now.saturating_add(r.lifetime),
         iat: now,
@@ -78,6 +84,11 @@ pub fn id_token_claims(r: &IdTokenRequest<'_>, now: Timestamp) -> IdTokenClaims 
 
 fn has(scopes: &[String], s: &str) -> bool {
     scopes.iter().any(|x| x == s)
+}
+
+/// Do these scopes release claims about the person beyond `sub` (so the account must be read)?
+pub fn releases_person_claims(scopes: &[String]) -> bool {
+    has(scopes, "email") || has(scopes, "profile")
 }
 
 /// Adobe's `account_type`: `ind` for personal accounts, `ent` for enterprise ones.
@@ -184,7 +195,8 @@ mod tests {
             &IdTokenRequest {
                 issuer: "https://id.example.test",
                 client_id: "client",
-                account: &a,
+                subject: &a.id,
+                account: Some(&a),
                 scopes: &scopes,
                 auth_time: 90,
                 nonce: Some("n-0S6_WzA2Mj"),

@@ -352,16 +352,12 @@ async fn proceed(
 ) -> Result<Step, Failure> {
     let now = svc.now();
     let granted = asked.granted;
-    let consent = match &session {
+    let consented = match &session {
         Some(s) => {
-            state
-                .store
-                .conn()
-                .await?
-                .consent(&s.account.id, &client.integration.id)
+            svc.consent_covers(&s.account.id, &client.integration.id, &granted.scopes)
                 .await?
         }
-        None => None,
+        None => false,
     };
     let browser = BrowserState {
         auth_time: session.as_ref().map(|s| s.session.auth_time),
@@ -372,7 +368,7 @@ async fn proceed(
             .flatten()
             .and_then(|v| v.parse().ok()),
         // The consent form's answer stands in for a stored consent.
-        consented: decision.is_some() || consent.as_ref().is_some_and(|c| c.covers(&granted.scopes)),
+        consented: decision.is_some() || consented,
     };
     let mut req = asked.req.clone();
     if decision.is_some() {
@@ -391,7 +387,7 @@ async fn proceed(
         Next::Issue => {
             match decision {
                 Some(false) => return Ok(Step::Error(AuthorizeError::AccessDenied)),
-                Some(true) => record_consent(state, &who, client, consent, granted, client_info).await?,
+                Some(true) => record_consent(state, svc, &who, client, granted, client_info).await?,
                 None => {}
             }
             let asked = Asked { req: &req, ..*asked };
@@ -405,14 +401,15 @@ async fn proceed(
 /// Remembers the approval (widening an earlier one), with its audit entry.
 async fn record_consent(
     state: &AppState,
+    svc: &TokenService,
     who: &SignedIn,
     client: &Client,
-    existing: Option<Consent>,
     granted: &GrantedScopes,
     client_info: &ClientInfo,
 ) -> Result<(), Failure> {
     let now = state.now();
-    let consent = match existing {
+    let mut tx = state.store.begin().await?;
+    let consent = match tx.consent(&who.account.id, &client.integration.id).await? {
         Some(c) => c.widened(&granted.scopes, now),
         None => Consent {
             account_id: who.account.id.clone(),
@@ -422,7 +419,6 @@ async fn record_consent(
             updated_at: now,
         },
     };
-    let mut tx = state.store.begin().await?;
     tx.upsert_consent(&consent).await?;
     let entry = AuditEntry::new(
         now,
@@ -433,9 +429,12 @@ async fn record_consent(
     .from_client(client_info.ip.clone(), client_info.user_agent.clone())
     .details(serde_json::json!({ "client_id": client.client_id(), "scopes": consent.scopes }));
     tx.append_audit(&entry).await?;
-    // Consents are not cached anywhere, so this change need not bump the catalog generation
-    // (which would empty every node's caches); the audit entry still commits with it.
+    // Consents are not part of the cached catalog, so this change need not bump the catalog
+    // generation (which would empty every node's caches); the audit entry still commits with it.
+    // The token service's own memory of consents is updated here and told of withdrawals
+    // through the deny-list (`TokenService::forget_consent`).
     tx.commit_unaudited().await?;
+    svc.remember_consent(&who.account.id, &client.integration.id, Some(consent.scopes));
     Ok(())
 }
 

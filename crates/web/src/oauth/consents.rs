@@ -112,8 +112,9 @@ pub async fn withdraw(
     .from_client(client_info.ip.clone(), client_info.user_agent.clone())
     .details(serde_json::json!({ "client_id": client_id }));
     tx.append_audit(&entry).await?;
-    // Consents are not cached; see `authorize::record_consent`.
+    // Not part of the cached catalog; see `authorize::record_consent`.
     tx.commit_unaudited().await?;
+    svc.forget_consent(&who.account.id, &integration.id, client_id).await?;
     for family in families {
         svc.revoke_grant(&family, client_id).await?;
     }

@@ -31,7 +31,7 @@ use gatehouse_domain::{
         rotation::{RotationPolicy, plan},
     },
 };
-use gatehouse_store::{IntegrationStore, SigningKeyStore, Store, StoreError, TokenStore};
+use gatehouse_store::{ConsentStore, IntegrationStore, SigningKeyStore, Store, StoreError, TokenStore};
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, watch};
 
@@ -43,6 +43,12 @@ pub const KEY_RING_MAX_AGE: i64 = 300;
 pub const DENY_LIST_SYNC: i64 = 1;
 /// How far back each catch-up looks, in seconds: tolerates clocks of nodes that differ by less.
 pub const DENY_LIST_MARGIN: i64 = 60;
+/// Deny-list key prefix that tells every node a person withdrew a consent (`consent:<account>:<integration>`).
+const CONSENT_MARKER: &str = "consent:";
+/// How long a withdrawn-consent marker stays on the deny-list: far longer than any node's sync lag.
+const CONSENT_MARKER_LIFETIME: i64 = 3_600;
+/// Most consents remembered; beyond this the memory starts over.
+const MAX_REMEMBERED_CONSENTS: usize = 100_000;
 /// The shortest time between two reads of the stored keys prompted by an unknown `kid`, in seconds.
 pub const KEY_RING_MIN_AGE: i64 = 10;
 
@@ -155,6 +161,20 @@ impl From<ServiceError> for OAuthError {
     }
 }
 
+/// Access tokens whose signature and issuer checked out, by the SHA-256 of the token, for the key
+/// ring they were checked against. A resource server introspects the same token on every request
+/// it serves; this spares the signature check (the costliest step) on all but the first. Lifetime,
+/// client, deny-list and cutoffs are still checked on every call. Emptied when the ring changes.
+#[derive(Default)]
+struct VerifiedTokens {
+    /// `Arc::as_ptr` of the ring the entries were verified with.
+    ring: usize,
+    entries: HashMap<String, Arc<AccessTokenClaims>>,
+}
+
+/// Most verified tokens remembered; beyond this the cache starts over.
+const MAX_VERIFIED_TOKENS: usize = 50_000;
+
 /// The revoked access tokens still unexpired, by `jti`, copied from the store.
 #[derive(Default)]
 struct DenyList {
@@ -183,8 +203,11 @@ pub struct TokenService {
     clients: RwLock<ClientCache>,
     ring: RwLock<Option<Arc<KeyRing>>>,
     ring_reload: Mutex<()>,
+    verified: RwLock<VerifiedTokens>,
     deny: RwLock<DenyList>,
     deny_sync: Mutex<()>,
+    /// Consents read from the store, by (account ID, integration ID); see [`TokenService::consent_covers`].
+    consents: RwLock<HashMap<(String, String), Vec<String>>>,
     cutoffs: crate::developer::cutoffs::Cutoffs,
 }
 
@@ -202,9 +225,11 @@ impl TokenService {
                 unknown: 0,
             }),
             ring: RwLock::new(None),
+            verified: RwLock::new(VerifiedTokens::default()),
             ring_reload: Mutex::new(()),
             deny: RwLock::new(DenyList::default()),
             deny_sync: Mutex::new(()),
+            consents: RwLock::new(HashMap::new()),
             cutoffs: crate::developer::cutoffs::Cutoffs::new(state),
         }
     }
@@ -444,24 +469,11 @@ impl TokenService {
     /// Verifies one of Gatehouse's access tokens for introspection or validation: signature by a
     /// published key, issuer, lifetime, the deny-list, and that its integration is still active.
     pub async fn inspect_access_token(&self, token: &str) -> Result<Result<AccessTokenClaims, Inactive>, ServiceError> {
-        let ring = self.key_ring().await?;
-        let raw = match keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) {
-            Ok(raw) => raw,
-            Err(keys::VerifyError::UnknownKey) => {
-                let ring = self.reload_ring_for_unknown_key().await?;
-                match keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) {
-                    Ok(raw) => raw,
-                    Err(_) => return Ok(Err(Inactive::BadSignature)),
-                }
-            }
-            Err(_) => return Ok(Err(Inactive::BadSignature)),
+        let claims = match self.verified_claims(token).await? {
+            Ok(c) => c,
+            Err(inactive) => return Ok(Err(inactive)),
         };
-        let Some(claims) = AccessTokenClaims::from_verified(raw) else {
-            return Ok(Err(Inactive::BadSignature));
-        };
-        if claims.iss != self.settings.issuer.issuer {
-            return Ok(Err(Inactive::BadSignature));
-        }
+        let claims = AccessTokenClaims::clone(&claims);
         if !claims.is_live(self.now()) {
             return Ok(Err(Inactive::Expired));
         }
@@ -486,6 +498,47 @@ impl TokenService {
             && self.is_revoked(&grant_deny_key(grant)).await?
         {
             return Ok(Err(Inactive::Revoked));
+        }
+        Ok(Ok(claims))
+    }
+
+    /// The claims of one of Gatehouse's access tokens whose signature (by a published key) and
+    /// issuer check out, from [`VerifiedTokens`] when this token was verified before.
+    async fn verified_claims(&self, token: &str) -> Result<Result<Arc<AccessTokenClaims>, Inactive>, ServiceError> {
+        let ring = self.key_ring().await?;
+        let key = gatehouse_domain::secret::digest(token);
+        let ring_id = Arc::as_ptr(&ring) as usize;
+        if let Ok(cache) = self.verified.read()
+            && cache.ring == ring_id
+            && let Some(c) = cache.entries.get(&key)
+        {
+            return Ok(Ok(c.clone()));
+        }
+        let (raw, ring) = match keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) {
+            Ok(raw) => (raw, ring),
+            Err(keys::VerifyError::UnknownKey) => {
+                let ring = self.reload_ring_for_unknown_key().await?;
+                match keys::verify_own(token, ACCESS_TOKEN_TYP, &ring.verifying) {
+                    Ok(raw) => (raw, ring),
+                    Err(_) => return Ok(Err(Inactive::BadSignature)),
+                }
+            }
+            Err(_) => return Ok(Err(Inactive::BadSignature)),
+        };
+        let Some(claims) = AccessTokenClaims::from_verified(raw) else {
+            return Ok(Err(Inactive::BadSignature));
+        };
+        if claims.iss != self.settings.issuer.issuer {
+            return Ok(Err(Inactive::BadSignature));
+        }
+        let claims = Arc::new(claims);
+        if let Ok(mut cache) = self.verified.write() {
+            let ring_id = Arc::as_ptr(&ring) as usize;
+            if cache.ring != ring_id || cache.entries.len() >= MAX_VERIFIED_TOKENS {
+                cache.ring = ring_id;
+                cache.entries.clear();
+            }
+            cache.entries.insert(key, claims.clone());
         }
         Ok(Ok(claims))
     }
@@ -529,6 +582,13 @@ impl TokenService {
     /// Is the `jti` on the deny-list? Answered from memory; the copy catches up with the store
     /// (revocations made by other nodes) at most every [`DENY_LIST_SYNC`] seconds.
     async fn is_revoked(&self, jti: &str) -> Result<bool, ServiceError> {
+        self.sync_deny_list().await?;
+        Ok(self.deny.read().map_or(true, |d| d.entries.contains_key(jti)))
+    }
+
+    /// Brings the in-memory deny-list up to date with the store, at most once per
+    /// [`DENY_LIST_SYNC`]; withdrawn-consent markers among the news empty those consents here.
+    async fn sync_deny_list(&self) -> Result<(), ServiceError> {
         let now = self.now();
         let stale = |d: &DenyList| d.synced_at.is_none_or(|t| now >= t + DENY_LIST_SYNC);
         if self.deny.read().map_or(true, |d| stale(&d)) {
@@ -540,6 +600,15 @@ impl TokenService {
             };
             if let Some(since) = since {
                 let fresh = self.store.conn().await?.revoked_access_tokens_since(since, now).await?;
+                if let Ok(mut consents) = self.consents.write() {
+                    for (key, _) in &fresh {
+                        if let Some((account, integration)) =
+                            key.strip_prefix(CONSENT_MARKER).and_then(|k| k.split_once(':'))
+                        {
+                            consents.remove(&(account.to_owned(), integration.to_owned()));
+                        }
+                    }
+                }
                 if let Ok(mut deny) = self.deny.write() {
                     deny.entries.extend(fresh);
                     deny.entries.retain(|_, exp| *exp > now);
@@ -547,7 +616,63 @@ impl TokenService {
                 }
             }
         }
-        Ok(self.deny.read().map_or(true, |d| d.entries.contains_key(jti)))
+        Ok(())
+    }
+
+    /// Does the person's stored consent to the integration cover `scopes`? Answered from memory
+    /// when a remembered consent covers them; otherwise from the store (and remembered).
+    pub async fn consent_covers(
+        &self,
+        account_id: &str,
+        integration_id: &str,
+        scopes: &[String],
+    ) -> Result<bool, ServiceError> {
+        self.sync_deny_list().await?;
+        let key = (account_id.to_owned(), integration_id.to_owned());
+        let covered = |c: &[String]| scopes.iter().all(|s| c.contains(s));
+        if let Ok(cache) = self.consents.read()
+            && cache.get(&key).is_some_and(|c| covered(c))
+        {
+            return Ok(true);
+        }
+        let stored = self.store.conn().await?.consent(account_id, integration_id).await?;
+        let answer = stored.as_ref().is_some_and(|c| covered(&c.scopes));
+        self.remember_consent(account_id, integration_id, stored.map(|c| c.scopes));
+        Ok(answer)
+    }
+
+    /// Records what this node knows of a consent (`None`: there is none).
+    pub fn remember_consent(&self, account_id: &str, integration_id: &str, scopes: Option<Vec<String>>) {
+        if let Ok(mut cache) = self.consents.write() {
+            let key = (account_id.to_owned(), integration_id.to_owned());
+            match scopes {
+                Some(s) => {
+                    if cache.len() >= MAX_REMEMBERED_CONSENTS {
+                        cache.clear();
+                    }
+                    cache.insert(key, s);
+                }
+                None => {
+                    cache.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Forgets a withdrawn consent here and, through a deny-list marker, on every other node.
+    pub async fn forget_consent(
+        &self,
+        account_id: &str,
+        integration_id: &str,
+        client_id: &str,
+    ) -> Result<(), ServiceError> {
+        self.remember_consent(account_id, integration_id, None);
+        let now = self.now();
+        let marker = format!("{CONSENT_MARKER}{account_id}:{integration_id}");
+        let mut conn = self.store.conn().await?;
+        conn.revoke_access_token(&marker, client_id, now, now + CONSENT_MARKER_LIFETIME)
+            .await?;
+        Ok(())
     }
 
     /// Records an assertion's `jti`; `true` on its first use.

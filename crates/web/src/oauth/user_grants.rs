@@ -27,7 +27,7 @@ use gatehouse_domain::{
             self, CODE_PREFIX, CodeRedemption, GrantTokenKind, REFRESH_PREFIX, adobe_grant_claims, check_code,
             refreshed_scopes,
         },
-        id_token::{ID_TOKEN_TYP, IdTokenRequest, id_token_claims},
+        id_token::{ID_TOKEN_TYP, IdTokenRequest, id_token_claims, releases_person_claims},
         records::{CodeConsumption, RefreshRotation, RefreshTokenRecord},
         scope::parse_scope_list,
     },
@@ -92,7 +92,9 @@ pub async fn new_grant_token(
 
 /// The facts of the grant a token request redeems.
 struct GrantFacts<'a> {
-    account: &'a Account,
+    account_id: &'a str,
+    /// Read when the scopes release claims about the person, or to check the account is live.
+    account: Option<&'a Account>,
     scopes: Vec<String>,
     auth_time: Option<i64>,
     amr: &'a [String],
@@ -117,7 +119,7 @@ async fn issue(
         .map(|s| s.service_code.as_str().to_owned())
         .collect();
     let req = AccessTokenRequest {
-        subject: facts.account.id.clone(),
+        subject: facts.account_id.to_owned(),
         client_id: client.client_id().to_owned(),
         org_id: None,
         audience: services,
@@ -133,6 +135,7 @@ async fn issue(
             &IdTokenRequest {
                 issuer: &svc.settings.issuer.issuer,
                 client_id: client.client_id(),
+                subject: facts.account_id,
                 account: facts.account,
                 scopes: &facts.scopes,
                 auth_time: facts.auth_time.unwrap_or(claims.iat),
@@ -212,8 +215,14 @@ pub async fn authorization_code(
             now,
         },
     )?;
-    let account = live_account(svc, &record.account_id).await?;
     let scopes = parse_scope_list(&record.scope)?;
+    // The account was checked live when the code was issued, at most a code lifetime ago; it is
+    // read again only for the claims the scopes release about the person.
+    let account = if releases_person_claims(&scopes) {
+        Some(live_account(svc, &record.account_id).await?)
+    } else {
+        None
+    };
     let refresh_token = if has(&scopes, "offline_access") {
         let lifetime = svc.settings.lifetimes.refresh_token;
         let value = new_grant_token(
@@ -221,7 +230,7 @@ pub async fn authorization_code(
             GrantTokenKind::RefreshToken,
             flavour,
             client.client_id(),
-            &account.id,
+            &record.account_id,
             &scopes,
             lifetime,
         )
@@ -230,7 +239,7 @@ pub async fn authorization_code(
             digest: secret::digest(&value),
             family_id: grant_id.clone(),
             client_id: client.client_id().to_owned(),
-            account_id: Some(account.id.clone()),
+            account_id: Some(record.account_id.clone()),
             scope: record.scope.clone(),
             auth_time: Some(record.auth_time),
             amr: record.amr.clone(),
@@ -245,7 +254,8 @@ pub async fn authorization_code(
         None
     };
     let facts = GrantFacts {
-        account: &account,
+        account_id: &record.account_id,
+        account: account.as_ref(),
         scopes,
         auth_time: Some(record.auth_time),
         amr: &record.amr,
@@ -303,7 +313,8 @@ pub async fn refresh_token(
     let original = parse_scope_list(&old.scope)?;
     let scopes = refreshed_scopes(&original, &requested)?;
     let facts = GrantFacts {
-        account: &account,
+        account_id: &account.id,
+        account: Some(&account),
         scopes,
         auth_time: old.auth_time,
         amr: &old.amr,
