@@ -268,3 +268,49 @@ async fn an_attempt_finishing_after_disable_leaves_the_delivery_skipped() {
         Some((DeliveryState::Skipped, 1))
     );
 }
+
+#[tokio::test]
+async fn attempts_recorded_together_have_the_same_effect() {
+    let (_db, store) = f::fresh().await;
+    let (_w, reg, positions) = with_events(&store, 4).await;
+    let mut c = f::conn(&store).await;
+    let claimed = c.claim_deliveries(T0, T0 + 30, 10, &[]).await.unwrap();
+    let outcomes = [
+        outcome(&claimed[0], T0 + 1, 200, DeliveryState::Delivered, None),
+        outcome(&claimed[1], T0 + 1, 204, DeliveryState::Delivered, None),
+        outcome(&claimed[2], T0 + 1, 503, DeliveryState::Pending, Some(T0 + 6)),
+        outcome(&claimed[3], T0 + 1, 410, DeliveryState::Failed, None),
+    ];
+    c.record_attempts(&outcomes).await.unwrap();
+    let states: Vec<_> = futures_states(&mut c, &reg, &positions).await;
+    assert_eq!(
+        states,
+        [
+            Some((DeliveryState::Delivered, 1)),
+            Some((DeliveryState::Delivered, 1)),
+            Some((DeliveryState::Pending, 1)),
+            Some((DeliveryState::Failed, 1)),
+        ]
+    );
+    let log = c.attempts_of_registration(&reg, None, 10).await.unwrap();
+    assert_eq!(log.len(), 4);
+    assert!(
+        c.claim_deliveries(T0 + 2, T0 + 30, 10, &[]).await.unwrap().is_empty(),
+        "leases cleared, retry later"
+    );
+    assert_eq!(c.claim_deliveries(T0 + 6, T0 + 30, 10, &[]).await.unwrap().len(), 1);
+    let w = c.health_window(&reg, T0).await.unwrap();
+    assert_eq!((w.attempts, w.failures), (4, 2));
+}
+
+async fn futures_states(
+    c: &mut gatehouse_store::Conn,
+    reg: &str,
+    positions: &[i64],
+) -> Vec<Option<(DeliveryState, i64)>> {
+    let mut out = Vec::new();
+    for p in positions {
+        out.push(c.delivery_state(reg, *p).await.unwrap());
+    }
+    out
+}

@@ -175,6 +175,89 @@ pub async fn record(mut db: Db<'_>, o: &AttemptOutcome) -> Result<()> {
         .execute(&mut *c)
         .await?;
     });
+    update_one(db, o).await
+}
+
+/// Rows per multi-row insert (11 parameters each, well under both drivers' limits).
+const ATTEMPT_ROWS_PER_INSERT: usize = 500;
+
+pub async fn record_many(mut db: Db<'_>, outcomes: &[AttemptOutcome]) -> Result<()> {
+    for chunk in outcomes.chunks(ATTEMPT_ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 10;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO delivery_attempts (delivery_id, registration_id, event_position, attempted_at, status_code, \
+             success, latency_ms, response_body, error, cause) VALUES {}",
+            rows.join(", ")
+        );
+        on_db!(reborrow(&mut db), c => {
+            let mut q = sqlx::query(&sql);
+            for o in chunk {
+                q = q
+                    .bind(o.delivery_id)
+                    .bind(&o.registration_id)
+                    .bind(o.event_position)
+                    .bind(o.attempted_at)
+                    .bind(o.status_code.map(i64::from))
+                    .bind(o.success)
+                    .bind(o.latency_ms)
+                    .bind(&o.response_body)
+                    .bind(&o.error)
+                    .bind(&o.cause);
+            }
+            q.execute(&mut *c).await?;
+        });
+    }
+    // Delivered ones share their new state: one update per (status code, instant).
+    let mut delivered: std::collections::BTreeMap<(Option<u16>, Timestamp), Vec<i64>> =
+        std::collections::BTreeMap::new();
+    for o in outcomes {
+        if o.state_after == DeliveryState::Delivered {
+            delivered
+                .entry((o.status_code, o.attempted_at))
+                .or_default()
+                .push(o.delivery_id);
+        } else {
+            update_one(reborrow(&mut db), o).await?;
+        }
+    }
+    for ((status, at), ids) in delivered {
+        for chunk in ids.chunks(ATTEMPT_ROWS_PER_INSERT) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, lease_until = NULL, \
+                 last_status = $1, cause = 'scheduled', updated_at = $2 WHERE id IN ({})",
+                marks.join(", ")
+            );
+            on_db!(reborrow(&mut db), c => {
+                let mut q = sqlx::query(&sql).bind(status.map(i64::from)).bind(at);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *c).await?;
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn update_one(db: Db<'_>, o: &AttemptOutcome) -> Result<()> {
     // A delivery skipped meanwhile (its registration was disabled) stays skipped.
     on_db!(db, c => {
         sqlx::query(

@@ -148,6 +148,10 @@ impl<T: AsDb> EventStore for T {
         dispatch::record(self.db(), outcome).await
     }
 
+    async fn record_attempts(&mut self, outcomes: &[AttemptOutcome]) -> Result<()> {
+        dispatch::record_many(self.db(), outcomes).await
+    }
+
     async fn health_window(&mut self, registration_id: &str, since: Timestamp) -> Result<Window> {
         dispatch::health_window(self.db(), registration_id, since).await
     }

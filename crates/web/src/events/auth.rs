@@ -13,20 +13,16 @@ use axum::{
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use gatehouse_domain::{
-    ids::ClientId,
-    integration::{Integration, IntegrationStatus, Owner},
-};
-use gatehouse_store::IntegrationStore;
+use gatehouse_domain::integration::{Integration, IntegrationStatus, Owner};
 
 use super::service::EventsService;
 use crate::{ApiError, AppState, oauth::service::TokenService};
 
 /// A boxed future, so the trait stays object-safe without extra dependencies.
-pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send + 'a>>;
+pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Integration>, String>> + Send + 'a>>;
 
-/// Checks an access token; `Ok(Some(client_id))` when it is active, `Ok(None)` when it is not,
-/// `Err` when the check itself failed.
+/// Checks an access token; `Ok(Some(integration))` — the active integration it was issued to —
+/// when it is active, `Ok(None)` when it is not, `Err` when the check itself failed.
 pub trait TokenVerifier: Send + Sync {
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a>;
 }
@@ -34,11 +30,16 @@ pub trait TokenVerifier: Send + Sync {
 impl TokenVerifier for TokenService {
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
         Box::pin(async move {
-            match self.inspect_access_token(token).await {
-                Ok(Ok(claims)) => Ok(Some(claims.client_id)),
-                Ok(Err(_inactive)) => Ok(None),
-                Err(e) => Err(e.to_string()),
-            }
+            let claims = match self.inspect_access_token(token).await {
+                Ok(Ok(claims)) => claims,
+                Ok(Err(_inactive)) => return Ok(None),
+                Err(e) => return Err(e.to_string()),
+            };
+            // The token service's client cache (cleared on every catalog change) spares a query.
+            let client = self.client(&claims.client_id).await.map_err(|e| e.to_string())?;
+            Ok(client
+                .map(|c| c.integration.clone())
+                .filter(|i| i.status == IntegrationStatus::Active))
         })
     }
 }
@@ -101,13 +102,13 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("Send an access token: Authorization: Bearer <token>."))?;
-        let client_id = match svc.verifier.verify(token).await {
-            Ok(Some(c)) => c,
+        let integration = match svc.verifier.verify(token).await {
+            Ok(Some(i)) => i,
             Ok(None) => return Err(unauthorized("The access token is invalid, expired or revoked.")),
             Err(e) => return Err(ApiError::internal(e).into_response()),
         };
         if let Some(key) = parts.headers.get("x-api-key")
-            && key.to_str().ok() != Some(client_id.as_str())
+            && key.to_str().ok() != Some(integration.client_id.as_str())
         {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -116,18 +117,6 @@ impl FromRequestParts<AppState> for Caller {
             )
             .into_response());
         }
-        let id = ClientId::parse(&client_id).map_err(|_| unauthorized("The access token names an unknown client."))?;
-        let mut conn = state
-            .store
-            .conn()
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
-        let integration = conn
-            .integration_by_client_id(&id)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?
-            .filter(|i| i.status == IntegrationStatus::Active)
-            .ok_or_else(|| unauthorized("The access token's integration is gone or disabled."))?;
         Ok(Caller { integration })
     }
 }

@@ -3,7 +3,13 @@
 //! check and the challenge, secrets, and publishing. Handlers parse and render; the rules run here
 //! and in the domain.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use axum::http::StatusCode;
 
 use gatehouse_domain::{
     Timestamp,
@@ -24,6 +30,7 @@ use gatehouse_domain::{
 use gatehouse_store::{AuditStore, Conn, EventStore, Published, Tx};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 use super::{auth::Caller, auth::TokenVerifier, keys::DeliveryKeys, outbound::Outbound};
 use crate::{ApiError, AppState};
@@ -42,6 +49,18 @@ pub struct EventsService {
     pub outbound: Outbound,
     pub keys: Arc<DeliveryKeys>,
     pub master_key: Arc<MasterKey>,
+    catalog_generation: watch::Receiver<i64>,
+    catalog: RwLock<CatalogCache>,
+}
+
+/// Providers and event types publishing has looked up, kept until the catalog generation
+/// changes (every audited write bumps it). Only what exists is kept, so a type created a moment
+/// ago is found at once; one deleted a moment ago may be accepted until the next generation poll.
+#[derive(Default)]
+struct CatalogCache {
+    generation: i64,
+    providers: HashMap<String, Provider>,
+    types: HashSet<(String, String)>,
 }
 
 impl EventsService {
@@ -52,7 +71,57 @@ impl EventsService {
             outbound: Outbound::new(policy, Duration::from_secs(CHALLENGE_TIMEOUT_SECS))?,
             keys: Arc::new(DeliveryKeys::new(state.store.clone(), state.master_key.clone())),
             master_key: state.master_key.clone(),
+            catalog_generation: state.catalog.clone(),
+            catalog: RwLock::new(CatalogCache::default()),
         })
+    }
+
+    fn fresh_catalog(&self) -> Option<std::sync::RwLockReadGuard<'_, CatalogCache>> {
+        let generation = *self.catalog_generation.borrow();
+        let c = self.catalog.read().ok()?;
+        (c.generation == generation).then_some(c)
+    }
+
+    fn remember(&self, f: impl FnOnce(&mut CatalogCache)) {
+        let generation = *self.catalog_generation.borrow();
+        if let Ok(mut c) = self.catalog.write() {
+            if c.generation != generation {
+                *c = CatalogCache {
+                    generation,
+                    ..CatalogCache::default()
+                };
+            }
+            f(&mut c);
+        }
+    }
+
+    /// A provider by ID, from the cache or the store.
+    async fn provider(&self, conn: &mut Conn, id: &str) -> Result<Option<Provider>, ApiError> {
+        if let Some(p) = self.fresh_catalog().and_then(|c| c.providers.get(id).cloned()) {
+            return Ok(Some(p));
+        }
+        let p = conn.provider_by_id(id).await?;
+        if let Some(found) = &p {
+            self.remember(|c| {
+                c.providers.insert(id.to_owned(), found.clone());
+            });
+        }
+        Ok(p)
+    }
+
+    /// Does the provider define this event type? From the cache or the store.
+    async fn has_event_type(&self, conn: &mut Conn, provider_id: &str, code: &str) -> Result<bool, ApiError> {
+        let key = (provider_id.to_owned(), code.to_owned());
+        if self.fresh_catalog().is_some_and(|c| c.types.contains(&key)) {
+            return Ok(true);
+        }
+        let found = conn.event_type(provider_id, code).await?.is_some();
+        if found {
+            self.remember(|c| {
+                c.types.insert(key);
+            });
+        }
+        Ok(found)
     }
 }
 
@@ -475,6 +544,7 @@ pub struct PublishResult {
 /// Checks and parses an event the caller publishes: a CloudEvent from a provider the caller owns,
 /// of a type that provider defines.
 pub async fn check_event(
+    svc: &EventsService,
     conn: &mut Conn,
     caller: &Caller,
     value: Value,
@@ -492,19 +562,27 @@ pub async fn check_event(
             )
         })?
         .to_owned();
-    let provider = owned_provider(conn, caller, &provider_id).await.map_err(|e| {
-        ApiError::new(
-            e.status,
-            if e.status == 404 {
-                "unknown_provider"
-            } else {
-                "provider_not_owned"
-            },
-            e.detail,
-        )
-    })?;
+    let scope = caller.scope();
+    let provider = svc
+        .provider(conn, &provider_id)
+        .await?
+        .filter(|p| p.owner_scope.is_none() || p.owner_scope.as_deref() == Some(scope.as_str()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_provider",
+                format!("There is no event provider {provider_id:?} you can see."),
+            )
+        })?;
+    if provider.owner_integration_id.as_deref() != Some(caller.id()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "provider_not_owned",
+            format!("The event provider {provider_id:?} does not belong to your integration."),
+        ));
+    }
     let code = event.event_type().clone();
-    if conn.event_type(&provider.id, code.as_str()).await?.is_none() {
+    if !svc.has_event_type(conn, &provider.id, code.as_str()).await? {
         return Err(ApiError::unprocessable(
             "unknown_event_code",
             format!(

@@ -3,8 +3,10 @@
 //! stored for at least one registration (or was already, within the deduplication window), `204`
 //! when no registration receives it. `x-event-phidata: true` marks the event with `phidata`.
 
+use std::sync::Arc;
+
 use axum::{
-    Router,
+    Extension, Router,
     body::Bytes,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -16,11 +18,15 @@ use serde_json::Value;
 
 use crate::{
     ApiError, AppState,
-    events::{auth::Caller, service},
+    events::{
+        auth::Caller,
+        service::{self, EventsService},
+    },
 };
 
 async fn ingress(
     State(state): State<AppState>,
+    Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
     headers: HeaderMap,
     body: Bytes,
@@ -28,8 +34,15 @@ async fn ingress(
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_cloudevent", format!("The body is not a JSON CloudEvent: {e}")))?;
     let mut conn = state.store.conn().await?;
-    let mut event =
-        service::check_event(&mut conn, &caller, value, Strictness::DefaultSpecVersion, state.now()).await?;
+    let mut event = service::check_event(
+        &svc,
+        &mut conn,
+        &caller,
+        value,
+        Strictness::DefaultSpecVersion,
+        state.now(),
+    )
+    .await?;
     drop(conn);
     let phi = headers
         .get("x-event-phidata")

@@ -4,13 +4,18 @@
 //! delivery is the dispatcher's job. A `source` + `id` published in the last 24 hours is accepted
 //! again and reported as a duplicate, not delivered twice.
 
-use axum::{Router, body::Bytes, extract::State, http::StatusCode, routing::post};
+use std::sync::Arc;
+
+use axum::{Extension, Router, body::Bytes, extract::State, http::StatusCode, routing::post};
 use gatehouse_domain::events::cloudevent::Strictness;
 use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
-    events::{auth::Caller, service},
+    events::{
+        auth::Caller,
+        service::{self, EventsService},
+    },
     extract::ApiJson,
 };
 
@@ -19,6 +24,7 @@ pub const MAX_BATCH: usize = 100;
 
 async fn publish(
     State(state): State<AppState>,
+    Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<Value>), ApiError> {
@@ -38,7 +44,7 @@ async fn publish(
     let mut conn = state.store.conn().await?;
     let mut events = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let e = service::check_event(&mut conn, &caller, item, Strictness::Strict, now)
+        let e = service::check_event(&svc, &mut conn, &caller, item, Strictness::Strict, now)
             .await
             .map_err(|e| {
                 if batch {

@@ -42,8 +42,8 @@ pub async fn record(
     let mut tx = store.begin().await?;
     let mut gone = BTreeSet::new();
     let mut judge: BTreeSet<String> = unstable.clone();
+    tx.record_attempts(outcomes).await?;
     for o in outcomes {
-        tx.record_attempt(o).await?;
         if o.status_code == Some(410) {
             gone.insert(o.registration_id.clone());
         } else if !o.success {

@@ -1,0 +1,141 @@
+// The events benchmark's load generator (Node's standard library; targets 127.0.0.1 only).
+//
+//   node bench/events/load.mjs throughput  -> publishes EVENTS events in batches of BATCH over
+//       CONCURRENCY connections as fast as they are accepted, then waits until the receiver has
+//       every one; prints deliveries/s from the first publish to the last receipt.
+//   node bench/events/load.mjs latency     -> publishes one event per request at a steady RATE
+//       events/s for DURATION seconds (open loop: sends are scheduled, not waiting for answers),
+//       then waits for every receipt; prints p50/p90/p99/max publish -> receipt in ms.
+//
+// Environment: GATEHOUSE_URL, TOKEN, CLIENT_ID, PROVIDER, CODE, RECEIVER_URL, and the knobs above.
+// Prints one JSON object.
+import http from 'node:http'
+
+const env = process.env
+const mode = process.argv[2]
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(env.CONCURRENCY || 32) })
+const now = () => performance.timeOrigin + performance.now()
+const target = new URL(`${env.GATEHOUSE_URL}/api/v1/events/publish`)
+
+function post (body) {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body))
+    const req = http.request({
+      agent,
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${env.TOKEN}`,
+        'x-api-key': env.CLIENT_ID,
+        'content-type': 'application/json',
+        'content-length': data.length
+      }
+    }, res => {
+      res.resume()
+      res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`publish answered ${res.statusCode}`))))
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+const event = (id) => ({
+  specversion: '1.0',
+  type: env.CODE,
+  source: `urn:uuid:${env.PROVIDER}`,
+  id,
+  datacontenttype: 'application/json',
+  data: { id, note: 'benchmark payload of a typical size: a few fields and a short string' }
+})
+
+async function receiverStats () {
+  const res = await fetch(`${env.RECEIVER_URL}/stats`)
+  return res.json()
+}
+
+async function waitForAll (n, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const s = await receiverStats()
+    if (s.distinct >= n) return s
+    if (Date.now() > deadline) throw new Error(`only ${s.distinct} of ${n} events arrived within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+const run = `${Date.now()}`
+
+if (mode === 'throughput') {
+  const total = Number(env.EVENTS || 20000)
+  const batch = Number(env.BATCH || 100)
+  const concurrency = Number(env.CONCURRENCY || 8)
+  await fetch(`${env.RECEIVER_URL}/reset`, { method: 'POST' })
+  let next = 0
+  const started = now()
+  async function worker () {
+    while (next < total) {
+      const from = next
+      next = Math.min(total, next + batch)
+      const events = []
+      for (let i = from; i < next; i++) events.push(event(`t-${run}-${i}`))
+      await post(events.length === 1 ? events[0] : events)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const published = now()
+  const s = await waitForAll(total, 600000)
+  const seconds = (s.last_ms - started) / 1000
+  console.log(JSON.stringify({
+    mode,
+    events: total,
+    deliveries: s.deliveries,
+    duplicates: s.deliveries - s.distinct,
+    publish_per_s: Math.round(total / ((published - started) / 1000)),
+    deliveries_per_s: Math.round(s.distinct / seconds),
+    seconds: Number(seconds.toFixed(2))
+  }))
+} else if (mode === 'latency') {
+  const rate = Number(env.RATE || 1000)
+  const duration = Number(env.DURATION || 20)
+  const total = rate * duration
+  await fetch(`${env.RECEIVER_URL}/reset`, { method: 'POST' })
+  const sent = new Map()
+  const start = now() + 50
+  const pending = []
+  let errors = 0
+  let late = 0
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate
+    const wait = due - now()
+    if (wait > 1) await new Promise(resolve => setTimeout(resolve, wait))
+    if (now() - due > 5) late++
+    const id = `l-${run}-${i}`
+    sent.set(id, now())
+    pending.push(post(event(id)).catch(() => { errors++ }))
+  }
+  await Promise.all(pending)
+  const publishedAt = now()
+  await waitForAll(total - errors, 120000)
+  const res = await fetch(`${env.RECEIVER_URL}/receipts?since=0`)
+  const lat = (await res.json()).map(([id, at]) => at - sent.get(id)).sort((a, b) => a - b)
+  const q = p => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]
+  console.log(JSON.stringify({
+    mode,
+    rate,
+    duration_s: duration,
+    events: lat.length,
+    publish_errors: errors,
+    sends_late_over_5ms: late,
+    publish_seconds: Number(((publishedAt - start) / 1000).toFixed(2)),
+    p50_ms: Number(q(50).toFixed(1)),
+    p90_ms: Number(q(90).toFixed(1)),
+    p99_ms: Number(q(99).toFixed(1)),
+    max_ms: Number(lat[lat.length - 1].toFixed(1))
+  }))
+} else {
+  console.error('usage: node bench/events/load.mjs throughput|latency')
+  process.exit(2)
+}
+agent.destroy()
