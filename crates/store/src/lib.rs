@@ -24,7 +24,7 @@ mod sessions;
 mod signing_keys;
 mod tokens;
 
-pub use backend::{AsDb, Conn, Db, Store, Tx};
+pub use backend::{AsDb, Backend, Conn, Db, Store, Tx};
 pub use error::StoreError;
 pub use migrate::SchemaStatus;
 pub use traits::*;

@@ -27,20 +27,12 @@ pub async fn publish(mut db: Db<'_>, e: &NewEvent, now: Timestamp, dedup_window:
     }
     let source = e.event.source();
     let id = e.event.id();
-    let seen: Option<i64> = on_db!(reborrow(&mut db), c => {
-        sqlx::query_scalar("SELECT position FROM event_dedup WHERE source = $1 AND event_id = $2 AND expires_at > $3")
-            .bind(source)
-            .bind(id)
-            .bind(now)
-            .fetch_optional(&mut *c)
-            .await?
-    });
-    if let Some(position) = seen {
-        return Ok(Published::Duplicate { position });
-    }
     let payload = serde_json::to_string(e.event.attributes())?;
     let audience = e.audience.render();
     let code = e.event.event_type().as_str();
+    // Optimistically store the event, then claim its source + id for the window; a live claim by an
+    // earlier publication makes this one a duplicate, and the row just written goes again (the
+    // common case costs no extra statement).
     let position: i64 = on_db!(reborrow(&mut db), c => {
         sqlx::query_scalar(
             "INSERT INTO events (event_id, source, event_code, provider_id, audience, payload, created_at) \
@@ -56,18 +48,31 @@ pub async fn publish(mut db: Db<'_>, e: &NewEvent, now: Timestamp, dedup_window:
         .fetch_one(&mut *c)
         .await?
     });
-    on_db!(reborrow(&mut db), c => {
-        sqlx::query(
+    let claimed: Option<i64> = on_db!(reborrow(&mut db), c => {
+        sqlx::query_scalar(
             "INSERT INTO event_dedup (source, event_id, position, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (source, event_id) DO UPDATE SET position = excluded.position, expires_at = excluded.expires_at",
+             ON CONFLICT (source, event_id) DO UPDATE SET position = excluded.position, expires_at = excluded.expires_at \
+             WHERE event_dedup.expires_at <= $5 RETURNING position",
         )
         .bind(source)
         .bind(id)
         .bind(position)
         .bind(now + dedup_window)
-        .execute(&mut *c)
-        .await?;
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?
     });
+    if claimed.is_none() {
+        let earlier: i64 = on_db!(reborrow(&mut db), c => {
+            sqlx::query("DELETE FROM events WHERE position = $1").bind(position).execute(&mut *c).await?;
+            sqlx::query_scalar("SELECT position FROM event_dedup WHERE source = $1 AND event_id = $2")
+                .bind(source)
+                .bind(id)
+                .fetch_one(&mut *c)
+                .await?
+        });
+        return Ok(Published::Duplicate { position: earlier });
+    }
     let deliveries = on_db!(db, c => {
         sqlx::query(
             "INSERT INTO deliveries (event_position, registration_id, state, attempts, next_attempt_at, cause, updated_at) \

@@ -30,13 +30,25 @@ use gatehouse_store::{EventStore, Published, StoreError, Tx};
 pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};
 
 /// This node's events machinery shared through the [`AppState`]: publishing here wakes the
-/// dispatcher at once instead of at its next poll.
+/// dispatcher at once instead of at its next poll, and on SQLite the events writers (publishing,
+/// claiming, recording) take turns in-process instead of meeting SQLite's busy handler, which
+/// sleeps between retries.
 #[derive(Clone, Default)]
 pub struct EventsRuntime {
     published: Arc<tokio::sync::Notify>,
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl EventsRuntime {
+    /// Waits for this process's turn to write events on SQLite (one writer at a time anyway);
+    /// `None` on PostgreSQL, where writers run side by side.
+    pub async fn write_turn(&self, store: &gatehouse_store::Store) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match store.backend() {
+            gatehouse_store::Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            gatehouse_store::Backend::Postgres => None,
+        }
+    }
+
     /// Something was published and committed: the dispatcher should look now.
     pub fn notify_published(&self) {
         self.published.notify_one();

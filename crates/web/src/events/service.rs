@@ -601,6 +601,7 @@ pub async fn check_event(
 /// Publishes checked events in one transaction.
 pub async fn publish(state: &AppState, events: &[NewEvent]) -> Result<Vec<PublishResult>, ApiError> {
     let now = state.now();
+    let _turn = state.events.write_turn(&state.store).await;
     let mut tx: Tx = state.store.begin().await?;
     let mut out = Vec::with_capacity(events.len());
     for e in events {

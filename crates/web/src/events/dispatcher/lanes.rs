@@ -23,6 +23,8 @@ use super::{Inner, record, send};
 const PURGE_EVERY: i64 = 60;
 /// Most outcomes written in one transaction.
 const RECORD_BATCH: usize = 1000;
+/// How long the recorder gathers outcomes before writing them (delivery is already done).
+const RECORD_GATHER: Duration = Duration::from_millis(5);
 
 #[derive(Default)]
 struct Lane {
@@ -198,12 +200,15 @@ pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
         // At most one lane's worth per claim: more would mostly come back as overflow when one
         // registration has most of what is due.
         let limit = (room.min(pool.lane_capacity()) as i64).min(inner.settings.claim_batch);
-        let claimed = match inner.store.conn().await {
-            Ok(mut c) => {
-                c.claim_deliveries(now, now + inner.settings.lease(), limit, &full)
-                    .await
+        let claimed = {
+            let _turn = runtime.write_turn(&inner.store).await;
+            match inner.store.conn().await {
+                Ok(mut c) => {
+                    c.claim_deliveries(now, now + inner.settings.lease(), limit, &full)
+                        .await
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
         };
         match claimed {
             Ok(batch) => {
@@ -249,6 +254,8 @@ async fn run_recorder(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Done>) 
     while let Some(first) = rx.recv().await {
         let mut outcomes = first.outcomes;
         let mut unstable: BTreeSet<String> = first.unstable.into_iter().collect();
+        // A moment's wait lets a steady trickle of outcomes share one transaction.
+        tokio::time::sleep(RECORD_GATHER).await;
         while outcomes.len() < RECORD_BATCH {
             match rx.try_recv() {
                 Ok(more) => {
@@ -259,7 +266,7 @@ async fn run_recorder(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Done>) 
             }
         }
         let now = inner.clock.now();
-        if let Err(e) = record::record(&inner.store, &outcomes, &unstable, now).await {
+        if let Err(e) = record::record(&inner.store, &inner.runtime, &outcomes, &unstable, now).await {
             tracing::error!(
                 error = %e,
                 attempts = outcomes.len(),

@@ -147,6 +147,7 @@ impl Dispatcher {
         let lease_until = now + self.inner.settings.lease();
         let mut claimed: Vec<ClaimedDelivery> = Vec::new();
         loop {
+            let _turn = self.inner.runtime.write_turn(&self.inner.store).await;
             let mut conn = self.inner.store.conn().await?;
             let batch = conn
                 .claim_deliveries(now, lease_until, self.inner.settings.claim_batch, &[])
@@ -186,7 +187,7 @@ impl Dispatcher {
                 _ => report.failed += 1,
             }
         }
-        report.health = record::record(&self.inner.store, &outcomes, &unstable, now).await?;
+        report.health = record::record(&self.inner.store, &self.inner.runtime, &outcomes, &unstable, now).await?;
         Ok(report)
     }
 

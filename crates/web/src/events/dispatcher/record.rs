@@ -32,6 +32,7 @@ pub struct HealthChanges {
 /// unstable when claimed (so recovery is noticed even in batches without failures).
 pub async fn record(
     store: &Store,
+    runtime: &crate::events::EventsRuntime,
     outcomes: &[AttemptOutcome],
     unstable: &BTreeSet<String>,
     now: Timestamp,
@@ -39,6 +40,7 @@ pub async fn record(
     if outcomes.is_empty() {
         return Ok(HealthChanges::default());
     }
+    let _turn = runtime.write_turn(store).await;
     let mut tx = store.begin().await?;
     let mut gone = BTreeSet::new();
     let mut judge: BTreeSet<String> = unstable.clone();
