@@ -15,6 +15,11 @@
 //!   holding parsed `ring` key pairs does not.
 //! - Key *generation* uses `p256` and `rsa`, because `ring` cannot take the caller's random
 //!   source (its RNG trait is sealed) and cannot generate RSA keys at all.
+//! - RS256 *signing* uses the system's OpenSSL (libcrypto, through the `openssl` crate, linked
+//!   dynamically: no C build). Its RSA-2048 private-key operation is two to three times faster
+//!   than `ring`'s on processors with AVX-512 IFMA (measured on the project's machine: about
+//!   2,300 against 840 signatures per second and core), and RS256 throughput is nothing but
+//!   that operation. ES256 stays with `ring`, which is as fast as OpenSSL there.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{CryptoRng, RngCore};
@@ -214,10 +219,10 @@ pub fn generate(alg: SigningAlg, rng: &mut (impl RngCore + CryptoRng)) -> Result
 
 enum Pair {
     Ec(EcdsaKeyPair),
-    Rsa(RsaKeyPair),
+    Rsa(openssl::pkey::PKey<openssl::pkey::Private>),
 }
 
-/// A private key loaded for signing: a parsed `ring` key pair plus its key ID. Cheap to share
+/// A private key loaded for signing: a parsed key pair (`ring` for ECDSA, OpenSSL for RSA) plus its key ID. Cheap to share
 /// behind an `Arc`; signing takes `&self`.
 pub struct SigningKey {
     alg: SigningAlg,
@@ -250,7 +255,16 @@ impl SigningKey {
                 EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
                     .map_err(|e| KeyError::Load(e.to_string()))?,
             ),
-            SigningAlg::RS256 => Pair::Rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| KeyError::Load(e.to_string()))?),
+            SigningAlg::RS256 => {
+                // ring's parser checks the key as strictly as before (it must be usable anywhere).
+                RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| KeyError::Load(e.to_string()))?;
+                let key =
+                    openssl::pkey::PKey::private_key_from_pkcs8(pkcs8).map_err(|e| KeyError::Load(e.to_string()))?;
+                if key.bits() as usize != RSA_BITS {
+                    return Err(KeyError::Load(format!("an RSA signing key must have {RSA_BITS} bits")));
+                }
+                Pair::Rsa(key)
+            }
         };
         let access_header = encode_header(alg, ACCESS_TOKEN_TYP, kid);
         Ok(Self {
@@ -281,8 +295,8 @@ impl SigningKey {
                 }
             }
             Pair::Rsa(p) => {
-                let c: sig::RsaPublicKeyComponents<Vec<u8>> = p.public().into();
-                Ok(Jwk::rsa(&c.n, &c.e))
+                let rsa = p.rsa().map_err(|e| KeyError::Load(e.to_string()))?;
+                Ok(Jwk::rsa(&rsa.n().to_vec(), &rsa.e().to_vec()))
             }
         }
     }
@@ -311,10 +325,10 @@ impl SigningKey {
                 .as_ref()
                 .to_vec(),
             Pair::Rsa(p) => {
-                let mut buf = vec![0u8; p.public().modulus_len()];
-                p.sign(&sig::RSA_PKCS1_SHA256, &self.rng, out.as_bytes(), &mut buf)
+                // RSASSA-PKCS1-v1_5 (OpenSSL's default padding for RSA keys) over SHA-256.
+                let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), p)
                     .map_err(|_| KeyError::Sign)?;
-                buf
+                signer.sign_oneshot_to_vec(out.as_bytes()).map_err(|_| KeyError::Sign)?
             }
         };
         out.push('.');
