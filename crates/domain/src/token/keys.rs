@@ -217,6 +217,8 @@ pub fn generate(alg: SigningAlg, rng: &mut (impl RngCore + CryptoRng)) -> Result
     })
 }
 
+// One per key, behind an `Arc`: the size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Pair {
     Ec(EcdsaKeyPair),
     Rsa(openssl::pkey::PKey<openssl::pkey::Private>),
