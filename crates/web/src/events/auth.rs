@@ -13,10 +13,13 @@ use axum::{
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use gatehouse_domain::integration::{Integration, IntegrationStatus, Owner};
+use gatehouse_domain::{
+    audit::Actor,
+    integration::{Integration, IntegrationStatus, Owner},
+};
 
 use super::service::EventsService;
-use crate::{ApiError, AppState, oauth::service::TokenService};
+use crate::{ApiError, AppState, extract::ClientInfo, oauth::service::TokenService};
 
 /// A boxed future, so the trait stays object-safe without extra dependencies.
 pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Integration>, String>> + Send + 'a>>;
@@ -44,13 +47,37 @@ impl TokenVerifier for TokenService {
     }
 }
 
-/// The calling integration.
+/// The integration whose events resources are used, and who acts for it: the integration itself
+/// with an access token (the API), or a person who manages it (the console pages, which check
+/// that before building one with [`Caller::managed_by`]).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub integration: Integration,
+    /// How the audit log names who acted.
+    pub actor: Actor,
+    /// Where the request came from, for the audit log.
+    pub client: ClientInfo,
 }
 
 impl Caller {
+    /// The integration acting for itself (an access token).
+    pub fn integration(integration: Integration, client: ClientInfo) -> Self {
+        Self {
+            actor: Actor::Integration(integration.id.clone()),
+            integration,
+            client,
+        }
+    }
+
+    /// A person acting on an integration they may manage (checked by the caller of this).
+    pub fn managed_by(integration: Integration, actor: Actor, client: ClientInfo) -> Self {
+        Self {
+            integration,
+            actor,
+            client,
+        }
+    }
+
     pub fn id(&self) -> &str {
         &self.integration.id
     }
@@ -117,6 +144,7 @@ impl FromRequestParts<AppState> for Caller {
             )
             .into_response());
         }
-        Ok(Caller { integration })
+        let client = ClientInfo::from_request_parts(parts, state).await.unwrap_or_default();
+        Ok(Caller::integration(integration, client))
     }
 }

@@ -2,6 +2,7 @@
 //! - Gatehouse's events API under `/api/v1/events` ([`api`]) and the Adobe I/O Events-compatible
 //!   surface under `/events` ([`adobe`]), both over the same [`service`] operations;
 //! - the delivery-signing public keys at `/events/keys/pub-key-<id>.pem` ([`keys`]);
+//! - the console's Events tab of an integration ([`pages`]), over the same [`service`];
 //! - the outbound HTTP client with its address filter ([`outbound`]) and the [`dispatcher`].
 //!
 //! Other code publishes Gatehouse's own events inside its transactions with
@@ -15,6 +16,7 @@ pub mod dispatcher;
 pub mod journal;
 pub mod keys;
 pub mod outbound;
+pub mod pages;
 pub mod service;
 pub mod view;
 
@@ -79,6 +81,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(api::router())
         .merge(adobe::router())
+        .merge(pages::router())
         .route("/events/keys/{file}", get(keys::serve_public_key))
         .layer(Extension(keys))
         .layer(Extension(svc))

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 
 use gatehouse_domain::{
     Timestamp,
-    audit::{Actor, AuditEntry},
+    audit::AuditEntry,
     crypto::MasterKey,
     events::{
         AddressPolicy, WebhookUrl,
@@ -154,7 +154,8 @@ pub async fn owned_registration(conn: &mut Conn, caller: &Caller, id: &str) -> R
 }
 
 pub fn audit(caller: &Caller, now: Timestamp, action: &str, target: String) -> AuditEntry {
-    let mut e = AuditEntry::new(now, &Actor::Integration(caller.id().to_owned()), action, target);
+    let mut e = AuditEntry::new(now, &caller.actor, action, target)
+        .from_client(caller.client.ip.clone(), caller.client.user_agent.clone());
     if let Some(o) = caller.org_id() {
         e = e.org(o);
     }
@@ -532,6 +533,65 @@ pub async fn rotate_secret(
         "webhook_secret": new.render(),
         "previous_expires_at": gatehouse_domain::events::cloudevent::format_time(now + ROTATION_OVERLAP),
     }))
+}
+
+/// Queues one event of a registration's journal (named by its cursor) again, due now; the
+/// dispatcher records a new attempt with trigger `resend`.
+pub async fn resend_event(state: &AppState, caller: &Caller, id: &str, cursor: &str) -> Result<(), ApiError> {
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await?;
+    let p = position(id, cursor)?;
+    drop(conn);
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    if !tx.resend_delivery(id, p, now).await? {
+        return Err(ApiError::not_found(
+            "This registration's journal has no such event (any more).",
+        ));
+    }
+    tx.append_audit(
+        &audit(caller, now, "event_delivery.resent", format!("event_registration:{id}"))
+            .details(json!({"position": cursor})),
+    )
+    .await?;
+    tx.commit().await?;
+    state.events.notify_published();
+    Ok(())
+}
+
+/// Queues again every failed (or skipped) delivery to a registration of events published at or
+/// after `since` (an RFC 3339 instant); returns how many were queued.
+pub async fn recover_failed(state: &AppState, caller: &Caller, id: &str, since: &str) -> Result<u64, ApiError> {
+    let since_ts = time::OffsetDateTime::parse(since.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            ApiError::unprocessable(
+                "invalid_since",
+                "since must be an RFC 3339 instant such as 2026-01-02T03:04:05Z.",
+            )
+        })?
+        .unix_timestamp();
+    let mut conn = state.store.conn().await?;
+    owned_registration(&mut conn, caller, id).await?;
+    drop(conn);
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let n = tx.recover_failed(id, since_ts, now).await?;
+    tx.append_audit(
+        &audit(caller, now, "event_delivery.recovered", format!("event_registration:{id}"))
+            .details(json!({"since": since.trim(), "queued": n})),
+    )
+    .await?;
+    tx.commit().await?;
+    if n > 0 {
+        state.events.notify_published();
+    }
+    Ok(n)
+}
+
+/// A journal cursor of this registration as an event position.
+pub fn position(registration_id: &str, cursor: &str) -> Result<i64, ApiError> {
+    gatehouse_domain::events::journal::parse_cursor(registration_id, cursor)
+        .map_err(|e| ApiError::bad_request(e.code, e.message))
 }
 
 /// What publishing one event did.

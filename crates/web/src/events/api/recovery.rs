@@ -7,11 +7,9 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
-use gatehouse_domain::events::journal;
-use gatehouse_store::{AuditStore, EventStore};
+use gatehouse_store::EventStore;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     ApiError, AppState,
@@ -19,37 +17,12 @@ use crate::{
     extract::{ApiJson, ApiQuery},
 };
 
-fn position(registration_id: &str, cursor: &str) -> Result<i64, ApiError> {
-    journal::parse_cursor(registration_id, cursor).map_err(|e| ApiError::bad_request(e.code, e.message))
-}
-
 async fn resend(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, cursor)): Path<(String, String)>,
 ) -> Result<(StatusCode, ApiJson<Value>), ApiError> {
-    let mut conn = state.store.conn().await?;
-    service::owned_registration(&mut conn, &caller, &id).await?;
-    let p = position(&id, &cursor)?;
-    drop(conn);
-    let now = state.now();
-    let mut tx = state.store.begin().await?;
-    if !tx.resend_delivery(&id, p, now).await? {
-        return Err(ApiError::not_found(
-            "This registration's journal has no such event (any more).",
-        ));
-    }
-    tx.append_audit(
-        &service::audit(
-            &caller,
-            now,
-            "event_delivery.resent",
-            format!("event_registration:{id}"),
-        )
-        .details(json!({"position": cursor})),
-    )
-    .await?;
-    tx.commit().await?;
+    service::resend_event(&state, &caller, &id, &cursor).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(json!({ "queued": 1 }))))
 }
 
@@ -66,31 +39,7 @@ async fn recover(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<RecoverInput>,
 ) -> Result<(StatusCode, ApiJson<Value>), ApiError> {
-    let since = OffsetDateTime::parse(&input.since, &Rfc3339)
-        .map_err(|_| {
-            ApiError::unprocessable(
-                "invalid_since",
-                "since must be an RFC 3339 instant such as 2026-01-02T03:04:05Z.",
-            )
-        })?
-        .unix_timestamp();
-    let mut conn = state.store.conn().await?;
-    service::owned_registration(&mut conn, &caller, &id).await?;
-    drop(conn);
-    let now = state.now();
-    let mut tx = state.store.begin().await?;
-    let n = tx.recover_failed(&id, since, now).await?;
-    tx.append_audit(
-        &service::audit(
-            &caller,
-            now,
-            "event_delivery.recovered",
-            format!("event_registration:{id}"),
-        )
-        .details(json!({"since": input.since, "queued": n})),
-    )
-    .await?;
-    tx.commit().await?;
+    let n = service::recover_failed(&state, &caller, &id, &input.since).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(json!({ "queued": n }))))
 }
 
@@ -129,7 +78,7 @@ async fn event_attempts(
 ) -> Result<ApiJson<Value>, ApiError> {
     let mut conn = state.store.conn().await?;
     service::owned_registration(&mut conn, &caller, &id).await?;
-    let p = position(&id, &cursor)?;
+    let p = service::position(&id, &cursor)?;
     let state_now = conn.delivery_state(&id, p).await?;
     let Some((delivery_state, attempt_count)) = state_now else {
         return Err(ApiError::not_found(

@@ -1,0 +1,131 @@
+//! The console's "Events" tab of an integration (server-rendered, usable without JavaScript):
+//! its registrations with status and health ([`registrations`]), each registration's attempt
+//! log, resend and recovery ([`deliveries`]), its webhook secret ([`secret`]), and the custom
+//! event providers it owns with their event types ([`providers`]).
+//!
+//! Only people who may manage the integration (an admin of its organization, the developer who
+//! created it, the owner of a personal one) reach these pages; everyone else gets "not found".
+//! Every change is a CSRF-protected form that calls the same [`super::service`] functions as the
+//! JSON API, acting as the person (the audit log names them, their IP and user agent).
+
+mod deliveries;
+mod providers;
+mod registrations;
+mod secret;
+
+use axum::{Router, http::StatusCode};
+use gatehouse_domain::integration::Integration;
+
+use super::auth::Caller;
+use crate::{
+    ApiError, AppState,
+    csrf::CsrfToken,
+    developer::{ops::visible_integration, pages::Ctx},
+    error::PageError,
+    extract::ClientInfo,
+    identity::{SignedIn, forms::Errors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(registrations::router())
+        .merge(deliveries::router())
+        .merge(secret::router())
+        .merge(providers::router())
+}
+
+/// A signed-in person on one integration's events pages: the console context, the integration
+/// (if they may manage it) and the events caller acting as them.
+pub struct EventsCtx {
+    pub ctx: Ctx,
+    pub integration: Integration,
+    pub caller: Caller,
+}
+
+impl EventsCtx {
+    pub async fn new(
+        state: &AppState,
+        who: SignedIn,
+        csrf: &CsrfToken,
+        client: ClientInfo,
+        integration_id: &str,
+    ) -> Result<Self, PageError> {
+        let ctx = Ctx::new(state, who, csrf, client, "integrations").await?;
+        let mut conn = state.store.conn().await?;
+        let integration = visible_integration(&mut conn, &ctx.caller, integration_id).await?;
+        let caller = Caller::managed_by(integration.clone(), ctx.caller.actor.clone(), ctx.caller.client.clone());
+        Ok(Self {
+            ctx,
+            integration,
+            caller,
+        })
+    }
+}
+
+/// The form field an events refusal is about, by its code (`main` when none fits).
+pub fn field_of(code: &str) -> &'static str {
+    match code {
+        "invalid_name" | "name_taken" | "quota_exceeded" => "name",
+        "invalid_description" => "description",
+        "invalid_webhook_url" | "address_not_allowed" | "webhook_unresolvable" | "webhook_url_required" => {
+            "webhook_url"
+        }
+        "invalid_events_of_interest" | "unknown_provider" | "unknown_event_code" => "events",
+        "invalid_delivery_type" => "delivery_method",
+        "invalid_label" => "label",
+        "invalid_docs_url" => "docs_url",
+        "invalid_event_code" | "event_code_taken" => "event_code",
+        "invalid_sample" => "sample",
+        "invalid_since" => "since",
+        _ => "main",
+    }
+}
+
+/// A refusal as form errors, or the error page when it is not the person's to fix.
+pub fn refusal(e: ApiError) -> Result<(StatusCode, Errors), PageError> {
+    if e.status.is_server_error() {
+        return Err(PageError::from(crate::developer::error::ConsoleError::from(e)));
+    }
+    if e.status == StatusCode::NOT_FOUND && e.code == "not_found" {
+        return Err(crate::developer::error::ConsoleError::from(e).into());
+    }
+    Ok((e.status, Errors::one(field_of(&e.code), sentence(&e.detail))))
+}
+
+/// A message as a sentence: capitalised, ending with a full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?', ')']) {
+        out.push('.');
+    }
+    out
+}
+
+/// How the pages name a registration's status, and the tag class that colours it.
+pub fn status_view(s: gatehouse_domain::events::model::RegistrationStatus) -> (&'static str, &'static str) {
+    use gatehouse_domain::events::model::RegistrationStatus::*;
+    match s {
+        Active => ("Active", "on"),
+        Unstable => ("Unstable", "warn"),
+        Disabled => ("Disabled", "off"),
+        Unverified => ("Unverified", "warn"),
+    }
+}
+
+pub fn method_label(m: gatehouse_domain::events::model::DeliveryMethod) -> &'static str {
+    use gatehouse_domain::events::model::DeliveryMethod::*;
+    match m {
+        Webhook => "Webhook (one event per request)",
+        WebhookBatch => "Webhook batch (several events per request)",
+        Journal => "Journal only (your application reads it)",
+    }
+}
+
+/// The base path of an integration's events pages.
+pub fn base(integration_id: &str) -> String {
+    format!("/console/integrations/{integration_id}/events")
+}

@@ -1,0 +1,130 @@
+//! A registration's webhook secret in the console: rotate it (the new `whsec_` value is shown
+//! once on the response page; the old one keeps signing for 24 hours) and read it again on a page
+//! only its managers reach (never cached). Both call the API's service functions.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    Extension, Router,
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::Response,
+    routing::{get, post},
+};
+use gatehouse_domain::integration::Integration;
+use serde::Deserialize;
+
+use super::EventsCtx;
+use crate::{
+    AppState,
+    console::{Nav, page},
+    csrf::{CsrfForm, CsrfToken},
+    developer::{error::ConsoleError, pages::Tabs},
+    error::PageError,
+    events::service::{self, EventsService},
+    extract::ClientInfo,
+    identity::SignedIn,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/console/integrations/{id}/events/registrations/{rid}/secret",
+            get(read),
+        )
+        .route(
+            "/console/integrations/{id}/events/registrations/{rid}/secret/rotate",
+            post(rotate),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "developer/event_secret.html")]
+struct SecretPage {
+    nav: Nav,
+    tabs: Tabs,
+    i: Integration,
+    rid: String,
+    registration_name: String,
+    rotated: bool,
+    secret: String,
+    previous: Option<String>,
+    previous_expires_at: Option<String>,
+}
+
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn text(v: &serde_json::Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+async fn name_of(state: &AppState, ec: &EventsCtx, rid: &str) -> Result<String, PageError> {
+    let mut conn = state.store.conn().await?;
+    Ok(service::owned_registration(&mut conn, &ec.caller, rid)
+        .await
+        .map_err(ConsoleError::from)?
+        .name)
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Extension(svc): Extension<Arc<EventsService>>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path((id, rid)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
+    let registration_name = name_of(&state, &ec, &rid).await?;
+    let v = service::read_secret(&svc, &state, &ec.caller, &rid)
+        .await
+        .map_err(ConsoleError::from)?;
+    let p = SecretPage {
+        nav: ec.ctx.nav,
+        tabs: Tabs::of(&ec.integration, "events"),
+        i: ec.integration,
+        rid,
+        registration_name,
+        rotated: false,
+        secret: text(&v["webhook_secret"]).unwrap_or_default(),
+        previous: text(&v["previous"]["webhook_secret"]),
+        previous_expires_at: text(&v["previous"]["expires_at"]),
+    };
+    Ok(no_store(page(StatusCode::OK, csrf, &p)))
+}
+
+#[derive(Debug, Deserialize)]
+struct Empty {}
+
+async fn rotate(
+    State(state): State<AppState>,
+    Extension(svc): Extension<Arc<EventsService>>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path((id, rid)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
+    let registration_name = name_of(&state, &ec, &rid).await?;
+    let v = service::rotate_secret(&svc, &state, &ec.caller, &rid)
+        .await
+        .map_err(ConsoleError::from)?;
+    let p = SecretPage {
+        nav: ec.ctx.nav,
+        tabs: Tabs::of(&ec.integration, "events"),
+        i: ec.integration,
+        rid,
+        registration_name,
+        rotated: true,
+        secret: text(&v["webhook_secret"]).unwrap_or_default(),
+        previous: None,
+        previous_expires_at: text(&v["previous_expires_at"]),
+    };
+    Ok(no_store(page(StatusCode::OK, csrf, &p)))
+}
