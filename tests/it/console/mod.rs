@@ -7,7 +7,7 @@
 mod browser;
 mod credentials;
 mod expiry;
-mod helpers;
+pub(crate) mod helpers;
 mod integrations;
 mod pages;
 mod store;

@@ -9,6 +9,7 @@ mod api_journal;
 mod api_registry;
 pub(crate) mod client;
 mod config;
+mod console;
 mod durability;
 pub(crate) mod fixtures;
 mod interop;
