@@ -18,14 +18,14 @@ const CODE: &str = "com.acme.invoice.paid";
 
 /// The console world on a server that may reach loopback webhooks, with a service account the
 /// admin created (the developer did not create it, so may not manage it).
-struct Setup {
-    w: World,
-    integration: String,
-    publisher: client::Caller,
-    receiver: TestReceiver,
+pub(super) struct Setup {
+    pub w: World,
+    pub integration: String,
+    pub publisher: client::Caller,
+    pub receiver: TestReceiver,
 }
 
-async fn setup() -> Setup {
+pub(super) async fn setup() -> Setup {
     let w = world_on(client::server().await).await;
     let sa = api(
         &w.admin.client,

@@ -7,6 +7,7 @@
 mod api_delivery;
 mod api_journal;
 mod api_registry;
+mod browser;
 pub(crate) mod client;
 mod config;
 mod console;

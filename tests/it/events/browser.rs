@@ -1,0 +1,79 @@
+//! A browser test of the console's Events tab: the real server in-process, driven by headless
+//! Chromium through `interop/browser/events.mjs` (playwright-core), while this test runs the
+//! dispatcher. Screenshots of the registrations page and the attempt log land in `artifacts/`.
+//! Skipped, with a message, when node, Chromium or playwright-core is absent.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use super::{client::dispatcher, console::setup};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("GATEHOUSE_TEST_CHROMIUM")
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+fn missing() -> Option<String> {
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    if !chromium().exists() {
+        return Some(format!("{} does not exist", chromium().display()));
+    }
+    if !repo().join("interop/node_modules/playwright-core").is_dir() {
+        return Some("interop/node_modules/playwright-core is missing (npm ci in interop/)".into());
+    }
+    None
+}
+
+#[tokio::test]
+async fn events_console_registers_a_webhook_sees_the_attempt_and_resends_in_a_real_browser() {
+    if let Some(why) = missing() {
+        eprintln!("SKIPPED browser test: {why}");
+        return;
+    }
+    let s = setup().await;
+    let d = Arc::new(dispatcher(&s.w.server, |_| {}));
+    let state = s.w.server.state().clone();
+    let worker = {
+        let d = d.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = d.dispatch_due(state.now()).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let artifacts = repo().join("artifacts");
+    let run = tokio::process::Command::new("node")
+        .arg(repo().join("interop/browser/events.mjs"))
+        .arg(s.w.server.base_url())
+        .env("ADMIN_EMAIL", s.w.admin.account.email.as_str())
+        .env("INTEGRATION_ID", &s.integration)
+        .env("TOKEN", &s.publisher.token)
+        .env("RECEIVER_URL", s.receiver.url("/hook"))
+        .env("ARTIFACTS_DIR", &artifacts)
+        .env("CHROMIUM", chromium())
+        .current_dir(repo())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("the browser test finished within 4 minutes")
+        .expect("node ran");
+    worker.abort();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}\n{stderr}");
+    for shot in ["events-registrations.png", "events-attempts.png", "events-attempts-resent.png"] {
+        assert!(artifacts.join(shot).is_file(), "screenshot {shot} missing");
+    }
+    let delivered: Vec<_> = super::client::posts(&s.receiver);
+    assert_eq!(delivered.len(), 2, "the event and its resend reached the receiver");
+}
