@@ -8,6 +8,7 @@
 mod cli;
 mod declarative;
 mod errors;
+mod events;
 mod round_trip;
 
 use std::path::{Path, PathBuf};
@@ -39,8 +40,17 @@ pub fn parse(text: &str) -> Result<ProvisionFile, ProvisionError> {
     ProvisionFile::parse("test.toml", text, &fixtures())
 }
 
+/// Settings with a master key, for files that create event registrations.
+pub fn settings() -> Settings {
+    let (key, _) = gatehouse_domain::crypto::MasterKey::generate(&mut rand::rngs::OsRng);
+    Settings {
+        master_key: Some(std::sync::Arc::new(key)),
+        ..Settings::default()
+    }
+}
+
 pub async fn apply_file(store: &Store, file: &ProvisionFile) -> Result<Report, ProvisionError> {
-    provision::apply(store, file, now(), &mut StdRng::from_entropy(), &Settings::default()).await
+    provision::apply(store, file, now(), &mut StdRng::from_entropy(), &settings()).await
 }
 
 /// Parses and applies `text`.

@@ -153,7 +153,7 @@ async fn dry_run_writes_nothing() {
     let file = ProvisionFile::load(&example()).unwrap();
     let settings = Settings {
         dry_run: true,
-        ..Settings::default()
+        ..settings()
     };
     let report = provision::apply(&store, &file, now(), &mut StdRng::from_entropy(), &settings)
         .await

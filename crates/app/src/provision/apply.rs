@@ -1,7 +1,9 @@
 //! Running a plan: every write and its audit entry in one transaction, committed at the end, so a
 //! failure anywhere writes nothing. Also the [`Report`] that `apply` returns and prints.
 
-use gatehouse_store::{AccountStore, AuditStore, IntegrationStore, OrgStore, ServiceStore, StoreError, Tx};
+use gatehouse_store::{
+    AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError, Tx,
+};
 
 use super::plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write};
 
@@ -40,6 +42,27 @@ pub async fn run(tx: &mut Tx, steps: &[Step]) -> Result<(), StoreError> {
                 service,
             } => {
                 tx.delete_subscription(integration_id, service).await?;
+            }
+            Write::InsertProvider(p) => tx.insert_provider(p).await?,
+            Write::UpdateProvider(p) => {
+                tx.update_provider(p).await?;
+            }
+            Write::DeleteProvider(id) => {
+                tx.delete_provider(id).await?;
+            }
+            Write::InsertEventType(t) => tx.insert_event_type(t).await?,
+            Write::UpdateEventType(t) => {
+                tx.update_event_type(t).await?;
+            }
+            Write::DeleteEventType { provider_id, code } => {
+                tx.delete_event_type(provider_id, code).await?;
+            }
+            Write::InsertRegistration(new) => tx.insert_registration(&new.0, &new.1).await?,
+            Write::UpdateRegistration(r) => {
+                tx.update_registration(r).await?;
+            }
+            Write::DeleteRegistration(id) => {
+                tx.delete_registration(id).await?;
             }
         }
         tx.append_audit(&step.audit).await?;

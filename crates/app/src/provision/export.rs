@@ -12,14 +12,16 @@ use gatehouse_domain::{
     integration::{Integration, IntegrationStatus, IntegrationType, Owner},
     org::Membership,
 };
-use gatehouse_store::{AccountStore, IntegrationStore, OrgStore, ServiceStore, Store, StoreError};
+use gatehouse_domain::events::model::{Provider, RegistrationStatus};
+use gatehouse_store::{AccountStore, EventStore, IntegrationStore, OrgStore, ServiceStore, Store, StoreError};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
 
 const HEADER: &str = "\
 # Gatehouse provisioning file, written by `gatehouse export`.
 # Apply it with `gatehouse apply -f FILE`. Client secrets appear only as SHA-256 digests and
-# passwords only as argon2 hashes; lists (memberships, secrets, certificates, subscriptions)
-# are declarative: applying this file makes them exactly what is written here.
+# passwords only as argon2 hashes; webhook secrets of event registrations not at all. Lists
+# (memberships, secrets, certificates, subscriptions, event providers, event types, event
+# registrations) are declarative: applying this file makes them exactly what is written here.
 
 ";
 
@@ -30,6 +32,7 @@ pub async fn export(store: &Store) -> Result<String, StoreError> {
     let accounts = db.list_accounts().await?;
     let services = db.list_services().await?;
     let integrations = db.list_integrations().await?;
+    let providers = db.list_providers(None).await?;
 
     let emails: HashMap<&str, &str> = accounts.iter().map(|a| (a.id.as_str(), a.email.as_str())).collect();
     let mut doc = DocumentMut::new();
@@ -89,7 +92,9 @@ pub async fn export(store: &Store) -> Result<String, StoreError> {
     sorted_integrations.sort_by_cached_key(|i| (owner_key(i), i.name.clone(), i.client_id.clone()));
     let mut aot = ArrayOfTables::new();
     for i in sorted_integrations {
-        aot.push(integration(&mut db, i, &emails).await?);
+        let mut t = integration(&mut db, i, &emails).await?;
+        events(&mut db, &mut t, i, &providers).await?;
+        aot.push(t);
     }
     insert(&mut doc, "integrations", aot);
 
@@ -228,6 +233,87 @@ async fn integration(
     }
     t["subscriptions"] = value(one_per_line(subs));
     Ok(t)
+}
+
+/// The integration's custom event providers (with their event types) and its registrations;
+/// never a webhook secret. Registrations name providers by ID. Left out when there are none.
+async fn events(
+    db: &mut gatehouse_store::Conn,
+    t: &mut Table,
+    i: &Integration,
+    providers: &[Provider],
+) -> Result<(), StoreError> {
+    let mut aot = ArrayOfTables::new();
+    for p in providers
+        .iter()
+        .filter(|p| p.owner_integration_id.as_deref() == Some(i.id.as_str()))
+    {
+        let mut pt = Table::new();
+        pt["id"] = value(&p.id);
+        pt["label"] = value(&p.label);
+        if !p.description.is_empty() {
+            pt["description"] = value(&p.description);
+        }
+        if let Some(u) = &p.docs_url {
+            pt["docs_url"] = value(u);
+        }
+        let mut types = db.event_types_of(&p.id).await?;
+        types.sort_by(|a, b| a.event_code.cmp(&b.event_code));
+        let mut tt = ArrayOfTables::new();
+        for et in &types {
+            let mut e = Table::new();
+            e["code"] = value(et.event_code.as_str());
+            e["label"] = value(&et.label);
+            if !et.description.is_empty() {
+                e["description"] = value(&et.description);
+            }
+            if let Some(s) = &et.sample {
+                e["sample"] = value(s.to_string());
+            }
+            tt.push(e);
+        }
+        if tt.is_empty() {
+            pt["event_types"] = value(Array::new());
+        } else {
+            pt["event_types"] = Item::ArrayOfTables(tt);
+        }
+        aot.push(pt);
+    }
+    if !aot.is_empty() {
+        t["event_providers"] = Item::ArrayOfTables(aot);
+    }
+    let mut regs = db.registrations_of_integration(&i.id).await?;
+    regs.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut aot = ArrayOfTables::new();
+    for r in &regs {
+        let mut rt = Table::new();
+        rt["name"] = value(&r.name);
+        if !r.description.is_empty() {
+            rt["description"] = value(&r.description);
+        }
+        rt["delivery_method"] = value(r.delivery_method.as_str());
+        if let Some(u) = &r.webhook_url {
+            rt["webhook_url"] = value(u);
+        }
+        let mut events = Array::new();
+        let mut interests = r.events_of_interest.clone();
+        interests.sort();
+        for e in &interests {
+            let mut it = InlineTable::new();
+            it.insert("provider", e.provider_id.as_str().into());
+            it.insert("code", e.event_code.as_str().into());
+            events.push(it);
+        }
+        rt["events"] = value(one_per_line(events));
+        if r.status == RegistrationStatus::Disabled {
+            rt["status"] = value("disabled");
+        }
+        aot.push(rt);
+    }
+    if !aot.is_empty() {
+        t["event_registrations"] = Item::ArrayOfTables(aot);
+    }
+    Ok(())
 }
 
 /// Lays an array out one element per line when it has any element.

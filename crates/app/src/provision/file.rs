@@ -156,6 +156,59 @@ pub struct RawIntegration {
     pub platform: Option<RawPlatform>,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Option<Vec<String>>,
+    /// The custom event providers this integration owns (a declarative list).
+    pub event_providers: Option<Vec<RawEventProvider>>,
+    /// This integration's event registrations (a declarative list).
+    pub event_registrations: Option<Vec<RawRegistration>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventProvider {
+    /// Fixed provider ID (the CloudEvents source is `urn:uuid:<id>`); generated when absent
+    /// (the provider is then matched by its label among the integration's providers).
+    pub id: Option<String>,
+    pub label: String,
+    pub description: Option<String>,
+    pub docs_url: Option<String>,
+    pub event_types: Option<Vec<RawEventType>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventType {
+    pub code: String,
+    pub label: String,
+    pub description: Option<String>,
+    /// A sample payload, as JSON text.
+    pub sample: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawDeliveryMethod {
+    Webhook,
+    WebhookBatch,
+    Journal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistration {
+    pub name: String,
+    pub description: Option<String>,
+    pub delivery_method: RawDeliveryMethod,
+    pub webhook_url: Option<String>,
+    pub events: Vec<RawInterest>,
+    pub status: Option<RawStatus>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInterest {
+    /// A provider ID, or the label of one of this integration's providers in the file.
+    pub provider: String,
+    pub code: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,6 +18,7 @@ use rand::{CryptoRng, RngCore};
 use serde_json::json;
 
 use super::{
+    event_plan::Resolved,
     plan::{GeneratedSecret, Kind, Planner, Write, sorted},
     validate::{DCert, DIntegration, DOwner, DSecret, DSub},
 };
@@ -289,6 +290,9 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         if let Some(list) = &x.subscriptions {
             self.subscriptions(list, itype, &ctx, &mut changed);
         }
+        let change = self.plan.changes.len();
+        self.resolved
+            .push(Resolved::new(&x.path, &integration_id, &owner, change, created));
         self.change(Kind::Integration, label, created, changed);
     }
 

@@ -11,6 +11,8 @@
 //! the default). The reference for the format is `examples/adobe-like.toml`.
 
 mod apply;
+mod event_file;
+mod event_plan;
 mod export;
 mod file;
 mod integrations;
@@ -20,7 +22,7 @@ mod validate;
 
 use std::{path::Path, sync::Arc};
 
-use gatehouse_domain::Timestamp;
+use gatehouse_domain::{Timestamp, crypto::MasterKey};
 use gatehouse_store::{Store, StoreError};
 use rand::{CryptoRng, RngCore};
 
@@ -92,6 +94,8 @@ pub struct Settings {
     pub technical_account_domain: String,
     /// Plan and report, but write nothing.
     pub dry_run: bool,
+    /// Seals the webhook secrets of new event registrations; a file that creates one needs it.
+    pub master_key: Option<Arc<MasterKey>>,
 }
 
 impl Default for Settings {
@@ -100,6 +104,7 @@ impl Default for Settings {
             org_id_suffix: "GatehouseOrg".to_owned(),
             technical_account_domain: "gatehouse".to_owned(),
             dry_run: false,
+            master_key: None,
         }
     }
 }
@@ -110,6 +115,7 @@ impl Settings {
             org_id_suffix: cfg.org_id_suffix().to_owned(),
             technical_account_domain: cfg.technical_account_domain().to_owned(),
             dry_run,
+            master_key: None,
         }
     }
 }
@@ -146,6 +152,16 @@ impl ProvisionFile {
             name: name.to_owned(),
             desired,
         })
+    }
+}
+
+impl ProvisionFile {
+    /// Does the file list event registrations (whose new secrets need the master key)?
+    pub fn declares_registrations(&self) -> bool {
+        self.desired
+            .integrations
+            .iter()
+            .any(|x| x.event_registrations.as_ref().is_some_and(|r| !r.is_empty()))
     }
 }
 
@@ -198,7 +214,12 @@ fn unix_now() -> Timestamp {
 pub async fn apply_cmd(cfg: Arc<Config>, args: &ApplyArgs) -> anyhow::Result<()> {
     let file = ProvisionFile::load(&args.file)?;
     let store = open_store(&cfg).await?;
-    let settings = Settings::from_config(&cfg, args.dry_run);
+    let mut settings = Settings::from_config(&cfg, args.dry_run);
+    if file.declares_registrations() {
+        // The same key `serve` uses (generated into the data directory on first use).
+        let (key, _) = crate::crypto::load_master_key(&cfg)?;
+        settings.master_key = Some(Arc::new(key));
+    }
     let report = apply(&store, &file, unix_now(), &mut rand::rngs::OsRng, &settings).await?;
     store.close().await;
 

@@ -18,12 +18,14 @@ use gatehouse_domain::{
     password,
     service::{Service, ServiceCode, Subscription},
 };
-use gatehouse_store::{AccountStore, AsDb, IntegrationStore, OrgStore, ServiceStore, StoreError};
+use gatehouse_domain::events::model::{EventType, Provider, Registration, SealedSecrets};
+use gatehouse_store::{AccountStore, AsDb, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError};
 use rand::{CryptoRng, RngCore};
 use serde_json::json;
 
 use super::{
     Problem, Settings,
+    event_plan::Resolved,
     validate::{DAccount, DOrg, DPassword, DService, Desired, OrgRef},
 };
 
@@ -40,6 +42,11 @@ pub struct Current {
     pub secrets: HashMap<String, Vec<StoredSecret>>,
     pub certificates: HashMap<String, Vec<StoredCertificate>>,
     pub subscriptions: HashMap<String, Vec<Subscription>>,
+    /// Every event provider, and event types by provider ID.
+    pub providers: Vec<Provider>,
+    pub event_types: HashMap<String, Vec<EventType>>,
+    /// By integration ID, for the integrations the file may name.
+    pub registrations: HashMap<String, Vec<Registration>>,
 }
 
 impl Current {
@@ -73,6 +80,12 @@ impl Current {
             cur.certificates.insert(x.id.clone(), db.certificates_of(&x.id).await?);
             cur.subscriptions
                 .insert(x.id.clone(), db.subscriptions_of(&x.id).await?);
+            cur.registrations
+                .insert(x.id.clone(), db.registrations_of_integration(&x.id).await?);
+        }
+        cur.providers = db.list_providers(None).await?;
+        for p in &cur.providers {
+            cur.event_types.insert(p.id.clone(), db.event_types_of(&p.id).await?);
         }
         Ok(cur)
     }
@@ -108,6 +121,20 @@ pub enum Write {
         integration_id: String,
         service: ServiceCode,
     },
+    InsertProvider(Provider),
+    UpdateProvider(Provider),
+    /// Deletes the provider with its event types.
+    DeleteProvider(String),
+    InsertEventType(EventType),
+    UpdateEventType(EventType),
+    DeleteEventType {
+        provider_id: String,
+        code: String,
+    },
+    /// A new registration with its sealed webhook secret.
+    InsertRegistration(Box<(Registration, SealedSecrets)>),
+    UpdateRegistration(Registration),
+    DeleteRegistration(String),
 }
 
 /// A write and the audit entry that records it.
@@ -203,6 +230,7 @@ pub fn plan<R: RngCore + CryptoRng>(
         file_orgs: Vec::new(),
         account_ids: BTreeMap::new(),
         services: BTreeMap::new(),
+        resolved: Vec::new(),
     };
     for o in &desired.organizations {
         p.organization(o);
@@ -214,6 +242,9 @@ pub fn plan<R: RngCore + CryptoRng>(
         p.service(s);
     }
     p.integrations(&desired.integrations);
+    if p.problems.is_empty() {
+        p.events(&desired.integrations);
+    }
     if p.problems.is_empty() {
         Ok(p.plan)
     } else {
@@ -235,6 +266,8 @@ pub(super) struct Planner<'a, R> {
     pub(super) account_ids: BTreeMap<String, String>,
     /// Services as they will be after this apply, for the file's services.
     pub(super) services: BTreeMap<ServiceCode, Service>,
+    /// The file's integrations as planned, for the events pass.
+    pub(super) resolved: Vec<Resolved>,
 }
 
 impl<R: RngCore + CryptoRng> Planner<'_, R> {

@@ -19,6 +19,7 @@ use gatehouse_domain::{
 
 use super::{
     Problem,
+    event_file::{self, DProvider, DRegistration},
     file::{
         RawAccount, RawAccountType, RawActsFor, RawFile, RawIntegration, RawIntegrationType, RawOrganization,
         RawPlatform, RawRole, RawService, RawStatus,
@@ -164,6 +165,10 @@ pub struct DIntegration {
     pub platform: Option<Platform>,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Option<Vec<String>>,
+    /// `None`: the file says nothing about the integration's event providers.
+    pub event_providers: Option<Vec<DProvider>>,
+    /// `None`: the file says nothing about the integration's event registrations.
+    pub event_registrations: Option<Vec<DRegistration>>,
 }
 
 /// Shortest client secret accepted when one is given in a file.
@@ -630,6 +635,12 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
             redirect_patterns = Some(ok);
         }
     }
+    let event_providers = x
+        .event_providers
+        .map(|list| event_file::providers(&mut c.problems, path, list));
+    let event_registrations = x
+        .event_registrations
+        .map(|list| event_file::registrations(&mut c.problems, path, list));
     if c.problems.len() != before {
         return None;
     }
@@ -653,6 +664,8 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
         platform,
         redirect_uri,
         redirect_patterns,
+        event_providers,
+        event_registrations,
     })
 }
 

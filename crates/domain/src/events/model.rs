@@ -212,6 +212,15 @@ pub struct SealedSecrets {
     pub previous_expires_at: Option<Timestamp>,
 }
 
+/// Where an integration's custom event providers are visible: its organization's ID, or
+/// `account:<id>` for a personal integration.
+pub fn provider_scope(owner: &crate::integration::Owner) -> String {
+    match owner {
+        crate::integration::Owner::Organization(o) => o.clone(),
+        crate::integration::Owner::Account(a) => format!("account:{a}"),
+    }
+}
+
 /// What the master key's associated data is for a registration's webhook secret.
 pub fn webhook_secret_aad(registration_id: &str) -> Vec<u8> {
     format!("webhook_secret:{registration_id}").into_bytes()

@@ -15,7 +15,7 @@ use axum::{
 };
 use gatehouse_domain::{
     audit::Actor,
-    integration::{Integration, IntegrationStatus, Owner},
+    integration::{Integration, IntegrationStatus},
 };
 
 use super::service::EventsService;
@@ -88,10 +88,7 @@ impl Caller {
 
     /// Where the caller's custom providers are visible: its organization, or `account:<id>`.
     pub fn scope(&self) -> String {
-        match &self.integration.owner {
-            Owner::Organization(o) => o.clone(),
-            Owner::Account(a) => format!("account:{a}"),
-        }
+        gatehouse_domain::events::model::provider_scope(&self.integration.owner)
     }
 
     pub fn org_id(&self) -> Option<&str> {
