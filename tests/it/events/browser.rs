@@ -71,7 +71,11 @@ async fn events_console_registers_a_webhook_sees_the_attempt_and_resends_in_a_re
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}\n{stderr}");
-    for shot in ["events-registrations.png", "events-attempts.png", "events-attempts-resent.png"] {
+    for shot in [
+        "events-registrations.png",
+        "events-attempts.png",
+        "events-attempts-resent.png",
+    ] {
         assert!(artifacts.join(shot).is_file(), "screenshot {shot} missing");
     }
     let delivered: Vec<_> = super::client::posts(&s.receiver);

@@ -78,7 +78,11 @@ impl Setup {
         post(
             self.admin(),
             &format!("{path}/{p}/types"),
-            &[("event_code", CODE), ("label", "Invoice paid"), ("sample", r#"{"amount": 1}"#)],
+            &[
+                ("event_code", CODE),
+                ("label", "Invoice paid"),
+                ("sample", r#"{"amount": 1}"#),
+            ],
             StatusCode::SEE_OTHER,
         )
         .await;
@@ -146,7 +150,11 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
     assert!(overview.contains(&format!("href=\"{}\"", s.base())), "the Events tab");
 
     // Event types: a bad code and a bad sample are refused next to their fields.
-    let providers = s.admin().get(&format!("{}/providers", s.base()), StatusCode::OK).await.text();
+    let providers = s
+        .admin()
+        .get(&format!("{}/providers", s.base()), StatusCode::OK)
+        .await
+        .text();
     assert!(providers.contains("id=\"no-providers\""));
     let p = s.provider().await;
     let bad = post(
@@ -161,7 +169,11 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
     let bad = post(
         s.admin(),
         &format!("{}/providers/{p}/types", s.base()),
-        &[("event_code", "com.acme.invoice.void"), ("label", "Void"), ("sample", "{nope")],
+        &[
+            ("event_code", "com.acme.invoice.void"),
+            ("label", "Void"),
+            ("sample", "{nope"),
+        ],
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
@@ -176,9 +188,16 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
     .await
     .text();
     assert!(dup.contains("already has the event type"), "{dup}");
-    let providers = s.admin().get(&format!("{}/providers", s.base()), StatusCode::OK).await.text();
+    let providers = s
+        .admin()
+        .get(&format!("{}/providers", s.base()), StatusCode::OK)
+        .await
+        .text();
     assert!(providers.contains(CODE) && providers.contains("Invoice paid"));
-    assert!(!providers.contains("com.acme.invoice.void"), "refused types are not stored");
+    assert!(
+        !providers.contains("com.acme.invoice.void"),
+        "refused types are not stored"
+    );
 
     // A registration: a private-looking bad URL is refused, nothing stored.
     let event = format!("{p}/{CODE}");
@@ -196,11 +215,18 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
     .await
     .text();
     assert!(refused.contains("id=\"webhook_url-error\""), "{refused}");
-    assert!(refused.contains("value=\"ftp://hooks.example.com/x\""), "what was typed stays");
+    assert!(
+        refused.contains("value=\"ftp://hooks.example.com/x\""),
+        "what was typed stays"
+    );
     let refused = post(
         s.admin(),
         &s.base(),
-        &[("name", "Invoices hook"), ("delivery_method", "webhook"), ("webhook_url", "")],
+        &[
+            ("name", "Invoices hook"),
+            ("delivery_method", "webhook"),
+            ("webhook_url", ""),
+        ],
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
@@ -221,7 +247,10 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
         .await
         .text();
     assert!(!again.contains(&secret), "the secret is not on the page again");
-    assert!(again.contains(&format!("/api/v1/events/registrations/{rid}/journal")), "the journal URL");
+    assert!(
+        again.contains(&format!("/api/v1/events/registrations/{rid}/journal")),
+        "the journal URL"
+    );
     assert!(again.contains("id=\"no-attempts\""));
 
     // The same name again: refused on the name field.
@@ -262,21 +291,23 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
     assert!(list.contains(">Active<") && list.contains(">Unverified<"));
 
     // The audit log names the person, not the integration.
-    let audit = s
-        .w
-        .server
-        .store()
-        .conn()
-        .await
-        .unwrap()
-        .recent_audit(None, 100)
-        .await
-        .unwrap();
+    let audit =
+        s.w.server
+            .store()
+            .conn()
+            .await
+            .unwrap()
+            .recent_audit(None, 100)
+            .await
+            .unwrap();
     let created = audit
         .iter()
         .find(|r| r.entry.action == "event_registration.created")
         .unwrap();
-    assert_eq!(created.entry.actor, Actor::Account(s.w.admin.account.id.clone()).render());
+    assert_eq!(
+        created.entry.actor,
+        Actor::Account(s.w.admin.account.id.clone()).render()
+    );
     assert_eq!(created.entry.ip.as_deref(), Some("127.0.0.1"), "with the address");
 }
 
@@ -306,7 +337,11 @@ async fn events_pages_refuse_forms_without_csrf_and_people_who_do_not_manage_the
             .await;
     }
     assert_eq!(s.registration_count().await, 1);
-    let secret_before = s.publisher.get(&format!("/api/v1/events/registrations/{rid}/secret"), StatusCode::OK).await.json_value();
+    let secret_before = s
+        .publisher
+        .get(&format!("/api/v1/events/registrations/{rid}/secret"), StatusCode::OK)
+        .await
+        .json_value();
     assert_eq!(secret_before["previous"], serde_json::Value::Null, "not rotated");
 
     // The developer did not create this integration; members and outsiders are not admins.
@@ -385,7 +420,11 @@ async fn events_pages_show_attempts_and_resend_creates_a_new_attempt() {
 
     // Resend without CSRF: refused; with it: queued, and the dispatcher makes a second attempt.
     s.admin()
-        .post_form(&format!("{reg}/events/{cursor}/resend"), &[("back", "event")], StatusCode::FORBIDDEN)
+        .post_form(
+            &format!("{reg}/events/{cursor}/resend"),
+            &[("back", "event")],
+            StatusCode::FORBIDDEN,
+        )
         .await;
     assert_eq!(dispatch(&d, s.w.server.state().now()).await.attempted, 0);
     let res = post(
@@ -412,9 +451,14 @@ async fn events_pages_show_attempts_and_resend_creates_a_new_attempt() {
         .await;
 
     // Recover: a bad instant is refused next to its field; a good one queues the failed ones.
-    let bad = post(s.admin(), &format!("{reg}/recover"), &[("since", "yesterday")], StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .text();
+    let bad = post(
+        s.admin(),
+        &format!("{reg}/recover"),
+        &[("since", "yesterday")],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+    .text();
     assert!(bad.contains("id=\"since-error\""), "{bad}");
     s.receiver.respond_with(StatusCode::INTERNAL_SERVER_ERROR, 10);
     s.publisher.publish(&p, CODE, "evt-2", json!({"amount": 7})).await;
@@ -429,7 +473,11 @@ async fn events_pages_show_attempts_and_resend_creates_a_new_attempt() {
         StatusCode::SEE_OTHER,
     )
     .await;
-    assert!(res.header("location").unwrap().contains("done=recovered"), "{:?}", res.header("location"));
+    assert!(
+        res.header("location").unwrap().contains("done=recovered"),
+        "{:?}",
+        res.header("location")
+    );
 }
 
 #[tokio::test]
@@ -476,7 +524,12 @@ async fn events_pages_edit_disable_re_enable_and_delete() {
     let bad = post(
         s.admin(),
         &reg,
-        &[("name", "x"), ("delivery_method", "webhook"), ("webhook_url", url.as_str()), ("event", event.as_str())],
+        &[
+            ("name", "x"),
+            ("delivery_method", "webhook"),
+            ("webhook_url", url.as_str()),
+            ("event", event.as_str()),
+        ],
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
@@ -485,7 +538,11 @@ async fn events_pages_edit_disable_re_enable_and_delete() {
     let none = post(
         s.admin(),
         &reg,
-        &[("name", "Invoices hook"), ("delivery_method", "webhook"), ("webhook_url", url.as_str())],
+        &[
+            ("name", "Invoices hook"),
+            ("delivery_method", "webhook"),
+            ("webhook_url", url.as_str()),
+        ],
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
@@ -494,7 +551,12 @@ async fn events_pages_edit_disable_re_enable_and_delete() {
     post(
         s.admin(),
         &reg,
-        &[("name", "Paid invoices"), ("delivery_method", "webhook"), ("webhook_url", url.as_str()), ("event", event.as_str())],
+        &[
+            ("name", "Paid invoices"),
+            ("delivery_method", "webhook"),
+            ("webhook_url", url.as_str()),
+            ("event", event.as_str()),
+        ],
         StatusCode::SEE_OTHER,
     )
     .await;
@@ -503,18 +565,30 @@ async fn events_pages_edit_disable_re_enable_and_delete() {
 
     post(s.admin(), &format!("{reg}/disable"), &[], StatusCode::SEE_OTHER).await;
     let page = s.admin().get(&reg, StatusCode::OK).await.text();
-    assert!(page.contains(">Disabled<") && page.contains("id=\"re-enable\""), "{page}");
+    assert!(
+        page.contains(">Disabled<") && page.contains("id=\"re-enable\""),
+        "{page}"
+    );
     // Re-enable runs the challenge: a silent endpoint keeps it unverified, with the reason.
     s.receiver.stop_echoing_challenges();
-    let refused = post(s.admin(), &format!("{reg}/enable"), &[], StatusCode::UNPROCESSABLE_ENTITY)
-        .await
-        .text();
+    let refused = post(
+        s.admin(),
+        &format!("{reg}/enable"),
+        &[],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+    .text();
     assert!(refused.contains("stays unverified"), "{refused}");
     assert!(refused.contains(">Unverified<"), "{refused}");
 
     post(s.admin(), &format!("{reg}/delete"), &[], StatusCode::SEE_OTHER).await;
     assert_eq!(s.registration_count().await, 0);
-    let list = s.admin().get(&format!("{}?done=deleted", s.base()), StatusCode::OK).await.text();
+    let list = s
+        .admin()
+        .get(&format!("{}?done=deleted", s.base()), StatusCode::OK)
+        .await
+        .text();
     assert!(list.contains("Registration deleted") && list.contains("id=\"no-registrations\""));
     s.admin().get(&reg, StatusCode::NOT_FOUND).await;
 }

@@ -35,7 +35,11 @@ async fn the_example_provisions_event_providers_types_and_registrations_idempote
     apply_example(&store).await;
     let sa = integration_id(&store, "e053e1a87cf74c68a6ec8e71d4a82662").await;
     let mut c = store.conn().await.unwrap();
-    let p = c.provider_by_id(PROVIDER).await.unwrap().expect("the provider keeps its given ID");
+    let p = c
+        .provider_by_id(PROVIDER)
+        .await
+        .unwrap()
+        .expect("the provider keeps its given ID");
     assert_eq!(p.label, "Acme campaigns");
     assert_eq!(p.owner_integration_id.as_deref(), Some(sa.as_str()));
     assert_eq!(p.owner_scope.as_deref(), Some("0123456789abcdef01234567@GatehouseOrg"));
@@ -55,15 +59,25 @@ async fn the_example_provisions_event_providers_types_and_registrations_idempote
     assert_eq!(journal.delivery_method, DeliveryMethod::Journal);
     let hook = &regs[1];
     assert_eq!(hook.status, RegistrationStatus::Active, "the file vouches for the URL");
-    assert_eq!(hook.webhook_url.as_deref(), Some("https://crm.acme.example/hooks/gatehouse"));
+    assert_eq!(
+        hook.webhook_url.as_deref(),
+        Some("https://crm.acme.example/hooks/gatehouse")
+    );
     let interests: Vec<(&str, &str)> = hook
         .events_of_interest
         .iter()
         .map(|e| (e.provider_id.as_str(), e.event_code.as_str()))
         .collect();
-    assert!(interests.contains(&(PROVIDER, "com.acme.campaign.completed")), "by label: {interests:?}");
+    assert!(
+        interests.contains(&(PROVIDER, "com.acme.campaign.completed")),
+        "by label: {interests:?}"
+    );
     assert!(interests.contains(&(GATEHOUSE, "gatehouse.credential.rotated")));
-    let sealed = c.registration_secrets(&hook.id).await.unwrap().expect("a sealed secret");
+    let sealed = c
+        .registration_secrets(&hook.id)
+        .await
+        .unwrap()
+        .expect("a sealed secret");
     assert!(!sealed.current.is_empty());
     drop(c);
 
@@ -187,7 +201,10 @@ async fn event_lists_replace_what_is_stored() {
         sealed_before,
         "the secret is kept"
     );
-    let providers = c.list_providers(Some("0123456789abcdef01234567@GatehouseOrg")).await.unwrap();
+    let providers = c
+        .list_providers(Some("0123456789abcdef01234567@GatehouseOrg"))
+        .await
+        .unwrap();
     let p = providers.iter().find(|p| p.label == "Invoices").unwrap();
     let types = c.event_types_of(&p.id).await.unwrap();
     assert_eq!(types.len(), 1);
@@ -205,9 +222,14 @@ async fn event_lists_replace_what_is_stored() {
     );
     drop(c);
     let report = apply_text(&store, &with_events("event_providers = []\nevent_registrations = []\n"))
-    .await
-    .unwrap();
-    assert!(report.plan_lines().join("\n").contains("event provider \"Invoices\" removed"));
+        .await
+        .unwrap();
+    assert!(
+        report
+            .plan_lines()
+            .join("\n")
+            .contains("event provider \"Invoices\" removed")
+    );
     let mut c = store.conn().await.unwrap();
     assert!(c.registrations_of_integration(&id).await.unwrap().is_empty());
 }
@@ -303,9 +325,7 @@ colour = "blue"
 
     // A registration needs the master key to seal its secret.
     let file = parse(&with_events(FIRST)).unwrap();
-    let e = error_text(
-        provision::apply(&store, &file, now(), &mut StdRng::from_entropy(), &Settings::default()).await,
-    );
+    let e = error_text(provision::apply(&store, &file, now(), &mut StdRng::from_entropy(), &Settings::default()).await);
     assert!(e.contains("needs the master key"), "{e}");
     assert_eq!(audit_count(&store).await, 0);
 }

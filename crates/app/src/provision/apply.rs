@@ -1,9 +1,7 @@
 //! Running a plan: every write and its audit entry in one transaction, committed at the end, so a
 //! failure anywhere writes nothing. Also the [`Report`] that `apply` returns and prints.
 
-use gatehouse_store::{
-    AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError, Tx,
-};
+use gatehouse_store::{AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError, Tx};
 
 use super::plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write};
 

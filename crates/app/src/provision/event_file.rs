@@ -82,7 +82,10 @@ pub fn providers(problems: &mut Vec<Problem>, path: &str, list: Vec<RawEventProv
                     format!("{id:?} is not a provider ID (a UUID such as 6f1c2c3e-0b7a-4c1e-9a51-0f3f1f2b8c4d)"),
                 ));
             } else if !ids.insert(id.clone()) {
-                problems.push(Problem::new(format!("{ppath}.id"), format!("provider {id} is listed twice")));
+                problems.push(Problem::new(
+                    format!("{ppath}.id"),
+                    format!("provider {id} is listed twice"),
+                ));
             }
         }
         let label = ok(problems, &format!("{ppath}.label"), model::parse_label(&p.label));
@@ -129,7 +132,10 @@ fn event_types(problems: &mut Vec<Problem>, ppath: &str, list: Vec<RawEventType>
         if let Some(c) = &code
             && !codes.insert(c.as_str().to_owned())
         {
-            problems.push(Problem::new(format!("{tpath}.code"), format!("event type {c} is listed twice")));
+            problems.push(Problem::new(
+                format!("{tpath}.code"),
+                format!("event type {c} is listed twice"),
+            ));
         }
         let label = ok(problems, &format!("{tpath}.label"), model::parse_label(&t.label));
         let description = t
@@ -140,7 +146,10 @@ fn event_types(problems: &mut Vec<Problem>, ppath: &str, list: Vec<RawEventType>
             Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    problems.push(Problem::new(format!("{tpath}.sample"), format!("is not valid JSON: {e}")));
+                    problems.push(Problem::new(
+                        format!("{tpath}.sample"),
+                        format!("is not valid JSON: {e}"),
+                    ));
                     None
                 }
             },
@@ -172,7 +181,11 @@ pub fn registrations(problems: &mut Vec<Problem>, path: &str, list: Vec<RawRegis
     for (i, r) in list.into_iter().enumerate() {
         let rpath = format!("{path}.event_registrations[{i}]");
         let before = problems.len();
-        let name = ok(problems, &format!("{rpath}.name"), model::parse_registration_name(&r.name));
+        let name = ok(
+            problems,
+            &format!("{rpath}.name"),
+            model::parse_registration_name(&r.name),
+        );
         if let Some(n) = &name
             && !names.insert(n.clone())
         {

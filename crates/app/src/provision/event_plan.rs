@@ -87,14 +87,18 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         let resolved = std::mem::take(&mut self.resolved);
         let mut labels: HashMap<String, HashMap<String, String>> = HashMap::new();
         for r in &resolved {
-            let Some(x) = list.iter().find(|x| x.path == r.path) else { continue };
+            let Some(x) = list.iter().find(|x| x.path == r.path) else {
+                continue;
+            };
             let mut details = Vec::new();
             let own = self.providers(x.event_providers.as_deref(), r, &mut catalog, &mut details);
             labels.insert(r.integration_id.clone(), own);
             self.add_details(r, details);
         }
         for r in &resolved {
-            let Some(x) = list.iter().find(|x| x.path == r.path) else { continue };
+            let Some(x) = list.iter().find(|x| x.path == r.path) else {
+                continue;
+            };
             if let Some(regs) = &x.event_registrations {
                 let mut details = Vec::new();
                 self.registrations(regs, r, &catalog, labels.get(&r.integration_id), &mut details);
@@ -217,7 +221,10 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                     if !changed.is_empty() {
                         p.updated_at = self.now;
                         details.push(format!("event provider {:?}: {}", p.label, changed.join(", ")));
-                        let fields: Vec<&str> = changed.iter().map(|c| c.split(' ').next().unwrap_or_default()).collect();
+                        let fields: Vec<&str> = changed
+                            .iter()
+                            .map(|c| c.split(' ').next().unwrap_or_default())
+                            .collect();
                         let det = json!({ "changed": fields });
                         self.step(
                             Write::UpdateProvider(p.clone()),
@@ -428,7 +435,10 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                             reg.unstable_since = None;
                         }
                         Some(true)
-                            if matches!(reg.status, RegistrationStatus::Disabled | RegistrationStatus::Unverified) =>
+                            if matches!(
+                                reg.status,
+                                RegistrationStatus::Disabled | RegistrationStatus::Unverified
+                            ) =>
                         {
                             changed.push("status → active".into());
                             reg.status = RegistrationStatus::Active;
@@ -440,7 +450,10 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                     if !changed.is_empty() {
                         reg.updated_at = self.now;
                         details.push(format!("event registration {:?}: {}", reg.name, changed.join(", ")));
-                        let fields: Vec<&str> = changed.iter().map(|c| c.split(' ').next().unwrap_or_default()).collect();
+                        let fields: Vec<&str> = changed
+                            .iter()
+                            .map(|c| c.split(' ').next().unwrap_or_default())
+                            .collect();
                         let det = json!({ "changed": fields });
                         let target = format!("event_registration:{}", reg.id);
                         self.step(

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
+use gatehouse_domain::events::model::{Provider, RegistrationStatus};
 use gatehouse_domain::{
     account::Account,
     integration::{Integration, IntegrationStatus, IntegrationType, Owner},
     org::Membership,
 };
-use gatehouse_domain::events::model::{Provider, RegistrationStatus};
 use gatehouse_store::{AccountStore, EventStore, IntegrationStore, OrgStore, ServiceStore, Store, StoreError};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
 

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use gatehouse_domain::events::model::{EventType, Provider, Registration, SealedSecrets};
 use gatehouse_domain::{
     Timestamp,
     account::{Account, AccountType},
@@ -18,7 +19,6 @@ use gatehouse_domain::{
     password,
     service::{Service, ServiceCode, Subscription},
 };
-use gatehouse_domain::events::model::{EventType, Provider, Registration, SealedSecrets};
 use gatehouse_store::{AccountStore, AsDb, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError};
 use rand::{CryptoRng, RngCore};
 use serde_json::json;

@@ -577,8 +577,13 @@ pub async fn recover_failed(state: &AppState, caller: &Caller, id: &str, since: 
     let mut tx = state.store.begin().await?;
     let n = tx.recover_failed(id, since_ts, now).await?;
     tx.append_audit(
-        &audit(caller, now, "event_delivery.recovered", format!("event_registration:{id}"))
-            .details(json!({"since": since.trim(), "queued": n})),
+        &audit(
+            caller,
+            now,
+            "event_delivery.recovered",
+            format!("event_registration:{id}"),
+        )
+        .details(json!({"since": since.trim(), "queued": n})),
     )
     .await?;
     tx.commit().await?;

@@ -143,11 +143,9 @@ async fn recover(
 ) -> Result<Response, PageError> {
     let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
     match service::recover_failed(&state, &ec.caller, &rid, &form.since).await {
-        Ok(n) => Ok(Redirect::to(&format!(
-            "{}/registrations/{rid}?done=recovered&queued={n}",
-            base(&id)
-        ))
-        .into_response()),
+        Ok(n) => {
+            Ok(Redirect::to(&format!("{}/registrations/{rid}?done=recovered&queued={n}", base(&id))).into_response())
+        }
         Err(e) => {
             let (status, errors) = refusal(e)?;
             let extra = Extra {

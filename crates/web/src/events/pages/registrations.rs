@@ -284,8 +284,12 @@ async fn create(
             let extra = Extra {
                 new_secret: Some(secret),
                 notice: Some(match r.status {
-                    RegistrationStatus::Unverified => "Registration created, but the webhook did not pass the challenge: nothing is delivered until it does. Fix the endpoint, then press Re-enable.",
-                    _ if r.delivery_method.pushes() => "Registration created. The webhook answered the challenge; events are delivered from now on.",
+                    RegistrationStatus::Unverified => {
+                        "Registration created, but the webhook did not pass the challenge: nothing is delivered until it does. Fix the endpoint, then press Re-enable."
+                    }
+                    _ if r.delivery_method.pushes() => {
+                        "Registration created. The webhook answered the challenge; events are delivered from now on."
+                    }
                     _ => "Registration created. Read its events from the journal.",
                 }),
                 ..Extra::default()
@@ -317,7 +321,9 @@ pub fn attempt_row(a: &gatehouse_domain::events::model::Attempt, registration_id
     AttemptRow {
         cursor: journal::cursor(registration_id, a.event_position),
         at: format_time(a.attempted_at),
-        status: a.status_code.map_or_else(|| "no response".to_owned(), |s| s.to_string()),
+        status: a
+            .status_code
+            .map_or_else(|| "no response".to_owned(), |s| s.to_string()),
         ok: a.status_code.is_some_and(|s| (200..300).contains(&s)) && a.error.is_none(),
         latency_ms: a.latency_ms,
         response: a.response_body.clone(),
