@@ -405,6 +405,7 @@ async fn events_pages_show_attempts_and_resend_creates_a_new_attempt() {
     assert!(log.contains("id=\"attempts\""), "{log}");
     assert!(log.contains("<span class=\"tag on\">200</span>"), "{log}");
     assert!(log.contains(" ms</td>") && log.contains("scheduled"));
+    assert!(log.contains("id=\"health\">1 attempt, 0 failed"), "{log}");
 
     let mut conn = s.w.server.store().conn().await.unwrap();
     let attempts = conn.attempts_of_registration(&rid, None, 10).await.unwrap();

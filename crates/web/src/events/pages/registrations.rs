@@ -16,7 +16,7 @@ use axum::{
 use gatehouse_domain::{
     events::{
         cloudevent::format_time,
-        journal,
+        health, journal,
         model::{DeliveryMethod, Registration, RegistrationStatus},
     },
     integration::Integration,
@@ -343,6 +343,9 @@ struct OnePage {
     unstable_since: Option<String>,
     method_label: &'static str,
     pushes: bool,
+    /// Attempts and failures in the health window (the last 24 hours).
+    recent_attempts: u64,
+    recent_failures: u64,
     disabled: bool,
     journal_url: String,
     created: String,
@@ -372,6 +375,7 @@ async fn render_one(state: &AppState, ec: EventsCtx, r: Registration, extra: Ext
     let attempts = conn
         .attempts_of_registration(&r.id, extra.before, ATTEMPTS_PER_PAGE)
         .await?;
+    let window = conn.health_window(&r.id, state.now() - health::WINDOW).await?;
     drop(conn);
     let older = (attempts.len() as i64 == ATTEMPTS_PER_PAGE)
         .then(|| attempts.last().map(|a| a.id))
@@ -386,6 +390,8 @@ async fn render_one(state: &AppState, ec: EventsCtx, r: Registration, extra: Ext
         unstable_since: r.unstable_since.map(when),
         method_label: method_label(r.delivery_method),
         pushes: r.delivery_method.pushes(),
+        recent_attempts: window.attempts,
+        recent_failures: window.failures,
         disabled: r.status == RegistrationStatus::Disabled,
         journal_url: format!("{}{}", state.settings.public_url, view::journal_path(&r.id)),
         created: when(r.created_at),
