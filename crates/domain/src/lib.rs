@@ -16,6 +16,7 @@ pub mod integration;
 pub mod org;
 pub mod password;
 pub mod redirect;
+pub mod rsa_signer;
 pub mod secret;
 pub mod service;
 pub mod token;

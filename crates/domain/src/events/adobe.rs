@@ -14,13 +14,10 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use rand::{CryptoRng, RngCore};
-use ring::{
-    rand::SystemRandom,
-    signature::{RSA_PKCS1_SHA256, RsaKeyPair},
-};
+use ring::signature::RsaKeyPair;
 use serde_json::Value;
 
-use crate::{DomainError, Timestamp};
+use crate::{DomainError, Timestamp, rsa_signer::RsaSigner};
 
 /// RSA modulus size of the delivery-signing keys.
 pub const RSA_BITS: usize = 2048;
@@ -80,8 +77,7 @@ pub fn generate_key(rng: &mut (impl RngCore + CryptoRng)) -> Result<GeneratedKey
 /// A delivery-signing key loaded for signing.
 pub struct DeliveryKey {
     pub id: String,
-    pair: RsaKeyPair,
-    rng: SystemRandom,
+    signer: RsaSigner,
 }
 
 impl std::fmt::Debug for DeliveryKey {
@@ -94,20 +90,21 @@ impl std::fmt::Debug for DeliveryKey {
 
 impl DeliveryKey {
     pub fn load(id: &str, private_pkcs8: &[u8]) -> Result<Self, DomainError> {
-        let pair = RsaKeyPair::from_pkcs8(private_pkcs8)
-            .map_err(|e| DomainError::new("invalid_key", format!("delivery key {id}: {e}")))?;
+        let invalid = |e: &dyn std::fmt::Display| DomainError::new("invalid_key", format!("delivery key {id}: {e}"));
+        // ring's parser checks the key strictly; OpenSSL signs (see crate::rsa_signer).
+        RsaKeyPair::from_pkcs8(private_pkcs8).map_err(|e| invalid(&e))?;
+        let signer = RsaSigner::from_pkcs8(private_pkcs8).map_err(|e| invalid(&e))?;
         Ok(Self {
             id: id.to_owned(),
-            pair,
-            rng: SystemRandom::new(),
+            signer,
         })
     }
 
     /// Base64 RSA-SHA256 (PKCS#1 v1.5) signature of `body`.
     pub fn sign(&self, body: &[u8]) -> Result<String, DomainError> {
-        let mut sig = vec![0u8; self.pair.public().modulus_len()];
-        self.pair
-            .sign(&RSA_PKCS1_SHA256, &self.rng, body, &mut sig)
+        let sig = self
+            .signer
+            .sign_sha256(body)
             .map_err(|_| DomainError::new("signing_failed", "the delivery could not be signed"))?;
         Ok(STANDARD.encode(sig))
     }

@@ -15,11 +15,9 @@
 //!   holding parsed `ring` key pairs does not.
 //! - Key *generation* uses `p256` and `rsa`, because `ring` cannot take the caller's random
 //!   source (its RNG trait is sealed) and cannot generate RSA keys at all.
-//! - RS256 *signing* uses the system's OpenSSL (libcrypto, through the `openssl` crate, linked
-//!   dynamically: no C build). Its RSA-2048 private-key operation is two to three times faster
-//!   than `ring`'s on processors with AVX-512 IFMA (measured on the project's machine: about
-//!   2,300 against 840 signatures per second and core), and RS256 throughput is nothing but
-//!   that operation. ES256 stays with `ring`, which is as fast as OpenSSL there.
+//! - RS256 *signing* uses the system's OpenSSL through [`crate::rsa_signer`]: RS256 throughput is
+//!   nothing but the RSA private-key operation, which OpenSSL does several times faster than
+//!   `ring`. ES256 stays with `ring`, which is as fast as OpenSSL there.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{CryptoRng, RngCore};
@@ -221,7 +219,7 @@ pub fn generate(alg: SigningAlg, rng: &mut (impl RngCore + CryptoRng)) -> Result
 #[allow(clippy::large_enum_variant)]
 enum Pair {
     Ec(EcdsaKeyPair),
-    Rsa(openssl::pkey::PKey<openssl::pkey::Private>),
+    Rsa(crate::rsa_signer::RsaSigner),
 }
 
 /// A private key loaded for signing: a parsed key pair (`ring` for ECDSA, OpenSSL for RSA) plus its key ID. Cheap to share
@@ -260,9 +258,8 @@ impl SigningKey {
             SigningAlg::RS256 => {
                 // ring's parser checks the key as strictly as before (it must be usable anywhere).
                 RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| KeyError::Load(e.to_string()))?;
-                let key =
-                    openssl::pkey::PKey::private_key_from_pkcs8(pkcs8).map_err(|e| KeyError::Load(e.to_string()))?;
-                if key.bits() as usize != RSA_BITS {
+                let key = crate::rsa_signer::RsaSigner::from_pkcs8(pkcs8).map_err(KeyError::Load)?;
+                if key.bits() != RSA_BITS {
                     return Err(KeyError::Load(format!("an RSA signing key must have {RSA_BITS} bits")));
                 }
                 Pair::Rsa(key)
@@ -297,8 +294,8 @@ impl SigningKey {
                 }
             }
             Pair::Rsa(p) => {
-                let rsa = p.rsa().map_err(|e| KeyError::Load(e.to_string()))?;
-                Ok(Jwk::rsa(&rsa.n().to_vec(), &rsa.e().to_vec()))
+                let (n, e) = p.public_components().map_err(KeyError::Load)?;
+                Ok(Jwk::rsa(&n, &e))
             }
         }
     }
@@ -326,12 +323,7 @@ impl SigningKey {
                 .map_err(|_| KeyError::Sign)?
                 .as_ref()
                 .to_vec(),
-            Pair::Rsa(p) => {
-                // RSASSA-PKCS1-v1_5 (OpenSSL's default padding for RSA keys) over SHA-256.
-                let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), p)
-                    .map_err(|_| KeyError::Sign)?;
-                signer.sign_oneshot_to_vec(out.as_bytes()).map_err(|_| KeyError::Sign)?
-            }
+            Pair::Rsa(p) => p.sign_sha256(out.as_bytes()).map_err(|_| KeyError::Sign)?,
         };
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut out);
