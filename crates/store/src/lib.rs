@@ -16,6 +16,7 @@ mod consents;
 mod console;
 mod events;
 mod integrations;
+mod lists;
 mod mfa;
 mod one_time;
 mod orgs;

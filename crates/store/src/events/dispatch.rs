@@ -18,6 +18,7 @@ use super::reborrow;
 use crate::{
     AttemptOutcome, ClaimedDelivery,
     backend::{Db, on_db},
+    lists::{MAX_LIST, batch_sizes, in_list_width, padded, placeholders},
     traits::Result,
 };
 
@@ -52,13 +53,17 @@ pub async fn claim(
     limit: i64,
     exclude: &[String],
 ) -> Result<Vec<ClaimedDelivery>> {
-    // The excluded registrations are bound as parameters $4, $5, …
-    let not_in = if exclude.is_empty() {
-        String::new()
-    } else {
-        let marks: Vec<String> = (0..exclude.len()).map(|i| format!("${}", i + 4)).collect();
-        format!(" AND d.registration_id NOT IN ({})", marks.join(", "))
-    };
+    // The excluded registrations are bound as parameters $4, $5, …, in padded chunks (crate::lists).
+    let mut not_in = String::new();
+    let mut next = 4;
+    for chunk in exclude.chunks(MAX_LIST) {
+        let width = in_list_width(chunk.len());
+        not_in.push_str(&format!(
+            " AND d.registration_id NOT IN ({})",
+            placeholders(next, width)
+        ));
+        next += width;
+    }
     let select = format!(
         "SELECT d.id FROM deliveries d JOIN event_registrations r ON r.id = d.registration_id \
          WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until <= $2) \
@@ -74,31 +79,36 @@ pub async fn claim(
     );
     let claimed: Vec<ClaimRow> = on_db!(reborrow(&mut db), c => {
         let mut q = sqlx::query_as(&sql).bind(lease_until).bind(now).bind(limit);
-        for r in exclude {
-            q = q.bind(r);
+        for chunk in exclude.chunks(MAX_LIST) {
+            for r in padded(chunk) {
+                q = q.bind(r);
+            }
         }
         q.fetch_all(&mut *c).await?
     });
     if claimed.is_empty() {
         return Ok(Vec::new());
     }
-    // The details of the claimed rows, in one query.
-    let marks: Vec<String> = (0..claimed.len()).map(|i| format!("${}", i + 1)).collect();
-    let detail_sql = format!(
-        "SELECT d.id, e.event_code, e.provider_id, e.payload, r.delivery_method, r.status, r.webhook_url, i.client_id, \
-                r.secret_enc, r.previous_secret_enc, r.previous_secret_expires_at \
-         FROM deliveries d JOIN events e ON e.position = d.event_position \
-         JOIN event_registrations r ON r.id = d.registration_id JOIN integrations i ON i.id = r.integration_id \
-         WHERE d.id IN ({})",
-        marks.join(", ")
-    );
-    let details: Vec<DetailRow> = on_db!(db, c => {
-        let mut q = sqlx::query_as(&detail_sql);
-        for row in &claimed {
-            q = q.bind(row.id);
-        }
-        q.fetch_all(&mut *c).await?
-    });
+    // The details of the claimed rows, a padded chunk per query.
+    let mut details: Vec<DetailRow> = Vec::with_capacity(claimed.len());
+    for chunk in claimed.chunks(MAX_LIST) {
+        let detail_sql = format!(
+            "SELECT d.id, e.event_code, e.provider_id, e.payload, r.delivery_method, r.status, r.webhook_url, i.client_id, \
+                    r.secret_enc, r.previous_secret_enc, r.previous_secret_expires_at \
+             FROM deliveries d JOIN events e ON e.position = d.event_position \
+             JOIN event_registrations r ON r.id = d.registration_id JOIN integrations i ON i.id = r.integration_id \
+             WHERE d.id IN ({})",
+            placeholders(1, in_list_width(chunk.len()))
+        );
+        let rows: Vec<DetailRow> = on_db!(reborrow(&mut db), c => {
+            let mut q = sqlx::query_as(&detail_sql);
+            for row in padded(chunk) {
+                q = q.bind(row.id);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        details.extend(rows);
+    }
     let mut by_id: std::collections::HashMap<i64, DetailRow> = details.into_iter().map(|d| (d.id, d)).collect();
     let mut out = Vec::with_capacity(claimed.len());
     for row in claimed {
@@ -127,22 +137,20 @@ pub async fn claim(
     Ok(out)
 }
 
-pub async fn release(db: Db<'_>, ids: &[i64]) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
+pub async fn release(mut db: Db<'_>, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(MAX_LIST) {
+        let sql = format!(
+            "UPDATE deliveries SET lease_until = NULL WHERE id IN ({}) AND state = 'pending'",
+            placeholders(1, in_list_width(chunk.len()))
+        );
+        on_db!(reborrow(&mut db), c => {
+            let mut q = sqlx::query(&sql);
+            for id in padded(chunk) {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *c).await?;
+        });
     }
-    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 1)).collect();
-    let sql = format!(
-        "UPDATE deliveries SET lease_until = NULL WHERE id IN ({}) AND state = 'pending'",
-        marks.join(", ")
-    );
-    on_db!(db, c => {
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *c).await?;
-    });
     Ok(())
 }
 
@@ -178,11 +186,14 @@ pub async fn record(mut db: Db<'_>, o: &AttemptOutcome) -> Result<()> {
     update_one(db, o).await
 }
 
-/// Rows per multi-row insert (11 parameters each, well under both drivers' limits).
-const ATTEMPT_ROWS_PER_INSERT: usize = 500;
+/// The most rows in one multi-row insert of attempts (10 parameters each; see crate::lists).
+const ATTEMPT_ROWS_PER_INSERT: usize = 16;
 
 pub async fn record_many(mut db: Db<'_>, outcomes: &[AttemptOutcome]) -> Result<()> {
-    for chunk in outcomes.chunks(ATTEMPT_ROWS_PER_INSERT) {
+    let mut rest = outcomes;
+    for size in batch_sizes(outcomes.len(), ATTEMPT_ROWS_PER_INSERT) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 10;
@@ -238,16 +249,15 @@ pub async fn record_many(mut db: Db<'_>, outcomes: &[AttemptOutcome]) -> Result<
         }
     }
     for ((status, at), ids) in delivered {
-        for chunk in ids.chunks(ATTEMPT_ROWS_PER_INSERT) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        for chunk in ids.chunks(MAX_LIST) {
             let sql = format!(
                 "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, lease_until = NULL, \
                  last_status = $1, cause = 'scheduled', updated_at = $2 WHERE id IN ({})",
-                marks.join(", ")
+                placeholders(3, in_list_width(chunk.len()))
             );
             on_db!(reborrow(&mut db), c => {
                 let mut q = sqlx::query(&sql).bind(status.map(i64::from)).bind(at);
-                for id in chunk {
+                for id in padded(chunk) {
                     q = q.bind(*id);
                 }
                 q.execute(&mut *c).await?;
