@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use gatehouse_domain::{
     Timestamp,
-    token::records::{AuthorizationCodeRecord, CodeConsumption, RefreshRotation, RefreshTokenRecord},
+    token::records::{
+        AuthorizationCodeRecord, ClientGrantsRevoked, CodeConsumption, RefreshRotation, RefreshTokenRecord,
+    },
 };
 
 use crate::{AsDb, TokenStore, backend::on_db, traits::Result};
@@ -287,6 +289,25 @@ impl<T: AsDb> TokenStore for T {
             family_id,
             now,
         ))
+    }
+
+    async fn revoke_client_grants(&mut self, client_id: &str, now: Timestamp) -> Result<ClientGrantsRevoked> {
+        let refresh_tokens = exec!(
+            self,
+            "UPDATE refresh_tokens SET revoked_at = $2 \
+             WHERE client_id = $1 AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at > $2",
+            client_id,
+            now,
+        );
+        let authorization_codes = exec!(
+            self,
+            "DELETE FROM authorization_codes WHERE client_id = $1 AND consumed_at IS NULL",
+            client_id,
+        );
+        Ok(ClientGrantsRevoked {
+            refresh_tokens,
+            authorization_codes,
+        })
     }
 
     async fn purge_refresh_tokens(&mut self, now: Timestamp) -> Result<u64> {

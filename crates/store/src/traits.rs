@@ -164,7 +164,8 @@ pub trait AuditStore: AsDb {
 }
 
 use gatehouse_domain::token::records::{
-    AuthorizationCodeRecord, CodeConsumption, KeySchedule, RefreshRotation, RefreshTokenRecord, StoredSigningKey,
+    AuthorizationCodeRecord, ClientGrantsRevoked, CodeConsumption, KeySchedule, RefreshRotation, RefreshTokenRecord,
+    StoredSigningKey,
 };
 
 /// Token-signing keys (see `gatehouse_domain::token::rotation` for the schedule they follow).
@@ -244,6 +245,11 @@ pub trait TokenStore: AsDb {
     ) -> Result<Vec<String>>;
     /// Revokes every token of a family; returns how many were still unrevoked.
     async fn revoke_refresh_family(&mut self, family_id: &str, now: Timestamp) -> Result<u64>;
+    /// Ends every grant `client_id` holds (its integration was disabled or deleted): revokes its
+    /// current refresh tokens (rotated and expired ones already fail) and deletes its unused
+    /// authorization codes, so neither works again when the integration is enabled again or its
+    /// client ID reused. Returns how many of each.
+    async fn revoke_client_grants(&mut self, client_id: &str, now: Timestamp) -> Result<ClientGrantsRevoked>;
     /// Deletes refresh tokens that expired before `now`.
     async fn purge_refresh_tokens(&mut self, now: Timestamp) -> Result<u64>;
 

@@ -10,5 +10,6 @@ mod expiry;
 pub(crate) mod helpers;
 mod integrations;
 mod pages;
+mod revocation;
 mod store;
 mod subscriptions;

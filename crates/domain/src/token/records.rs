@@ -97,6 +97,14 @@ pub enum CodeConsumption {
     NotFound,
 }
 
+/// What ending every grant of a client revoked: refresh tokens (counted per token) and unused
+/// authorization codes (deleted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientGrantsRevoked {
+    pub refresh_tokens: u64,
+    pub authorization_codes: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

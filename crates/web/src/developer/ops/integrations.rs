@@ -1,8 +1,9 @@
 //! Integrations: list what the caller may see, create (with the first client secret, shown
 //! once), edit, enable or disable, delete, and the credentials file.
 //!
-//! Disabling and deleting record a token cutoff for the client, so its issued access tokens stop
-//! validating at once and stay invalid if it is enabled again (or its client ID reused).
+//! Disabling and deleting end everything the client was issued: a token cutoff makes its access
+//! tokens stop validating at once, and its refresh tokens are revoked and its unused authorization
+//! codes deleted — so none of them works again if it is enabled again (or its client ID reused).
 
 use gatehouse_domain::{
     console::{
@@ -16,7 +17,7 @@ use gatehouse_domain::{
     org::Role,
     service::Subscription,
 };
-use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore};
+use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, TokenStore, Tx};
 use serde_json::json;
 
 use super::{OpResult, audit, publish, visible_integration};
@@ -160,7 +161,24 @@ pub async fn update(
     Ok(next)
 }
 
-/// Enables or disables. Disabling ends the client's issued access tokens at once.
+/// Ends every token and grant issued to the integration's client (it is being disabled or
+/// deleted); returns what was revoked, for the audit entry.
+async fn end_client_tokens(state: &AppState, tx: &mut Tx, i: &Integration) -> OpResult<serde_json::Value> {
+    tx.record_token_cutoff(&TokenCutoff {
+        client_id: i.client_id.to_string(),
+        scope: None,
+        at: state.now(),
+    })
+    .await?;
+    let ended = tx.revoke_client_grants(i.client_id.as_str(), state.now()).await?;
+    Ok(json!({
+        "refresh_tokens_revoked": ended.refresh_tokens,
+        "authorization_codes_revoked": ended.authorization_codes,
+    }))
+}
+
+/// Enables or disables. Disabling ends the client's issued access tokens, refresh tokens and
+/// unused authorization codes at once; enabling again does not revive them.
 pub async fn set_status(
     state: &AppState,
     caller: &Caller,
@@ -174,19 +192,14 @@ pub async fn set_status(
     }
     let next = integration::set_status(&current, status, state.now());
     tx.update_integration(&next).await?;
-    if status == IntegrationStatus::Disabled {
-        tx.record_token_cutoff(&TokenCutoff {
-            client_id: next.client_id.to_string(),
-            scope: None,
-            at: state.now(),
-        })
-        .await?;
-    }
-    let action = match status {
-        IntegrationStatus::Active => "integration.enabled",
-        IntegrationStatus::Disabled => "integration.disabled",
+    let entry = match status {
+        IntegrationStatus::Active => audit(state, caller, "integration.enabled", &next),
+        IntegrationStatus::Disabled => {
+            let ended = end_client_tokens(state, &mut tx, &next).await?;
+            audit(state, caller, "integration.disabled", &next).details(ended)
+        }
     };
-    tx.append_audit(&audit(state, caller, action, &next)).await?;
+    tx.append_audit(&entry).await?;
     publish(
         state,
         &mut tx,
@@ -204,12 +217,7 @@ pub async fn set_status(
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
-    tx.record_token_cutoff(&TokenCutoff {
-        client_id: current.client_id.to_string(),
-        scope: None,
-        at: state.now(),
-    })
-    .await?;
+    let ended = end_client_tokens(state, &mut tx, &current).await?;
     publish(
         state,
         &mut tx,
@@ -223,6 +231,8 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> OpResult<Int
         "name": current.name,
         "client_id": current.client_id,
         "integration_type": current.integration_type.as_str(),
+        "refresh_tokens_revoked": ended["refresh_tokens_revoked"],
+        "authorization_codes_revoked": ended["authorization_codes_revoked"],
     })))
     .await?;
     tx.commit().await?;
