@@ -1,7 +1,10 @@
 // Browser tests of Gatehouse's developer console in headless Chromium (playwright-core):
-//   1. create an integration of each type through the guided flow;
-//   2. generate a key pair and download the private key exactly once;
-//   3. rotate a client secret (add a new one, revoke the old one);
+//   1. create an integration of each type through the guided flow; reloading the page that shows
+//      the new client secret shows it no more and creates nothing (POST-redirect-GET);
+//   2. generate a key pair and download the private key exactly once; a reload does not offer it
+//      again nor generate another;
+//   3. rotate a client secret (add a new one — a reload does not show it again nor add another —
+//      and revoke the old one);
 //   4. subscribe to an allowed service, and be refused for a disallowed one.
 // Usage: node interop/browser/console.mjs <base_url>
 //   env ADMIN_EMAIL   an account (password PASSWORD) that is an admin of the organization ORG_NAME
@@ -102,6 +105,11 @@ await step('create an integration of each type', async (page) => {
   });
   if (!(await page.locator('#client-secret').textContent()).startsWith('ghs_')) throw new Error('no client secret shown');
   await shot(page, 'console-created.png');
+  // A reload neither shows the secret again nor creates a second integration.
+  await page.reload();
+  await expectText(page, 'The client secret was shown once');
+  if ((await page.locator('#client-secret').count()) !== 0) throw new Error('the secret was shown twice');
+  await shot(page, 'console-created-reloaded.png');
 
   await createIntegration(page, 'API Key', async (p) => {
     await p.getByLabel('Name').fill('Stock widget');
@@ -116,6 +124,8 @@ await step('create an integration of each type', async (page) => {
 
   await page.goto(`${base}/console/integrations`);
   for (const name of ['Photo editor', 'Stock widget', 'Nightly export']) await expectText(page, name);
+  const editors = await page.getByRole('link', { name: 'Photo editor' }).count();
+  if (editors !== 1) throw new Error(`${editors} "Photo editor" integrations after a reload, not 1`);
   await shot(page, 'console-dashboard.png');
 });
 
@@ -134,6 +144,10 @@ await step('generate a key pair and download the private key once', async (page)
   // The second time, it is gone.
   const again = await page.request.get(`${base}${href}`);
   if (again.status() !== 410) throw new Error(`second download answered ${again.status()}, not 410`);
+  // Reloading the page after the download offers nothing and generates no second key pair.
+  await page.reload();
+  await expectText(page, 'This private key is no longer available');
+  if ((await page.locator('#download-private-key').count()) !== 0) throw new Error('the key is offered again');
   await page.goto(`${base}${serviceAccount}/credentials`);
   if ((await page.locator('table .fingerprint').count()) !== 1) throw new Error('expected one certificate');
 });
@@ -144,6 +158,11 @@ await step('rotate a client secret', async (page) => {
   await expectText(page, 'New client secret');
   const fresh = (await page.locator('#client-secret').textContent()).trim();
   if (!fresh.startsWith('ghs_')) throw new Error('no new secret shown');
+  const rows = await page.locator('tbody tr').count();
+  await page.reload();
+  await expectText(page, 'The new client secret was shown once');
+  if ((await page.locator('#client-secret').count()) !== 0) throw new Error('the new secret was shown twice');
+  if ((await page.locator('tbody tr').count()) !== rows) throw new Error('the reload added another secret');
   const oldHint = await page.locator('tbody tr').first().locator('code').textContent();
   await page.getByRole('button', { name: /Revoke the secret ending in/ }).first().click();
   await expectText(page, 'The client secret was revoked');

@@ -207,6 +207,20 @@ impl<T: AsDb> PendingKeyStore for T {
         }))
     }
 
+    async fn pending_key_waits(&mut self, digest: &str, integration_id: &str, now: Timestamp) -> Result<bool> {
+        let n: i64 = on_db!(self.db(), c => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pending_private_keys WHERE digest = $1 AND integration_id = $2 AND expires_at > $3",
+            )
+            .bind(digest)
+            .bind(integration_id)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?
+        });
+        Ok(n > 0)
+    }
+
     async fn purge_pending_keys(&mut self, now: Timestamp) -> Result<u64> {
         Ok(on_db!(self.db(), c => {
             sqlx::query("DELETE FROM pending_private_keys WHERE expires_at <= $1")

@@ -100,6 +100,19 @@ impl<T: AsDb> OneTimeTokenStore for T {
         row.map(OneTimeToken::try_from).transpose()
     }
 
+    async fn purge_one_time_tokens(&mut self, purpose: &str, now: Timestamp) -> Result<u64> {
+        Ok(on_db!(self.db(), c => {
+            sqlx::query(
+                "DELETE FROM one_time_tokens WHERE purpose = $1 AND (used_at IS NOT NULL OR expires_at <= $2)",
+            )
+            .bind(purpose)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        }))
+    }
+
     async fn revoke_one_time_tokens(&mut self, purpose: &str, now: Timestamp) -> Result<u64> {
         let n = on_db!(self.db(), c => {
             sqlx::query("UPDATE one_time_tokens SET used_at = $2 WHERE purpose = $1 AND used_at IS NULL")

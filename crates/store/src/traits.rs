@@ -60,6 +60,9 @@ pub trait ServiceStore: AsDb {
     async fn service_by_code(&mut self, code: &ServiceCode) -> Result<Option<Service>>;
     /// All services, ordered by code (byte order, the same on both backends).
     async fn list_services(&mut self) -> Result<Vec<Service>>;
+    /// Deletes the service (its event providers go with it, by cascade); returns whether it
+    /// existed. Fails with a database error while subscriptions to it remain: delete those first.
+    async fn delete_service(&mut self, code: &ServiceCode) -> Result<bool>;
 }
 
 #[async_trait]
@@ -142,6 +145,9 @@ pub trait OneTimeTokenStore: AsDb {
         purpose: &str,
         now: Timestamp,
     ) -> Result<Option<OneTimeToken>>;
+    /// Deletes the tokens with this purpose that were used or expired by `now` (for purposes
+    /// whose payload should not outlive its one use); returns how many.
+    async fn purge_one_time_tokens(&mut self, purpose: &str, now: Timestamp) -> Result<u64>;
     /// Revokes every unused token with this purpose (e.g. a new bootstrap link replaces the old).
     async fn revoke_one_time_tokens(&mut self, purpose: &str, now: Timestamp) -> Result<u64>;
     /// Revokes the account's unused tokens with this purpose (a new password-reset link replaces
@@ -613,6 +619,8 @@ pub trait PendingKeyStore: AsDb {
         integration_id: &str,
         now: Timestamp,
     ) -> Result<Option<PendingPrivateKey>>;
+    /// Whether the integration's key with this digest still waits for its download at `now`.
+    async fn pending_key_waits(&mut self, digest: &str, integration_id: &str, now: Timestamp) -> Result<bool>;
     /// Deletes keys that expired at or before `now`; returns how many.
     async fn purge_pending_keys(&mut self, now: Timestamp) -> Result<u64>;
 }

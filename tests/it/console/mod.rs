@@ -10,6 +10,7 @@ mod expiry;
 pub(crate) mod helpers;
 mod integrations;
 mod pages;
+mod reveal;
 mod revocation;
 mod store;
 mod subscriptions;

@@ -2,7 +2,8 @@
 //! certificate expires, an audit entry `certificate.expiring` and the event
 //! `gatehouse.certificate.expiring` (to the integration's organization or owner) are written,
 //! once per threshold, whichever node gets there first. The same task purges generated private
-//! keys nobody downloaded and token cutoffs older than any live token.
+//! keys nobody downloaded, new client secrets nobody came to see, and token cutoffs older than
+//! any live token.
 
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use gatehouse_domain::{
     console::certificates::{EXPIRY_NOTICE_DAYS, days_left, due_notice},
     events::own::{OwnEventKind, own_event},
 };
-use gatehouse_store::{AuditStore, ConsoleStore, EventStore, IntegrationStore, PendingKeyStore, StoreError};
+use gatehouse_store::{
+    AuditStore, ConsoleStore, EventStore, IntegrationStore, OneTimeTokenStore, PendingKeyStore, StoreError,
+};
 use serde_json::json;
 
 use super::ops::audience_of;
@@ -110,6 +113,7 @@ pub async fn run_once(state: &AppState, now: Timestamp) -> Result<u64, StoreErro
     }
     let mut conn = state.store.conn().await?;
     conn.purge_pending_keys(now).await?;
+    conn.purge_one_time_tokens(super::ops::reveal::PURPOSE, now).await?;
     let longest = crate::oauth::service::TokenSettings::from_state(state)
         .lifetimes
         .longest_access_token();

@@ -170,6 +170,16 @@ pub async fn take_private_key(
     String::from_utf8(pem).map(Some).map_err(ConsoleError::internal)
 }
 
+/// Whether a generated private key still waits under `token` (to offer its download, or say it
+/// is gone).
+pub async fn private_key_waits(state: &AppState, caller: &Caller, integration_id: &str, token: &str) -> OpResult<bool> {
+    let mut conn = state.store.conn().await?;
+    let i = visible_integration(&mut conn, caller, integration_id).await?;
+    Ok(conn
+        .pending_key_waits(&secret::digest(token), &i.id, state.now())
+        .await?)
+}
+
 /// Removes (revokes) a certificate: assertions signed with its key stop being accepted.
 pub async fn remove(state: &AppState, caller: &Caller, integration_id: &str, cert_id: &str) -> OpResult<()> {
     let mut tx = state.store.begin().await?;

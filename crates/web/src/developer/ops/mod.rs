@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod certificates;
 pub mod integrations;
+pub mod reveal;
 pub mod secrets;
 pub mod subscriptions;
 

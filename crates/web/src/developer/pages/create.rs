@@ -1,13 +1,15 @@
 //! The guided "create integration" flow: `/console/integrations/new` asks for the type first and
 //! explains each; `?type=…` shows that type's form; `POST /console/integrations` creates it and
-//! shows its credentials, the client secret once.
+//! redirects to `/console/integrations/{id}/created`, which shows its credentials — the client
+//! secret once (POST-redirect-GET through [`ops::reveal`]: a reload shows no secret and creates
+//! nothing).
 
 use askama::Template;
 use axum::{
     Router,
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use gatehouse_domain::{
@@ -18,7 +20,7 @@ use gatehouse_domain::{
 use gatehouse_store::OrgStore;
 use serde::Deserialize;
 
-use super::{Ctx, form_errors, lines, one_of, platform_label, type_label};
+use super::{Ctx, form_errors, lines, no_store, one_of, platform_label, type_label};
 use crate::{
     AppState,
     console::{Nav, page},
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/integrations/new", get(new_page))
         .route("/console/integrations", axum::routing::post(create))
+        .route("/console/integrations/{id}/created", get(created_page))
 }
 
 pub struct OrgChoice {
@@ -95,6 +98,8 @@ struct Created {
     integration: Integration,
     type_label: &'static str,
     secret: Option<String>,
+    /// A secret was created but has been shown already (or its display expired).
+    secret_gone: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,13 +214,12 @@ async fn create(
     };
     match ops::integrations::create(&state, &ctx.caller, input).await {
         Ok((integration, secret)) => {
-            let p = Created {
-                nav: ctx.nav,
-                type_label: type_label(integration.integration_type),
-                integration,
-                secret,
-            };
-            Ok(page(StatusCode::CREATED, csrf, &p))
+            let mut to = format!("/console/integrations/{}/created", integration.id);
+            if let Some(plaintext) = secret {
+                let handle = ops::reveal::stash(&state, &ctx.who, &integration.id, &plaintext).await?;
+                to.push_str(&format!("?secret={handle}"));
+            }
+            Ok(Redirect::to(&to).into_response())
         }
         Err(e) if e.status.is_client_error() => {
             let errors = form_errors(&e);
@@ -224,4 +228,34 @@ async fn create(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CreatedQuery {
+    secret: Option<String>,
+}
+
+/// The new integration's credentials; its client secret the first time only.
+async fn created_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    Query(q): Query<CreatedQuery>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    let integration = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let secret = match q.secret.as_deref() {
+        Some(handle) => ops::reveal::open(&state, &ctx.who, &integration.id, handle).await?,
+        None => None,
+    };
+    let p = Created {
+        nav: ctx.nav,
+        type_label: type_label(integration.integration_type),
+        secret_gone: q.secret.is_some() && secret.is_none(),
+        integration,
+        secret,
+    };
+    Ok(no_store(page(StatusCode::OK, csrf, &p)))
 }

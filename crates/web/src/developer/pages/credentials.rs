@@ -2,6 +2,11 @@
 //! buttons, client secrets (add one — shown once — and revoke the old one), a service account's
 //! certificates (upload a PEM file or pasted text, generate a key pair whose private key can be
 //! downloaded exactly once, remove one), and the credentials file.
+//!
+//! Adding a secret and generating a key pair are POST-redirect-GET: the POST creates it and
+//! redirects to this page with a one-time handle (`?secret=`, opened by [`ops::reveal`]; `?key=`,
+//! the private key's download token), so a reload creates nothing and shows no secret again. The
+//! page is sent with `Cache-Control: no-store`.
 
 use askama::Template;
 use axum::{
@@ -15,7 +20,7 @@ use axum_extra::extract::cookie::CookieJar;
 use gatehouse_domain::integration::{Integration, IntegrationType, StoredCertificate, StoredSecret};
 use serde::Deserialize;
 
-use super::{Ctx, Tabs, form_errors};
+use super::{Ctx, Tabs, form_errors, no_store};
 use crate::{
     AppState,
     console::{Nav, page, when},
@@ -77,7 +82,11 @@ struct CredentialsPage {
     certificates: Vec<CertRow>,
     active_certificates: usize,
     new_secret: Option<String>,
+    /// A new secret was created but has been shown already (or its display expired).
+    secret_gone: bool,
     key_token: Option<String>,
+    /// A generated private key was downloaded already (or its download expired).
+    key_gone: bool,
     notice: Option<&'static str>,
     errors: Errors,
     pem: String,
@@ -113,7 +122,9 @@ fn cert_rows(certs: &[StoredCertificate], now: i64) -> Vec<CertRow> {
 #[derive(Default)]
 struct Extra {
     new_secret: Option<String>,
+    secret_gone: bool,
     key_token: Option<String>,
+    key_gone: bool,
     notice: Option<&'static str>,
     errors: Errors,
     pem: String,
@@ -132,7 +143,9 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<Cr
         active_certificates: d.certificates.iter().filter(|c| c.revoked_at.is_none()).count(),
         certificates: cert_rows(&d.certificates, state.now()),
         new_secret: extra.new_secret,
+        secret_gone: extra.secret_gone,
         key_token: extra.key_token,
+        key_gone: extra.key_gone,
         notice: extra.notice,
         errors: extra.errors,
         pem: extra.pem,
@@ -144,6 +157,7 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<Cr
 struct PageQuery {
     done: Option<String>,
     key: Option<String>,
+    secret: Option<String>,
 }
 
 async fn credentials_page(
@@ -167,16 +181,30 @@ async fn credentials_page(
         }
         _ => None,
     };
+    let key_asked = q.key.is_some();
     let key_token = q
         .key
         .filter(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()));
+    // A reload after the download (or after 10 minutes) says the key is gone instead of offering it.
+    let (key_token, key_gone) = match key_token {
+        Some(t) if ops::certificates::private_key_waits(&state, &ctx.caller, &id, &t).await? => (Some(t), false),
+        Some(_) => (None, true),
+        None => (None, key_asked),
+    };
+    let new_secret = match q.secret.as_deref() {
+        Some(handle) => ops::reveal::open(&state, &ctx.who, &id, handle).await?,
+        None => None,
+    };
     let extra = Extra {
+        secret_gone: q.secret.is_some() && new_secret.is_none(),
+        new_secret,
         key_token,
+        key_gone,
         notice,
         ..Extra::default()
     };
     let p = render(&state, ctx, &id, extra).await?;
-    Ok(page(StatusCode::OK, csrf, &p))
+    Ok(no_store(page(StatusCode::OK, csrf, &p)))
 }
 
 async fn download(
@@ -227,12 +255,8 @@ async fn add_secret(
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     match ops::secrets::add(&state, &ctx.caller, &id).await {
         Ok((_, plaintext)) => {
-            let extra = Extra {
-                new_secret: Some(plaintext),
-                ..Extra::default()
-            };
-            let p = render(&state, ctx, &id, extra).await?;
-            Ok(page(StatusCode::CREATED, csrf, &p))
+            let handle = ops::reveal::stash(&state, &ctx.who, &id, &plaintext).await?;
+            Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?secret={handle}")).into_response())
         }
         Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
     }

@@ -14,7 +14,7 @@ mod subscriptions;
 use axum::{
     Router,
     http::{HeaderValue, header},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use gatehouse_domain::integration::{Integration, IntegrationType, Platform};
@@ -81,6 +81,13 @@ impl Ctx {
             who,
         })
     }
+}
+
+/// A page that may show a secret is never stored by the browser or a proxy.
+pub fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// A refusal as form errors: on its fields, or on the page as a whole (`main`).
