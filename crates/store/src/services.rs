@@ -86,4 +86,15 @@ impl<T: AsDb> ServiceStore for T {
         services.sort_by(|a, b| a.code.cmp(&b.code));
         Ok(services)
     }
+
+    async fn delete_service(&mut self, code: &ServiceCode) -> Result<bool> {
+        let n = on_db!(self.db(), c => {
+            sqlx::query("DELETE FROM services WHERE code = $1")
+                .bind(code.as_str())
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
 }

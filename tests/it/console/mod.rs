@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod catalog_delete;
 mod credentials;
 mod expiry;
 pub(crate) mod helpers;
 mod integrations;
+mod openapi;
 mod pages;
 mod reveal;
 mod revocation;

@@ -27,12 +27,7 @@ pub struct Problem {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "Gatehouse API",
-        version = "1",
-        description = "Accounts, sessions and organizations. Authenticate with the console's session cookie; \
-                       send the gatehouse_csrf cookie's value in x-csrf-token on every POST, PUT, PATCH and DELETE."
-    ),
+    info(title = "Gatehouse API"),
     paths(
         account::get_account,
         account::update_account,
@@ -59,10 +54,26 @@ pub struct Problem {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as pretty JSON with a final newline (the checked-in file's form).
+/// The OpenAPI document's description of the whole API.
+pub const DESCRIPTION: &str = "The JSON API of Gatehouse's console, under /api/v1: the signed-in account (profile, \
+password, sessions, two-step verification), organizations with their members, roles and invitations, and the \
+developer console — integrations of three types (OAuth, Service Account, API Key), their client secrets, \
+certificates and credentials file, their subscriptions to services, and the services catalog that Gatehouse's \
+operators maintain.\n\n\
+Authenticate with the console's session cookie — then send the gatehouse_csrf cookie's value in x-csrf-token on \
+every POST, PUT, PATCH and DELETE — or, for the developer console's routes, with an access token carrying the \
+gatehouse.console scope as a Bearer token (a service account's token acts as an admin of its organization). \
+Errors are problem JSON (RFC 7807) with a stable, machine-readable code. The OAuth 2.0 / OpenID Connect endpoints \
+are described by /.well-known/openid-configuration, not here.";
+
+/// The OpenAPI document as pretty JSON with a final newline (the checked-in file's form). Its
+/// version is the Gatehouse release that serves it.
 pub fn openapi_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::developer::api::ConsoleApi::openapi());
+    doc.info.title = "Gatehouse API".to_owned();
+    doc.info.description = Some(DESCRIPTION.to_owned());
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let mut s = doc.to_pretty_json().unwrap_or_default();
     s.push('\n');
     s

@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         services::read,
         services::create,
         services::replace,
+        services::delete,
         credentials::download,
     ),
     modifiers(&Authentication),
@@ -61,7 +62,7 @@ pub fn router() -> Router<AppState> {
         (name = "integrations", description = "Integrations of three types: OAuth, Service Account, API Key"),
         (name = "credentials", description = "Client secrets, certificates and the credentials file"),
         (name = "subscriptions", description = "An integration's subscriptions to services"),
-        (name = "services", description = "The services catalog (edited by operators)"),
+        (name = "services", description = "The services catalog (edited and deleted by operators)"),
     )
 )]
 pub struct ConsoleApi;

@@ -1,5 +1,6 @@
 //! `/api/v1/services`: the services catalog. Anyone signed in reads it; Gatehouse operators
-//! create and change services (which integration types each allows is data on the service).
+//! create, change and delete services (which integration types each allows is data on the
+//! service).
 
 use axum::{
     Router,
@@ -135,8 +136,19 @@ pub async fn replace(
     Ok(ApiJson(ServiceOut::from(&service)))
 }
 
+/// Deletes a service (operators only). Every subscription to it is removed, and the scopes it
+/// granted are revoked from tokens already issued, exactly as when each integration unsubscribes.
+#[utoipa::path(delete, path = "/api/v1/services/{code}", tag = "services",
+    params(("code" = String, Path, description = "Service code")),
+    responses((status = 204, description = "Deleted, with its subscriptions"), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> OpResult<StatusCode> {
+    ops::catalog::delete(&state, &caller, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/services", get(list).post(create))
-        .route("/api/v1/services/{code}", get(read).put(replace))
+        .route("/api/v1/services/{code}", get(read).put(replace).delete(delete))
 }

@@ -1,6 +1,7 @@
-//! The services catalog: anyone signed in reads it; operators create and change services. A
-//! change that drops scopes or integration types narrows or removes the subscriptions that used
-//! them, with their tokens cut off as for an unsubscribe.
+//! The services catalog: anyone signed in reads it; operators create, change and delete services.
+//! A change that drops scopes or integration types narrows or removes the subscriptions that used
+//! them, and deleting a service removes every subscription to it — in both cases with their tokens
+//! cut off exactly as for an unsubscribe.
 
 use axum::http::StatusCode;
 use gatehouse_domain::{
@@ -10,12 +11,14 @@ use gatehouse_domain::{
         catalog::{ServiceInput, SubscriptionEffect, effect_on, parse_service},
         cutoff::{TokenCutoff, withdrawn_scopes},
     },
+    events::own::OwnEventKind,
+    integration::Integration,
     service::{Service, ServiceCode},
 };
 use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, ServiceStore};
 use serde_json::json;
 
-use super::{OpResult, audit};
+use super::{OpResult, audit, publish};
 use crate::{
     AppState,
     developer::{auth::Caller, error::ConsoleError},
@@ -134,4 +137,81 @@ pub async fn save(
     tx.append_audit(&entry).await?;
     tx.commit().await?;
     Ok((service, created))
+}
+
+/// The integrations subscribed to `code`, for the confirmation before deleting it (operators only).
+pub async fn subscribers(state: &AppState, caller: &Caller, code: &str) -> OpResult<(Service, Vec<Integration>)> {
+    check_catalog_admin(&caller.principal)?;
+    let service = get(state, code).await?;
+    let mut conn = state.store.conn().await?;
+    let mut out = Vec::new();
+    for sub in conn.subscriptions_of_service(&service.code).await? {
+        if let Some(i) = conn.integration_by_id(&sub.integration_id).await? {
+            out.push(i);
+        }
+    }
+    Ok((service, out))
+}
+
+/// Deletes a service (operators only): every subscription to it is removed as an unsubscribe
+/// would — the scopes no other subscription of the integration grants are cut off from its issued
+/// tokens, each integration's audit trail and own event record it — then the service itself.
+/// Returns the service and how many subscriptions were removed.
+pub async fn delete(state: &AppState, caller: &Caller, code: &str) -> OpResult<(Service, usize)> {
+    check_catalog_admin(&caller.principal)?;
+    let code = ServiceCode::parse(code).map_err(|_| ConsoleError::not_found("service"))?;
+    let mut tx = state.store.begin().await?;
+    let service = tx
+        .service_by_code(&code)
+        .await?
+        .ok_or_else(|| ConsoleError::not_found("service"))?;
+    let mut affected = Vec::new();
+    for sub in tx.subscriptions_of_service(&code).await? {
+        let Some(i) = tx.integration_by_id(&sub.integration_id).await? else {
+            continue;
+        };
+        tx.delete_subscription(&i.id, &code).await?;
+        let others: Vec<String> = tx
+            .subscriptions_of(&i.id)
+            .await?
+            .into_iter()
+            .flat_map(|s| s.scopes)
+            .collect();
+        let withdrawn = withdrawn_scopes(&sub.scopes, &others);
+        for scope in &withdrawn {
+            tx.record_token_cutoff(&TokenCutoff {
+                client_id: i.client_id.to_string(),
+                scope: Some(scope.clone()),
+                at: state.now(),
+            })
+            .await?;
+        }
+        tx.append_audit(&audit(state, caller, "subscription.deleted", &i).details(json!({
+            "service": code,
+            "withdrawn_scopes": withdrawn,
+            "reason": "service_deleted",
+        })))
+        .await?;
+        publish(
+            state,
+            &mut tx,
+            OwnEventKind::SubscriptionChanged,
+            &i,
+            json!({"integration_id": i.id, "client_id": i.client_id, "service": code, "change": "unsubscribed",
+                   "reason": "service_deleted"}),
+        )
+        .await?;
+        affected.push(i.id.clone());
+    }
+    tx.delete_service(&code).await?;
+    let entry = AuditEntry::new(state.now(), &caller.actor, "service.deleted", format!("service:{code}"))
+        .from_client(caller.client.ip.clone(), caller.client.user_agent.clone())
+        .details(json!({
+            "name": service.name,
+            "scopes": service.scopes,
+            "affected_integrations": affected,
+        }));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    Ok((service, affected.len()))
 }

@@ -1,6 +1,6 @@
-//! `/console/services`: the services catalog. Everyone signed in sees it; operators add services
-//! and change them (code, name, description, allowed integration types, scopes, whom it acts
-//! for, upstream URL).
+//! `/console/services`: the services catalog. Everyone signed in sees it; operators add services,
+//! change them (code, name, description, allowed integration types, scopes, whom it acts for,
+//! upstream URL) and delete them after a confirmation that names what it ends.
 
 use askama::Template;
 use axum::{
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/services", get(list_page).post(create))
         .route("/console/services/new", get(new_page))
         .route("/console/services/{code}", get(edit_page).post(update))
+        .route("/console/services/{code}/delete", get(delete_page).post(delete))
 }
 
 struct Row {
@@ -151,6 +152,10 @@ async fn list_page(
     let notice = match q.done.as_deref() {
         Some("created") => Some("The service was added to the catalog."),
         Some("updated") => Some("The service was saved. Subscriptions lost any scope or type it no longer offers."),
+        Some("deleted") => Some(
+            "The service was deleted. Its subscriptions were removed and the scopes it granted were revoked from \
+             issued tokens.",
+        ),
         _ => None,
     };
     let p = ListPage {
@@ -255,4 +260,63 @@ async fn update(
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
     save(state, ctx, csrf, fields, Some(code)).await
+}
+
+#[derive(Template)]
+#[template(path = "developer/service_delete.html")]
+struct DeletePage {
+    nav: Nav,
+    code: String,
+    name: String,
+    scopes: Vec<String>,
+    subscribers: usize,
+    errors: Errors,
+}
+
+async fn delete_form(state: &AppState, ctx: Ctx, code: &str, errors: Errors) -> Result<DeletePage, PageError> {
+    let (service, subscribers) = ops::catalog::subscribers(state, &ctx.caller, code).await?;
+    Ok(DeletePage {
+        nav: ctx.nav,
+        code: service.code.to_string(),
+        name: service.name,
+        scopes: service.scopes,
+        subscribers: subscribers.len(),
+        errors,
+    })
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    let p = delete_form(&state, ctx, &code, Errors::none()).await?;
+    Ok(page(StatusCode::OK, csrf, &p))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm_code: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(code): Path<String>,
+    CsrfForm(f): CsrfForm<DeleteForm>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
+    if f.confirm_code.trim() != code {
+        let errors = Errors::one("confirm_code", "Type the service's code exactly to confirm.");
+        let p = delete_form(&state, ctx, &code, errors).await?;
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
+    }
+    ops::catalog::delete(&state, &ctx.caller, &code).await?;
+    Ok(Redirect::to("/console/services?done=deleted").into_response())
 }
