@@ -10,6 +10,7 @@ mod declarative;
 mod errors;
 mod events;
 mod round_trip;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 

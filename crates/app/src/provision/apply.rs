@@ -1,7 +1,19 @@
 //! Running a plan: every write and its audit entry in one transaction, committed at the end, so a
 //! failure anywhere writes nothing. Also the [`Report`] that `apply` returns and prints.
+//!
+//! Like the console, a file that disables an integration ends what its client was issued (a token
+//! cutoff, its refresh tokens revoked, its unused authorization codes deleted), and one that drops
+//! or narrows a subscription cuts the withdrawn scopes off the tokens already issued.
 
-use gatehouse_store::{AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError, Tx};
+use gatehouse_domain::{
+    Timestamp,
+    console::cutoff::{TokenCutoff, withdrawn_scopes},
+    integration::{Integration, IntegrationStatus},
+};
+use gatehouse_store::{
+    AccountStore, AuditStore, ConsoleStore, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError,
+    TokenStore, Tx,
+};
 
 use super::plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write};
 
@@ -19,7 +31,15 @@ pub async fn run(tx: &mut Tx, steps: &[Step]) -> Result<(), StoreError> {
             }
             Write::UpsertService(s) => tx.upsert_service(s).await?,
             Write::InsertIntegration(i) => tx.insert_integration(i).await?,
-            Write::UpdateIntegration(i) => tx.update_integration(i).await?,
+            Write::UpdateIntegration(i) => {
+                let before = tx.integration_by_id(&i.id).await?;
+                tx.update_integration(i).await?;
+                let disabled = i.status == IntegrationStatus::Disabled
+                    && before.is_some_and(|b| b.status == IntegrationStatus::Active);
+                if disabled {
+                    end_client_tokens(tx, i, step.audit.at).await?;
+                }
+            }
             Write::InsertSecret(s) => tx.insert_secret(s).await?,
             Write::RevokeSecret {
                 integration_id,
@@ -34,12 +54,18 @@ pub async fn run(tx: &mut Tx, steps: &[Step]) -> Result<(), StoreError> {
             } => {
                 tx.revoke_certificate(integration_id, cert_id, step.audit.at).await?;
             }
-            Write::UpsertSubscription(s) => tx.upsert_subscription(s).await?,
+            Write::UpsertSubscription(s) => {
+                let before = scopes_of(tx, &s.integration_id).await?;
+                tx.upsert_subscription(s).await?;
+                cut_withdrawn(tx, &s.integration_id, &before, step.audit.at).await?;
+            }
             Write::DeleteSubscription {
                 integration_id,
                 service,
             } => {
+                let before = scopes_of(tx, integration_id).await?;
                 tx.delete_subscription(integration_id, service).await?;
+                cut_withdrawn(tx, integration_id, &before, step.audit.at).await?;
             }
             Write::InsertProvider(p) => tx.insert_provider(p).await?,
             Write::UpdateProvider(p) => {
@@ -65,6 +91,49 @@ pub async fn run(tx: &mut Tx, steps: &[Step]) -> Result<(), StoreError> {
         }
         tx.append_audit(&step.audit).await?;
     }
+    Ok(())
+}
+
+/// Every scope the integration's subscriptions grant.
+async fn scopes_of(tx: &mut Tx, integration_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(tx
+        .subscriptions_of(integration_id)
+        .await?
+        .into_iter()
+        .flat_map(|s| s.scopes)
+        .collect())
+}
+
+/// Records cutoffs for the scopes `before` granted and the integration's subscriptions no longer do.
+async fn cut_withdrawn(tx: &mut Tx, integration_id: &str, before: &[String], at: Timestamp) -> Result<(), StoreError> {
+    let after = scopes_of(tx, integration_id).await?;
+    let withdrawn = withdrawn_scopes(before, &after);
+    if withdrawn.is_empty() {
+        return Ok(());
+    }
+    let Some(i) = tx.integration_by_id(integration_id).await? else {
+        return Ok(());
+    };
+    for scope in withdrawn {
+        tx.record_token_cutoff(&TokenCutoff {
+            client_id: i.client_id.to_string(),
+            scope: Some(scope),
+            at,
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends every token and grant issued to a client being disabled.
+async fn end_client_tokens(tx: &mut Tx, i: &Integration, at: Timestamp) -> Result<(), StoreError> {
+    tx.record_token_cutoff(&TokenCutoff {
+        client_id: i.client_id.to_string(),
+        scope: None,
+        at,
+    })
+    .await?;
+    tx.revoke_client_grants(i.client_id.as_str(), at).await?;
     Ok(())
 }
 

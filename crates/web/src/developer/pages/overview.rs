@@ -135,10 +135,14 @@ async fn overview(
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     let notice = match q.done.as_deref() {
         Some("saved") => Some("Your changes were saved."),
-        Some("disabled") => {
-            Some("The integration is disabled: its tokens no longer validate and no new ones are issued.")
-        }
-        Some("enabled") => Some("The integration is enabled again. Tokens issued before it was disabled stay invalid."),
+        Some("disabled") => Some(
+            "The integration is disabled: its access tokens no longer validate, its refresh tokens and unused \
+                 authorization codes are revoked, and no new ones are issued.",
+        ),
+        Some("enabled") => Some(
+            "The integration is enabled again. Tokens, refresh tokens and codes issued before it was disabled stay \
+             invalid.",
+        ),
         _ => None,
     };
     let p = render(&state, ctx, &id, View::plain(notice)).await?;
