@@ -546,3 +546,84 @@ async fn consents_are_stored_per_account_and_integration() {
     assert!(!c.delete_consent(&account, "int-1").await.unwrap());
     assert_eq!(c.consents_of_account(&account).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn ending_a_clients_grants_touches_that_client_only() {
+    let (_db, store) = fresh().await;
+    let account = with_account(&store).await;
+    let mut c = store.conn().await.unwrap();
+    // client-a: a current token, a rotated one, an expired one, an unused and a consumed code.
+    c.insert_refresh_token(&refresh("a-current", "fa")).await.unwrap();
+    c.insert_refresh_token(&RefreshTokenRecord {
+        rotated_at: Some(T0 + 1),
+        ..refresh("a-rotated", "fa")
+    })
+    .await
+    .unwrap();
+    c.insert_refresh_token(&RefreshTokenRecord {
+        expires_at: T0 + 5,
+        ..refresh("a-expired", "fe")
+    })
+    .await
+    .unwrap();
+    c.insert_authorization_code(&code("a-unused", &account)).await.unwrap();
+    c.insert_authorization_code(&code("a-used", &account)).await.unwrap();
+    c.consume_authorization_code("a-used", T0 + 1, "jti-1", None)
+        .await
+        .unwrap();
+    // client-b: the same kinds, which must survive.
+    c.insert_refresh_token(&RefreshTokenRecord {
+        client_id: "client-b".into(),
+        ..refresh("b-current", "fb")
+    })
+    .await
+    .unwrap();
+    c.insert_authorization_code(&AuthorizationCodeRecord {
+        client_id: "client-b".into(),
+        ..code("b-unused", &account)
+    })
+    .await
+    .unwrap();
+
+    let ended = c.revoke_client_grants("client-a", T0 + 10).await.unwrap();
+    assert_eq!((ended.refresh_tokens, ended.authorization_codes), (1, 1));
+    let current = c.refresh_token_by_digest("a-current").await.unwrap().unwrap();
+    assert_eq!(current.revoked_at, Some(T0 + 10));
+    assert_eq!(
+        c.rotate_refresh_token("a-current", "client-a", "a-next", T0 + 500, T0 + 11)
+            .await
+            .unwrap(),
+        RefreshRotation::Invalid
+    );
+    assert_eq!(
+        c.consume_authorization_code("a-unused", T0 + 11, "jti-2", None)
+            .await
+            .unwrap(),
+        CodeConsumption::NotFound
+    );
+    // A consumed code stays, so its reuse is still detected.
+    assert!(matches!(
+        c.consume_authorization_code("a-used", T0 + 11, "jti-3", None)
+            .await
+            .unwrap(),
+        CodeConsumption::AlreadyConsumed(_)
+    ));
+    // The other client keeps everything.
+    assert!(
+        c.refresh_token_by_digest("b-current")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    assert!(matches!(
+        c.consume_authorization_code("b-unused", T0 + 11, "jti-4", None)
+            .await
+            .unwrap(),
+        CodeConsumption::Consumed(_)
+    ));
+    // Nothing left to end the second time.
+    let again = c.revoke_client_grants("client-a", T0 + 20).await.unwrap();
+    assert_eq!((again.refresh_tokens, again.authorization_codes), (0, 0));
+}
