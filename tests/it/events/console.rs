@@ -93,7 +93,7 @@ impl Setup {
     async fn register(&self, name: &str, provider: &str) -> (String, String) {
         let url = self.receiver.url("/hook");
         let event = format!("{provider}/{CODE}");
-        let html = post(
+        let created = post(
             self.admin(),
             &self.base(),
             &[
@@ -102,10 +102,10 @@ impl Setup {
                 ("webhook_url", url.as_str()),
                 ("event", event.as_str()),
             ],
-            StatusCode::CREATED,
+            StatusCode::SEE_OTHER,
         )
-        .await
-        .text();
+        .await;
+        let html = self.follow(&created).await;
         let mut conn = self.w.server.store().conn().await.unwrap();
         let id = conn
             .registrations_of_integration(&self.integration)
@@ -116,6 +116,14 @@ impl Setup {
             .unwrap()
             .id;
         (id, html)
+    }
+
+    /// The page a post-redirect-get answer sends the browser to; a reload of it changes nothing.
+    async fn follow(&self, res: &crate::harness::server::TestResponse) -> String {
+        let to = res.header("location").expect("a redirect").to_owned();
+        let page = self.admin().get(&to, StatusCode::OK).await;
+        assert_eq!(page.header("cache-control"), Some("no-store"), "{to}");
+        page.text()
     }
 
     async fn registration_count(&self) -> usize {
@@ -280,10 +288,10 @@ async fn events_pages_create_providers_types_and_registrations_with_the_challeng
             ("webhook_url", url.as_str()),
             ("event", event.as_str()),
         ],
-        StatusCode::CREATED,
+        StatusCode::SEE_OTHER,
     )
-    .await
-    .text();
+    .await;
+    let html = s.follow(&html).await;
     assert!(html.contains("did not pass the challenge"), "{html}");
     assert!(html.contains(">Unverified<"), "{html}");
     let list = s.admin().get(&s.base(), StatusCode::OK).await.text();
@@ -492,11 +500,17 @@ async fn events_pages_rotate_the_secret_and_show_the_new_one_once() {
     assert_eq!(read.header("cache-control"), Some("no-store"));
     assert_eq!(secret_in(&read.text()), first);
 
-    let rotated = post(s.admin(), &format!("{reg}/secret/rotate"), &[], StatusCode::OK).await;
-    assert_eq!(rotated.header("cache-control"), Some("no-store"));
-    let rotated = rotated.text();
+    let rotated = post(s.admin(), &format!("{reg}/secret/rotate"), &[], StatusCode::SEE_OTHER).await;
+    let rotated = s.follow(&rotated).await;
     let second = secret_in(&rotated);
     assert_ne!(first, second);
+    // A reload reads the secret again; it does not rotate a second time.
+    let reloaded = s
+        .admin()
+        .get(&format!("{reg}/secret?rotated=1"), StatusCode::OK)
+        .await
+        .text();
+    assert_eq!(secret_in(&reloaded), second);
     assert!(rotated.contains("24 hours"), "the overlap is explained: {rotated}");
     let after = s.admin().get(&reg, StatusCode::OK).await.text();
     assert!(!after.contains(&second), "not shown on the registration page again");

@@ -280,22 +280,14 @@ async fn create(
         Err(e) => Err(e),
     };
     match created {
-        Ok((r, secret)) => {
-            let extra = Extra {
-                new_secret: Some(secret),
-                notice: Some(match r.status {
-                    RegistrationStatus::Unverified => {
-                        "Registration created, but the webhook did not pass the challenge: nothing is delivered until it does. Fix the endpoint, then press Re-enable."
-                    }
-                    _ if r.delivery_method.pushes() => {
-                        "Registration created. The webhook answered the challenge; events are delivered from now on."
-                    }
-                    _ => "Registration created. Read its events from the journal.",
-                }),
-                ..Extra::default()
+        // Post/redirect/get: a reload of the next page shows it again instead of creating another.
+        Ok((r, _secret)) => {
+            let done = match r.status {
+                RegistrationStatus::Unverified => "created-unverified",
+                _ if r.delivery_method.pushes() => "created-active",
+                _ => "created-journal",
             };
-            let p = render_one(&state, ec, r, extra).await?;
-            Ok(page(StatusCode::CREATED, csrf, &p))
+            Ok(Redirect::to(&format!("{}/registrations/{}?done={done}", base(&id), r.id)).into_response())
         }
         Err(e) => {
             let (status, errors) = refusal(e)?;
@@ -433,6 +425,7 @@ pub async fn show(
 
 async fn registration_page(
     State(state): State<AppState>,
+    Extension(svc): Extension<Arc<EventsService>>,
     who: SignedIn,
     csrf: CsrfToken,
     client: ClientInfo,
@@ -446,15 +439,41 @@ async fn registration_page(
         Some("disabled") => Some("Registration disabled. Nothing is delivered until you re-enable it."),
         Some("resent") => Some("The event is queued again; a new attempt appears below once it is sent."),
         Some("recovered") => Some("Failed deliveries are queued again."),
+        Some("created-unverified") => Some(
+            "Registration created, but the webhook did not pass the challenge: nothing is delivered until it does. Fix the endpoint, then press Re-enable.",
+        ),
+        Some("created-active") => {
+            Some("Registration created. The webhook answered the challenge; events are delivered from now on.")
+        }
+        Some("created-journal") => Some("Registration created. Read its events from the journal."),
         _ => None,
     };
+    // Right after creation the page shows the webhook secret (its managers may read it at any
+    // time on the secret page); such a page is never cached.
+    let just_created = q.done.as_deref().is_some_and(|d| d.starts_with("created-"));
+    let new_secret = if just_created {
+        match service::read_secret(&svc, &state, &ec.caller, &rid).await {
+            Ok(v) => v["webhook_secret"].as_str().map(str::to_owned),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
     let extra = Extra {
+        new_secret,
         notice,
         queued: q.queued.filter(|_| q.done.as_deref() == Some("recovered")),
         before: q.before,
         ..Extra::default()
     };
-    show(&state, ec, csrf, &rid, StatusCode::OK, extra).await
+    let mut res = show(&state, ec, csrf, &rid, StatusCode::OK, extra).await?;
+    if just_created {
+        res.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
 }
 
 async fn update(

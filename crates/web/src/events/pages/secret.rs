@@ -1,15 +1,15 @@
-//! A registration's webhook secret in the console: rotate it (the new `whsec_` value is shown
-//! once on the response page; the old one keeps signing for 24 hours) and read it again on a page
-//! only its managers reach (never cached). Both call the API's service functions.
+//! A registration's webhook secret in the console: rotate it (then the secret page shows the new
+//! `whsec_` value; the old one keeps signing for 24 hours) and read it again on a page only its
+//! managers reach (never cached). Both call the API's service functions.
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::{
     Extension, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderValue, StatusCode, header},
-    response::Response,
+    response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use gatehouse_domain::integration::Integration;
@@ -71,6 +71,11 @@ async fn name_of(state: &AppState, ec: &EventsCtx, rid: &str) -> Result<String, 
         .name)
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct ReadQuery {
+    rotated: Option<String>,
+}
+
 async fn read(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
@@ -78,6 +83,7 @@ async fn read(
     csrf: CsrfToken,
     client: ClientInfo,
     Path((id, rid)): Path<(String, String)>,
+    Query(q): Query<ReadQuery>,
 ) -> Result<Response, PageError> {
     let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
     let registration_name = name_of(&state, &ec, &rid).await?;
@@ -90,7 +96,7 @@ async fn read(
         i: ec.integration,
         rid,
         registration_name,
-        rotated: false,
+        rotated: q.rotated.is_some(),
         secret: text(&v["webhook_secret"]).unwrap_or_default(),
         previous: text(&v["previous"]["webhook_secret"]),
         previous_expires_at: text(&v["previous"]["expires_at"]),
@@ -111,20 +117,12 @@ async fn rotate(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
-    let registration_name = name_of(&state, &ec, &rid).await?;
-    let v = service::rotate_secret(&svc, &state, &ec.caller, &rid)
+    service::rotate_secret(&svc, &state, &ec.caller, &rid)
         .await
         .map_err(ConsoleError::from)?;
-    let p = SecretPage {
-        nav: ec.ctx.nav,
-        tabs: Tabs::of(&ec.integration, "events"),
-        i: ec.integration,
-        rid,
-        registration_name,
-        rotated: true,
-        secret: text(&v["webhook_secret"]).unwrap_or_default(),
-        previous: None,
-        previous_expires_at: text(&v["previous_expires_at"]),
-    };
-    Ok(no_store(page(StatusCode::OK, csrf, &p)))
+    // Post/redirect/get: reloading the secret page reads the secret again, never rotates twice.
+    Ok(Redirect::to(&format!(
+        "/console/integrations/{id}/events/registrations/{rid}/secret?rotated=1"
+    ))
+    .into_response())
 }
