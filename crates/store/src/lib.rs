@@ -20,6 +20,7 @@ mod lists;
 mod mfa;
 mod one_time;
 mod orgs;
+mod passkeys;
 mod services;
 mod sessions;
 mod signing_keys;

@@ -624,3 +624,66 @@ pub trait PendingKeyStore: AsDb {
     /// Deletes keys that expired at or before `now`; returns how many.
     async fn purge_pending_keys(&mut self, now: Timestamp) -> Result<u64>;
 }
+
+/// A registered passkey. `passkey` is `webauthn-rs`'s `Passkey` as JSON text (public key,
+/// signature counter, backup flags); `credential_id` is its credential ID as unpadded base64url,
+/// unique across all accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    pub id: String,
+    pub account_id: String,
+    pub credential_id: String,
+    pub name: String,
+    pub passkey: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A started passkey ceremony: the state `webauthn-rs` needs to finish it (JSON text), keyed by
+/// the digest of a random value the browser holds. `kind` is a
+/// `gatehouse_domain::identity::passkey::CeremonyKind` and `binding` names who started it
+/// (a session or a pending sign-in); finishing requires both to match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyCeremony {
+    pub id_digest: String,
+    pub kind: String,
+    pub binding: String,
+    pub state: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Passkeys and their ceremonies. Adding, renaming and removing a passkey are changes a person
+/// made (write them in a `Tx` with an audit entry); recording a use and ceremony bookkeeping are
+/// not. Every check-and-change is one conditional statement, so it holds when requests race.
+#[async_trait]
+pub trait PasskeyStore: AsDb {
+    /// Fails with [`StoreError::Conflict`] when the credential ID is registered already (to any
+    /// account) or the ID is taken.
+    async fn insert_passkey(&mut self, passkey: &StoredPasskey) -> Result<()>;
+    /// The account's passkeys, oldest first (then by ID).
+    async fn passkeys_of(&mut self, account_id: &str) -> Result<Vec<StoredPasskey>>;
+    async fn passkey_by_credential_id(&mut self, credential_id: &str) -> Result<Option<StoredPasskey>>;
+    /// Renames one of the account's passkeys; returns whether the account has it.
+    async fn rename_passkey(&mut self, account_id: &str, id: &str, name: &str) -> Result<bool>;
+    /// Removes one of the account's passkeys; returns whether the account had it.
+    async fn delete_passkey(&mut self, account_id: &str, id: &str) -> Result<bool>;
+    /// Records a use: replaces the stored passkey JSON with `updated` and sets `last_used_at`,
+    /// only if it still is `previous` (compare-and-set). Returns whether it was recorded: of two
+    /// concurrent uses of the same signature counter value, only one gets `true`, and a passkey
+    /// removed meanwhile gets `false`.
+    async fn record_passkey_use(&mut self, id: &str, previous: &str, updated: &str, now: Timestamp) -> Result<bool>;
+
+    async fn insert_passkey_ceremony(&mut self, ceremony: &PasskeyCeremony) -> Result<()>;
+    /// Removes and returns the ceremony with this digest if its kind and binding match and it has
+    /// not expired at `now`. Single use: of two concurrent callers only one gets it.
+    async fn take_passkey_ceremony(
+        &mut self,
+        id_digest: &str,
+        kind: &str,
+        binding: &str,
+        now: Timestamp,
+    ) -> Result<Option<PasskeyCeremony>>;
+    /// Deletes ceremonies that expired at or before `now`; returns how many.
+    async fn purge_passkey_ceremonies(&mut self, now: Timestamp) -> Result<u64>;
+}

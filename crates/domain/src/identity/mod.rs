@@ -7,6 +7,7 @@ pub mod invitation;
 pub mod links;
 pub mod membership;
 pub mod mfa;
+pub mod passkey;
 pub mod password_policy;
 pub mod profile;
 pub mod session;

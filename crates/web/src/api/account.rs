@@ -203,6 +203,8 @@ pub async fn end_session(
 pub struct MfaStatus {
     pub totp: bool,
     pub recovery_codes_left: usize,
+    /// Passkeys registered; each is a second factor and signs in without a password.
+    pub passkeys: usize,
     /// Name of an organization that requires two-step verification, if any.
     pub required_by: Option<String>,
 }
@@ -212,11 +214,12 @@ pub async fn mfa_status(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
 ) -> Result<ApiJson<MfaStatus>, ApiError> {
-    let (totp, recovery_codes_left) = ops::mfa_status(&state, &who.account.id).await?;
+    let (totp, recovery_codes_left, passkeys) = ops::mfa_status(&state, &who.account.id).await?;
     let required_by = ops::mfa_required_by(&state, &who.account.id).await?;
     Ok(ApiJson(MfaStatus {
         totp,
         recovery_codes_left,
+        passkeys,
         required_by,
     }))
 }

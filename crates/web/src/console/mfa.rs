@@ -43,14 +43,18 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Template)]
 #[template(path = "console/mfa.html")]
-struct StatusPage {
+pub(super) struct StatusPage {
     nav: Nav,
     tab: &'static str,
     notice: Option<&'static str>,
     errors: Errors,
+    /// TOTP is enrolled.
     enrolled: bool,
     recovery_left: usize,
     required_by: Option<String>,
+    passkeys: Vec<super::passkeys::PasskeyItem>,
+    /// The passkey whose rename or remove form the errors belong to.
+    pub(super) failed_passkey: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,16 +63,17 @@ struct StatusQuery {
     required: Option<String>,
 }
 
-async fn status_view(
+pub(super) async fn status_view(
     state: &AppState,
     who: &SignedIn,
     csrf: &CsrfToken,
     notice: Option<&'static str>,
     errors: Errors,
 ) -> Result<StatusPage, PageError> {
-    let (enrolled, recovery_left) = ops::mfa_status(state, &who.account.id)
+    let (enrolled, recovery_left, _) = ops::mfa_status(state, &who.account.id)
         .await
         .map_err(|e| PageError::new(e.status, "Error", e.message))?;
+    let passkeys = super::passkeys::items(state, &who.account.id).await?;
     let required_by = ops::mfa_required_by(state, &who.account.id)
         .await
         .map_err(|e| PageError::new(e.status, "Error", e.message))?;
@@ -80,6 +85,8 @@ async fn status_view(
         enrolled,
         recovery_left,
         required_by,
+        passkeys,
+        failed_passkey: None,
     })
 }
 
@@ -95,6 +102,9 @@ async fn status_page(
         }
         Some("off") => Some("Two-step verification is off."),
         Some("codes") => Some("New recovery codes have been created; the old ones no longer work."),
+        Some("passkey_added") => Some("The passkey has been added. You can use it to sign in, with or without your password."),
+        Some("passkey_renamed") => Some("The passkey has been renamed."),
+        Some("passkey_removed") => Some("The passkey has been removed; it no longer signs you in."),
         _ => None,
     };
     let _ = q.required;
@@ -148,7 +158,7 @@ fn setup_view(state: &AppState, who: &SignedIn, csrf: &CsrfToken, secret: &[u8],
 }
 
 async fn setup_page(State(state): State<AppState>, who: SignedIn, csrf: CsrfToken) -> Result<Response, PageError> {
-    let (enrolled, _) = ops::mfa_status(&state, &who.account.id)
+    let (enrolled, _, _) = ops::mfa_status(&state, &who.account.id)
         .await
         .map_err(|e| PageError::new(e.status, "Error", e.message))?;
     if enrolled {
@@ -282,7 +292,11 @@ async fn manage(
     if form.code.trim().is_empty() {
         return fail("Enter the current code from your authenticator app.".to_owned()).await;
     }
+    let (_, _, passkeys) = ops::mfa_status(&state, &who.account.id)
+        .await
+        .map_err(|e| PageError::new(e.status, "Error", e.message))?;
     if form.action == "remove"
+        && passkeys == 0
         && let Some(org) = ops::mfa_required_by(&state, &who.account.id)
             .await
             .map_err(|e| PageError::new(e.status, "Error", e.message))?

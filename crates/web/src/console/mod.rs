@@ -8,6 +8,7 @@ pub mod account;
 pub mod invitations;
 pub mod mfa;
 pub mod orgs;
+pub mod passkeys;
 
 use axum::{
     Router,
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/console", get(|| async { Redirect::to("/console/account") }))
         .merge(account::router())
         .merge(mfa::router())
+        .merge(passkeys::router())
         .merge(orgs::router())
         .merge(invitations::router())
 }

@@ -13,6 +13,7 @@ pub mod forms;
 pub mod links_pages;
 pub mod mail;
 pub mod ops;
+pub mod passkeys;
 pub mod pending;
 pub mod return_to;
 pub mod runtime;
@@ -32,6 +33,7 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(signin::router())
+        .merge(passkeys::router())
         .merge(signup::router())
         .merge(links_pages::router())
 }

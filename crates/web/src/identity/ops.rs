@@ -685,15 +685,17 @@ pub async fn mfa_required_by(state: &AppState, account_id: &str) -> OpResult<Opt
     Ok(None)
 }
 
-/// The account's second factors: (TOTP enrolled, unused recovery codes).
-pub async fn mfa_status(state: &AppState, account_id: &str) -> OpResult<(bool, usize)> {
-    let factors = state.store.conn().await?.mfa_factors_of(account_id).await?;
+/// The account's second factors: (TOTP enrolled, unused recovery codes, passkeys registered).
+pub async fn mfa_status(state: &AppState, account_id: &str) -> OpResult<(bool, usize, usize)> {
+    let mut conn = state.store.conn().await?;
+    let factors = conn.mfa_factors_of(account_id).await?;
     let totp = factors.iter().any(|f| f.kind == gatehouse_store::MfaKind::Totp);
     let codes = factors
         .iter()
         .filter(|f| f.kind == gatehouse_store::MfaKind::RecoveryCode && f.last_used_at.is_none())
         .count();
-    Ok((totp, codes))
+    let passkeys = gatehouse_store::PasskeyStore::passkeys_of(&mut conn, account_id).await?.len();
+    Ok((totp, codes, passkeys))
 }
 
 pub fn parse_email(s: &str) -> OpResult<Email> {

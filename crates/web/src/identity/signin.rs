@@ -33,7 +33,7 @@ use gatehouse_domain::{
     },
     password, secret,
 };
-use gatehouse_store::{AccountStore, MfaKind, MfaStore, OrgStore};
+use gatehouse_store::{AccountStore, MfaKind, MfaStore, OrgStore, PasskeyStore};
 use serde::Deserialize;
 
 use super::{
@@ -87,6 +87,10 @@ struct PasswordPage<'a> {
 struct MfaPage<'a> {
     csrf_token: &'a str,
     errors: Errors,
+    /// Which second factors the account has: the code form and the passkey button are shown
+    /// only for those.
+    totp: bool,
+    passkey: bool,
 }
 
 #[derive(Template)]
@@ -216,7 +220,7 @@ fn account_key(email: &str) -> String {
     Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned())
 }
 
-fn too_many(seconds: i64) -> String {
+pub(crate) fn too_many(seconds: i64) -> String {
     let wait = if seconds < 60 {
         format!("{seconds} second{}", if seconds == 1 { "" } else { "s" })
     } else {
@@ -365,8 +369,15 @@ async fn signin_submit(
     }
 
     let replaces = current_digest(&state, &headers).await?;
-    let factors = state.store.conn().await?.mfa_factors_of(&account.id).await?;
-    if factors.iter().any(|f| f.kind == MfaKind::Totp) {
+    let mut conn = state.store.conn().await?;
+    let has_totp = conn
+        .mfa_factors_of(&account.id)
+        .await?
+        .iter()
+        .any(|f| f.kind == MfaKind::Totp);
+    let has_passkey = !conn.passkeys_of(&account.id).await?.is_empty();
+    drop(conn);
+    if has_totp || has_passkey {
         let pending = PendingSignIn {
             account_id: account.id.clone(),
             return_to: rt,
@@ -388,7 +399,7 @@ async fn signin_submit(
 }
 
 /// The digest of the session the request already has, if any (a new sign-in replaces it).
-async fn current_digest(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, PageError> {
+pub(crate) async fn current_digest(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, PageError> {
     Ok(session::load(state, headers).await?.map(|s| s.session.id_digest))
 }
 
@@ -402,6 +413,25 @@ async fn finish(
     rt: &str,
     replaces: Option<&str>,
 ) -> Result<Response, PageError> {
+    let (cookie, to) = complete(state, account, methods, client, rt, replaces).await?;
+    Ok((
+        cookie,
+        PendingCookie::clear(state.settings.secure_cookies),
+        Redirect::to(&to),
+    )
+        .into_response())
+}
+
+/// [`finish`] without the response: the new session's cookie and where to go next (the passkey
+/// endpoints answer scripts with JSON instead of a redirect).
+pub(crate) async fn complete(
+    state: &AppState,
+    account: &Account,
+    methods: Vec<AuthMethod>,
+    client: &ClientInfo,
+    rt: &str,
+    replaces: Option<&str>,
+) -> Result<(SessionCookie, String), PageError> {
     let (session, cookie) = session::start_session(state, account, methods, client, replaces).await?;
     let entry = audit::entry(
         state,
@@ -427,32 +457,42 @@ async fn finish(
     } else {
         rt.to_owned()
     };
-    Ok((
-        cookie,
-        PendingCookie::clear(state.settings.secure_cookies),
-        Redirect::to(&to),
-    )
-        .into_response())
+    Ok((cookie, to))
 }
 
-fn mfa_render(csrf: CsrfToken, status: StatusCode, errors: Errors) -> Response {
+async fn mfa_render(
+    state: &AppState,
+    account_id: &str,
+    csrf: CsrfToken,
+    status: StatusCode,
+    errors: Errors,
+) -> Result<Response, PageError> {
+    let mut conn = state.store.conn().await?;
+    let totp = conn
+        .mfa_factors_of(account_id)
+        .await?
+        .iter()
+        .any(|f| f.kind != MfaKind::Passkey);
+    let passkey = !conn.passkeys_of(account_id).await?.is_empty();
     let page = MfaPage {
         csrf_token: csrf.value(),
         errors,
+        totp,
+        passkey,
     };
     let html = pages::render(&page);
-    (status, csrf, html).into_response()
+    Ok((status, csrf, html).into_response())
 }
 
-fn pending_expired() -> Response {
+pub(crate) fn pending_expired() -> Response {
     Redirect::to("/signin?prompt=login").into_response()
 }
 
-async fn mfa_page(State(state): State<AppState>, headers: HeaderMap, csrf: CsrfToken) -> Response {
-    if PendingSignIn::from_headers(&state.master_key, &headers, state.now()).is_none() {
-        return pending_expired();
-    }
-    mfa_render(csrf, StatusCode::OK, Errors::none())
+async fn mfa_page(State(state): State<AppState>, headers: HeaderMap, csrf: CsrfToken) -> Result<Response, PageError> {
+    let Some(pending) = PendingSignIn::from_headers(&state.master_key, &headers, state.now()) else {
+        return Ok(pending_expired());
+    };
+    mfa_render(&state, &pending.account_id, csrf, StatusCode::OK, Errors::none()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -488,7 +528,7 @@ async fn mfa_submit(
             "code",
             "Enter the 6-digit code from your authenticator app, or a recovery code.",
         );
-        return Ok(mfa_render(csrf, StatusCode::UNPROCESSABLE_ENTITY, errors));
+        return mfa_render(&state, &account.id, csrf, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
     }
     let key = format!("mfa:{}", account.id);
     let ip = client.ip.clone().unwrap_or_default();
@@ -497,11 +537,14 @@ async fn mfa_submit(
         .check(ThrottleKind::Account, &key, now)
         .and_then(|()| rt_.check(ThrottleKind::Ip, &ip, now))
     {
-        return Ok(mfa_render(
+        return mfa_render(
+            &state,
+            &account.id,
             csrf,
             StatusCode::TOO_MANY_REQUESTS,
             Errors::one("code", too_many(wait)),
-        ));
+        )
+        .await;
     }
     let result = check_second_factor(&state, &account, &form.code, now).await?;
     match result {
@@ -539,11 +582,14 @@ async fn mfa_submit(
             )
             .details(serde_json::json!({ "reason": e.code, "step": "second_factor" }));
             audit::record(&state, &entry).await?;
-            Ok(mfa_render(
+            mfa_render(
+                &state,
+                &account.id,
                 csrf,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Errors::one("code", e.message),
-            ))
+            )
+            .await
         }
     }
 }
