@@ -1,5 +1,6 @@
 //! Server-rendered pages: askama templates (in `crates/web/templates/`, HTML-escaped by default),
-//! the response headers every page carries, and the one stylesheet at `/static/gatehouse.css`.
+//! the response headers every page carries, the one stylesheet at `/static/gatehouse.css` and the
+//! passkey script at `/static/passkeys.js` (progressive enhancement: pages work without it).
 //! Page handlers live with their feature (e.g. [`crate::setup`]); this module only renders.
 
 use askama::Template;
@@ -13,15 +14,16 @@ use axum::{
 use crate::AppState;
 
 const STYLESHEET: &str = include_str!("../static/gatehouse.css");
+const PASSKEY_SCRIPT: &str = include_str!("../static/passkeys.js");
 
 /// Pages never load anything from elsewhere, never run inline script (scripts come from this
-/// server's `/static/`), post only to this server and are never framed; they send no `Referer`
+/// server's `/static/`), post and `fetch` only to this server and are never framed; they send no `Referer`
 /// (links may carry one-time tokens) and are not cached.
 const PAGE_HEADERS: [(header::HeaderName, &str); 5] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -73,6 +75,19 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+async fn passkey_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        PASSKEY_SCRIPT,
+    )
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/static/gatehouse.css", get(stylesheet))
+    Router::new()
+        .route("/static/gatehouse.css", get(stylesheet))
+        .route("/static/passkeys.js", get(passkey_script))
 }

@@ -9,5 +9,7 @@ mod browser;
 pub(crate) mod helpers;
 mod mfa;
 mod orgs;
+mod passkey_store;
+mod passkeys;
 mod signin;
 mod store;

@@ -7,12 +7,12 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use url::Url;
-use webauthn_rs_proto::ResidentKeyRequirement;
 pub use webauthn_rs::prelude::{
     AuthenticationResult, CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
     PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
 };
 use webauthn_rs::prelude::{DiscoverableKey, Uuid, Webauthn, WebauthnBuilder, WebauthnError};
+use webauthn_rs_proto::ResidentKeyRequirement;
 
 use crate::DomainError;
 
@@ -121,7 +121,10 @@ fn refused(e: WebauthnError) -> DomainError {
             ("passkey_already_registered", "This passkey is already registered.")
         }
         WebauthnError::InvalidUserUniqueId => ("passkey_unknown", "This passkey is not registered here."),
-        _ => ("passkey_rejected", "The passkey's answer could not be verified. Try again."),
+        _ => (
+            "passkey_rejected",
+            "The passkey's answer could not be verified. Try again.",
+        ),
     };
     DomainError::new(code, message)
 }
@@ -148,7 +151,10 @@ impl RelyingParty {
             )
         };
         let origin = Url::parse(public_url).map_err(|_| unusable("it is not a URL"))?;
-        let rp_id = origin.domain().ok_or_else(|| unusable("it has an IP address"))?.to_owned();
+        let rp_id = origin
+            .domain()
+            .ok_or_else(|| unusable("it has an IP address"))?
+            .to_owned();
         let webauthn = WebauthnBuilder::new(&rp_id, &origin)
             .and_then(|b| b.rp_name(rp_name).build())
             .map_err(|_| unusable("webauthn-rs refused it"))?;
@@ -205,9 +211,7 @@ impl RelyingParty {
         if passkeys.is_empty() {
             return Err(DomainError::new("no_passkey", "This account has no passkey."));
         }
-        self.webauthn
-            .start_passkey_authentication(passkeys)
-            .map_err(refused)
+        self.webauthn.start_passkey_authentication(passkeys).map_err(refused)
     }
 
     pub fn finish_authentication(
@@ -223,10 +227,7 @@ impl RelyingParty {
     /// Starts a passwordless sign-in: any discoverable credential of this site may answer. The
     /// options ask for a modal prompt (the page's button), not conditional mediation.
     pub fn start_passwordless(&self) -> Result<(RequestChallengeResponse, DiscoverableAuthentication), DomainError> {
-        let (mut rcr, state) = self
-            .webauthn
-            .start_discoverable_authentication()
-            .map_err(refused)?;
+        let (mut rcr, state) = self.webauthn.start_discoverable_authentication().map_err(refused)?;
         rcr.mediation = None;
         Ok((rcr, state))
     }
@@ -268,7 +269,10 @@ mod tests {
     fn names_are_trimmed_bounded_and_printable() {
         assert_eq!(PasskeyName::parse("  Laptop ").unwrap().as_str(), "Laptop");
         assert_eq!(PasskeyName::parse("   ").unwrap_err().code, "passkey_name_missing");
-        assert_eq!(PasskeyName::parse(&"x".repeat(65)).unwrap_err().code, "passkey_name_too_long");
+        assert_eq!(
+            PasskeyName::parse(&"x".repeat(65)).unwrap_err().code,
+            "passkey_name_too_long"
+        );
         assert!(PasskeyName::parse(&"é".repeat(64)).is_ok());
         assert_eq!(PasskeyName::parse("a\u{7}b").unwrap_err().code, "passkey_name_invalid");
     }

@@ -102,7 +102,9 @@ async fn status_page(
         }
         Some("off") => Some("Two-step verification is off."),
         Some("codes") => Some("New recovery codes have been created; the old ones no longer work."),
-        Some("passkey_added") => Some("The passkey has been added. You can use it to sign in, with or without your password."),
+        Some("passkey_added") => {
+            Some("The passkey has been added. You can use it to sign in, with or without your password.")
+        }
         Some("passkey_renamed") => Some("The passkey has been renamed."),
         Some("passkey_removed") => Some("The passkey has been removed; it no longer signs you in."),
         _ => None,

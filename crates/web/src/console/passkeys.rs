@@ -21,7 +21,9 @@ use axum::{
 };
 use gatehouse_domain::{
     audit::Actor,
-    identity::passkey::{self, CeremonyKind, MAX_PASSKEYS, PasskeyName, PasskeyRegistration, RegisterPublicKeyCredential},
+    identity::passkey::{
+        self, CeremonyKind, MAX_PASSKEYS, PasskeyName, PasskeyRegistration, RegisterPublicKeyCredential,
+    },
     ids::new_row_id,
     password,
 };
@@ -145,8 +147,13 @@ async fn register_finish(
 ) -> Result<Response, ApiError> {
     let name = PasskeyName::parse(&body.name).map_err(name_error)?;
     let rp = ceremony::relying_party(&state)?;
-    let st: PasskeyRegistration =
-        ceremony::take(&state, &body.ceremony, CeremonyKind::Registration, &session_binding(&who)).await?;
+    let st: PasskeyRegistration = ceremony::take(
+        &state,
+        &body.ceremony,
+        CeremonyKind::Registration,
+        &session_binding(&who),
+    )
+    .await?;
     let key = rp.finish_registration(&body.credential, &st)?;
     let now = state.now();
     let stored = StoredPasskey {
@@ -262,7 +269,13 @@ async fn remove(
         return Err(PageError::not_found());
     }
     let fail = |status: StatusCode, msg: String| {
-        refuse_form(&state, &who, csrf.clone(), status, (id.as_str(), "passkey-password", msg))
+        refuse_form(
+            &state,
+            &who,
+            csrf.clone(),
+            status,
+            (id.as_str(), "passkey-password", msg),
+        )
     };
     let throttle_key = format!("reauth:{}", who.account.id);
     if let Err(wait) = state.identity.check(ThrottleKind::Account, &throttle_key, now) {

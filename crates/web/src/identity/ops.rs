@@ -694,7 +694,9 @@ pub async fn mfa_status(state: &AppState, account_id: &str) -> OpResult<(bool, u
         .iter()
         .filter(|f| f.kind == gatehouse_store::MfaKind::RecoveryCode && f.last_used_at.is_none())
         .count();
-    let passkeys = gatehouse_store::PasskeyStore::passkeys_of(&mut conn, account_id).await?.len();
+    let passkeys = gatehouse_store::PasskeyStore::passkeys_of(&mut conn, account_id)
+        .await?
+        .len();
     Ok((totp, codes, passkeys))
 }
 

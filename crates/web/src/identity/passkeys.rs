@@ -69,9 +69,8 @@ pub mod ceremony {
 
     /// Gatehouse as a relying party, from the public URL.
     pub fn relying_party(state: &AppState) -> Result<RelyingParty, ApiError> {
-        RelyingParty::for_public_url(&state.settings.public_url, &state.settings.identity.totp_issuer).map_err(|e| {
-            ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, e.code, e.message)
-        })
+        RelyingParty::for_public_url(&state.settings.public_url, &state.settings.identity.totp_issuer)
+            .map_err(|e| ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, e.code, e.message))
     }
 
     /// Stores `state_value` for a ceremony of `kind` started by `binding`; returns the value the
@@ -206,7 +205,9 @@ async fn refuse(state: &AppState, client: &ClientInfo, step: &str, r: Refusal) -
     state.identity.fail(ThrottleKind::Ip, &ip, now);
     let (actor, target) = match &r.account {
         Some(id) => {
-            state.identity.fail(ThrottleKind::Account, &format!("passkey:{id}"), now);
+            state
+                .identity
+                .fail(ThrottleKind::Account, &format!("passkey:{id}"), now);
             (Actor::Account(id.clone()), audit::account_target(id))
         }
         None => (Actor::System, "passkey".to_owned()),
@@ -259,7 +260,13 @@ async fn passwordless_finish(
         return Err(throttled(wait));
     }
     let rp = ceremony::relying_party(&state)?;
-    let st = ceremony::take(&state, &body.ceremony, CeremonyKind::Passwordless, &browser_binding(&csrf)).await?;
+    let st = ceremony::take(
+        &state,
+        &body.ceremony,
+        CeremonyKind::Passwordless,
+        &browser_binding(&csrf),
+    )
+    .await?;
     let (account, stored) = match identify(&state, &rp, &body.credential).await? {
         Ok(found) => found,
         Err(r) => return Err(refuse(&state, &client, "passwordless", r).await),
