@@ -1,4 +1,5 @@
-//! Hosted sign-in: email, then password, then a second factor when one is enrolled.
+//! Hosted sign-in: email, then password, then a second factor when one is enrolled (TOTP or a
+//! passkey; passkey ceremonies and passwordless sign-in are in [`super::passkeys`]).
 //!
 //! ```text
 //!  GET  /signin[?return_to=/path][&prompt=login] ─▶ signin_page   (signed in and no prompt=login:
@@ -7,8 +8,10 @@
 //!                                                                  known or not: no enumeration)
 //!  POST /signin  email+password                 ─▶ signin_submit  → throttles, argon2id verify
 //!        ├─ no second factor ─▶ new session, audit signin.succeeded ─303─▶ return_to
-//!        └─ TOTP enrolled    ─▶ sealed pending cookie ─303─▶ GET /signin/mfa
+//!        └─ TOTP or passkey  ─▶ sealed pending cookie ─303─▶ GET /signin/mfa (code form and/or
+//!                                                                  passkey button)
 //!  POST /signin/mfa  code | recovery code       ─▶ mfa_submit     → code used once ─▶ new session
+//!  POST /signin/mfa/passkey[/options]           ─▶ passkeys::second_factor_*   (JSON, script)
 //!  POST /signout                                ─▶ signout        → session row deleted, cookie cleared
 //! ```
 //!
