@@ -580,3 +580,73 @@ async fn passkey_rename_and_remove_are_the_owners_and_keep_a_required_factor() {
     assert!(res.text().contains("this is your only second factor"), "{}", res.text());
     assert_eq!(c.passkeys_of(&acc.id).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn passkey_sessions_put_hwk_in_id_tokens() {
+    use crate::token::{
+        decode,
+        flow::{VERIFIER, authorize, authorize_url, oauth_app, redeem},
+    };
+    let server = localhost_server().await;
+    let origin = origin(&server);
+    let app = oauth_app(&server, gatehouse_domain::integration::Platform::Web).await;
+    let (client, acc) = signed_in(&server, "ada@example.com").await;
+    let mut auth = authenticator();
+    let cred_id = register(&client, &mut auth, &origin, "Laptop").await;
+
+    let browser = server.new_client();
+    passwordless(&browser, &mut auth, &origin, &cred_id, &acc, StatusCode::OK).await;
+    let reply = authorize(&browser, &authorize_url("/oauth/authorize", &app, &[])).await;
+    let tokens = redeem(
+        &browser,
+        "/oauth/token",
+        &app,
+        &reply["code"],
+        Some(VERIFIER),
+        StatusCode::OK,
+    )
+    .await;
+    let (_, id) = decode(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["amr"], json!(["hwk"]));
+    assert_eq!(id["sub"], acc.id.as_str());
+}
+
+#[tokio::test]
+async fn passkey_failures_are_throttled_like_passwords() {
+    let server = localhost_server().await;
+    let origin = origin(&server);
+    let (client, acc) = signed_in(&server, "ada@example.com").await;
+    let mut auth = authenticator();
+    let cred_id = register(&client, &mut auth, &origin, "Laptop").await;
+    let phishing = Url::parse(&format!("https://localhost:{}", origin.port().unwrap())).unwrap();
+    let browser = server.new_client();
+    for _ in 0..6 {
+        let res = passwordless(
+            &browser,
+            &mut auth,
+            &phishing,
+            &cred_id,
+            &acc,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(code(&res), "passkey_wrong_site");
+    }
+    // Even a genuine answer now waits.
+    let res = passwordless(
+        &browser,
+        &mut auth,
+        &origin,
+        &cred_id,
+        &acc,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    assert_eq!(code(&res), "too_many_attempts");
+    assert!(
+        res.json_value()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many failed attempts.")
+    );
+}
