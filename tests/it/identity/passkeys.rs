@@ -613,7 +613,11 @@ async fn passkey_sessions_put_hwk_in_id_tokens() {
 
 #[tokio::test]
 async fn passkey_failures_are_throttled_like_passwords() {
-    let server = localhost_server().await;
+    // A stopped clock: the delay owed after the failures cannot run out during the test.
+    let server = TestServer::start_with_clock(Clock::manual(1_800_000_000), |c| {
+        c.public_url = format!("http://localhost:{}", c.listen.port())
+    })
+    .await;
     let origin = origin(&server);
     let (client, acc) = signed_in(&server, "ada@example.com").await;
     let mut auth = authenticator();
@@ -649,4 +653,32 @@ async fn passkey_failures_are_throttled_like_passwords() {
             .unwrap()
             .starts_with("Too many failed attempts.")
     );
+}
+
+#[tokio::test]
+async fn passkeys_are_not_offered_when_the_public_url_is_an_ip_address() {
+    // The default test server's public URL is http://127.0.0.1:<port>.
+    let server = TestServer::start().await;
+    let browser = server.new_client();
+    let page = browser.get("/signin", StatusCode::OK).await.text();
+    assert!(!page.contains("Sign in with a passkey"), "{page}");
+    let res = post_json(
+        &browser,
+        "/signin/passkey/options",
+        &json!({}),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(code(&res), "passkeys_unavailable");
+    let (client, _) = signed_in(&server, "ada@example.com").await;
+    let page = client.get("/console/account/mfa", StatusCode::OK).await.text();
+    assert!(page.contains("Passkeys cannot be added here") && !page.contains("data-passkey=\"register\""));
+    let res = post_json(
+        &client,
+        "/console/account/mfa/passkeys/options",
+        &json!({ "name": "Laptop" }),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(code(&res), "passkeys_unavailable");
 }

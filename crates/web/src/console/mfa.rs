@@ -53,6 +53,8 @@ pub(super) struct StatusPage {
     recovery_left: usize,
     required_by: Option<String>,
     passkeys: Vec<super::passkeys::PasskeyItem>,
+    /// Whether new passkeys can be added here (the public URL has a domain name).
+    passkeys_available: bool,
     /// The passkey whose rename or remove form the errors belong to.
     pub(super) failed_passkey: Option<String>,
 }
@@ -86,6 +88,7 @@ pub(super) async fn status_view(
         recovery_left,
         required_by,
         passkeys,
+        passkeys_available: crate::identity::passkeys::ceremony::available(state),
         failed_passkey: None,
     })
 }

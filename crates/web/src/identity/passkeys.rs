@@ -67,6 +67,12 @@ pub mod ceremony {
 
     use crate::{AppState, error::ApiError};
 
+    /// Whether this deployment can use passkeys at all (its public URL has a domain name); pages
+    /// show no passkey controls when it cannot.
+    pub fn available(state: &AppState) -> bool {
+        RelyingParty::for_public_url(&state.settings.public_url, &state.settings.identity.totp_issuer).is_ok()
+    }
+
     /// Gatehouse as a relying party, from the public URL.
     pub fn relying_party(state: &AppState) -> Result<RelyingParty, ApiError> {
         RelyingParty::for_public_url(&state.settings.public_url, &state.settings.identity.totp_issuer)

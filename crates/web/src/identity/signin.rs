@@ -72,6 +72,8 @@ struct EmailPage<'a> {
     email: &'a str,
     notice: Option<&'a str>,
     signup_enabled: bool,
+    /// Whether to offer "Sign in with a passkey".
+    passkeys: bool,
     errors: Errors,
 }
 
@@ -152,6 +154,7 @@ fn email_page(
         email,
         notice,
         signup_enabled: state.settings.signup_enabled,
+        passkeys: super::passkeys::ceremony::available(state),
         errors,
     };
     let html = pages::render(&page);
@@ -378,7 +381,8 @@ async fn signin_submit(
         .await?
         .iter()
         .any(|f| f.kind == MfaKind::Totp);
-    let has_passkey = !conn.passkeys_of(&account.id).await?.is_empty();
+    // A passkey is a usable second factor only while the public URL can host passkeys.
+    let has_passkey = super::passkeys::ceremony::available(&state) && !conn.passkeys_of(&account.id).await?.is_empty();
     drop(conn);
     if has_totp || has_passkey {
         let pending = PendingSignIn {
@@ -476,7 +480,7 @@ async fn mfa_render(
         .await?
         .iter()
         .any(|f| f.kind != MfaKind::Passkey);
-    let passkey = !conn.passkeys_of(account_id).await?.is_empty();
+    let passkey = !conn.passkeys_of(account_id).await?.is_empty() && super::passkeys::ceremony::available(state);
     let page = MfaPage {
         csrf_token: csrf.value(),
         errors,
