@@ -579,6 +579,31 @@ async fn passkey_rename_and_remove_are_the_owners_and_keep_a_required_factor() {
     .await;
     assert!(res.text().contains("this is your only second factor"), "{}", res.text());
     assert_eq!(c.passkeys_of(&acc.id).await.unwrap().len(), 1);
+
+    // With an authenticator app as well, the passkey may go; and the second step then offers
+    // both while both exist.
+    super::mfa::enrol(&client, server.state().now()).await;
+    let browser = server.new_client();
+    post(
+        &browser,
+        "/signin",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+    let page = browser.get("/signin/mfa", StatusCode::OK).await.text();
+    assert!(
+        page.contains("Use your passkey") && page.contains("name=\"code\""),
+        "{page}"
+    );
+    post(
+        &client,
+        &format!("/console/account/mfa/passkeys/{id}/remove"),
+        &[("password", PASSWORD)],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+    assert!(c.passkeys_of(&acc.id).await.unwrap().is_empty());
 }
 
 #[tokio::test]
