@@ -146,8 +146,11 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
+                // A connection to a local file does not go stale, so the ping sqlx would send
+                // through the connection's worker thread before every acquire is pure cost.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
+                    .test_before_acquire(false)
                     .connect_with(opts)
                     .await?;
                 Pool::Sqlite(pool)
