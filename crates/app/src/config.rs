@@ -92,7 +92,50 @@ pub struct Config {
     pub tokens: TokensConfig,
     pub ims: ImsConfig,
     pub events: EventsConfig,
+    pub sessions: SessionsConfig,
     pub smtp: Option<SmtpConfig>,
+}
+
+/// How long browser sessions last, in seconds (written as durations, see [`crate::duration`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// A session ends this long after its last request.
+    #[serde(deserialize_with = "crate::duration::seconds")]
+    pub idle_timeout: u64,
+    /// A session ends this long after sign-in, however busy.
+    #[serde(deserialize_with = "crate::duration::seconds")]
+    pub absolute_timeout: u64,
+}
+
+impl SessionsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        const MAX: u64 = 366 * 86_400;
+        for (key, v) in [
+            ("sessions.idle_timeout", self.idle_timeout),
+            ("sessions.absolute_timeout", self.absolute_timeout),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be longer than 0 seconds"));
+            }
+            if v > MAX {
+                return Err(invalid(
+                    key,
+                    format!("must be at most 366 days ({MAX} seconds), not {v}"),
+                ));
+            }
+        }
+        if self.idle_timeout > self.absolute_timeout {
+            return Err(invalid(
+                "sessions.idle_timeout",
+                format!(
+                    "must not be longer than sessions.absolute_timeout ({} s > {} s): a session always ends at the absolute timeout",
+                    self.idle_timeout, self.absolute_timeout
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +230,7 @@ impl std::fmt::Debug for Config {
             .field("tokens", &self.tokens)
             .field("ims", &self.ims)
             .field("events", &self.events)
+            .field("sessions", &self.sessions)
             .field("smtp", &self.smtp)
             .finish()
     }
@@ -305,6 +349,7 @@ impl Config {
         self.tokens.validate()?;
         self.events.validate()?;
         self.ims.validate()?;
+        self.sessions.validate()?;
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
         }

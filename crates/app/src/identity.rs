@@ -1,6 +1,8 @@
 //! The identity part of the web settings, built from the configuration: the outbox directory
-//! (`<data_dir>/outbox`), the SMTP server when `[smtp]` is set, and the sender address.
+//! (`<data_dir>/outbox`), the SMTP server when `[smtp]` is set, the sender address, and the
+//! session timeouts of `[sessions]`.
 
+use gatehouse_domain::identity::session::SessionPolicy;
 use gatehouse_web::identity::{IdentitySettings, SmtpSecurity, SmtpSettings};
 
 use crate::config::{Config, SmtpTls};
@@ -20,6 +22,11 @@ pub fn settings(cfg: &Config) -> IdentitySettings {
             password: s.password.as_ref().map(|p| p.expose().to_owned()),
             from: s.from.clone(),
         }),
+        // Validated to at most 366 days, so the conversion cannot fail.
+        session: SessionPolicy {
+            idle_timeout: i64::try_from(cfg.sessions.idle_timeout).unwrap_or(i64::MAX),
+            absolute_timeout: i64::try_from(cfg.sessions.absolute_timeout).unwrap_or(i64::MAX),
+        },
         ..IdentitySettings::default()
     }
 }

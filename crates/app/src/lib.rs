@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod duration;
 pub mod events;
 pub mod identity;
 pub mod keys;

@@ -96,7 +96,11 @@ pub struct Account {
     pub email_verified: bool,
     pub password_hash: Option<String>,
     pub operator: bool,
+    /// A disabled account cannot sign in; its sessions, refresh tokens and access tokens end.
     pub disabled: bool,
+    /// The organization that manages an enterprise account (created by its admin, or by accepting
+    /// its invitation as a new account); `None` for personal accounts.
+    pub owner_org_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

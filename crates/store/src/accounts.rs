@@ -18,6 +18,7 @@ struct AccountRow {
     password_hash: Option<String>,
     operator: bool,
     disabled: bool,
+    owner_org_id: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -37,6 +38,7 @@ impl TryFrom<AccountRow> for Account {
             password_hash: r.password_hash,
             operator: r.operator,
             disabled: r.disabled,
+            owner_org_id: r.owner_org_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -44,7 +46,7 @@ impl TryFrom<AccountRow> for Account {
 }
 
 const COLUMNS: &str = "id, email, account_type, display_name, given_name, family_name, country, \
-                       email_verified, password_hash, operator, disabled, created_at, updated_at";
+                       email_verified, password_hash, operator, disabled, owner_org_id, created_at, updated_at";
 
 #[async_trait]
 impl<T: AsDb> AccountStore for T {
@@ -52,8 +54,8 @@ impl<T: AsDb> AccountStore for T {
         on_db!(self.db(), c => {
             sqlx::query(
                 "INSERT INTO accounts (id, email, account_type, display_name, given_name, family_name, country, \
-                 email_verified, password_hash, operator, disabled, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 email_verified, password_hash, operator, disabled, owner_org_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&a.id)
             .bind(a.email.as_str())
@@ -66,6 +68,7 @@ impl<T: AsDb> AccountStore for T {
             .bind(&a.password_hash)
             .bind(a.operator)
             .bind(a.disabled)
+            .bind(&a.owner_org_id)
             .bind(a.created_at)
             .bind(a.updated_at)
             .execute(&mut *c)
@@ -80,7 +83,7 @@ impl<T: AsDb> AccountStore for T {
             sqlx::query(
                 "UPDATE accounts SET email = $2, account_type = $3, display_name = $4, given_name = $5, \
                  family_name = $6, country = $7, email_verified = $8, password_hash = $9, operator = $10, \
-                 disabled = $11, updated_at = $12 WHERE id = $1",
+                 disabled = $11, updated_at = $12, owner_org_id = $13 WHERE id = $1",
             )
             .bind(&a.id)
             .bind(a.email.as_str())
@@ -94,6 +97,7 @@ impl<T: AsDb> AccountStore for T {
             .bind(a.operator)
             .bind(a.disabled)
             .bind(a.updated_at)
+            .bind(&a.owner_org_id)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -282,6 +282,15 @@ impl<T: AsDb> TokenStore for T {
         Ok(unique)
     }
 
+    async fn revoke_all_refresh_tokens_of(&mut self, account_id: &str, now: Timestamp) -> Result<u64> {
+        Ok(exec!(
+            self,
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+            account_id,
+            now,
+        ))
+    }
+
     async fn revoke_refresh_family(&mut self, family_id: &str, now: Timestamp) -> Result<u64> {
         Ok(exec!(
             self,

@@ -249,6 +249,9 @@ pub trait TokenStore: AsDb {
         client_id: &str,
         now: Timestamp,
     ) -> Result<Vec<String>>;
+    /// Revokes every unrevoked refresh token of the account, for every client (the account was
+    /// disabled); returns how many.
+    async fn revoke_all_refresh_tokens_of(&mut self, account_id: &str, now: Timestamp) -> Result<u64>;
     /// Revokes every token of a family; returns how many were still unrevoked.
     async fn revoke_refresh_family(&mut self, family_id: &str, now: Timestamp) -> Result<u64>;
     /// Ends every grant `client_id` holds (its integration was disabled or deleted): revokes its

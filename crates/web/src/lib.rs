@@ -35,7 +35,6 @@ pub fn router(state: AppState) -> Router {
         .merge(identity::router())
         .merge(console::router())
         .merge(developer::router(&state))
-        .merge(api::router())
         .merge(oauth::router(&state))
         .merge(events::router(&state))
         .fallback(not_found)

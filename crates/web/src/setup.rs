@@ -276,6 +276,7 @@ async fn create_operator(
         password_hash: Some(hash),
         operator: true,
         disabled: false,
+        owner_org_id: None,
         created_at: now,
         updated_at: now,
     };

@@ -449,6 +449,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 password_hash: None,
                 operator: false,
                 disabled: false,
+                owner_org_id: None,
                 created_at: self.now,
                 updated_at: self.now,
             },

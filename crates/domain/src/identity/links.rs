@@ -15,6 +15,9 @@ pub enum LinkPurpose {
     PasswordReset,
     /// Invites an email address into an organization with a role.
     Invitation,
+    /// Lets the holder of an enterprise account an organization's admin created choose its first
+    /// password (opened on the password-reset page).
+    AccountSetup,
 }
 
 impl LinkPurpose {
@@ -23,16 +26,17 @@ impl LinkPurpose {
             Self::VerifyEmail => "verify_email",
             Self::PasswordReset => "password_reset",
             Self::Invitation => "invitation",
+            Self::AccountSetup => "account_setup",
         }
     }
 
     /// Seconds a link stays usable: two days to verify, one hour to reset a password (it is a
-    /// credential), a week to accept an invitation.
+    /// credential), a week to accept an invitation or set up an account.
     pub fn lifetime(self) -> i64 {
         match self {
             Self::VerifyEmail => 48 * 3600,
             Self::PasswordReset => 3600,
-            Self::Invitation => 7 * 24 * 3600,
+            Self::Invitation | Self::AccountSetup => 7 * 24 * 3600,
         }
     }
 }

@@ -45,6 +45,17 @@ impl ThrottlePolicy {
         max_keys: 100_000,
     };
 
+    /// Failures between two `gatehouse.signin.failed` events after the first.
+    pub const ALERT_EVERY: u32 = 10;
+
+    /// Is this failure count "repeated failures" worth telling the account's organizations about?
+    /// The last free failure is (the moment delays begin), and then every [`Self::ALERT_EVERY`]th
+    /// failure after it — never once per failure, so an attack cannot flood the receivers.
+    pub fn alerts_at(&self, failures: u32) -> bool {
+        failures >= self.free_failures.max(1)
+            && (failures - self.free_failures.max(1)).is_multiple_of(Self::ALERT_EVERY)
+    }
+
     /// The delay owed after `failures` failures.
     pub fn delay_after(&self, failures: u32) -> i64 {
         if failures <= self.free_failures {
@@ -159,6 +170,12 @@ mod tests {
         let delays: Vec<i64> = (0..=9).map(|n| P.delay_after(n)).collect();
         assert_eq!(delays, [0, 0, 0, 0, 2, 4, 8, 16, 30, 30]);
         assert_eq!(ThrottlePolicy::ACCOUNT.delay_after(u32::MAX), 900);
+    }
+
+    #[test]
+    fn repeated_failures_alert_at_the_threshold_and_then_every_tenth() {
+        let at: Vec<u32> = (0..=40).filter(|n| ThrottlePolicy::ACCOUNT.alerts_at(*n)).collect();
+        assert_eq!(at, [5, 15, 25, 35]);
     }
 
     #[test]

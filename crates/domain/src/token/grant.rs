@@ -31,6 +31,19 @@ pub fn grant_deny_key(grant_id: &str) -> String {
     format!("grant:{grant_id}")
 }
 
+/// The deny-list key that ends every access token issued to `account_id` at or before `at`
+/// (the account was disabled then): `account:<id>:<at>`.
+pub fn account_deny_key(account_id: &str, at: Timestamp) -> String {
+    format!("account:{account_id}:{at}")
+}
+
+/// The account and instant of an [`account_deny_key`], or `None` for any other key.
+pub fn parse_account_deny_key(key: &str) -> Option<(&str, Timestamp)> {
+    let rest = key.strip_prefix("account:")?;
+    let (id, at) = rest.rsplit_once(':')?;
+    Some((id, at.parse().ok()?))
+}
+
 /// 256 random bits, base64url.
 pub fn random_value(rng: &mut impl RngCore) -> String {
     let mut b = [0u8; 32];

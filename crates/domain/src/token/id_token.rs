@@ -153,6 +153,7 @@ mod tests {
             password_hash: None,
             operator: false,
             disabled: false,
+            owner_org_id: None,
             created_at: 0,
             updated_at: 0,
         }

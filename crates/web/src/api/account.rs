@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 use super::Problem;
 use crate::{
     AppState,
-    csrf::CsrfHeader,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
     identity::{ApiSession, ops},
@@ -89,7 +88,6 @@ pub struct ProfileUpdate {
 pub async fn update_account(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     ApiJson(body): ApiJson<ProfileUpdate>,
 ) -> Result<ApiJson<AccountView>, ApiError> {
@@ -118,7 +116,6 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
@@ -176,7 +173,6 @@ pub struct Ended {
 pub async fn end_other_sessions(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
 ) -> Result<ApiJson<Ended>, ApiError> {
     let ended = ops::end_sessions(&state, &who, None, &client).await?;
@@ -189,7 +185,6 @@ pub async fn end_other_sessions(
 pub async fn end_session(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {

@@ -1,16 +1,18 @@
 //! The JSON API under `/api/v1`, authenticated by the console's session cookie (state-changing
-//! calls also need the `x-csrf-token` header repeating the `gatehouse_csrf` cookie). Errors are
-//! problem JSON. The OpenAPI document is generated from these handlers ([`ApiDoc`]), checked in
+//! calls also need the `x-csrf-token` header repeating the `gatehouse_csrf` cookie) or by an
+//! access token issued to a person with the `gatehouse.console` scope ([`crate::identity::ApiSession`]).
+//! Errors are problem JSON. The OpenAPI document is generated from these handlers ([`ApiDoc`]), checked in
 //! as `api/openapi.json` (a test fails when it drifts) and served at `/api/v1/openapi.json`.
 //! One file per resource, each with its types, handlers and `router()`; merged here.
 
 pub mod account;
+pub mod org_accounts;
 pub mod orgs;
 
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 use utoipa::OpenApi;
 
-use crate::{AppState, error::ApiError, identity::ops::OpError};
+use crate::{AppState, developer::api::Authentication, error::ApiError, identity::ops::OpError};
 
 /// The problem JSON body every error has (RFC 7807).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -28,6 +30,7 @@ pub struct Problem {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gatehouse API"),
+    modifiers(&Authentication),
     paths(
         account::get_account,
         account::update_account,
@@ -45,6 +48,8 @@ pub struct Problem {
         orgs::list_invitations,
         orgs::invite,
         orgs::cancel_invitation,
+        org_accounts::create_account,
+        org_accounts::account_action,
     ),
     components(schemas(Problem)),
     tags(
@@ -61,8 +66,10 @@ developer console — integrations of three types (OAuth, Service Account, API K
 certificates and credentials file, their subscriptions to services, and the services catalog that Gatehouse's \
 operators maintain.\n\n\
 Authenticate with the console's session cookie — then send the gatehouse_csrf cookie's value in x-csrf-token on \
-every POST, PUT, PATCH and DELETE — or, for the developer console's routes, with an access token carrying the \
-gatehouse.console scope as a Bearer token (a service account's token acts as an admin of its organization). \
+every POST, PUT, PATCH and DELETE — or with an access token carrying the gatehouse.console scope as a Bearer token: \
+a token issued to a person acts as that person everywhere; a service account's token acts as an admin of its \
+organization on the developer console's routes (the account and organization routes act for a person and refuse \
+it). \
 Errors are problem JSON (RFC 7807) with a stable, machine-readable code. The OAuth 2.0 / OpenID Connect endpoints \
 are described by /.well-known/openid-configuration, not here.";
 
@@ -88,6 +95,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .merge(account::router())
         .merge(orgs::router())
+        .merge(org_accounts::router())
 }
 
 impl From<OpError> for ApiError {

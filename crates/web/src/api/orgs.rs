@@ -18,7 +18,6 @@ use utoipa::ToSchema;
 use super::Problem;
 use crate::{
     AppState,
-    csrf::CsrfHeader,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
     identity::{ApiSession, SignedIn, ops},
@@ -79,7 +78,6 @@ pub struct NewOrg {
 pub async fn create_org(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     ApiJson(body): ApiJson<NewOrg>,
 ) -> Result<(StatusCode, ApiJson<OrgView>), ApiError> {
@@ -110,6 +108,12 @@ pub struct MemberView {
     pub display_name: String,
     pub role: String,
     pub joined_at: i64,
+    /// `personal` or `enterprise`.
+    pub account_type: String,
+    /// An enterprise account this organization manages (its admins may disable it or reset its
+    /// password or two-step verification).
+    pub managed: bool,
+    pub disabled: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "organizations",
@@ -126,6 +130,9 @@ pub async fn list_members(
         members
             .into_iter()
             .map(|m| MemberView {
+                managed: crate::identity::enterprise::is_managed_by(&m.account, &o),
+                disabled: m.account.disabled,
+                account_type: m.account.account_type.as_str().to_owned(),
                 account_id: m.account.id,
                 email: m.account.email.to_string(),
                 display_name: m.account.display_name,
@@ -150,7 +157,6 @@ pub struct RoleChange {
 pub async fn change_role(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     Path((org, account)): Path<(String, String)>,
     ApiJson(body): ApiJson<RoleChange>,
@@ -177,7 +183,6 @@ pub async fn change_role(
 pub async fn remove_member(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     Path((org, account)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -244,7 +249,6 @@ pub struct NewInvitation {
 pub async fn invite(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewInvitation>,
@@ -260,7 +264,6 @@ pub async fn invite(
 pub async fn cancel_invitation(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client: ClientInfo,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {

@@ -1,7 +1,9 @@
 //! `/console/orgs`: the caller's organizations, creating one, and an organization's page with
 //! members (roles, removal), invitations, settings (name, required two-step verification),
-//! transferring admin and leaving. Every change goes through `identity::ops`, which keeps at
-//! least one admin and writes the audit entry.
+//! transferring admin and leaving, and the enterprise accounts the organization manages (creating
+//! one; disabling, re-enabling, resetting its password or two-step verification). Every change
+//! goes through `identity::ops` / `identity::enterprise`, which check the rules and write the
+//! audit entry.
 
 use askama::Template;
 use axum::{
@@ -13,7 +15,7 @@ use axum::{
 };
 use gatehouse_domain::{
     account::AccountType,
-    identity::membership::MembershipChange,
+    identity::{enterprise::AdminAction, membership::MembershipChange},
     org::{Organization, Role},
 };
 use serde::Deserialize;
@@ -24,7 +26,7 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,
-    identity::{SignedIn, forms::Errors, ops},
+    identity::{SignedIn, enterprise, forms::Errors, ops},
 };
 
 pub fn router() -> Router<AppState> {
@@ -38,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/orgs/{org}/invitations", post(invite))
         .route("/console/orgs/{org}/invitations/{id}/cancel", post(cancel))
         .route("/console/orgs/{org}/settings", post(settings))
+        .route("/console/orgs/{org}/accounts", post(create_account))
+        .route("/console/orgs/{org}/accounts/{account}/{action}", post(account_action))
 }
 
 const ROLES: [&str; 3] = ["admin", "developer", "member"];
@@ -138,6 +142,9 @@ struct MemberRow {
     email: String,
     role: &'static str,
     is_me: bool,
+    /// An enterprise account this organization manages.
+    managed: bool,
+    disabled: bool,
 }
 
 struct InvitationRow {
@@ -207,6 +214,8 @@ async fn org_view(
             .into_iter()
             .map(|m| MemberRow {
                 is_me: m.account.id == who.account.id,
+                managed: enterprise::is_managed_by(&m.account, org),
+                disabled: m.account.disabled,
                 id: m.account.id,
                 name: m.account.display_name,
                 email: m.account.email.to_string(),
@@ -237,6 +246,13 @@ fn org_notice(code: Option<&str>) -> Option<&'static str> {
         "invited" => Some("The invitation has been sent."),
         "cancelled" => Some("The invitation has been cancelled."),
         "settings" => Some("The settings have been saved."),
+        "account_created" => {
+            Some("The account has been created. Its holder has been sent a link to choose a password.")
+        }
+        "disabled" => Some("The account has been disabled and signed out everywhere; its tokens no longer work."),
+        "enabled" => Some("The account has been enabled again."),
+        "password_reset" => Some("The password has been reset. A link to choose a new one has been sent."),
+        "mfa_reset" => Some("Two-step verification has been reset and the account signed out everywhere."),
         _ => None,
     }
 }
@@ -457,4 +473,70 @@ async fn settings(
     .await
     .map(|_| ());
     after(&state, &who, csrf, &org, role, result, "settings", String::new()).await
+}
+
+#[derive(Debug, Deserialize)]
+struct NewAccountForm {
+    #[serde(default)]
+    account_email: String,
+    #[serde(default)]
+    account_name: String,
+    #[serde(default)]
+    account_role: String,
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(org_id): Path<String>,
+    CsrfForm(form): CsrfForm<NewAccountForm>,
+) -> Result<Response, PageError> {
+    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let result = enterprise::create_account(
+        &state,
+        &who,
+        &org,
+        role,
+        &form.account_email,
+        &form.account_name,
+        &form.account_role,
+        &client,
+    )
+    .await
+    .map(|_| ())
+    .map_err(|mut e| {
+        // This form's fields have their own names (the invitation form has `email` and `role`).
+        e.field = e.field.map(|f| match f {
+            "email" => "account_email",
+            "display_name" => "account_name",
+            "role" => "account_role",
+            other => other,
+        });
+        e
+    });
+    after(&state, &who, csrf, &org, role, result, "account_created", String::new()).await
+}
+
+async fn account_action(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path((org_id, account, action)): Path<(String, String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let action = AdminAction::parse(&action).map_err(|e| page_err(e.into()))?;
+    let done = match action {
+        AdminAction::Disable => "disabled",
+        AdminAction::Enable => "enabled",
+        AdminAction::ResetPassword => "password_reset",
+        AdminAction::ResetMfa => "mfa_reset",
+    };
+    let result = enterprise::admin_action(&state, &who, &org, role, &account, action, &client)
+        .await
+        .map(|_| ());
+    after(&state, &who, csrf, &org, role, result, done, String::new()).await
 }

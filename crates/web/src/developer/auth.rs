@@ -12,7 +12,9 @@ use axum::{
 use gatehouse_domain::{
     audit::Actor,
     console::{API_SCOPE, access::Principal, cutoff::is_cut_off},
+    identity::session::{AuthMethod, Session},
     integration::{IntegrationStatus, IntegrationType},
+    token::claims::AccessTokenClaims,
 };
 use gatehouse_store::{AccountStore, ConsoleStore, OrgStore};
 
@@ -26,6 +28,28 @@ pub struct Caller {
     pub principal: Principal,
     pub actor: Actor,
     pub client: ClientInfo,
+    /// The person, when one is calling: their console session, or — for a token issued to them —
+    /// their account with a session that stands for the token ([`token_session`]). `None` for a
+    /// service account's token.
+    pub person: Option<SignedIn>,
+}
+
+/// What a person's access token stands for where a session is expected: no cookie (an empty
+/// digest, so no stored session is "the current one"), authenticated when the token says, and with
+/// no second factor on record (a token does not say how its sign-in went), so organizations that
+/// require two-step verification stay closed to it.
+pub fn token_session(claims: &AccessTokenClaims, now: gatehouse_domain::Timestamp) -> Session {
+    Session {
+        id_digest: String::new(),
+        account_id: claims.sub.clone(),
+        auth_methods: vec![AuthMethod::Password],
+        auth_time: claims.auth_time.unwrap_or(claims.iat),
+        created_at: claims.iat,
+        last_seen_at: now,
+        expires_at: claims.exp,
+        ip: None,
+        user_agent: None,
+    }
 }
 
 /// The principal of a signed-in person: their memberships and operator flag.
@@ -45,6 +69,7 @@ pub async fn caller_of(state: &AppState, who: &SignedIn, client: ClientInfo) -> 
         principal: principal_of(state, who).await?,
         actor: Actor::Account(who.account.id.clone()),
         client,
+        person: Some(who.clone()),
     })
 }
 
@@ -52,7 +77,11 @@ fn unauthorized(code: &'static str, message: &str) -> ConsoleError {
     ConsoleError::new(StatusCode::UNAUTHORIZED, code, message)
 }
 
-async fn from_token(state: &AppState, svc: &TokenService, token: &str) -> Result<(Principal, Actor), ConsoleError> {
+async fn from_token(
+    state: &AppState,
+    svc: &TokenService,
+    token: &str,
+) -> Result<(Principal, Actor, Option<SignedIn>), ConsoleError> {
     let claims = match svc.inspect_access_token(token).await.map_err(ConsoleError::internal)? {
         Ok(c) => c,
         Err(why) => {
@@ -85,16 +114,18 @@ async fn from_token(state: &AppState, svc: &TokenService, token: &str) -> Result
         && i.technical_account_id.as_deref() == Some(claims.sub.as_str())
         && let Some(org) = i.org_id()
     {
-        return Ok((Principal::organization(org), Actor::Integration(i.id.clone())));
+        return Ok((Principal::organization(org), Actor::Integration(i.id.clone()), None));
     }
     if claims.sub != claims.client_id
         && let Some(account) = conn.account_by_id(&claims.sub).await?
         && !account.disabled
     {
         let memberships = conn.memberships_of_account(&account.id).await?;
+        let session = token_session(&claims, state.now());
         return Ok((
             Principal::account(&account.id, account.operator, &memberships),
-            Actor::Account(account.id),
+            Actor::Account(account.id.clone()),
+            Some(SignedIn { account, session }),
         ));
     }
     Err(ConsoleError::new(
@@ -121,11 +152,12 @@ impl FromRequestParts<AppState> for Caller {
                 .get::<Arc<TokenService>>()
                 .cloned()
                 .ok_or_else(|| ConsoleError::internal("the console API has no token service"))?;
-            let (principal, actor) = from_token(state, &svc, &token).await?;
+            let (principal, actor, person) = from_token(state, &svc, &token).await?;
             return Ok(Self {
                 principal,
                 actor,
                 client,
+                person,
             });
         }
         let Some(who) = crate::identity::session::load(state, &parts.headers).await? else {

@@ -23,12 +23,13 @@ use crate::{
     oauth::service::{TokenService, TokenSettings},
 };
 
-/// The console's pages and API. The API verifies access tokens with its own
-/// [`TokenService`] (same keys and store as the token endpoints; its own caches).
+/// The console's pages and API, and the identity API (`crate::api`). Both APIs verify access
+/// tokens with one [`TokenService`] of their own (same keys and store as the token endpoints; its
+/// own caches), through [`auth::Caller`].
 pub fn router(state: &AppState) -> Router<AppState> {
     let svc = Arc::new(TokenService::new(state, TokenSettings::from_state(state)));
     expiry::spawn(state.clone());
     Router::new()
-        .merge(api::router().layer(Extension(svc)))
+        .merge(api::router().merge(crate::api::router()).layer(Extension(svc)))
         .merge(pages::router())
 }

@@ -251,12 +251,23 @@ fn reset_form(token: &str, account: &Account, csrf: CsrfToken, errors: Errors) -
     (status, csrf, html).into_response()
 }
 
+/// A password link: a reset the person asked for (or their organization's admin sent), or the
+/// set-up link of an enterprise account an admin created. Both open the same form.
+async fn peek_password_link(state: &AppState, token: &str) -> Result<Option<(LinkPurpose, Account)>, PageError> {
+    for purpose in [LinkPurpose::PasswordReset, LinkPurpose::AccountSetup] {
+        if let Some((_, account)) = peek(state, token, purpose).await? {
+            return Ok(Some((purpose, account)));
+        }
+    }
+    Ok(None)
+}
+
 async fn reset_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
     csrf: CsrfToken,
 ) -> Result<Response, PageError> {
-    let Some((_, account)) = peek(&state, &token, LinkPurpose::PasswordReset).await? else {
+    let Some((_, account)) = peek_password_link(&state, &token).await? else {
         return Err(unusable("password reset"));
     };
     Ok(reset_form(&token, &account, csrf, Errors::none()))
@@ -277,7 +288,7 @@ async fn reset_submit(
     client: ClientInfo,
     CsrfForm(form): CsrfForm<NewPasswordForm>,
 ) -> Result<Response, PageError> {
-    let Some((_, account)) = peek(&state, &token, LinkPurpose::PasswordReset).await? else {
+    let Some((purpose, account)) = peek_password_link(&state, &token).await? else {
         return Err(unusable("password reset"));
     };
     let mut errors = Errors::none();
@@ -294,7 +305,7 @@ async fn reset_submit(
     let now = state.now();
     let mut tx = state.store.begin().await?;
     if tx
-        .consume_one_time_token(&digest(&token), LinkPurpose::PasswordReset.as_str(), now)
+        .consume_one_time_token(&digest(&token), purpose.as_str(), now)
         .await?
         .is_none()
     {

@@ -162,6 +162,17 @@ pub mod messages {
         }
     }
 
+    pub fn account_setup(to: &str, org_name: &str, admin: &str, link: &str) -> Mail {
+        Mail {
+            to: to.to_owned(),
+            subject: format!("Your {org_name} account on Gatehouse"),
+            body: format!(
+                "Hello,\n\n{admin} created a Gatehouse account for you, managed by the organization {org_name}.\n\n\
+                 Choose your password within 7 days (the link works once):\n\n{link}\n"
+            ),
+        }
+    }
+
     pub fn invitation(to: &str, org_name: &str, inviter: &str, role: &str, link: &str) -> Mail {
         Mail {
             to: to.to_owned(),

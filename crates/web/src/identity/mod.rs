@@ -9,6 +9,8 @@
 
 pub mod audit;
 pub mod emails;
+pub mod enterprise;
+pub mod failure_events;
 pub mod forms;
 pub mod links_pages;
 pub mod mail;

@@ -8,6 +8,7 @@ use gatehouse_domain::{
     DomainError,
     account::{Account, AccountType, Email},
     audit::{Actor, AuditEntry},
+    events::own::{Audience, OwnEventKind},
     identity::{
         invitation::Invitation,
         links::{self, LinkPurpose},
@@ -18,7 +19,7 @@ use gatehouse_domain::{
     org::{Membership, Organization, Role, parse_org_name},
 };
 use gatehouse_store::{
-    AccountStore, AuditStore, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError,
+    AccountStore, AuditStore, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError, Tx,
 };
 
 use super::{
@@ -77,8 +78,10 @@ impl From<StoreError> for OpError {
 impl From<DomainError> for OpError {
     fn from(e: DomainError) -> Self {
         let status = match e.code {
-            "admin_required" | "not_a_member" => StatusCode::FORBIDDEN,
-            "last_admin" => StatusCode::CONFLICT,
+            "admin_required" | "not_a_member" | "personal_account" | "managed_by_another_organization" => {
+                StatusCode::FORBIDDEN
+            }
+            "last_admin" | "already_disabled" | "not_disabled" => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, e.code, e.message)
@@ -86,6 +89,40 @@ impl From<DomainError> for OpError {
 }
 
 pub type OpResult<T> = Result<T, OpError>;
+
+/// Publishes `gatehouse.member.added` or `gatehouse.member.removed` about `account` in `tx`, for the
+/// registrations of `org` only. `role` is the member's role after the change (for a removal: the
+/// one they had).
+pub async fn publish_member_event(
+    state: &AppState,
+    tx: &mut Tx,
+    kind: OwnEventKind,
+    org: &Organization,
+    account: &Account,
+    role: Role,
+    previous_role: Option<Role>,
+) -> OpResult<()> {
+    let mut data = serde_json::json!({
+        "org_id": org.id.as_str(),
+        "account_id": account.id,
+        "email": account.email.as_str(),
+        "account_type": account.account_type.as_str(),
+        "role": role.as_str(),
+    });
+    if let Some(p) = previous_role {
+        data["previous_role"] = p.as_str().into();
+    }
+    crate::events::publish_own(
+        tx,
+        kind,
+        Audience::Organization(org.id.as_str().to_owned()),
+        &format!("account:{}", account.id),
+        data,
+        state.now(),
+    )
+    .await?;
+    Ok(())
+}
 
 fn entry(state: &AppState, who: &SignedIn, action: &str, target: String, client: &ClientInfo) -> AuditEntry {
     super::audit::entry(state, &Actor::Account(who.account.id.clone()), action, target, client)
@@ -328,30 +365,44 @@ pub async fn change_membership(
         role,
         created_at: now,
     };
+    let role_of = |id: &str| current.iter().find(|m| m.account_id == id).map(|m| m.role);
+    // Each event: (kind, account, role after — or before, for a removal —, previous role).
+    let mut events: Vec<(OwnEventKind, String, Role, Option<Role>)> = Vec::new();
     let (action, target, details) = match &change {
         MembershipChange::SetRole { account_id, role } => {
-            let before = current
-                .iter()
-                .find(|m| m.account_id == *account_id)
-                .map(|m| m.role.as_str());
+            let before = role_of(account_id);
             tx.upsert_membership(&set(account_id, *role)).await?;
+            events.push((OwnEventKind::MemberAdded, (*account_id).to_owned(), *role, before));
             (
                 "member.role_changed",
                 *account_id,
-                serde_json::json!({ "from": before, "to": role.as_str() }),
+                serde_json::json!({ "from": before.map(Role::as_str), "to": role.as_str() }),
             )
         }
         MembershipChange::Remove { account_id } => {
             tx.delete_membership(&org.id, account_id).await?;
+            if let Some(r) = role_of(account_id) {
+                events.push((OwnEventKind::MemberRemoved, (*account_id).to_owned(), r, None));
+            }
             ("member.removed", *account_id, serde_json::Value::Null)
         }
         MembershipChange::Leave => {
             tx.delete_membership(&org.id, &who.account.id).await?;
+            if let Some(r) = role_of(&who.account.id) {
+                events.push((OwnEventKind::MemberRemoved, who.account.id.clone(), r, None));
+            }
             ("member.left", who.account.id.as_str(), serde_json::Value::Null)
         }
         MembershipChange::TransferAdmin { to, actor_role } => {
             tx.upsert_membership(&set(to, Role::Admin)).await?;
             tx.upsert_membership(&set(&who.account.id, *actor_role)).await?;
+            events.push((OwnEventKind::MemberAdded, (*to).to_owned(), Role::Admin, role_of(to)));
+            events.push((
+                OwnEventKind::MemberAdded,
+                who.account.id.clone(),
+                *actor_role,
+                role_of(&who.account.id),
+            ));
             (
                 "org.admin_transferred",
                 *to,
@@ -366,6 +417,11 @@ pub async fn change_membership(
             .details(details),
     )
     .await?;
+    for (kind, account_id, role, previous) in events {
+        if let Some(account) = tx.account_by_id(&account_id).await? {
+            publish_member_event(state, &mut tx, kind, org, &account, role, previous).await?;
+        }
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -555,13 +611,24 @@ pub async fn accept_invitation(
     tx.consume_one_time_token(&digest, LinkPurpose::Invitation.as_str(), state.now())
         .await?
         .ok_or_else(invitation_gone)?;
-    if tx.membership(&org_id, &who.account.id).await?.is_none() {
+    let joined = tx.membership(&org_id, &who.account.id).await?.is_none();
+    if joined {
         tx.upsert_membership(&Membership {
             org_id: org_id.clone(),
             account_id: who.account.id.clone(),
             role: inv.role,
             created_at: state.now(),
         })
+        .await?;
+        publish_member_event(
+            state,
+            &mut tx,
+            OwnEventKind::MemberAdded,
+            &org,
+            &who.account,
+            inv.role,
+            None,
+        )
         .await?;
     }
     tx.append_audit(
@@ -640,6 +707,7 @@ pub async fn register_invited(
         password_hash: Some(password_hash),
         operator: false,
         disabled: false,
+        owner_org_id: Some(org_id.as_str().to_owned()),
         created_at: now,
         updated_at: now,
     };
@@ -668,6 +736,16 @@ pub async fn register_invited(
         .org(org_id.as_str())
         .details(serde_json::json!({ "email": account.email.as_str(), "type": "enterprise", "via": "invitation", "role": inv.role.as_str() }));
     tx.append_audit(&e).await?;
+    publish_member_event(
+        state,
+        &mut tx,
+        OwnEventKind::MemberAdded,
+        &org,
+        &account,
+        inv.role,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok((account, org))
 }

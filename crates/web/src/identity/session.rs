@@ -3,7 +3,7 @@
 //! - [`SignedIn`]: a page handler's argument; without a live session the browser is sent to
 //!   `/signin?return_to=<this page>` (GET) or shown a "signed out" page (other methods).
 //! - [`OptionalSession`]: `Some(SignedIn)` or `None`, never rejects.
-//! - [`ApiSession`]: for `/api/v1`; without a session, 401 problem JSON.
+//! - [`ApiSession`]: for `/api/v1`: the session or a person's access token with the console scope.
 //! - [`start_session`] / [`end_session`]: a new session (new cookie value, so no fixation) and
 //!   its cookie; the end of one.
 //!
@@ -26,11 +26,7 @@ use gatehouse_domain::{
 use gatehouse_store::{AccountStore, SessionStore, StoreError};
 
 use super::return_to;
-use crate::{
-    AppState,
-    error::{ApiError, PageError},
-    extract::ClientInfo,
-};
+use crate::{AppState, error::PageError, extract::ClientInfo};
 
 pub const SECURE_COOKIE: &str = "__Host-gatehouse_session";
 pub const PLAIN_COOKIE: &str = "gatehouse_session";
@@ -156,22 +152,28 @@ impl FromRequestParts<AppState> for OptionalSession {
     }
 }
 
-/// The signed-in person for the JSON API; 401 problem JSON without a live session.
+/// The person calling the identity JSON API: the console session (state-changing calls repeat
+/// the CSRF cookie in `x-csrf-token`), or an access token issued to the person that carries the
+/// `gatehouse.console` scope — the console API's extractor ([`crate::developer::auth::Caller`]),
+/// so both APIs accept the same credentials and refuse with the same problems (401 without a
+/// session or with an invalid, expired or revoked token; 403 without the scope). A service
+/// account's token has no person to act for and is refused (403 `token_not_allowed`).
 #[derive(Debug, Clone)]
 pub struct ApiSession(pub SignedIn);
 
 impl FromRequestParts<AppState> for ApiSession {
-    type Rejection = ApiError;
+    type Rejection = crate::developer::error::ConsoleError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match load(state, &parts.headers).await? {
-            Some(s) => Ok(Self(s)),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "not_signed_in",
-                "Sign in first: this API is used with the console's session cookie.",
-            )),
-        }
+        let caller = crate::developer::auth::Caller::from_request_parts(parts, state).await?;
+        caller.person.map(Self).ok_or_else(|| {
+            crate::developer::error::ConsoleError::new(
+                StatusCode::FORBIDDEN,
+                "token_not_allowed",
+                "This API acts for a person: use the console session or a token issued to a person. \
+                 A service account's token cannot use it.",
+            )
+        })
     }
 }
 

@@ -33,6 +33,7 @@ use gatehouse_domain::{
         links::LinkPurpose,
         mfa,
         session::{AuthMethod, amr},
+        throttle::ThrottlePolicy,
     },
     password, secret,
 };
@@ -40,7 +41,7 @@ use gatehouse_store::{AccountStore, MfaKind, MfaStore, OrgStore, PasskeyStore};
 use serde::Deserialize;
 
 use super::{
-    audit, emails,
+    audit, emails, failure_events,
     forms::Errors,
     pending::{PendingCookie, PendingSignIn},
     return_to,
@@ -327,7 +328,20 @@ async fn signin_submit(
         };
         let entry = audit::entry(&state, &actor, "signin.failed", target, &client)
             .details(serde_json::json!({ "reason": reason, "email": email.as_str(), "failures": n }));
-        audit::record(&state, &entry).await?;
+        match &account {
+            Some(a) if ThrottlePolicy::ACCOUNT.alerts_at(n) => {
+                failure_events::record_with_events(&state, &entry, a, n, &client).await?;
+            }
+            _ => audit::record(&state, &entry).await?,
+        }
+        if reason == "account_disabled" {
+            // The password was right: say why, rather than let the person retry in vain.
+            let errors = Errors::one(
+                "password",
+                "This account has been disabled by the organization that manages it. Ask one of its admins to re-enable it.",
+            );
+            return Ok(password_page(csrf, &rt, email.as_str(), StatusCode::FORBIDDEN, errors));
+        }
         let errors = Errors::one("password", INCORRECT);
         return Ok(password_page(
             csrf,
@@ -679,7 +693,7 @@ async fn signout(
 pub fn link(state: &AppState, purpose: LinkPurpose, token: &str) -> String {
     let path = match purpose {
         LinkPurpose::VerifyEmail => "verify-email",
-        LinkPurpose::PasswordReset => "password-reset",
+        LinkPurpose::PasswordReset | LinkPurpose::AccountSetup => "password-reset",
         LinkPurpose::Invitation => "invitations",
     };
     state.settings.url(&format!("/{path}/{token}"))

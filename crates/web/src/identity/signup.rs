@@ -164,6 +164,7 @@ async fn signup_submit(
         password_hash: Some(hash),
         operator: false,
         disabled: false,
+        owner_org_id: None,
         created_at: now,
         updated_at: now,
     };

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::service::{Failure, TokenService};
 use crate::{
     AppState,
-    csrf::{CsrfForm, CsrfHeader, CsrfToken},
+    csrf::{CsrfForm, CsrfToken},
     error::{ApiError, PageError},
     extract::ClientInfo,
     identity::{ApiSession, SignedIn},
@@ -195,7 +195,6 @@ async fn revoke_api(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<TokenService>>,
     ApiSession(who): ApiSession,
-    _csrf: CsrfHeader,
     client_info: ClientInfo,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -25,7 +25,7 @@ use gatehouse_domain::{
         assertion::{AcceptedAudiences, TrustedCertificate},
         authorize,
         claims::{AccessTokenClaims, AccessTokenRequest, Flavour, IssuerInfo, access_token_claims},
-        grant::grant_deny_key,
+        grant::{grant_deny_key, parse_account_deny_key},
         keys::{self, ACCESS_TOKEN_TYP, Jwks, SigningAlg, SigningKey, VerifyingKey},
         records::{StoredSigningKey, signing_key_aad},
         rotation::{RotationPolicy, plan},
@@ -179,7 +179,19 @@ const MAX_VERIFIED_TOKENS: usize = 50_000;
 #[derive(Default)]
 struct DenyList {
     entries: HashMap<String, Timestamp>,
+    /// Disabled accounts: tokens issued to the account at or before the instant are revoked.
+    accounts: HashMap<String, Timestamp>,
     synced_at: Option<Timestamp>,
+}
+
+impl DenyList {
+    fn add(&mut self, key: String, expires_at: Timestamp) {
+        if let Some((account, at)) = parse_account_deny_key(&key) {
+            let cutoff = self.accounts.entry(account.to_owned()).or_insert(at);
+            *cutoff = (*cutoff).max(at);
+        }
+        self.entries.insert(key, expires_at);
+    }
 }
 
 /// Integrations by client ID; `None` remembers an unknown client ID (negative caching), so a
@@ -499,6 +511,9 @@ impl TokenService {
         {
             return Ok(Err(Inactive::Revoked));
         }
+        if claims.sub != claims.client_id && self.account_cut_off(&claims.sub, claims.iat) {
+            return Ok(Err(Inactive::Revoked));
+        }
         Ok(Ok(claims))
     }
 
@@ -586,6 +601,14 @@ impl TokenService {
         Ok(self.deny.read().map_or(true, |d| d.entries.contains_key(jti)))
     }
 
+    /// Was the account disabled at or after `iat` (its tokens end with it)? Answered from the
+    /// in-memory deny-list, which [`Self::is_revoked`] has just brought up to date.
+    fn account_cut_off(&self, account_id: &str, iat: Timestamp) -> bool {
+        self.deny
+            .read()
+            .map_or(true, |d| d.accounts.get(account_id).is_some_and(|at| iat <= *at))
+    }
+
     /// Brings the in-memory deny-list up to date with the store, at most once per
     /// [`DENY_LIST_SYNC`]; withdrawn-consent markers among the news empty those consents here.
     async fn sync_deny_list(&self) -> Result<(), ServiceError> {
@@ -610,8 +633,16 @@ impl TokenService {
                     }
                 }
                 if let Ok(mut deny) = self.deny.write() {
-                    deny.entries.extend(fresh);
+                    for (key, exp) in fresh {
+                        deny.add(key, exp);
+                    }
                     deny.entries.retain(|_, exp| *exp > now);
+                    let live = &deny.entries;
+                    let keep: std::collections::HashSet<String> = live
+                        .keys()
+                        .filter_map(|k| parse_account_deny_key(k).map(|(a, _)| a.to_owned()))
+                        .collect();
+                    deny.accounts.retain(|a, _| keep.contains(a));
                     deny.synced_at = Some(now);
                 }
             }

@@ -67,8 +67,9 @@ pub fn router() -> Router<AppState> {
 )]
 pub struct ConsoleApi;
 
-/// Documents the two ways to call the console's routes: the session cookie or a bearer token.
-struct Authentication;
+/// Documents the two ways to call the console's routes (and the identity API's, `crate::api`): the
+/// session cookie or a bearer token.
+pub struct Authentication;
 
 impl Modify for Authentication {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
