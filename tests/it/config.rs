@@ -438,3 +438,70 @@ fn the_default_file_documents_every_key() {
         );
     }
 }
+
+#[test]
+fn session_timeouts_are_durations_in_seconds_or_with_units() {
+    let c = load(&GlobalArgs::default(), &Overrides::default(), &[]).unwrap();
+    assert_eq!(
+        (c.sessions.idle_timeout, c.sessions.absolute_timeout),
+        (43_200, 604_800)
+    );
+    let files = Files::new();
+    let file = files.write(
+        "gatehouse.toml",
+        "[sessions]\nidle_timeout = 900\nabsolute_timeout = \"1d12h\"\n",
+    );
+    let c = load(&with_file(&file), &Overrides::default(), &[]).unwrap();
+    assert_eq!((c.sessions.idle_timeout, c.sessions.absolute_timeout), (900, 129_600));
+    let c = load(
+        &with_file(&file),
+        &Overrides::default(),
+        &[
+            ("GATEHOUSE_SESSIONS__IDLE_TIMEOUT", "30m"),
+            ("GATEHOUSE_SESSIONS__ABSOLUTE_TIMEOUT", "7200"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((c.sessions.idle_timeout, c.sessions.absolute_timeout), (1800, 7200));
+}
+
+#[test]
+fn bad_session_timeouts_name_their_key() {
+    let none = GlobalArgs::default();
+    let o = Overrides::default();
+    let e = load_err(&none, &o, &[("GATEHOUSE_SESSIONS__IDLE_TIMEOUT", "0")]);
+    assert!(
+        e.contains("sessions.idle_timeout") && e.contains("longer than 0"),
+        "{e}"
+    );
+    let e = load_err(&none, &o, &[("GATEHOUSE_SESSIONS__ABSOLUTE_TIMEOUT", "0s")]);
+    assert!(
+        e.contains("sessions.absolute_timeout") && e.contains("longer than 0"),
+        "{e}"
+    );
+    let e = load_err(
+        &none,
+        &o,
+        &[
+            ("GATEHOUSE_SESSIONS__IDLE_TIMEOUT", "2d"),
+            ("GATEHOUSE_SESSIONS__ABSOLUTE_TIMEOUT", "1d"),
+        ],
+    );
+    assert!(
+        e.contains("sessions.idle_timeout")
+            && e.contains("sessions.absolute_timeout")
+            && e.contains("172800 s > 86400 s"),
+        "{e}"
+    );
+    let e = load_err(&none, &o, &[("GATEHOUSE_SESSIONS__IDLE_TIMEOUT", "ten minutes")]);
+    assert!(
+        e.contains("GATEHOUSE_SESSIONS__IDLE_TIMEOUT") && e.contains("is not a duration"),
+        "{e}"
+    );
+    let e = load_err(&none, &o, &[("GATEHOUSE_SESSIONS__ABSOLUTE_TIMEOUT", "400d")]);
+    assert!(e.contains("sessions.absolute_timeout") && e.contains("366 days"), "{e}");
+    let files = Files::new();
+    let file = files.write("g.toml", "[sessions]\nidle_timeout = \"12h\"\nlifetime = 5\n");
+    let e = load_err(&with_file(&file), &o, &[]);
+    assert!(e.contains("lifetime"), "{e}");
+}

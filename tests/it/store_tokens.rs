@@ -326,6 +326,7 @@ async fn with_account(store: &Store) -> String {
         password_hash: None,
         operator: false,
         disabled: false,
+        owner_org_id: None,
         created_at: T0,
         updated_at: T0,
     };

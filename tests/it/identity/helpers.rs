@@ -71,6 +71,7 @@ pub async fn account(server: &TestServer, email: &str) -> Account {
         password_hash: Some(password::hash(PASSWORD, &mut rand::thread_rng()).unwrap()),
         operator: false,
         disabled: false,
+        owner_org_id: None,
         created_at: now,
         updated_at: now,
     };

@@ -5,7 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod api_tokens;
 mod browser;
+pub(crate) mod enterprise;
+mod events;
 pub(crate) mod helpers;
 mod mfa;
 mod orgs;
@@ -13,3 +16,4 @@ mod passkey_store;
 mod passkeys;
 mod signin;
 mod store;
+mod timeouts;

@@ -58,6 +58,7 @@ pub fn account(email: &str) -> Account {
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         operator: false,
         disabled: false,
+        owner_org_id: None,
         created_at: T0,
         updated_at: T0,
     }

@@ -287,6 +287,7 @@ pub async fn account(server: &TestServer, email: &str) -> gatehouse_domain::acco
         password_hash: Some(gatehouse_domain::password::hash(PASSWORD, &mut rand::thread_rng()).unwrap()),
         operator: false,
         disabled: false,
+        owner_org_id: None,
         created_at: now,
         updated_at: now,
     };
