@@ -83,7 +83,7 @@ impl OwnEventKind {
             Self::CredentialRotated => "A client secret or certificate of an integration was added or revoked.",
             Self::CertificateExpiring => "A service account certificate expires soon.",
             Self::SubscriptionChanged => "An integration subscribed to a service, or its scopes changed.",
-            Self::SigninFailed => "A member's sign-in failed.",
+            Self::SigninFailed => "Sign-in to a member's account failed repeatedly.",
             Self::MemberAdded => "Someone joined the organization, or their role changed.",
             Self::MemberRemoved => "Someone left the organization.",
             Self::RegistrationDisabled => "An event registration was disabled because its endpoint kept failing.",
