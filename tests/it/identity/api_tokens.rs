@@ -285,3 +285,60 @@ async fn disabling_an_account_ends_its_access_and_refresh_tokens() {
     .await;
     assert_eq!(introspect(&worker, &app, access).await["active"], false);
 }
+
+#[tokio::test]
+async fn a_service_accounts_console_token_has_no_person_to_act_for() {
+    let server = TestServer::start().await;
+    let sa = crate::token::service_account(&server).await;
+    let now = server.state().now();
+    let service = Service {
+        code: ServiceCode::parse("gatehouse_management").unwrap(),
+        name: "Gatehouse Management".into(),
+        description: String::new(),
+        allowed_types: vec![IntegrationType::ServiceAccount],
+        scopes: vec!["gatehouse.console".into()],
+        acts_for: ActsFor::Organization,
+        upstream_url: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = server.store().begin().await.unwrap();
+    tx.upsert_service(&service).await.unwrap();
+    tx.upsert_subscription(&Subscription {
+        integration_id: sa.integration.id.clone(),
+        service_code: service.code.clone(),
+        scopes: service.scopes.clone(),
+        created_at: now,
+        updated_at: now,
+    })
+    .await
+    .unwrap();
+    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let c = server.new_client();
+    let t = c
+        .send(
+            c.request(Method::POST, "/oauth/token")
+                .basic_auth(&sa.client_id, Some(&sa.secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "gatehouse.console")]),
+            StatusCode::OK,
+        )
+        .await
+        .json_value();
+    let token = t["access_token"].as_str().unwrap();
+    // The console API accepts it as the organization's admin ...
+    bearer(
+        &server,
+        Method::GET,
+        "/api/v1/integrations",
+        token,
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    // ... the identity API, which acts for a person, refuses it with a reason.
+    let p = bearer(&server, Method::GET, "/api/v1/orgs", token, None, StatusCode::FORBIDDEN).await;
+    assert_eq!(p["code"], "token_not_allowed");
+}
