@@ -170,3 +170,37 @@ async fn repeated_sign_in_failures_are_published_at_the_threshold_not_per_failur
     }
     assert_eq!(journal_len(&acme, &acme_regs, "gatehouse.signin.failed").await, 1);
 }
+
+#[tokio::test]
+async fn repeated_second_factor_failures_are_published_too() {
+    let server = server().await;
+    let acme = caller(&server).await;
+    let regs = watch(&acme).await;
+    managed_account(&server, &acme.org, "worker@acme.test").await;
+    let first = server.new_client();
+    assert_eq!(sign_in(&first, "worker@acme.test", PASSWORD).await, "/console");
+    super::mfa::enrol(&first, server.state().now()).await;
+
+    let c = server.new_client();
+    let res = post(
+        &c,
+        "/signin",
+        &[("email", "worker@acme.test"), ("password", PASSWORD)],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+    assert_eq!(res.header("location"), Some("/signin/mfa"));
+    for i in 1..=5 {
+        post(
+            &c,
+            "/signin/mfa",
+            &[("code", "12345678")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let n = journal_len(&acme, &regs, "gatehouse.signin.failed").await;
+        assert_eq!(n, usize::from(i == 5), "after {i} failures");
+    }
+    let events = journal(&acme, &regs, "gatehouse.signin.failed").await;
+    assert_eq!(events[0]["data"]["step"], "second_factor");
+}

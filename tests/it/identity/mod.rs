@@ -10,7 +10,7 @@ mod browser;
 pub(crate) mod enterprise;
 mod events;
 pub(crate) mod helpers;
-mod mfa;
+pub(crate) mod mfa;
 mod orgs;
 mod passkey_store;
 mod passkeys;

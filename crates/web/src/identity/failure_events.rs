@@ -1,5 +1,6 @@
-//! `gatehouse.signin.failed`: repeated failed sign-ins to an account are told to the registrations
-//! of every organization the account belongs to. "Repeated" is the throttle's notion
+//! `gatehouse.signin.failed`: repeated failed sign-ins to an account (wrong passwords, or wrong
+//! second-factor codes after the right password) are told to the registrations of every
+//! organization the account belongs to. "Repeated" is the throttle's notion
 //! ([`ThrottlePolicy::alerts_at`]): the last free failure, then every tenth after it — never once
 //! per failure. The event is published in the same transaction as the failure's audit entry, which
 //! commits without bumping the catalog generation (a failed sign-in changes nothing cached).
@@ -38,6 +39,7 @@ pub async fn record_with_events(
                 "account_id": account.id,
                 "email": account.email.as_str(),
                 "consecutive_failures": failures,
+                "step": entry.details.get("step").and_then(serde_json::Value::as_str).unwrap_or("password"),
                 "ip": client.ip,
                 "user_agent": client.user_agent,
             }),

@@ -592,7 +592,7 @@ async fn mfa_submit(
             .await
         }
         Err(e) => {
-            rt_.fail(ThrottleKind::Account, &key, now);
+            let n = rt_.fail(ThrottleKind::Account, &key, now);
             rt_.fail(ThrottleKind::Ip, &ip, now);
             let entry = audit::entry(
                 &state,
@@ -601,8 +601,12 @@ async fn mfa_submit(
                 audit::account_target(&account.id),
                 &client,
             )
-            .details(serde_json::json!({ "reason": e.code, "step": "second_factor" }));
-            audit::record(&state, &entry).await?;
+            .details(serde_json::json!({ "reason": e.code, "step": "second_factor", "failures": n }));
+            if ThrottlePolicy::ACCOUNT.alerts_at(n) {
+                failure_events::record_with_events(&state, &entry, &account, n, &client).await?;
+            } else {
+                audit::record(&state, &entry).await?;
+            }
             mfa_render(
                 &state,
                 &account.id,
