@@ -131,3 +131,31 @@ async fn accounts_count_operators_counts_only_enabled_operators() {
     commit(tx).await;
     assert_eq!(conn(&store).await.count_operators().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn enterprise_accounts_keep_their_owning_org_which_must_exist() {
+    use gatehouse_store::OrgStore;
+    let (_db, store) = fresh().await;
+    let o = org("Acme");
+    let mut a = account("worker@acme.test");
+    a.account_type = AccountType::Enterprise;
+    a.owner_org_id = Some(o.id.as_str().to_owned());
+    let mut tx = begin(&store).await;
+    tx.insert_org(&o).await.unwrap();
+    tx.insert_account(&a).await.unwrap();
+    commit(tx).await;
+    assert_eq!(conn(&store).await.account_by_id(&a.id).await.unwrap(), Some(a.clone()));
+
+    // Disabling is an update like any other; the owner is kept.
+    a.disabled = true;
+    let mut tx = begin(&store).await;
+    tx.update_account(&a).await.unwrap();
+    commit(tx).await;
+    assert_eq!(conn(&store).await.account_by_id(&a.id).await.unwrap(), Some(a.clone()));
+
+    // An owner that does not exist is refused.
+    let mut stray = account("stray@acme.test");
+    stray.owner_org_id = Some("ffffffffffffffffffffffff@GatehouseOrg".into());
+    let mut tx = begin(&store).await;
+    assert!(tx.insert_account(&stray).await.is_err());
+}
