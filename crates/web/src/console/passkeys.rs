@@ -25,7 +25,6 @@ use gatehouse_domain::{
         self, CeremonyKind, MAX_PASSKEYS, PasskeyName, PasskeyRegistration, RegisterPublicKeyCredential,
     },
     ids::new_row_id,
-    password,
 };
 use gatehouse_store::{AuditStore, PasskeyStore, StoreError, StoredPasskey};
 use serde::Deserialize;
@@ -291,7 +290,7 @@ async fn remove(
                 .await;
             }
             let pw = form.password.clone();
-            let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
+            let ok = crate::identity::hashing::verify(pw, hash)
                 .await
                 .map_err(PageError::internal)?;
             if !ok {

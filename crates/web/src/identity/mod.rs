@@ -12,6 +12,7 @@ pub mod emails;
 pub mod enterprise;
 pub mod failure_events;
 pub mod forms;
+pub mod hashing;
 pub mod links_pages;
 pub mod mail;
 pub mod ops;

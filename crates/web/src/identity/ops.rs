@@ -180,9 +180,7 @@ pub async fn change_password(
 ) -> OpResult<()> {
     let stored = who.account.password_hash.clone().unwrap_or_default();
     let cur = current.to_owned();
-    let ok = tokio::task::spawn_blocking(move || gatehouse_domain::password::verify(&cur, &stored))
-        .await
-        .map_err(OpError::internal)?;
+    let ok = super::hashing::verify(cur, stored).await.map_err(OpError::internal)?;
     if !ok {
         return Err(OpError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -194,7 +192,7 @@ pub async fn change_password(
     gatehouse_domain::identity::password_policy::check_new_password(new, who.account.email.as_str())
         .map_err(|e| OpError::from(e).on("password"))?;
     let pw = new.to_owned();
-    let hash = tokio::task::spawn_blocking(move || gatehouse_domain::password::hash(&pw, &mut rand::thread_rng()))
+    let hash = super::hashing::hash(pw)
         .await
         .map_err(OpError::internal)?
         .map_err(OpError::internal)?;

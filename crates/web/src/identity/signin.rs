@@ -309,7 +309,7 @@ async fn signin_submit(
         .and_then(|a| a.password_hash.clone())
         .unwrap_or_else(|| rt_.dummy_hash().to_owned());
     let pw_check = pw.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw_check, &stored))
+    let ok = super::hashing::verify(pw_check, stored)
         .await
         .map_err(PageError::internal)?;
     let failure = match &account {
@@ -379,7 +379,7 @@ async fn signin_submit(
     }
 
     if password::needs_rehash(account.password_hash.as_deref().unwrap_or_default()) {
-        let hash = tokio::task::spawn_blocking(move || password::hash(&pw, &mut rand::thread_rng()))
+        let hash = super::hashing::hash(pw)
             .await
             .map_err(PageError::internal)?
             .map_err(PageError::internal)?;
