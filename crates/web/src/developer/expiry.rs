@@ -2,8 +2,8 @@
 //! certificate expires, an audit entry `certificate.expiring` and the event
 //! `gatehouse.certificate.expiring` (to the integration's organization or owner) are written,
 //! once per threshold, whichever node gets there first. The same task purges generated private
-//! keys nobody downloaded, new client secrets nobody came to see, and token cutoffs older than
-//! any live token.
+//! keys nobody downloaded, new client secrets nobody came to see, token cutoffs older than any
+//! live token, and sessions past their idle or absolute timeout.
 
 use std::time::Duration;
 
@@ -14,7 +14,8 @@ use gatehouse_domain::{
     events::own::{OwnEventKind, own_event},
 };
 use gatehouse_store::{
-    AuditStore, ConsoleStore, EventStore, IntegrationStore, OneTimeTokenStore, PendingKeyStore, StoreError,
+    AuditStore, ConsoleStore, EventStore, IntegrationStore, OneTimeTokenStore, PendingKeyStore, SessionStore,
+    StoreError,
 };
 use serde_json::json;
 
@@ -118,5 +119,9 @@ pub async fn run_once(state: &AppState, now: Timestamp) -> Result<u64, StoreErro
         .lifetimes
         .longest_access_token();
     conn.purge_token_cutoffs(now - longest - CUTOFF_MARGIN).await?;
+    // Sessions past their timeouts are refused on use already; this deletes the rows nobody
+    // came back with.
+    conn.purge_sessions(now, state.settings.identity.session.idle_timeout)
+        .await?;
     Ok(written)
 }
