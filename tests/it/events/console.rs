@@ -597,7 +597,24 @@ async fn events_pages_edit_disable_re_enable_and_delete() {
     assert!(refused.contains("stays unverified"), "{refused}");
     assert!(refused.contains(">Unverified<"), "{refused}");
 
-    post(s.admin(), &format!("{reg}/delete"), &[], StatusCode::SEE_OTHER).await;
+    // Deleting asks for the name; without it nothing is deleted.
+    let refused = post(
+        s.admin(),
+        &format!("{reg}/delete"),
+        &[("confirm_name", "something else")],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+    .text();
+    assert!(refused.contains("id=\"confirm_name-error\""), "{refused}");
+    assert_eq!(s.registration_count().await, 1);
+    post(
+        s.admin(),
+        &format!("{reg}/delete"),
+        &[("confirm_name", "Paid invoices")],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
     assert_eq!(s.registration_count().await, 0);
     let list = s
         .admin()

@@ -561,15 +561,34 @@ async fn disable(
     Ok(Redirect::to(&format!("{}/registrations/{rid}?done=disabled", base(&id))).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm_name: String,
+}
+
 async fn delete(
     State(state): State<AppState>,
     who: SignedIn,
     csrf: CsrfToken,
     client: ClientInfo,
     Path((id, rid)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
+    let mut conn = state.store.conn().await?;
+    let r = service::owned_registration(&mut conn, &ec.caller, &rid)
+        .await
+        .map_err(crate::developer::error::ConsoleError::from)?;
+    drop(conn);
+    // Deleting loses the journal for good: the name must be typed, as for an integration.
+    if form.confirm_name.trim() != r.name {
+        let extra = Extra {
+            errors: Errors::one("confirm_name", format!("Type {} exactly to delete it.", r.name)),
+            ..Extra::default()
+        };
+        return show(&state, ec, csrf, &rid, StatusCode::UNPROCESSABLE_ENTITY, extra).await;
+    }
     service::delete_registration(&state, &ec.caller, &rid)
         .await
         .map_err(crate::developer::error::ConsoleError::from)?;
