@@ -1,32 +1,98 @@
-//! Password hashing off the async workers, at most one argon2id computation per core at a time.
+//! Password hashing off the async workers, on a small pool of threads: one per core.
 //!
-//! Each computation holds 19 MiB and one core for about 15 ms. Running more of them than there
-//! are cores finishes none sooner: they evict each other's memory from the caches, and a burst of
-//! sign-ins would allocate without bound. Those beyond the limit wait their turn here instead.
+//! Each argon2id computation holds 19 MiB and one core for about 15 ms. Running more of them than
+//! there are cores finishes none sooner: they evict each other's memory from the caches, and a
+//! burst of sign-ins would allocate without bound. Long-lived threads also keep reusing the same
+//! memory from their allocator, where Tokio's blocking pool hands the work to whichever thread is
+//! free and pays for fresh pages. Requests beyond the pool's size wait in its queue.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use gatehouse_domain::{DomainError, password};
-use tokio::{sync::Semaphore, task::JoinError};
+use tokio::sync::oneshot;
 
-fn permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())))
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The pool's queue; its threads start on first use.
+fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
+    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("gatehouse-hash-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => break,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password-hashing thread");
+            }
+        }
+        Mutex::new(tx)
+    })
 }
 
-async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, JoinError> {
-    // The semaphore is never closed, so acquiring cannot fail; without a permit it would only
-    // mean running unthrottled.
-    let _permit = permits().acquire().await.ok();
-    tokio::task::spawn_blocking(work).await
+/// The pool stopped or could not start: the work did not run.
+#[derive(Debug, thiserror::Error)]
+#[error("the password-hashing threads are not running")]
+pub struct PoolStopped;
+
+async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, PoolStopped> {
+    let (done, result) = oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    let sent = match queue().lock() {
+        Ok(q) => q.send(job),
+        Err(poisoned) => poisoned.into_inner().send(job),
+    };
+    sent.map_err(|_| PoolStopped)?;
+    result.await.map_err(|_| PoolStopped)
 }
 
 /// Checks `password` against a stored argon2id hash.
-pub async fn verify(password: String, stored: String) -> Result<bool, JoinError> {
+pub async fn verify(password: String, stored: String) -> Result<bool, PoolStopped> {
     run(move || password::verify(&password, &stored)).await
 }
 
 /// Hashes `password` with today's parameters.
-pub async fn hash(password: String) -> Result<Result<String, DomainError>, JoinError> {
+pub async fn hash(password: String) -> Result<Result<String, DomainError>, PoolStopped> {
     run(move || password::hash(&password, &mut rand::thread_rng())).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn hashes_verify_and_wrong_passwords_do_not() {
+        let stored = super::hash("violet tractor harbour 42".into()).await.unwrap().unwrap();
+        let checks: Vec<_> = (0..6)
+            .map(|i| {
+                let stored = stored.clone();
+                let pw = if i % 2 == 0 {
+                    "violet tractor harbour 42"
+                } else {
+                    "violet tractor harbour 43"
+                };
+                tokio::spawn(async move { super::verify(pw.into(), stored).await.unwrap() })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for c in checks {
+            results.push(c.await.unwrap());
+        }
+        assert_eq!(results, [true, false, true, false, true, false]);
+    }
 }
