@@ -3,33 +3,10 @@
 //! identity pages'. Screenshots of the dashboard and the create flow land in `artifacts/`.
 //! Skipped, with a message, when node, Chromium or playwright-core is absent.
 
-use std::{path::PathBuf, time::Duration};
+use crate::harness::browser::{chromium, missing, repo};
+use std::time::Duration;
 
 use super::helpers::world;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("GATEHOUSE_TEST_CHROMIUM")
-        .map(PathBuf::from)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-fn missing() -> Option<String> {
-    if std::process::Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !chromium().exists() {
-        return Some(format!("{} does not exist", chromium().display()));
-    }
-    if !repo().join("interop/node_modules/playwright-core").is_dir() {
-        return Some("interop/node_modules/playwright-core is missing (npm ci in interop/)".into());
-    }
-    None
-}
 
 #[tokio::test]
 async fn console_integrations_keys_secrets_and_subscriptions_in_a_real_browser() {

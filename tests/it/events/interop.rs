@@ -11,11 +11,10 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use super::client::*;
-use crate::harness::receiver::{ReceivedRequest, TestReceiver};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::harness::{
+    browser::repo,
+    receiver::{ReceivedRequest, TestReceiver},
+};
 
 /// Why the interop tests cannot run here, if they cannot.
 fn missing_tools() -> Option<String> {

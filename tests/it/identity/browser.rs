@@ -5,33 +5,10 @@
 //! option lands in `artifacts/signin-passkey.png`). Skipped, with a message, when node,
 //! Chromium or playwright-core is absent (scripts/test installs them).
 
-use std::{path::PathBuf, time::Duration};
+use crate::harness::browser::{chromium, missing, repo};
+use std::time::Duration;
 
 use crate::harness::server::TestServer;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("GATEHOUSE_TEST_CHROMIUM")
-        .map(PathBuf::from)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-fn missing() -> Option<String> {
-    if std::process::Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !chromium().exists() {
-        return Some(format!("{} does not exist", chromium().display()));
-    }
-    if !repo().join("interop/node_modules/playwright-core").is_dir() {
-        return Some("interop/node_modules/playwright-core is missing (npm ci in interop/)".into());
-    }
-    None
-}
 
 #[tokio::test]
 async fn sign_up_totp_invitations_and_csrf_in_a_real_browser() {

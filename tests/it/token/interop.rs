@@ -15,34 +15,10 @@ use super::{
     flow::{PASSWORD, REDIRECT, account, oauth_app},
     service_account,
 };
-use crate::harness::server::TestServer;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> PathBuf {
-    std::env::var_os("GATEHOUSE_TEST_CHROMIUM")
-        .map(PathBuf::from)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-/// Why a node script cannot run here, if it cannot.
-fn node_missing(packages: &[&str], browser: bool) -> Option<String> {
-    if std::process::Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    for p in packages {
-        if !repo().join("interop/node_modules").join(p).is_dir() {
-            return Some(format!("interop/node_modules/{p} is missing (npm ci in interop/)"));
-        }
-    }
-    if browser && !chromium().exists() {
-        return Some(format!("{} does not exist", chromium().display()));
-    }
-    None
-}
+use crate::harness::{
+    browser::{chromium, node_missing, repo},
+    server::TestServer,
+};
 
 /// The Python with `interop/requirements.txt` installed: the virtual environment's, else `python3`.
 fn python() -> Option<PathBuf> {
