@@ -466,14 +466,12 @@ async fn registration_page(
         before: q.before,
         ..Extra::default()
     };
-    let mut res = show(&state, ec, csrf, &rid, StatusCode::OK, extra).await?;
-    if just_created {
-        res.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
-    Ok(res)
+    let res = show(&state, ec, csrf, &rid, StatusCode::OK, extra).await?;
+    Ok(if just_created {
+        crate::developer::pages::no_store(res)
+    } else {
+        res
+    })
 }
 
 async fn update(

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::{
     Extension, Router,
     extract::{Path, Query, State},
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -20,7 +20,10 @@ use crate::{
     AppState,
     console::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
-    developer::{error::ConsoleError, pages::Tabs},
+    developer::{
+        error::ConsoleError,
+        pages::{Tabs, no_store},
+    },
     error::PageError,
     events::service::{self, EventsService},
     extract::ClientInfo,
@@ -51,12 +54,6 @@ struct SecretPage {
     secret: String,
     previous: Option<String>,
     previous_expires_at: Option<String>,
-}
-
-fn no_store(mut res: Response) -> Response {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 fn text(v: &serde_json::Value) -> Option<String> {
