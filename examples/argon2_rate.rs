@@ -1,6 +1,7 @@
 //! Measures how many argon2id password verifications per second this machine does with the
 //! parameters Gatehouse uses (see `gatehouse_domain::password`), on N threads at once: the
-//! ceiling for password sign-ins. Used by `bench/signin`.
+//! ceiling for password sign-ins. Each thread reuses its argon2id memory, as Gatehouse's hashing
+//! threads do. Used by `bench/signin`.
 //!
 //! Usage: cargo run --release --example argon2_rate -- [SECONDS] [THREADS]
 
@@ -23,8 +24,9 @@ fn main() {
             let hash = hash.clone();
             std::thread::spawn(move || {
                 let mut n = 0u64;
+                let mut memory = password::Memory::default();
                 while Instant::now() < until {
-                    if password::verify("violet tractor harbour 42", &hash) {
+                    if password::verify_with(&mut memory, "violet tractor harbour 42", &hash) {
                         n += 1;
                     }
                 }

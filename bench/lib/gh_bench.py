@@ -6,7 +6,7 @@ Standard library only. Every wait is bounded; every process it starts, it stops.
   gh_bench.py free-port
   gh_bench.py wait-ready URL [TIMEOUT_S]
   gh_bench.py startup BIN WORKDIR RUNS fresh|existing     -> "median_ms min_ms max_ms"
-  gh_bench.py rss PID                                      -> "vmrss_kb vmhwm_kb"
+  gh_bench.py rss PID                                      -> "vmrss_kb vmhwm_kb rssanon_kb rssfile_kb"
   gh_bench.py get URL COUNT                                -> GETs URL COUNT times, fails on non-200
   gh_bench.py fixture-client FILE                          -> "client_id client_secret scope"
   gh_bench.py token-shape FILE                             -> the access token's JOSE header and claims
@@ -115,7 +115,7 @@ def rss(pid: str) -> None:
         for line in f:
             key, _, value = line.partition(":")
             fields[key] = value.split()[0] if value.split() else "0"
-    print(f"{fields.get('VmRSS', '0')} {fields.get('VmHWM', '0')}")
+    print(f"{fields.get('VmRSS', '0')} {fields.get('VmHWM', '0')} {fields.get('RssAnon', '0')} {fields.get('RssFile', '0')}")
 
 
 def get(url: str, count: int) -> None:

@@ -2,16 +2,21 @@
 //!
 //! Each argon2id computation holds 19 MiB and one core for about 15 ms. Running more of them than
 //! there are cores finishes none sooner: they evict each other's memory from the caches, and a
-//! burst of sign-ins would allocate without bound. Long-lived threads also keep reusing the same
-//! memory from their allocator, where Tokio's blocking pool hands the work to whichever thread is
-//! free and pays for fresh pages. Requests beyond the pool's size wait in its queue.
+//! burst of sign-ins would allocate without bound. Each thread keeps its argon2id memory between
+//! hashes ([`password::Memory`]), so a hash does not pay the kernel for 19 MiB of fresh pages, and
+//! lets it go after [`IDLE`] without work, so an idle server does not hold it. Requests beyond the
+//! pool's size wait in its queue.
 
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 
 use gatehouse_domain::{DomainError, password};
 use tokio::sync::oneshot;
 
-type Job = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
+
+/// How long a hashing thread keeps its memory after its last hash.
+const IDLE: Duration = Duration::from_secs(2);
 
 /// The pool's queue; its threads start on first use.
 fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
@@ -25,15 +30,17 @@ fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
             let spawned = std::thread::Builder::new()
                 .name(format!("gatehouse-hash-{i}"))
                 .spawn(move || {
+                    let mut memory = password::Memory::default();
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = match rx.lock() {
-                            Ok(r) => r.recv(),
-                            Err(poisoned) => poisoned.into_inner().recv(),
+                            Ok(r) => r.recv_timeout(IDLE),
+                            Err(poisoned) => poisoned.into_inner().recv_timeout(IDLE),
                         };
                         match job {
-                            Ok(job) => job(),
-                            Err(_) => break,
+                            Ok(job) => job(&mut memory),
+                            Err(mpsc::RecvTimeoutError::Timeout) => memory = password::Memory::default(),
+                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
                         }
                     }
                 });
@@ -50,10 +57,12 @@ fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
 #[error("the password-hashing threads are not running")]
 pub struct PoolStopped;
 
-async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, PoolStopped> {
+async fn run<T: Send + 'static>(
+    work: impl FnOnce(&mut password::Memory) -> T + Send + 'static,
+) -> Result<T, PoolStopped> {
     let (done, result) = oneshot::channel();
-    let job: Job = Box::new(move || {
-        let _ = done.send(work());
+    let job: Job = Box::new(move |memory| {
+        let _ = done.send(work(memory));
     });
     let sent = match queue().lock() {
         Ok(q) => q.send(job),
@@ -65,12 +74,12 @@ async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Re
 
 /// Checks `password` against a stored argon2id hash.
 pub async fn verify(password: String, stored: String) -> Result<bool, PoolStopped> {
-    run(move || password::verify(&password, &stored)).await
+    run(move |memory| password::verify_with(memory, &password, &stored)).await
 }
 
 /// Hashes `password` with today's parameters.
 pub async fn hash(password: String) -> Result<Result<String, DomainError>, PoolStopped> {
-    run(move || password::hash(&password, &mut rand::thread_rng())).await
+    run(move |memory| password::hash_with(memory, &password, &mut rand::thread_rng())).await
 }
 
 #[cfg(test)]
