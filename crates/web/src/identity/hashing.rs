@@ -7,8 +7,11 @@
 //! lets it go after [`IDLE`] without work, so an idle server does not hold it. Requests beyond the
 //! pool's size wait in its queue.
 
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::Duration;
+use std::{
+    collections::VecDeque,
+    sync::{Condvar, Mutex, MutexGuard, OnceLock},
+    time::Duration,
+};
 
 use gatehouse_domain::{DomainError, password};
 use tokio::sync::oneshot;
@@ -18,41 +21,80 @@ type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
 /// How long a hashing thread keeps its memory after its last hash.
 const IDLE: Duration = Duration::from_secs(2);
 
+/// The pool's queue. Every idle thread waits on the condition variable with its own timeout, so
+/// each notices its own idleness (threads queued on a shared receiver's lock would not).
+#[derive(Default)]
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+}
+
+impl Queue {
+    fn jobs(&self) -> MutexGuard<'_, VecDeque<Job>> {
+        // A job runs outside the lock, so a panic in one cannot leave the queue half-changed.
+        self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next job, or `None` after `idle` without one.
+    fn next(&self, idle: Duration) -> Option<Job> {
+        let mut jobs = self.jobs();
+        loop {
+            if let Some(job) = jobs.pop_front() {
+                return Some(job);
+            }
+            let (guard, wait) = self
+                .ready
+                .wait_timeout(jobs, idle)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            jobs = guard;
+            if wait.timed_out() && jobs.is_empty() {
+                return None;
+            }
+        }
+    }
+
+    fn push(&self, job: Job) {
+        self.jobs().push_back(job);
+        self.ready.notify_one();
+    }
+}
+
 /// The pool's queue; its threads start on first use.
-fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
-    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
-    QUEUE.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+fn queue() -> Result<&'static Queue, PoolStopped> {
+    static QUEUE: OnceLock<Option<&'static Queue>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let queue: &'static Queue = Box::leak(Box::default());
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut started = 0;
         for i in 0..threads {
-            let rx = rx.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("gatehouse-hash-{i}"))
                 .spawn(move || {
                     let mut memory = password::Memory::default();
                     loop {
-                        // The lock is held only while waiting for the next job.
-                        let job = match rx.lock() {
-                            Ok(r) => r.recv_timeout(IDLE),
-                            Err(poisoned) => poisoned.into_inner().recv_timeout(IDLE),
+                        let Some(job) = queue.next(IDLE) else {
+                            memory = password::Memory::default();
+                            continue;
                         };
-                        match job {
-                            Ok(job) => job(&mut memory),
-                            Err(mpsc::RecvTimeoutError::Timeout) => memory = password::Memory::default(),
-                            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                        // A job that panics drops its result sender (its caller gets `PoolStopped`);
+                        // the thread lives on for the next one.
+                        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+                        if ran.is_err() {
+                            memory = password::Memory::default();
                         }
                     }
                 });
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "cannot start a password-hashing thread");
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => tracing::error!(error = %e, "cannot start a password-hashing thread"),
             }
         }
-        Mutex::new(tx)
-    })
+        (started > 0).then_some(queue)
+    });
+    queue.ok_or(PoolStopped)
 }
 
-/// The pool stopped or could not start: the work did not run.
+/// The pool could not start, or the work panicked: no result.
 #[derive(Debug, thiserror::Error)]
 #[error("the password-hashing threads are not running")]
 pub struct PoolStopped;
@@ -64,11 +106,7 @@ async fn run<T: Send + 'static>(
     let job: Job = Box::new(move |memory| {
         let _ = done.send(work(memory));
     });
-    let sent = match queue().lock() {
-        Ok(q) => q.send(job),
-        Err(poisoned) => poisoned.into_inner().send(job),
-    };
-    sent.map_err(|_| PoolStopped)?;
+    queue()?.push(job);
     result.await.map_err(|_| PoolStopped)
 }
 
@@ -84,6 +122,17 @@ pub async fn hash(password: String) -> Result<Result<String, DomainError>, PoolS
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn an_idle_wait_ends_empty_and_a_queued_job_is_taken_first() {
+        let queue = super::Queue::default();
+        assert!(queue.next(Duration::from_millis(10)).is_none());
+        queue.push(Box::new(|_| {}));
+        assert!(queue.next(Duration::from_millis(10)).is_some());
+        assert!(queue.next(Duration::from_millis(10)).is_none());
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_wrong_passwords_do_not() {
         let stored = super::hash("violet tractor harbour 42".into()).await.unwrap().unwrap();
