@@ -101,16 +101,26 @@ pub fn verify(password: &str, stored: &str) -> bool {
 /// Verifies against a stored PHC string (any argon2 variant, version and parameters it records) in
 /// `memory`. The outputs are compared in constant time (`Output`'s equality).
 pub fn verify_with(memory: &mut Memory, password: &str, stored: &str) -> bool {
-    let Ok(phc) = PasswordHash::new(stored) else { return false };
-    let (Some(salt), Some(expected)) = (phc.salt, phc.hash) else { return false };
-    let Ok(algorithm) = Algorithm::try_from(phc.algorithm) else { return false };
+    let Ok(phc) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (phc.salt, phc.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(phc.algorithm) else {
+        return false;
+    };
     let version = match phc.version.map(Version::try_from).transpose() {
         Ok(v) => v.unwrap_or_default(),
         Err(_) => return false,
     };
-    let Ok(params) = Params::try_from(&phc) else { return false };
+    let Ok(params) = Params::try_from(&phc) else {
+        return false;
+    };
     let mut salt_bytes = [0u8; 64];
-    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
     let blocks = memory.blocks(params.block_count());
     let argon2 = Argon2::new(algorithm, version, params);
     Output::init_with(expected.len(), |out| {
@@ -161,20 +171,36 @@ mod tests {
     fn reused_memory_gives_the_same_answers_as_fresh_memory() {
         use argon2::{PasswordHasher, PasswordVerifier};
         let mut memory = Memory::default();
-        let h = hash_with(&mut memory, "correct horse battery staple", &mut StdRng::seed_from_u64(5)).unwrap();
+        let h = hash_with(
+            &mut memory,
+            "correct horse battery staple",
+            &mut StdRng::seed_from_u64(5),
+        )
+        .unwrap();
         assert_eq!(memory.held(), 19 * 1024 * 1024);
         // The argon2 crate's own verifier agrees with a hash made in reused memory...
         let parsed = PasswordHash::new(&h).unwrap();
-        assert!(hasher().verify_password(b"correct horse battery staple", &parsed).is_ok());
+        assert!(
+            hasher()
+                .verify_password(b"correct horse battery staple", &parsed)
+                .is_ok()
+        );
         // ...and a hash made by the crate verifies in memory dirtied by earlier hashes.
         let salt = SaltString::generate(&mut StdRng::seed_from_u64(6));
-        let theirs = hasher().hash_password(b"violet tractor harbour 42", &salt).unwrap().to_string();
+        let theirs = hasher()
+            .hash_password(b"violet tractor harbour 42", &salt)
+            .unwrap()
+            .to_string();
         for _ in 0..2 {
             assert!(verify_with(&mut memory, "violet tractor harbour 42", &theirs));
             assert!(!verify_with(&mut memory, "violet tractor harbour 43", &theirs));
         }
         assert!(verify_with(&mut memory, "correct horse battery staple", &h));
-        assert!(!verify_with(&mut memory, "correct horse battery staple", "not a phc string"));
+        assert!(!verify_with(
+            &mut memory,
+            "correct horse battery staple",
+            "not a phc string"
+        ));
     }
 
     #[test]
