@@ -6,7 +6,7 @@ use gatehouse_domain::account::{Account, AccountType, Email};
 use crate::{AccountStore, AsDb, StoreError, backend::on_db, traits::Result};
 
 #[derive(sqlx::FromRow)]
-struct AccountRow {
+pub(crate) struct AccountRow {
     id: String,
     email: String,
     account_type: String,
@@ -45,7 +45,7 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
-const COLUMNS: &str = "id, email, account_type, display_name, given_name, family_name, country, \
+pub(crate) const COLUMNS: &str = "id, email, account_type, display_name, given_name, family_name, country, \
                        email_verified, password_hash, operator, disabled, owner_org_id, created_at, updated_at";
 
 #[async_trait]

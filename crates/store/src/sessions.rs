@@ -2,8 +2,11 @@
 //! is never stored. Authentication methods are a JSON list of their short names.
 
 use async_trait::async_trait;
+use std::sync::LazyLock;
+
 use gatehouse_domain::{
     Timestamp,
+    account::Account,
     identity::session::{AuthMethod, Session},
 };
 
@@ -51,6 +54,35 @@ impl TryFrom<SessionRow> for Session {
 const COLUMNS: &str =
     "id_digest, account_id, auth_methods, auth_time, created_at, last_seen_at, expires_at, ip, user_agent";
 
+/// An account's columns under their own names, then the session's under `session_` names (the two
+/// tables share `created_at`).
+#[derive(sqlx::FromRow)]
+struct SignedInRow {
+    #[sqlx(flatten)]
+    account: crate::accounts::AccountRow,
+    session_auth_methods: String,
+    session_auth_time: i64,
+    session_created_at: i64,
+    session_last_seen_at: i64,
+    session_expires_at: i64,
+    session_ip: Option<String>,
+    session_user_agent: Option<String>,
+}
+
+static SIGNED_IN_SQL: LazyLock<String> = LazyLock::new(|| {
+    let account: Vec<String> = crate::accounts::COLUMNS
+        .split(',')
+        .map(|c| format!("a.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, s.auth_methods AS session_auth_methods, s.auth_time AS session_auth_time, \
+         s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at, \
+         s.expires_at AS session_expires_at, s.ip AS session_ip, s.user_agent AS session_user_agent \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_digest = $1",
+        account.join(", ")
+    )
+});
+
 #[async_trait]
 impl<T: AsDb> SessionStore for T {
     async fn insert_session(&mut self, s: &Session) -> Result<()> {
@@ -82,6 +114,24 @@ impl<T: AsDb> SessionStore for T {
         let row: Option<SessionRow> =
             on_db!(self.db(), c => sqlx::query_as(&sql).bind(id_digest).fetch_optional(&mut *c).await?);
         row.map(Session::try_from).transpose()
+    }
+
+    async fn session_with_account(&mut self, id_digest: &str) -> Result<Option<(Session, Account)>> {
+        let row: Option<SignedInRow> = on_db!(self.db(), c => sqlx::query_as(SIGNED_IN_SQL.as_str()).bind(id_digest).fetch_optional(&mut *c).await?);
+        let Some(r) = row else { return Ok(None) };
+        let account = Account::try_from(r.account)?;
+        let session = Session::try_from(SessionRow {
+            id_digest: id_digest.to_owned(),
+            account_id: account.id.clone(),
+            auth_methods: r.session_auth_methods,
+            auth_time: r.session_auth_time,
+            created_at: r.session_created_at,
+            last_seen_at: r.session_last_seen_at,
+            expires_at: r.session_expires_at,
+            ip: r.session_ip,
+            user_agent: r.session_user_agent,
+        })?;
+        Ok(Some((session, account)))
     }
 
     async fn touch_session(&mut self, id_digest: &str, last_seen_at: Timestamp) -> Result<bool> {

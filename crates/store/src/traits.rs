@@ -287,6 +287,8 @@ use gatehouse_domain::identity::session::Session;
 pub trait SessionStore: AsDb {
     async fn insert_session(&mut self, session: &Session) -> Result<()>;
     async fn session_by_digest(&mut self, id_digest: &str) -> Result<Option<Session>>;
+    /// The session and its account in one statement: the lookup behind every signed-in request.
+    async fn session_with_account(&mut self, id_digest: &str) -> Result<Option<(Session, Account)>>;
     /// Records a request at `last_seen_at`; returns whether the session exists.
     async fn touch_session(&mut self, id_digest: &str, last_seen_at: Timestamp) -> Result<bool>;
     /// Ends one session; returns whether it existed.

@@ -37,6 +37,11 @@ async fn sessions_round_trip_and_are_found_by_digest() {
     c.insert_session(&s).await.unwrap();
     assert_eq!(c.session_by_digest(&s.id_digest).await.unwrap(), Some(s.clone()));
     assert_eq!(c.session_by_digest("nope").await.unwrap(), None);
+    // The joined lookup returns the same session with its account, and nothing for unknown digests.
+    let (joined, account) = c.session_with_account(&s.id_digest).await.unwrap().unwrap();
+    assert_eq!(joined, s);
+    assert_eq!(Some(account), c.account_by_id(&acc).await.unwrap());
+    assert_eq!(c.session_with_account("nope").await.unwrap(), None);
     // Touching moves last_seen_at forward only.
     assert!(c.touch_session(&s.id_digest, T0 + 100).await.unwrap());
     assert!(c.touch_session(&s.id_digest, T0 + 50).await.unwrap());

@@ -23,7 +23,7 @@ use gatehouse_domain::{
     identity::session::{AuthMethod, Session, new_session_secret, well_formed_secret},
     secret,
 };
-use gatehouse_store::{AccountStore, SessionStore, StoreError};
+use gatehouse_store::{SessionStore, StoreError};
 
 use super::return_to;
 use crate::{AppState, error::PageError, extract::ClientInfo};
@@ -66,16 +66,13 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed
     let now = state.now();
     let policy = state.settings.identity.session;
     let mut conn = state.store.conn().await?;
-    let Some(session) = conn.session_by_digest(&digest).await? else {
+    let Some((session, account)) = conn.session_with_account(&digest).await? else {
         return Ok(None);
     };
     if !session.is_active(&policy, now) {
         conn.delete_session(&digest).await?;
         return Ok(None);
     }
-    let Some(account) = conn.account_by_id(&session.account_id).await? else {
-        return Ok(None);
-    };
     if account.disabled {
         conn.delete_sessions_of_account(&account.id, None).await?;
         return Ok(None);
