@@ -172,6 +172,12 @@ pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
             Err(e) => tracing::warn!(error = %e, "cannot release earlier claims"),
         }
     }
+    if inner.settings.adobe_signatures
+        && let Err(e) = inner.keys.current(inner.clock.now()).await
+    {
+        // Creating the keys now, not at the first delivery, keeps their generation off its latency.
+        tracing::warn!(error = %e, "cannot prepare the delivery-signing keys; the first delivery will try again");
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(run_recorder(inner.clone(), rx));
     let pool = Arc::new(Pool {
