@@ -54,8 +54,9 @@ impl Memory {
         &mut self.0[..count]
     }
 
-    /// Bytes held, for callers that release it when idle.
-    pub fn held(&self) -> usize {
+    /// Bytes held.
+    #[cfg(test)]
+    fn held(&self) -> usize {
         self.0.len() * Block::SIZE
     }
 }
