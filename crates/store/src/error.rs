@@ -10,6 +10,10 @@ pub enum StoreError {
     MissingReference(String),
     #[error("a write transaction must record an audit entry before it commits")]
     Unaudited,
+    /// The database could not answer yet (for example a journal read waiting for publishers);
+    /// asking again later may succeed.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error(

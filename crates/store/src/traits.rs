@@ -550,13 +550,22 @@ pub trait EventStore: AsDb {
         position: i64,
     ) -> Result<Option<(gatehouse_domain::events::model::DeliveryState, i64)>>;
 
-    /// A registration's journal after `after`, oldest first, at most `limit` entries.
-    async fn journal_after(&mut self, registration_id: &str, after: i64, limit: i64) -> Result<Vec<JournalEntry>>;
+    /// A registration's journal after `after` up to `upto` (a horizon from
+    /// [`EventStore::journal_horizon`]), oldest first, at most `limit` entries.
+    async fn journal_after(
+        &mut self,
+        registration_id: &str,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>>;
     /// The position just before the first journal entry published at or after `at`.
     async fn journal_position_before(&mut self, registration_id: &str, at: Timestamp) -> Result<i64>;
-    /// The highest event position (0 when nothing was ever published). Retention never deletes
-    /// the newest event, so it never goes backwards.
-    async fn last_event_position(&mut self) -> Result<i64>;
+    /// The journal horizon: every event at or below it has committed or will never appear, so a
+    /// reader that has read up to it can never miss one (0 when nothing was ever published). It
+    /// never goes backwards. On PostgreSQL it may wait a moment for publishers in flight, and
+    /// fails with [`StoreError::Busy`] when one stays open for seconds.
+    async fn journal_horizon(&mut self) -> Result<i64>;
     /// The lowest position still stored (0 when there is none); older ones are past retention.
     async fn first_event_position(&mut self) -> Result<i64>;
     /// When the event at `position` was published, if it is still stored.

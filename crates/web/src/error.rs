@@ -112,6 +112,14 @@ impl From<StoreError> for ApiError {
                 "missing_reference",
                 "The request refers to an object that does not exist.",
             ),
+            StoreError::Busy(why) => {
+                tracing::warn!(reason = %why, "the store is busy");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "The server is busy; try again in a moment.",
+                )
+            }
             other => Self::internal(other),
         }
     }

@@ -6,7 +6,7 @@ use gatehouse_domain::events::{
     model::GATEHOUSE_PROVIDER_ID,
     own::{Audience, OwnEventKind},
 };
-use gatehouse_store::{AuditStore, EventStore};
+use gatehouse_store::AuditStore;
 use serde_json::{Value, json};
 
 use super::client::*;
@@ -344,7 +344,7 @@ async fn own_events_commit_with_the_change_that_causes_them() {
         )
         .await;
     let mut conn = server.store().conn().await.unwrap();
-    assert_eq!(conn.journal_after(wid, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(super::fixtures::read_journal(&mut conn, wid, 0, 10).await.len(), 1);
 }
 
 #[tokio::test]

@@ -169,3 +169,14 @@ pub async fn publish(store: &Store, e: &NewEvent, now: Timestamp) -> gatehouse_s
     tx.commit_unaudited().await.unwrap();
     p
 }
+
+/// A registration's journal after `after`, read up to the horizon as the journal API does.
+pub async fn read_journal<C: EventStore + Send>(
+    c: &mut C,
+    registration_id: &str,
+    after: i64,
+    limit: i64,
+) -> Vec<gatehouse_store::JournalEntry> {
+    let upto = c.journal_horizon().await.unwrap();
+    c.journal_after(registration_id, after, upto, limit).await.unwrap()
+}

@@ -205,13 +205,13 @@ async fn publishing_fans_out_to_subscribed_registrations_by_state() {
     assert_eq!(c.delivery_state(&elsewhere.id, position).await.unwrap(), None);
     // Every registration's journal has it, whatever the push state.
     for r in [&hook, &journal, &unverified] {
-        let j = c.journal_after(&r.id, 0, 10).await.unwrap();
+        let j = read_journal(&mut c, &r.id, 0, 10).await;
         assert_eq!(j.len(), 1);
         assert_eq!(j[0].position, position);
         let payload: serde_json::Value = serde_json::from_str(&j[0].payload).unwrap();
         assert_eq!(payload["id"], "e1");
     }
-    assert!(c.journal_after(&elsewhere.id, 0, 10).await.unwrap().is_empty());
+    assert!(read_journal(&mut c, &elsewhere.id, 0, 10).await.is_empty());
 }
 
 #[tokio::test]
@@ -263,10 +263,10 @@ async fn own_events_reach_only_the_organization_concerned() {
     };
     assert_eq!(deliveries, 1);
     let mut c = f::conn(&store).await;
-    assert_eq!(c.journal_after(&acme.id, 0, 10).await.unwrap().len(), 1);
-    assert_eq!(c.journal_after(&personal.id, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(read_journal(&mut c, &acme.id, 0, 10).await.len(), 1);
+    assert_eq!(read_journal(&mut c, &personal.id, 0, 10).await.len(), 1);
     assert!(
-        c.journal_after(&globex.id, 0, 10).await.unwrap().is_empty(),
+        read_journal(&mut c, &globex.id, 0, 10).await.is_empty(),
         "another organization's event leaked"
     );
 }
@@ -302,7 +302,7 @@ async fn a_repeat_within_the_window_is_not_stored_again() {
     assert!(matches!(later, Published::New { .. }), "{later:?}");
     assert!(later.position() > first.position());
     let mut c = f::conn(&store).await;
-    assert_eq!(c.journal_after(&r.id, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(read_journal(&mut c, &r.id, 0, 10).await.len(), 3);
 }
 
 #[tokio::test]
@@ -325,8 +325,8 @@ async fn an_event_exists_only_if_its_transaction_commits() {
         // Dropped without commit.
     }
     let mut c = f::conn(&store).await;
-    assert_eq!(c.last_event_position().await.unwrap(), 0);
-    assert!(c.journal_after(&r.id, 0, 10).await.unwrap().is_empty());
+    assert_eq!(c.first_event_position().await.unwrap(), 0, "no event is stored");
+    assert!(read_journal(&mut c, &r.id, 0, 10).await.is_empty());
     drop(c);
     // The deduplication record went with it: publishing the same event now stores it.
     let again = publish(&store, &event(&p.id, "com.acme.paid", "rolled-back"), T0 + 1).await;
@@ -334,20 +334,27 @@ async fn an_event_exists_only_if_its_transaction_commits() {
 }
 
 #[tokio::test]
-async fn positions_follow_commit_order() {
+async fn the_journal_never_passes_a_publication_still_in_flight() {
+    use std::time::Duration;
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;
     let p = stored_provider(&store, &w.a, &["com.acme.paid"]).await;
+    let r = registration(
+        &w.a,
+        DeliveryMethod::Journal,
+        RegistrationStatus::Active,
+        &[(&p.id, "com.acme.paid")],
+    );
+    stored_registration(&store, &r).await;
     let mut first = f::begin(&store).await;
     let a = first
         .publish_event(&event(&p.id, "com.acme.paid", "a"), T0, 86_400)
         .await
         .unwrap();
-    // A second publisher must wait until the first commits, so it cannot commit a smaller
-    // position after a reader has seen a larger one.
-    let store2 = store.clone();
-    let pid = p.id.clone();
-    let second = tokio::spawn(async move {
+    // A second publisher draws a larger position. On PostgreSQL it commits while the first is
+    // still open (publishers do not wait for each other); on SQLite it waits for the one writer.
+    let (store2, pid) = (store.clone(), p.id.clone());
+    let mut second = tokio::spawn(async move {
         let mut tx = store2.begin().await.unwrap();
         let b = tx
             .publish_event(&event(&pid, "com.acme.paid", "b"), T0, 86_400)
@@ -356,14 +363,47 @@ async fn positions_follow_commit_order() {
         tx.commit_unaudited().await.unwrap();
         b
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(
-        !second.is_finished(),
-        "the second publisher committed while the first was open"
-    );
+    let postgres = crate::harness::db::backend_name() == "postgres";
+    // (SQLite's writer gives up after 5 s of waiting, so it is not kept waiting that long.)
+    let wait = Duration::from_millis(if postgres { 5_000 } else { 300 });
+    let early = tokio::time::timeout(wait, &mut second).await;
+    if postgres {
+        assert!(early.is_ok(), "a publisher waited for another one to commit");
+    }
+    // A reader now must not return b while a, smaller, may still commit.
+    let (store3, rid) = (store.clone(), r.id.clone());
+    let mut reader = tokio::spawn(async move {
+        let mut c = f::conn(&store3).await;
+        read_journal(&mut c, &rid, 0, 10)
+            .await
+            .into_iter()
+            .map(|e| e.position)
+            .collect::<Vec<_>>()
+    });
+    let read_early = tokio::time::timeout(Duration::from_millis(300), &mut reader).await;
     first.commit_unaudited().await.unwrap();
-    let b = second.await.unwrap();
+    let b = match early {
+        Ok(done) => done.unwrap(),
+        Err(_) => second.await.unwrap(),
+    };
     assert!(b.position() > a.position());
+    let read = match read_early {
+        Ok(done) => done.unwrap(),
+        Err(_) => reader.await.unwrap(),
+    };
+    assert!(
+        read.is_empty() || read == [a.position(), b.position()],
+        "the reader saw {read:?} while {} was in flight",
+        a.position()
+    );
+    let mut c = f::conn(&store).await;
+    let all: Vec<i64> = read_journal(&mut c, &r.id, 0, 10)
+        .await
+        .into_iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(all, [a.position(), b.position()]);
+    assert_eq!(c.journal_horizon().await.unwrap(), b.position());
 }
 
 #[tokio::test]
@@ -389,11 +429,11 @@ async fn the_journal_pages_by_position_and_seeks_by_time() {
         publish(&store, &event(&p.id, "com.acme.other", &format!("o{i}")), T0 + i * 100).await;
     }
     let mut c = f::conn(&store).await;
-    let page = c.journal_after(&r.id, 0, 2).await.unwrap();
+    let page = read_journal(&mut c, &r.id, 0, 2).await;
     assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), positions[..2]);
-    let page = c.journal_after(&r.id, positions[1], 10).await.unwrap();
+    let page = read_journal(&mut c, &r.id, positions[1], 10).await;
     assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), positions[2..]);
-    assert!(c.journal_after(&r.id, positions[4], 10).await.unwrap().is_empty());
+    assert!(read_journal(&mut c, &r.id, positions[4], 10).await.is_empty());
     assert_eq!(page[0].created_at, T0 + 200);
 
     assert_eq!(
@@ -401,7 +441,7 @@ async fn the_journal_pages_by_position_and_seeks_by_time() {
         positions[2] - 1
     );
     assert_eq!(c.journal_position_before(&r.id, T0).await.unwrap(), positions[0] - 1);
-    let last = c.last_event_position().await.unwrap();
+    let last = c.journal_horizon().await.unwrap();
     assert!(last > positions[4]);
     assert_eq!(c.journal_position_before(&r.id, T0 + 10_000).await.unwrap(), last);
     assert_eq!(c.event_published_at(positions[3]).await.unwrap(), Some(T0 + 300));
@@ -410,12 +450,12 @@ async fn the_journal_pages_by_position_and_seeks_by_time() {
     // Retention removes old events with their journal entries.
     let gone = c.purge_events(T0 + 200, T0 + 1_000_000).await.unwrap();
     assert_eq!(gone, 4);
-    let left = c.journal_after(&r.id, 0, 10).await.unwrap();
+    let left = read_journal(&mut c, &r.id, 0, 10).await;
     assert_eq!(left.iter().map(|e| e.position).collect::<Vec<_>>(), positions[2..]);
     assert_eq!(c.first_event_position().await.unwrap(), positions[2]);
     // Retention never takes the newest event: the last position never goes backwards.
     assert_eq!(c.purge_events(T0 + 1_000_000, T0 + 1_000_000).await.unwrap(), 5);
-    assert_eq!(c.last_event_position().await.unwrap(), last);
+    assert_eq!(c.journal_horizon().await.unwrap(), last);
     assert_eq!(c.first_event_position().await.unwrap(), last);
     assert_eq!(c.event_published_at(positions[0]).await.unwrap(), None);
 }

@@ -181,16 +181,22 @@ impl<T: AsDb> EventStore for T {
         dispatch::state(self.db(), registration_id, position).await
     }
 
-    async fn journal_after(&mut self, registration_id: &str, after: i64, limit: i64) -> Result<Vec<JournalEntry>> {
-        journal::after(self.db(), registration_id, after, limit).await
+    async fn journal_after(
+        &mut self,
+        registration_id: &str,
+        after: i64,
+        upto: i64,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>> {
+        journal::after(self.db(), registration_id, after, upto, limit).await
     }
 
     async fn journal_position_before(&mut self, registration_id: &str, at: Timestamp) -> Result<i64> {
         journal::position_before(self.db(), registration_id, at).await
     }
 
-    async fn last_event_position(&mut self) -> Result<i64> {
-        journal::last_event_position(self.db()).await
+    async fn journal_horizon(&mut self) -> Result<i64> {
+        journal::horizon(self.db()).await
     }
 
     async fn first_event_position(&mut self) -> Result<i64> {

@@ -1,10 +1,12 @@
 //! Publishing: the outbox insert with deduplication and the fan-out to registrations, in the
 //! caller's transaction.
 //!
-//! Positions must follow commit order, or a journal reader that has seen position N could later
-//! miss an event that committed after it with a smaller position. SQLite has one writer at a time,
-//! so that holds by itself; on PostgreSQL every publisher takes the same transaction-scoped
-//! advisory lock before inserting, so the insert-to-commit sections of publishers never overlap.
+//! A journal reader that has seen position N must never later find an event committed with a
+//! smaller position. SQLite has one writer at a time, so positions follow commit order by
+//! themselves. PostgreSQL publishers run concurrently (their commits share WAL flushes), so
+//! positions may commit out of order; instead every publisher marks itself with a
+//! transaction-scoped advisory lock of its own before it draws a position, and readers stop at
+//! the journal horizon (see `journal::horizon`), below which every position has settled.
 
 use gatehouse_domain::{Timestamp, events::own::NewEvent};
 
@@ -15,13 +17,15 @@ use crate::{
     traits::Result,
 };
 
-/// The advisory lock key publishers serialize on (PostgreSQL only): "ghevents" in ASCII.
-const PUBLISH_LOCK: i64 = 0x6768_6576_656e_7473;
+/// The advisory lock class of publishers in flight (PostgreSQL only): "ghev" in ASCII. Each
+/// publisher locks `(PUBLISHING, its backend pid)`, so publishers never wait for each other.
+pub(super) const PUBLISHING: i32 = 0x6768_6576;
 
 pub async fn publish(mut db: Db<'_>, e: &NewEvent, now: Timestamp, dedup_window: i64) -> Result<Published> {
     if let Db::Postgres(c) = &mut db {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PUBLISH_LOCK)
+        // Before the position is drawn: a reader that sees the position taken also sees the lock.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, pg_backend_pid())")
+            .bind(PUBLISHING)
             .execute(&mut **c)
             .await?;
     }

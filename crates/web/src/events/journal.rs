@@ -65,11 +65,13 @@ pub async fn read(
     )
     .map_err(|e| ApiError::bad_request(e.code, e.message))?;
     let mut conn = state.store.conn().await?;
-    let last = conn.last_event_position().await?;
+    // Nothing past the horizon is read or issued: an event still in flight below a readable one
+    // would otherwise be skipped for good.
+    let last = conn.journal_horizon().await?;
     let after = match q.start {
         Start::Oldest => 0,
         Start::Latest => last,
-        Start::Since(t) => conn.journal_position_before(&registration.id, t).await?,
+        Start::Since(t) => conn.journal_position_before(&registration.id, t).await?.min(last),
         Start::After(p) => {
             if p > last {
                 return Err(ApiError::bad_request(
@@ -90,7 +92,8 @@ pub async fn read(
     let entries = if q.start == Start::Latest {
         Vec::new()
     } else {
-        conn.journal_after(&registration.id, after, i64::from(q.limit)).await?
+        conn.journal_after(&registration.id, after, last, i64::from(q.limit))
+            .await?
     };
     let limit_part = params
         .limit
