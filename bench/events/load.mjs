@@ -104,6 +104,7 @@ if (mode === 'throughput') {
   const sent = new Map()
   const start = now() + 50
   const pending = []
+  const acked = []
   let errors = 0
   let late = 0
   for (let i = 0; i < total; i++) {
@@ -112,15 +113,18 @@ if (mode === 'throughput') {
     if (wait > 1) await new Promise(resolve => setTimeout(resolve, wait))
     if (now() - due > 5) late++
     const id = `l-${run}-${i}`
-    sent.set(id, now())
-    pending.push(post(event(id)).catch(() => { errors++ }))
+    const at = now()
+    sent.set(id, at)
+    pending.push(post(event(id)).then(() => acked.push(now() - at), () => { errors++ }))
   }
   await Promise.all(pending)
   const publishedAt = now()
   await waitForAll(total - errors, 120000)
   const res = await fetch(`${env.RECEIVER_URL}/receipts?since=0`)
   const lat = (await res.json()).map(([id, at]) => at - sent.get(id)).sort((a, b) => a - b)
-  const q = p => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]
+  const pick = (v, p) => v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]
+  const q = p => pick(lat, p)
+  acked.sort((a, b) => a - b)
   console.log(JSON.stringify({
     mode,
     rate,
@@ -132,7 +136,11 @@ if (mode === 'throughput') {
     p50_ms: Number(q(50).toFixed(1)),
     p90_ms: Number(q(90).toFixed(1)),
     p99_ms: Number(q(99).toFixed(1)),
-    max_ms: Number(lat[lat.length - 1].toFixed(1))
+    max_ms: Number(lat[lat.length - 1].toFixed(1)),
+    // How long the publish requests themselves took (publish start -> 202), to tell a slow
+    // publish from a slow delivery.
+    publish_p50_ms: Number(pick(acked, 50).toFixed(1)),
+    publish_p99_ms: Number(pick(acked, 99).toFixed(1))
   }))
 } else {
   console.error('usage: node bench/events/load.mjs throughput|latency')

@@ -388,6 +388,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_busy_store_asks_to_try_again_without_saying_why() {
+        let e = ApiError::from(StoreError::Busy("2 publications in flight".into()));
+        let (status, _, body) = parts(e.into_response()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["code"], "temporarily_unavailable");
+        assert!(!body.contains("in flight"), "{body}");
+    }
+
+    #[tokio::test]
     async fn internal_causes_are_not_sent() {
         let e = ApiError::from(StoreError::Corrupt("secret table layout".into()));
         let (status, _, body) = parts(e.into_response()).await;

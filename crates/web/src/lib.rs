@@ -19,6 +19,7 @@ pub mod pages;
 pub mod setup;
 pub mod state;
 pub mod telemetry;
+pub mod work_queue;
 
 use axum::{Router, extract::Request, response::IntoResponse};
 

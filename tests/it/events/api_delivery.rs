@@ -420,7 +420,8 @@ async fn batch_registrations_get_json_arrays_of_at_most_twenty() {
     for i in 0..25 {
         s.a.publish(&s.provider, CODE, &format!("e{i}"), json!({"i": i})).await;
     }
-    let d = dispatcher(&s.server, |_| {});
+    // One request at a time, so the two batches arrive in order.
+    let d = dispatcher(&s.server, |c| c.per_endpoint = 1);
     let r = dispatch(&d, s.server.state().now()).await;
     assert_eq!((r.requests, r.delivered), (2, 25));
     let got = posts(&s.receiver);

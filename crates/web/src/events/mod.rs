@@ -18,6 +18,7 @@ pub mod keys;
 pub mod outbound;
 pub mod pages;
 pub mod service;
+pub mod signing;
 pub mod view;
 
 use std::sync::Arc;

@@ -7,63 +7,23 @@
 //! lets it go after [`IDLE`] without work, so an idle server does not hold it. Requests beyond the
 //! pool's size wait in its queue.
 
-use std::{
-    collections::VecDeque,
-    sync::{Condvar, Mutex, MutexGuard, OnceLock},
-    time::Duration,
-};
+use std::{sync::OnceLock, time::Duration};
 
 use gatehouse_domain::{DomainError, password};
 use tokio::sync::oneshot;
+
+use crate::work_queue::Queue;
 
 type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
 
 /// How long a hashing thread keeps its memory after its last hash.
 const IDLE: Duration = Duration::from_secs(2);
 
-/// The pool's queue. Every idle thread waits on the condition variable with its own timeout, so
-/// each notices its own idleness (threads queued on a shared receiver's lock would not).
-#[derive(Default)]
-struct Queue {
-    jobs: Mutex<VecDeque<Job>>,
-    ready: Condvar,
-}
-
-impl Queue {
-    fn jobs(&self) -> MutexGuard<'_, VecDeque<Job>> {
-        // A job runs outside the lock, so a panic in one cannot leave the queue half-changed.
-        self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The next job, or `None` after `idle` without one.
-    fn next(&self, idle: Duration) -> Option<Job> {
-        let mut jobs = self.jobs();
-        loop {
-            if let Some(job) = jobs.pop_front() {
-                return Some(job);
-            }
-            let (guard, wait) = self
-                .ready
-                .wait_timeout(jobs, idle)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            jobs = guard;
-            if wait.timed_out() && jobs.is_empty() {
-                return None;
-            }
-        }
-    }
-
-    fn push(&self, job: Job) {
-        self.jobs().push_back(job);
-        self.ready.notify_one();
-    }
-}
-
 /// The pool's queue; its threads start on first use.
-fn queue() -> Result<&'static Queue, PoolStopped> {
-    static QUEUE: OnceLock<Option<&'static Queue>> = OnceLock::new();
+fn queue() -> Result<&'static Queue<Job>, PoolStopped> {
+    static QUEUE: OnceLock<Option<&'static Queue<Job>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
-        let queue: &'static Queue = Box::leak(Box::default());
+        let queue: &'static Queue<Job> = Box::leak(Box::default());
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut started = 0;
         for i in 0..threads {
@@ -122,16 +82,6 @@ pub async fn hash(password: String) -> Result<Result<String, DomainError>, PoolS
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    #[test]
-    fn an_idle_wait_ends_empty_and_a_queued_job_is_taken_first() {
-        let queue = super::Queue::default();
-        assert!(queue.next(Duration::from_millis(10)).is_none());
-        queue.push(Box::new(|_| {}));
-        assert!(queue.next(Duration::from_millis(10)).is_some());
-        assert!(queue.next(Duration::from_millis(10)).is_none());
-    }
 
     #[tokio::test]
     async fn hashes_verify_and_wrong_passwords_do_not() {

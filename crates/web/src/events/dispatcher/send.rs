@@ -23,7 +23,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::Inner;
-use crate::events::outbound::Response;
+use crate::events::{outbound::Response, signing};
 
 /// Deliveries sent in one request.
 #[derive(Debug, Clone)]
@@ -147,12 +147,16 @@ async fn prepare(
     if first.attempts > 0 {
         put("x-adobe-retry-count", first.attempts.to_string());
     }
-    if inner.settings.adobe_signatures {
+    let body = if inner.settings.adobe_signatures {
         let signers = inner.keys.current(now).await.map_err(|e| e.to_string())?;
-        for (name, value) in signers.headers(&body).map_err(|e| e.to_string())? {
+        let (body, signatures) = signing::headers(signers, body).await.map_err(|e| e.to_string())?;
+        for (name, value) in signatures {
             put(name, value);
         }
-    }
+        body
+    } else {
+        body
+    };
     Ok((url, h, body))
 }
 
