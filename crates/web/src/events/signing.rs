@@ -1,12 +1,13 @@
 //! Adobe's delivery signatures off the async workers, on one thread per core that yields to them.
 //!
 //! Each one-event delivery costs two RSA-2048 signatures, about half a millisecond of a core. On
-//! the async workers that time is taken from whatever else is queued there, publishing requests
-//! among them: at 1,000 deliveries a second publishes waited tens of milliseconds for a worker.
-//! Here the signing threads run at a lower scheduling priority (a nice value of
-//! [`SIGNING_NICENESS`] on Linux), so the kernel hands a core to a request as soon as one needs
-//! it, and signing takes whatever time is left; signing still uses every core when nothing else
-//! wants them.
+//! the async workers that time is taken from whatever else is queued there, every request among
+//! them: at 1,000 deliveries a second, publishes waited from tens of milliseconds to seconds for a
+//! worker (BENCHMARKS.md). Here the signing threads run at a lower scheduling priority (a nice
+//! value of [`SIGNING_NICENESS`] on Linux), so the kernel hands a core to a request as soon as one
+//! needs it, and signing takes whatever time is left; it still uses every core when nothing else
+//! wants them. At the same priority as the workers they were measured worse than on the workers.
+//! The price: when other processes fill the cores, deliveries lag rather than requests.
 
 use std::{
     sync::{Arc, OnceLock},
