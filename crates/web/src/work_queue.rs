@@ -53,6 +53,28 @@ impl<J> Queue<J> {
     }
 }
 
+/// Starts a pool of one thread per core named `name-0`, `name-1`, …, each running `run` over one
+/// shared queue (which lives as long as the process). `None` when no thread could start.
+pub fn start_pool<J: Send + 'static>(
+    name: &str,
+    run: impl Fn(&'static Queue<J>) + Send + Clone + 'static,
+) -> Option<&'static Queue<J>> {
+    let queue: &'static Queue<J> = Box::leak(Box::default());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut started = 0;
+    for i in 0..threads {
+        let run = run.clone();
+        match std::thread::Builder::new()
+            .name(format!("{name}-{i}"))
+            .spawn(move || run(queue))
+        {
+            Ok(_) => started += 1,
+            Err(e) => tracing::error!(error = %e, thread = %format!("{name}-{i}"), "cannot start a worker thread"),
+        }
+    }
+    (started > 0).then_some(queue)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -66,5 +88,21 @@ mod tests {
         assert_eq!(queue.next(Duration::from_millis(10)), Some(1));
         assert_eq!(queue.next(Duration::from_millis(10)), Some(2));
         assert!(queue.next(Duration::from_millis(10)).is_none());
+    }
+
+    #[test]
+    fn a_pool_runs_what_is_queued() {
+        let queue = super::start_pool(
+            "gatehouse-test",
+            |q: &'static super::Queue<std::sync::mpsc::Sender<u8>>| {
+                while let Some(reply) = q.next(Duration::from_secs(60)) {
+                    let _ = reply.send(7);
+                }
+            },
+        )
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        queue.push(tx);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(7));
     }
 }

@@ -17,7 +17,7 @@ use std::{
 use tokio::sync::oneshot;
 
 use super::keys::{KeyError, Signers};
-use crate::work_queue::Queue;
+use crate::work_queue::{self, Queue};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -28,27 +28,15 @@ pub const SIGNING_NICENESS: i32 = 10;
 fn queue() -> Result<&'static Queue<Job>, KeyError> {
     static QUEUE: OnceLock<Option<&'static Queue<Job>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
-        let queue: &'static Queue<Job> = Box::leak(Box::default());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut started = 0;
-        for i in 0..threads {
-            let spawned = std::thread::Builder::new()
-                .name(format!("gatehouse-sign-{i}"))
-                .spawn(move || {
-                    lower_priority();
-                    loop {
-                        if let Some(job) = queue.next(Duration::from_secs(3600)) {
-                            // A job that panics drops its result sender; the thread lives on.
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-                        }
-                    }
-                });
-            match spawned {
-                Ok(_) => started += 1,
-                Err(e) => tracing::error!(error = %e, "cannot start a delivery-signing thread"),
+        work_queue::start_pool("gatehouse-sign", |queue: &'static Queue<Job>| {
+            lower_priority();
+            loop {
+                if let Some(job) = queue.next(Duration::from_secs(3600)) {
+                    // A job that panics drops its result sender; the thread lives on.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
             }
-        }
-        (started > 0).then_some(queue)
+        })
     });
     queue.ok_or_else(|| KeyError("the delivery-signing threads are not running".into()))
 }

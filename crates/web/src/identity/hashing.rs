@@ -12,7 +12,7 @@ use std::{sync::OnceLock, time::Duration};
 use gatehouse_domain::{DomainError, password};
 use tokio::sync::oneshot;
 
-use crate::work_queue::Queue;
+use crate::work_queue::{self, Queue};
 
 type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
 
@@ -23,33 +23,21 @@ const IDLE: Duration = Duration::from_secs(2);
 fn queue() -> Result<&'static Queue<Job>, PoolStopped> {
     static QUEUE: OnceLock<Option<&'static Queue<Job>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
-        let queue: &'static Queue<Job> = Box::leak(Box::default());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut started = 0;
-        for i in 0..threads {
-            let spawned = std::thread::Builder::new()
-                .name(format!("gatehouse-hash-{i}"))
-                .spawn(move || {
-                    let mut memory = password::Memory::default();
-                    loop {
-                        let Some(job) = queue.next(IDLE) else {
-                            memory = password::Memory::default();
-                            continue;
-                        };
-                        // A job that panics drops its result sender (its caller gets `PoolStopped`);
-                        // the thread lives on for the next one.
-                        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
-                        if ran.is_err() {
-                            memory = password::Memory::default();
-                        }
-                    }
-                });
-            match spawned {
-                Ok(_) => started += 1,
-                Err(e) => tracing::error!(error = %e, "cannot start a password-hashing thread"),
+        work_queue::start_pool("gatehouse-hash", |queue: &'static Queue<Job>| {
+            let mut memory = password::Memory::default();
+            loop {
+                let Some(job) = queue.next(IDLE) else {
+                    memory = password::Memory::default();
+                    continue;
+                };
+                // A job that panics drops its result sender (its caller gets `PoolStopped`);
+                // the thread lives on for the next one.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+                if ran.is_err() {
+                    memory = password::Memory::default();
+                }
             }
-        }
-        (started > 0).then_some(queue)
+        })
     });
     queue.ok_or(PoolStopped)
 }
