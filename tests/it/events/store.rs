@@ -407,6 +407,29 @@ async fn the_journal_never_passes_a_publication_still_in_flight() {
 }
 
 #[tokio::test]
+async fn a_publication_stuck_in_flight_makes_journal_reads_busy_not_wrong() {
+    let (_db, store) = f::fresh().await;
+    let w = world(&store).await;
+    let p = stored_provider(&store, &w.a, &["com.acme.paid"]).await;
+    let mut stuck = f::begin(&store).await;
+    stuck
+        .publish_event(&event(&p.id, "com.acme.paid", "stuck"), T0, 86_400)
+        .await
+        .unwrap();
+    let mut c = f::conn(&store).await;
+    let horizon = c.journal_horizon().await;
+    if crate::harness::db::backend_name() == "postgres" {
+        // The reader waited for the open publisher, then gave up rather than read past it.
+        assert!(matches!(horizon, Err(StoreError::Busy(_))), "{horizon:?}");
+    } else {
+        // SQLite's one writer has not committed it: nothing is readable yet.
+        assert_eq!(horizon.unwrap(), 0);
+    }
+    stuck.commit_unaudited().await.unwrap();
+    assert!(c.journal_horizon().await.unwrap() >= 1);
+}
+
+#[tokio::test]
 async fn the_journal_pages_by_position_and_seeks_by_time() {
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;
