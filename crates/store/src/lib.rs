@@ -26,7 +26,7 @@ mod sessions;
 mod signing_keys;
 mod tokens;
 
-pub use backend::{AsDb, Backend, Conn, Db, Store, Tx};
+pub use backend::{AsDb, Backend, Conn, Db, Store, Tx, WAL_AUTOCHECKPOINT_PAGES};
 pub use error::StoreError;
 pub use migrate::SchemaStatus;
 pub use traits::*;

@@ -1,6 +1,6 @@
 //! The web process's periodic work: polling the catalog generation so caches clear within a
 //! second of a change made anywhere (another node, `gatehouse apply`), refreshing the pool gauges,
-//! and the metrics recorder's upkeep. One task; it ends when every [`AppState`] is dropped.
+//! checkpointing SQLite's write-ahead log (so commits do not), and the metrics recorder's upkeep. One task; it ends when every [`AppState`] is dropped.
 //!
 //! [`AppState`]: crate::AppState
 
@@ -52,6 +52,10 @@ pub fn spawn(store: Store, metrics: PrometheusHandle, initial: i64) -> (watch::R
                 Err(_) => {}
             }
             record_pool(&store);
+            // SQLite: the write-ahead log goes into the database here, so no commit waits for it.
+            if let Err(e) = store.checkpoint().await {
+                tracing::debug!(error = %e, "background checkpoint did not run");
+            }
             n = n.wrapping_add(1);
             if n.is_multiple_of(UPKEEP_EVERY) {
                 metrics.run_upkeep();

@@ -231,3 +231,33 @@ async fn store_unreadable_rows_are_reported_as_corrupt_not_skipped() {
     assert!(corrupt(c.list_integrations().await.map(drop)));
     assert!(corrupt(c.list_orgs().await.map(drop)));
 }
+
+#[tokio::test]
+async fn store_checkpoints_sqlite_in_the_background_not_in_commits() {
+    let (_db, store) = fresh().await;
+    let mut tx = begin(&store).await;
+    tx.insert_org(&org("Acme")).await.unwrap();
+    commit(tx).await;
+    let checkpoint = store.checkpoint().await.unwrap();
+    if backend_name() != "sqlite" {
+        assert_eq!(checkpoint, None, "PostgreSQL has no SQLite log to checkpoint");
+        return;
+    }
+    let mut c = conn(&store).await;
+    let gatehouse_store::Db::Sqlite(raw) = gatehouse_store::AsDb::db(&mut c) else {
+        unreachable!()
+    };
+    // Commits checkpoint only past the backstop, far above SQLite's default of 1,000 pages.
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(&mut *raw)
+        .await
+        .unwrap();
+    assert_eq!(auto, i64::from(gatehouse_store::WAL_AUTOCHECKPOINT_PAGES));
+    let (log, done) = checkpoint.unwrap();
+    assert!(log > 0, "the commit went to the write-ahead log");
+    assert_eq!(done, log, "a checkpoint with no reader in the way copies the whole log");
+    drop(c);
+    // A later pass finds everything copied already.
+    let (log, done) = store.checkpoint().await.unwrap().unwrap();
+    assert_eq!(log, done);
+}
