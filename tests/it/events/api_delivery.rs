@@ -463,3 +463,32 @@ async fn rotated_secrets_sign_deliveries_with_both_for_a_day() {
     let msg = during.header("webhook-id").unwrap();
     assert!(old.verify(msg, now, &during.body, sig) && new.verify(msg, now, &during.body, sig));
 }
+
+#[tokio::test]
+async fn a_running_dispatcher_makes_its_signing_keys_before_anything_is_due() {
+    use gatehouse_store::EventStore;
+    let s = setup("webhook").await;
+    let mut c = s.server.store().conn().await.unwrap();
+    assert!(
+        c.list_delivery_keys().await.unwrap().is_empty(),
+        "no key before the dispatcher runs"
+    );
+    // Nothing is published: the keys come from the dispatcher's start, not from a first delivery
+    // (which would otherwise wait for RSA key generation).
+    let single_process = s.server.store().backend() == gatehouse_store::Backend::Sqlite;
+    let running = dispatcher(&s.server, |_| {}).spawn(single_process);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let keys = loop {
+        let keys = c.list_delivery_keys().await.unwrap();
+        if !keys.is_empty() || std::time::Instant::now() > deadline {
+            break keys;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    running.abort();
+    assert!(
+        !keys.is_empty(),
+        "the dispatcher started without making its signing keys"
+    );
+    assert!(posts(&s.receiver).is_empty());
+}
