@@ -6,7 +6,7 @@
 //! worker (BENCHMARKS.md). Here the signing threads run at a lower scheduling priority (a nice
 //! value of [`SIGNING_NICENESS`] on Linux), so the kernel hands a core to a request as soon as one
 //! needs it, and signing takes whatever time is left; it still uses every core when nothing else
-//! wants them. At the same priority as the workers they were measured worse than on the workers.
+//! wants them. At the same priority as the workers they were measured no better than the workers.
 //! The price: when other processes fill the cores, deliveries lag rather than requests.
 
 use std::{
