@@ -55,8 +55,7 @@ impl Memory {
     }
 
     /// Bytes held.
-    #[cfg(test)]
-    fn held(&self) -> usize {
+    pub fn held(&self) -> usize {
         self.0.len() * Block::SIZE
     }
 }

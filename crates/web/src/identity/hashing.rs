@@ -7,7 +7,13 @@
 //! lets it go after [`IDLE`] without work, so an idle server does not hold it. Requests beyond the
 //! pool's size wait in its queue.
 
-use std::{sync::OnceLock, time::Duration};
+use std::{
+    sync::{
+        OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use gatehouse_domain::{DomainError, password};
 use tokio::sync::oneshot;
@@ -19,15 +25,30 @@ type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
 /// How long a hashing thread keeps its memory after its last hash.
 const IDLE: Duration = Duration::from_secs(2);
 
+/// Hashing threads holding argon2id memory now.
+static HOLDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Keeps [`HOLDING`] up to date with one thread's change from `was` to `is`; returns `is`.
+fn counted(was: bool, is: bool) -> bool {
+    match (was, is) {
+        (false, true) => HOLDING.fetch_add(1, Ordering::Relaxed),
+        (true, false) => HOLDING.fetch_sub(1, Ordering::Relaxed),
+        _ => 0,
+    };
+    is
+}
+
 /// The pool's queue; its threads start on first use.
 fn queue() -> Result<&'static Queue<Job>, PoolStopped> {
     static QUEUE: OnceLock<Option<&'static Queue<Job>>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
         work_queue::start_pool("gatehouse-hash", |queue: &'static Queue<Job>| {
             let mut memory = password::Memory::default();
+            let mut holding = false;
             loop {
                 let Some(job) = queue.next(IDLE) else {
                     memory = password::Memory::default();
+                    holding = counted(holding, memory.held() > 0);
                     continue;
                 };
                 // A job that panics drops its result sender (its caller gets `PoolStopped`);
@@ -36,6 +57,7 @@ fn queue() -> Result<&'static Queue<Job>, PoolStopped> {
                 if ran.is_err() {
                     memory = password::Memory::default();
                 }
+                holding = counted(holding, memory.held() > 0);
             }
         })
     });
@@ -70,6 +92,31 @@ pub async fn hash(password: String) -> Result<Result<String, DomainError>, PoolS
 
 #[cfg(test)]
 mod tests {
+    use std::{sync::atomic::Ordering, time::Duration};
+
+    #[tokio::test]
+    async fn idle_hashing_threads_let_their_memory_go() {
+        let holding = || super::HOLDING.load(Ordering::Relaxed);
+        super::hash("violet tractor harbour 42".into()).await.unwrap().unwrap();
+        // The thread counts itself just after it answers.
+        let deadline = std::time::Instant::now() + super::IDLE;
+        while holding() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the thread that hashed holds no memory"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // Other tests in this process may hash meanwhile; every thread goes idle in the end.
+        let deadline = std::time::Instant::now() + super::IDLE * 15;
+        while holding() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hashing memory was kept while idle"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_wrong_passwords_do_not() {
