@@ -54,7 +54,7 @@ impl Memory {
         &mut self.0[..count]
     }
 
-    /// Bytes held.
+    /// Bytes held, for callers that release it when idle.
     pub fn held(&self) -> usize {
         self.0.len() * Block::SIZE
     }

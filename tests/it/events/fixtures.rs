@@ -163,6 +163,19 @@ pub async fn stored_registration(store: &Store, r: &Registration) {
 }
 
 /// Publishes in its own transaction, as the API does.
+/// An active registration of `owner` for one event type, stored.
+pub async fn active_registration(
+    store: &Store,
+    owner: &Integration,
+    method: DeliveryMethod,
+    provider_id: &str,
+    code: &str,
+) -> Registration {
+    let r = registration(owner, method, RegistrationStatus::Active, &[(provider_id, code)]);
+    stored_registration(store, &r).await;
+    r
+}
+
 pub async fn publish(store: &Store, e: &NewEvent, now: Timestamp) -> gatehouse_store::Published {
     let mut tx = f::begin(store).await;
     let p = tx.publish_event(e, now, 86_400).await.unwrap();

@@ -276,13 +276,7 @@ async fn a_repeat_within_the_window_is_not_stored_again() {
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;
     let p = stored_provider(&store, &w.a, &["com.acme.paid"]).await;
-    let r = registration(
-        &w.a,
-        DeliveryMethod::Webhook,
-        RegistrationStatus::Active,
-        &[(&p.id, "com.acme.paid")],
-    );
-    stored_registration(&store, &r).await;
+    let r = active_registration(&store, &w.a, DeliveryMethod::Webhook, &p.id, "com.acme.paid").await;
     let e = event(&p.id, "com.acme.paid", "same");
     let first = publish(&store, &e, T0).await;
     assert!(matches!(first, Published::New { deliveries: 1, .. }));
@@ -310,13 +304,7 @@ async fn an_event_exists_only_if_its_transaction_commits() {
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;
     let p = stored_provider(&store, &w.a, &["com.acme.paid"]).await;
-    let r = registration(
-        &w.a,
-        DeliveryMethod::Webhook,
-        RegistrationStatus::Active,
-        &[(&p.id, "com.acme.paid")],
-    );
-    stored_registration(&store, &r).await;
+    let r = active_registration(&store, &w.a, DeliveryMethod::Webhook, &p.id, "com.acme.paid").await;
     {
         let mut tx = f::begin(&store).await;
         tx.publish_event(&event(&p.id, "com.acme.paid", "rolled-back"), T0, 86_400)
@@ -339,13 +327,7 @@ async fn the_journal_never_passes_a_publication_still_in_flight() {
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;
     let p = stored_provider(&store, &w.a, &["com.acme.paid"]).await;
-    let r = registration(
-        &w.a,
-        DeliveryMethod::Journal,
-        RegistrationStatus::Active,
-        &[(&p.id, "com.acme.paid")],
-    );
-    stored_registration(&store, &r).await;
+    let r = active_registration(&store, &w.a, DeliveryMethod::Journal, &p.id, "com.acme.paid").await;
     let mut first = f::begin(&store).await;
     let a = first
         .publish_event(&event(&p.id, "com.acme.paid", "a"), T0, 86_400)
@@ -434,13 +416,7 @@ async fn the_journal_pages_by_position_and_seeks_by_time() {
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;
     let p = stored_provider(&store, &w.a, &["com.acme.paid", "com.acme.other"]).await;
-    let r = registration(
-        &w.a,
-        DeliveryMethod::Journal,
-        RegistrationStatus::Active,
-        &[(&p.id, "com.acme.paid")],
-    );
-    stored_registration(&store, &r).await;
+    let r = active_registration(&store, &w.a, DeliveryMethod::Journal, &p.id, "com.acme.paid").await;
     let mut positions = Vec::new();
     for i in 0..5 {
         positions.push(

@@ -256,8 +256,4 @@ async fn store_checkpoints_sqlite_in_the_background_not_in_commits() {
     let (log, done) = checkpoint.unwrap();
     assert!(log > 0, "the commit went to the write-ahead log");
     assert_eq!(done, log, "a checkpoint with no reader in the way copies the whole log");
-    drop(c);
-    // A later pass finds everything copied already.
-    let (log, done) = store.checkpoint().await.unwrap().unwrap();
-    assert_eq!(log, done);
 }
