@@ -7,7 +7,8 @@
 //       events/s for DURATION seconds (open loop: sends are scheduled, not waiting for answers),
 //       then waits for every receipt; prints p50/p90/p99/max publish -> receipt in ms.
 //
-// Environment: GATEHOUSE_URL, TOKEN, CLIENT_ID, PROVIDER, CODE, RECEIVER_URL, and the knobs above.
+// Environment: GATEHOUSE_URL, TOKEN, CLIENT_ID, PROVIDER, CODE, RECEIVER_URL, and the knobs above;
+// SERIES=1 also prints the latency run's p50/p99/max per second of publishing to stderr.
 // Prints one JSON object.
 import http from 'node:http'
 
@@ -121,8 +122,19 @@ if (mode === 'throughput') {
   const publishedAt = now()
   await waitForAll(total - errors, 120000)
   const res = await fetch(`${env.RECEIVER_URL}/receipts?since=0`)
-  const lat = (await res.json()).map(([id, at]) => at - sent.get(id)).sort((a, b) => a - b)
+  const receipts = (await res.json()).map(([id, at]) => [sent.get(id) - start, at - sent.get(id)])
+  const lat = receipts.map(([, l]) => l).sort((a, b) => a - b)
   const pick = (v, p) => v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]
+  if (env.SERIES) {
+    // Per second of publishing: tells a backlog that builds (rising p50) from isolated stalls.
+    const seconds = []
+    for (const [sentAt, l] of receipts) (seconds[Math.floor(sentAt / 1000)] ??= []).push(l)
+    for (const [s, v] of seconds.entries()) {
+      if (!v) continue
+      v.sort((a, b) => a - b)
+      console.error(`second ${s}: p50 ${pick(v, 50).toFixed(1)} p99 ${pick(v, 99).toFixed(1)} max ${v[v.length - 1].toFixed(1)} ms`)
+    }
+  }
   const q = p => pick(lat, p)
   acked.sort((a, b) => a - b)
   console.log(JSON.stringify({
