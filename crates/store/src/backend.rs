@@ -2,7 +2,7 @@
 //! URL selected, through the [`on_db!`] macro: the body is compiled once per driver, so both are
 //! type-checked, and the conformance suite runs both.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
@@ -10,6 +10,8 @@ use sqlx::{
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
+
+use tokio::sync::Notify;
 
 use crate::StoreError;
 
@@ -35,6 +37,10 @@ pub trait AsDb: Send {
     fn db(&mut self) -> Db<'_>;
     /// Called when an audit entry is written; a [`Tx`] remembers it so it may commit.
     fn mark_audited(&mut self) {}
+    /// Called when a write made deliveries due (a publication, a resend, a recovery, a retry, a
+    /// registration made active): the dispatcher is woken once the write is committed, see
+    /// [`Store::deliveries_queued`].
+    fn mark_queued(&mut self);
 }
 
 #[derive(Clone)]
@@ -47,20 +53,32 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Signalled when a committed write made deliveries due in this process.
+    queued: Arc<Notify>,
 }
 
 /// A pooled connection for reads (autocommit).
-pub enum Conn {
+pub struct Conn {
+    inner: ConnInner,
+    queued: Arc<Notify>,
+}
+
+enum ConnInner {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
 }
 
 impl AsDb for Conn {
     fn db(&mut self) -> Db<'_> {
-        match self {
-            Self::Sqlite(c) => Db::Sqlite(c),
-            Self::Postgres(c) => Db::Postgres(c),
+        match &mut self.inner {
+            ConnInner::Sqlite(c) => Db::Sqlite(c),
+            ConnInner::Postgres(c) => Db::Postgres(c),
         }
+    }
+
+    /// Autocommit: the write is already committed.
+    fn mark_queued(&mut self) {
+        self.queued.notify_one();
     }
 }
 
@@ -73,6 +91,9 @@ enum TxInner {
 pub struct Tx {
     inner: TxInner,
     pub(crate) audited: bool,
+    /// Deliveries were made due: signal `Store::queued` after the commit, not before.
+    queued: Arc<Notify>,
+    made_due: bool,
 }
 
 impl AsDb for Tx {
@@ -85,6 +106,10 @@ impl AsDb for Tx {
 
     fn mark_audited(&mut self) {
         self.audited = true;
+    }
+
+    fn mark_queued(&mut self) {
+        self.made_due = true;
     }
 }
 
@@ -110,6 +135,9 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
+        }
+        if self.made_due {
+            self.queued.notify_one();
         }
         Ok(())
     }
@@ -181,7 +209,10 @@ impl Store {
                 )));
             }
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            queued: Arc::new(Notify::new()),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -193,10 +224,21 @@ impl Store {
 
     /// A connection for reads.
     pub async fn conn(&self) -> Result<Conn, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => ConnInner::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => ConnInner::Postgres(p.acquire().await?),
+        };
+        Ok(Conn {
+            inner,
+            queued: self.queued.clone(),
         })
+    }
+
+    /// Resolves once a write committed through this store (this process) has made deliveries
+    /// due since the last call returned: the dispatcher's wake-up, so it need not poll for work
+    /// this process queued. Writes by other processes (other PostgreSQL nodes) are not seen.
+    pub async fn deliveries_queued(&self) {
+        self.queued.notified().await;
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
@@ -206,7 +248,12 @@ impl Store {
             Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
-        Ok(Tx { inner, audited: false })
+        Ok(Tx {
+            inner,
+            audited: false,
+            queued: self.queued.clone(),
+            made_due: false,
+        })
     }
 
     /// Pool figures for `/metrics`: (connections open, connections idle).

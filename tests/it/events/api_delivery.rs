@@ -492,3 +492,38 @@ async fn a_running_dispatcher_makes_its_signing_keys_before_anything_is_due() {
     );
     assert!(posts(&s.receiver).is_empty());
 }
+
+#[tokio::test]
+async fn a_running_dispatcher_is_woken_by_publications_and_retries_not_by_its_poll() {
+    let s = setup("webhook").await;
+    s.receiver.respond_with(StatusCode::INTERNAL_SERVER_ERROR, 1);
+    let single_process = s.server.store().backend() == gatehouse_store::Backend::Sqlite;
+    let running = dispatcher(&s.server, |c| {
+        // Its next look would be an hour away: only a wake-up can bring the work below.
+        c.idle_poll = Duration::from_secs(3600);
+        c.idle_poll_max = Duration::from_secs(3600);
+        c.retry = gatehouse_domain::events::retry::RetrySchedule::new(vec![0, 0, 3600]).unwrap();
+    })
+    .spawn(single_process);
+
+    // The receiver has had the registration's challenge so far.
+    let before = s.receiver.count();
+    s.a.publish(&s.provider, CODE, "first", json!({})).await;
+    // The 500, then the retry that its recorded attempt made due at once.
+    let got = s.receiver.wait_for(before + 2, Duration::from_secs(30)).await;
+    s.a.publish(&s.provider, CODE, "second", json!({})).await;
+    let got_all = s.receiver.wait_for(before + 3, Duration::from_secs(30)).await;
+    running.abort();
+    let ids = |reqs: &[crate::harness::receiver::ReceivedRequest]| -> Vec<String> {
+        reqs.iter()
+            .filter(|q| q.method == axum::http::Method::POST)
+            .map(|q| q.json()["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&got), ["first", "first"], "the retry was not woken");
+    assert_eq!(
+        ids(&got_all),
+        ["first", "first", "second"],
+        "the publication was not woken"
+    );
+}

@@ -314,3 +314,60 @@ async fn futures_states(
     }
     out
 }
+
+/// Whether the store has signalled `deliveries_queued` since the last look (consuming it).
+async fn woken(store: &Store) -> bool {
+    tokio::time::timeout(std::time::Duration::ZERO, store.deliveries_queued())
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn writes_that_make_deliveries_due_wake_the_dispatcher_once_committed() {
+    let (_db, store) = f::fresh().await;
+    let (w, reg, positions) = with_events(&store, 1).await;
+    assert!(woken(&store).await, "a committed publication with a delivery wakes it");
+    assert!(!woken(&store).await, "one signal per wake-up, not a standing one");
+
+    // Not before the commit, and not at all when the transaction rolls back.
+    let p = stored_provider(&store, &w.a, &["com.acme.other"]).await;
+    active_registration(&store, &w.a, DeliveryMethod::Webhook, &p.id, "com.acme.other").await;
+    let mut tx = f::begin(&store).await;
+    tx.publish_event(&event(&p.id, "com.acme.other", "rolled-back"), T0, 86_400)
+        .await
+        .unwrap();
+    assert!(!woken(&store).await, "not while the transaction is open");
+    drop(tx);
+    assert!(!woken(&store).await, "a rolled-back publication wakes nothing");
+    let mut tx = f::begin(&store).await;
+    tx.publish_event(&event(&p.id, "com.acme.other", "kept"), T0, 86_400)
+        .await
+        .unwrap();
+    tx.commit_unaudited().await.unwrap();
+    assert!(woken(&store).await);
+
+    // A publication nobody is subscribed to queues nothing.
+    let quiet = stored_provider(&store, &w.a, &["com.acme.unheard"]).await;
+    publish(&store, &event(&quiet.id, "com.acme.unheard", "x"), T0).await;
+    assert!(!woken(&store).await, "no delivery, no wake-up");
+
+    // A failed attempt with a retry scheduled, recovery, resend, re-enabling.
+    let mut c = f::conn(&store).await;
+    let claimed = c.claim_deliveries(T0, T0 + 30, 1, &[]).await.unwrap();
+    c.record_attempt(&outcome(&claimed[0], T0 + 1, 500, DeliveryState::Pending, Some(T0 + 1)))
+        .await
+        .unwrap();
+    assert!(woken(&store).await, "a retry may be due at once");
+    assert!(c.resend_delivery(&reg, positions[0], T0 + 2).await.unwrap());
+    assert!(woken(&store).await, "a resend");
+    c.set_registration_status(&reg, RegistrationStatus::Disabled, None, None, T0 + 3)
+        .await
+        .unwrap();
+    assert!(!woken(&store).await, "disabling queues nothing");
+    c.set_registration_status(&reg, RegistrationStatus::Active, None, None, T0 + 4)
+        .await
+        .unwrap();
+    assert!(woken(&store).await, "re-enabling");
+    assert!(c.recover_failed(&reg, T0, T0 + 5).await.unwrap() > 0);
+    assert!(woken(&store).await, "a recovery");
+}

@@ -84,7 +84,11 @@ impl<T: AsDb> EventStore for T {
     }
 
     async fn update_registration(&mut self, registration: &Registration) -> Result<bool> {
-        registrations::update(self.db(), registration).await
+        let updated = registrations::update(self.db(), registration).await?;
+        if updated && registration.status.receives_pushes() {
+            self.mark_queued();
+        }
+        Ok(updated)
     }
 
     async fn set_registration_status(
@@ -95,7 +99,12 @@ impl<T: AsDb> EventStore for T {
         unstable_since: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool> {
-        registrations::set_status(self.db(), id, status, reason, unstable_since, now).await
+        let updated = registrations::set_status(self.db(), id, status, reason, unstable_since, now).await?;
+        if updated && status.receives_pushes() {
+            // Deliveries held while it was unverified or disabled are due again.
+            self.mark_queued();
+        }
+        Ok(updated)
     }
 
     async fn delete_registration(&mut self, id: &str) -> Result<bool> {
@@ -123,7 +132,11 @@ impl<T: AsDb> EventStore for T {
     }
 
     async fn publish_event(&mut self, event: &NewEvent, now: Timestamp, dedup_window: i64) -> Result<Published> {
-        publish::publish(self.db(), event, now, dedup_window).await
+        let published = publish::publish(self.db(), event, now, dedup_window).await?;
+        if matches!(published, Published::New { deliveries, .. } if deliveries > 0) {
+            self.mark_queued();
+        }
+        Ok(published)
     }
 
     async fn claim_deliveries(
@@ -145,11 +158,20 @@ impl<T: AsDb> EventStore for T {
     }
 
     async fn record_attempt(&mut self, outcome: &AttemptOutcome) -> Result<()> {
-        dispatch::record(self.db(), outcome).await
+        dispatch::record(self.db(), outcome).await?;
+        if outcome.next_attempt_at.is_some() {
+            self.mark_queued();
+        }
+        Ok(())
     }
 
     async fn record_attempts(&mut self, outcomes: &[AttemptOutcome]) -> Result<()> {
-        dispatch::record_many(self.db(), outcomes).await
+        dispatch::record_many(self.db(), outcomes).await?;
+        if outcomes.iter().any(|o| o.next_attempt_at.is_some()) {
+            // A retry may be due at once (the schedule may start at 0 s).
+            self.mark_queued();
+        }
+        Ok(())
     }
 
     async fn health_window(&mut self, registration_id: &str, since: Timestamp) -> Result<Window> {
@@ -157,11 +179,19 @@ impl<T: AsDb> EventStore for T {
     }
 
     async fn resend_delivery(&mut self, registration_id: &str, position: i64, now: Timestamp) -> Result<bool> {
-        dispatch::resend(self.db(), registration_id, position, now).await
+        let queued = dispatch::resend(self.db(), registration_id, position, now).await?;
+        if queued {
+            self.mark_queued();
+        }
+        Ok(queued)
     }
 
     async fn recover_failed(&mut self, registration_id: &str, since: Timestamp, now: Timestamp) -> Result<u64> {
-        dispatch::recover(self.db(), registration_id, since, now).await
+        let queued = dispatch::recover(self.db(), registration_id, since, now).await?;
+        if queued > 0 {
+            self.mark_queued();
+        }
+        Ok(queued)
     }
 
     async fn attempts_of_registration(

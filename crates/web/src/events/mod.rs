@@ -32,13 +32,12 @@ use gatehouse_store::{EventStore, Published, StoreError, Tx};
 
 pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};
 
-/// This node's events machinery shared through the [`AppState`]: publishing here wakes the
-/// dispatcher at once instead of at its next poll, and on SQLite the events writers (publishing,
-/// claiming, recording) take turns in-process instead of meeting SQLite's busy handler, which
-/// sleeps between retries.
+/// This node's events machinery shared through the [`AppState`]: on SQLite the events writers
+/// (publishing, claiming, recording) take turns in-process instead of meeting SQLite's busy
+/// handler, which sleeps between retries. (Publishing wakes the dispatcher through the store:
+/// `Store::deliveries_queued`.)
 #[derive(Clone, Default)]
 pub struct EventsRuntime {
-    published: Arc<tokio::sync::Notify>,
     write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -50,16 +49,6 @@ impl EventsRuntime {
             gatehouse_store::Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
             gatehouse_store::Backend::Postgres => None,
         }
-    }
-
-    /// Something was published and committed: the dispatcher should look now.
-    pub fn notify_published(&self) {
-        self.published.notify_one();
-    }
-
-    /// Resolves at the next publication (or at once if one happened since the last call).
-    pub async fn published(&self) {
-        self.published.notified().await;
     }
 }
 

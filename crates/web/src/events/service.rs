@@ -555,7 +555,6 @@ pub async fn resend_event(state: &AppState, caller: &Caller, id: &str, cursor: &
     )
     .await?;
     tx.commit().await?;
-    state.events.notify_published();
     Ok(())
 }
 
@@ -587,9 +586,6 @@ pub async fn recover_failed(state: &AppState, caller: &Caller, id: &str, since: 
     )
     .await?;
     tx.commit().await?;
-    if n > 0 {
-        state.events.notify_published();
-    }
     Ok(n)
 }
 
@@ -682,9 +678,7 @@ pub async fn publish(state: &AppState, events: &[NewEvent]) -> Result<Vec<Publis
         });
     }
     // Publishing is data, not a configuration change: no audit entry, no cache generation bump.
+    // Committing wakes this node's dispatcher (Store::deliveries_queued).
     tx.commit_unaudited().await?;
-    if out.iter().any(|r| r.deliveries > 0) {
-        state.events.notify_published();
-    }
     Ok(out)
 }

@@ -4,8 +4,10 @@
 //! A lane holds at most `4 × per_endpoint` deliveries (queued and in flight). Lanes at least half
 //! full are left out of claims, so a busy lane is refilled in large claims rather than one per
 //! completed request; deliveries claimed for a lane that filled up meanwhile are released at once.
-//! The loop claims again as soon as a claim came back full, a lane drained below half, or
-//! something was published on this node; otherwise it polls every `idle_poll`.
+//! The loop claims again as soon as a claim came back full, a lane drained below half, or a
+//! write in this process made deliveries due (`Store::deliveries_queued`); otherwise it looks
+//! again after `idle_poll`, a wait that doubles while nothing is found, up to `idle_poll_max` on
+//! SQLite (see `DispatchSettings`).
 
 use std::{
     collections::{BTreeSet, HashMap, VecDeque},
@@ -162,6 +164,13 @@ impl Pool {
 /// The claim loop. Ends only when the task is aborted.
 pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
     let runtime = inner.runtime.clone();
+    // Only a single process sees every write that makes deliveries due.
+    let longest_wait = if single_process {
+        inner.settings.idle_poll_max.max(inner.settings.idle_poll)
+    } else {
+        inner.settings.idle_poll
+    };
+    let mut wait = inner.settings.idle_poll;
     if single_process {
         match inner.store.conn().await {
             Ok(mut c) => match c.release_all_leases().await {
@@ -232,13 +241,19 @@ pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
                     tracing::warn!(error = %e, "cannot release deliveries; they wait for their lease");
                 }
                 if n < limit {
-                    // Nothing more is due now: wait for a publication here, a busy lane to drain,
-                    // or the next poll (retries falling due, publications on other nodes).
-                    tokio::select! {
-                        () = tokio::time::sleep(inner.settings.idle_poll) => {}
-                        () = runtime.published() => {}
-                        () = pool.freed.notified(), if busy_lanes => {}
-                    }
+                    // Nothing more is due now: wait for a write here that makes deliveries due,
+                    // a busy lane to drain, or the next look (retries falling due, publications on
+                    // other nodes).
+                    let woken = tokio::select! {
+                        () = tokio::time::sleep(wait) => false,
+                        () = inner.store.deliveries_queued() => true,
+                        () = pool.freed.notified(), if busy_lanes => true,
+                    };
+                    wait = if woken || n > 0 {
+                        inner.settings.idle_poll
+                    } else {
+                        (wait * 2).min(longest_wait)
+                    };
                 }
             }
             Err(e) => {

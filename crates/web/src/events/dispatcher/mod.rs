@@ -48,8 +48,14 @@ pub struct DispatchSettings {
     pub per_endpoint: usize,
     /// Deliveries claimed per round.
     pub claim_batch: i64,
-    /// How long to wait before looking again when nothing was due.
+    /// How long to wait before looking again when nothing more was due.
     pub idle_poll: Duration,
+    /// On SQLite, each look that finds nothing doubles the wait, up to this. Everything that
+    /// makes deliveries due in the process wakes the dispatcher at once (see
+    /// `Store::deliveries_queued`), so an idle server need not look 50 times a second. On
+    /// PostgreSQL the wait stays at `idle_poll`: other nodes' publications are found only by
+    /// looking.
+    pub idle_poll_max: Duration,
     /// Sign deliveries with the Adobe-compatible RSA signatures too (costs two RSA signatures per
     /// request; Standard Webhooks signatures are always sent).
     pub adobe_signatures: bool,
@@ -66,6 +72,7 @@ impl Default for DispatchSettings {
             per_endpoint: 32,
             claim_batch: 512,
             idle_poll: Duration::from_millis(20),
+            idle_poll_max: Duration::from_secs(1),
             adobe_signatures: true,
             journal_retention: DEFAULT_RETENTION,
         }
