@@ -75,10 +75,18 @@ pub fn dispatch_settings(cfg: &Config) -> DispatchSettings {
 }
 
 /// Starts the dispatcher if this process runs one. Abort the handle to stop it; deliveries in
-/// flight are claimed again after their lease (or at once on the next SQLite start).
+/// flight are claimed again after their lease (or at once on the next SQLite start). A PostgreSQL
+/// node without one gets instead a task that tells the other nodes' dispatchers when its commits
+/// queue deliveries.
 pub fn start_dispatcher(cfg: &Config, state: &AppState) -> anyhow::Result<Option<JoinHandle<()>>> {
     if !cfg.events.dispatcher {
         tracing::info!("the event dispatcher is off in this process ([events] dispatcher = false)");
+        if cfg.uses_postgres() {
+            let store = state.store.clone();
+            return Ok(Some(tokio::spawn(async move {
+                store.announce_deliveries_to_other_nodes().await;
+            })));
+        }
         return Ok(None);
     }
     let dispatcher = Dispatcher::new(state, dispatch_settings(cfg))?;

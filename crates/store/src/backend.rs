@@ -235,10 +235,15 @@ impl Store {
     }
 
     /// Resolves once a write committed through this store (this process) has made deliveries
-    /// due since the last call returned: the dispatcher's wake-up, so it need not poll for work
-    /// this process queued. Writes by other processes (other PostgreSQL nodes) are not seen.
+    /// due since the last call returned — or, on PostgreSQL while
+    /// [`Store::relay_other_nodes_deliveries`] runs, a node that runs no dispatcher said it did:
+    /// the dispatcher's wake-up, so it need not poll for that work.
     pub async fn deliveries_queued(&self) {
         self.queued.notified().await;
+    }
+
+    pub(crate) fn wake_dispatcher(&self) {
+        self.queued.notify_one();
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),

@@ -7,6 +7,7 @@
 mod backend;
 mod error;
 pub mod migrate;
+mod node_wakeups;
 mod rows;
 pub mod traits;
 

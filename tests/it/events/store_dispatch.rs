@@ -371,3 +371,47 @@ async fn writes_that_make_deliveries_due_wake_the_dispatcher_once_committed() {
     assert!(c.recover_failed(&reg, T0, T0 + 5).await.unwrap() > 0);
     assert!(woken(&store).await, "a recovery");
 }
+
+#[tokio::test]
+async fn a_node_without_a_dispatcher_wakes_the_others_through_postgres() {
+    use std::time::Duration;
+    let (db, node_a) = f::fresh().await;
+    if node_a.backend() == gatehouse_store::Backend::Sqlite {
+        // One process sees every write: there is nobody to tell, and both return at once.
+        let at_once = Duration::from_secs(5);
+        assert!(
+            tokio::time::timeout(at_once, node_a.announce_deliveries_to_other_nodes())
+                .await
+                .is_ok()
+        );
+        assert!(
+            tokio::time::timeout(at_once, node_a.relay_other_nodes_deliveries())
+                .await
+                .is_ok()
+        );
+        return;
+    }
+    // Node B runs the dispatcher; node A (no dispatcher) publishes.
+    let node_b = db.connect().await;
+    let w = world(&node_a).await;
+    let p = stored_provider(&node_a, &w.a, &["com.acme.paid"]).await;
+    active_registration(&node_a, &w.a, DeliveryMethod::Webhook, &p.id, "com.acme.paid").await;
+    let relay = tokio::spawn({
+        let b = node_b.clone();
+        async move { b.relay_other_nodes_deliveries().await }
+    });
+    let deadline = Duration::from_secs(20);
+    // B's relay looks once as it starts listening, for what it could not hear before.
+    tokio::time::timeout(deadline, node_b.deliveries_queued())
+        .await
+        .expect("the relay started listening");
+    let announce = tokio::spawn({
+        let a = node_a.clone();
+        async move { a.announce_deliveries_to_other_nodes().await }
+    });
+    publish(&node_a, &event(&p.id, "com.acme.paid", "from-a"), T0).await;
+    let heard = tokio::time::timeout(deadline, node_b.deliveries_queued()).await;
+    relay.abort();
+    announce.abort();
+    assert!(heard.is_ok(), "node A's publication did not wake node B's dispatcher");
+}

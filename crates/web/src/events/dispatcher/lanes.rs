@@ -6,8 +6,8 @@
 //! completed request; deliveries claimed for a lane that filled up meanwhile are released at once.
 //! The loop claims again as soon as a claim came back full, a lane drained below half, or a
 //! write in this process made deliveries due (`Store::deliveries_queued`); otherwise it looks
-//! again after `idle_poll`, a wait that doubles while nothing is found, up to `idle_poll_max` on
-//! SQLite (see `DispatchSettings`).
+//! again after `idle_poll`, a wait that doubles while nothing is found, up to `idle_poll_max`
+//! (see `DispatchSettings`).
 
 use std::{
     collections::{BTreeSet, HashMap, VecDeque},
@@ -164,12 +164,7 @@ impl Pool {
 /// The claim loop. Ends only when the task is aborted.
 pub(super) async fn run(inner: Arc<Inner>, single_process: bool) {
     let runtime = inner.runtime.clone();
-    // Only a single process sees every write that makes deliveries due.
-    let longest_wait = if single_process {
-        inner.settings.idle_poll_max.max(inner.settings.idle_poll)
-    } else {
-        inner.settings.idle_poll
-    };
+    let longest_wait = inner.settings.idle_poll_max.max(inner.settings.idle_poll);
     let mut wait = inner.settings.idle_poll;
     if single_process {
         match inner.store.conn().await {

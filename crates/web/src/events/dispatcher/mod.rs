@@ -50,11 +50,11 @@ pub struct DispatchSettings {
     pub claim_batch: i64,
     /// How long to wait before looking again when nothing more was due.
     pub idle_poll: Duration,
-    /// On SQLite, each look that finds nothing doubles the wait, up to this. Everything that
-    /// makes deliveries due in the process wakes the dispatcher at once (see
-    /// `Store::deliveries_queued`), so an idle server need not look 50 times a second. On
-    /// PostgreSQL the wait stays at `idle_poll`: other nodes' publications are found only by
-    /// looking.
+    /// Each look that finds nothing doubles the wait, up to this. Everything that makes
+    /// deliveries due wakes the dispatcher at once — in this process, and on PostgreSQL from
+    /// nodes without a dispatcher (see `Store::deliveries_queued`) — so an idle server need not
+    /// look 50 times a second; what is left to find by looking (retries falling due, leases
+    /// running out, writes by `gatehouse apply`) waits at most this long.
     pub idle_poll_max: Duration,
     /// Sign deliveries with the Adobe-compatible RSA signatures too (costs two RSA signatures per
     /// request; Standard Webhooks signatures are always sent).
@@ -207,9 +207,16 @@ impl Dispatcher {
     }
 
     /// Runs the dispatcher until the task is aborted. `single_process` (SQLite) clears leases
-    /// left by a previous run first, so nothing waits for them to expire.
+    /// left by a previous run first, so nothing waits for them to expire. On PostgreSQL it also
+    /// listens for nodes without a dispatcher announcing deliveries they queued.
     pub fn spawn(self, single_process: bool) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(lanes::run(self.inner, single_process))
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            tokio::join!(
+                lanes::run(self.inner, single_process),
+                store.relay_other_nodes_deliveries()
+            );
+        })
     }
 }
 

@@ -1,0 +1,89 @@
+//! Waking dispatchers on other PostgreSQL nodes. Each process wakes its own dispatcher in memory
+//! when a commit makes deliveries due (`Store::deliveries_queued`); a node that runs no dispatcher
+//! (`[events] dispatcher = false`) tells the others instead, with `NOTIFY` on one channel, and
+//! every dispatcher node relays what it hears to its own dispatcher. So no node has to poll often
+//! for work another node queued.
+//!
+//! The `NOTIFY` is sent after the commit, from its own statement, at most one at a time per node
+//! (wake-ups that come while one is being sent are folded into the next): a `NOTIFY` inside the
+//! publishing transaction would serialize the commits of all publishers on PostgreSQL's
+//! notification queue lock. Notifications are a hint, never the record: one lost while a listener
+//! reconnects costs only the wait until that dispatcher's next look.
+//!
+//! SQLite has one process, which sees every write: both functions return at once there.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+
+use crate::{Store, StoreError};
+
+/// The notification channel.
+const CHANNEL: &str = "gatehouse_deliveries_queued";
+/// How long to wait before listening again after the listener failed.
+const RETRY: Duration = Duration::from_secs(1);
+
+impl Store {
+    /// On a PostgreSQL node without a dispatcher: tells the other nodes' dispatchers, after each
+    /// commit here that made deliveries due. Runs until the task is aborted.
+    pub async fn announce_deliveries_to_other_nodes(&self) {
+        let Some(pool) = self.pool_postgres() else {
+            return;
+        };
+        loop {
+            self.deliveries_queued().await;
+            let sent = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANNEL)
+                .execute(pool)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "cannot tell the other nodes that deliveries are due; their next look finds them");
+            }
+        }
+    }
+
+    /// On a PostgreSQL node with a dispatcher: wakes it whenever another node announces
+    /// deliveries. Runs until the task is aborted; reconnects when the connection is lost.
+    pub async fn relay_other_nodes_deliveries(&self) {
+        let Some(pool) = self.pool_postgres() else {
+            return;
+        };
+        let mut failing = false;
+        loop {
+            match listen(pool).await {
+                // Announcements may have been missed before this: one look costs little.
+                Ok(mut listener) => {
+                    self.wake_dispatcher();
+                    loop {
+                        // `recv` reconnects by itself; an error means it could not.
+                        match listener.recv().await {
+                            Ok(_) => {
+                                failing = false;
+                                self.wake_dispatcher();
+                            }
+                            Err(e) => {
+                                report(&mut failing, &e.into());
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => report(&mut failing, &e),
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+}
+
+async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+fn report(failing: &mut bool, e: &StoreError) {
+    if !*failing {
+        tracing::warn!(error = %e, "cannot listen for deliveries queued on other nodes; retrying every second");
+        *failing = true;
+    }
+}
