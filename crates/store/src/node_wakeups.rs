@@ -4,8 +4,8 @@
 //! every dispatcher node relays what it hears to its own dispatcher. So no node has to poll often
 //! for work another node queued.
 //!
-//! The `NOTIFY` is sent after the commit, from its own statement, at most one at a time per node
-//! (wake-ups that come while one is being sent are folded into the next): a `NOTIFY` inside the
+//! The `NOTIFY` is sent after the commit, from its own statement, at most one every 5 ms per node
+//! (wake-ups that come meanwhile are folded into the next): a `NOTIFY` inside the
 //! publishing transaction would serialize the commits of all publishers on PostgreSQL's
 //! notification queue lock. Notifications are a hint, never the record: one lost while a listener
 //! reconnects costs only the wait until that dispatcher's next look.
@@ -22,6 +22,9 @@ use crate::{Store, StoreError};
 const CHANNEL: &str = "gatehouse_deliveries_queued";
 /// How long to wait before listening again after the listener failed.
 const RETRY: Duration = Duration::from_secs(1);
+/// Least time between two announcements of one node: under a stream of publications, one
+/// `NOTIFY` every few milliseconds wakes the others as well as one per commit would.
+const ANNOUNCE_SPACING: Duration = Duration::from_millis(5);
 
 impl Store {
     /// On a PostgreSQL node without a dispatcher: tells the other nodes' dispatchers, after each
@@ -39,6 +42,7 @@ impl Store {
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "cannot tell the other nodes that deliveries are due; their next look finds them");
             }
+            tokio::time::sleep(ANNOUNCE_SPACING).await;
         }
     }
 
