@@ -57,14 +57,15 @@ impl Store {
             match listen(pool).await {
                 // Announcements may have been missed before this: one look costs little.
                 Ok(mut listener) => {
+                    if failing {
+                        tracing::info!("listening again for deliveries queued on other nodes");
+                        failing = false;
+                    }
                     self.wake_dispatcher();
                     loop {
                         // `recv` reconnects by itself; an error means it could not.
                         match listener.recv().await {
-                            Ok(_) => {
-                                failing = false;
-                                self.wake_dispatcher();
-                            }
+                            Ok(_) => self.wake_dispatcher(),
                             Err(e) => {
                                 report(&mut failing, &e.into());
                                 break;
@@ -85,6 +86,7 @@ async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
     Ok(listener)
 }
 
+/// Logs the first failure of a run of them.
 fn report(failing: &mut bool, e: &StoreError) {
     if !*failing {
         tracing::warn!(error = %e, "cannot listen for deliveries queued on other nodes; retrying every second");
