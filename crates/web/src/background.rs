@@ -1,6 +1,7 @@
 //! The web process's periodic work: polling the catalog generation so caches clear within a
 //! second of a change made anywhere (another node, `gatehouse apply`), refreshing the pool gauges,
-//! checkpointing SQLite's write-ahead log (so commits do not), and the metrics recorder's upkeep. One task; it ends when every [`AppState`] is dropped.
+//! checkpointing SQLite's write-ahead log (so commits do not), and the metrics recorder's upkeep.
+//! One task; it ends when every [`AppState`] is dropped.
 //!
 //! [`AppState`]: crate::AppState
 
