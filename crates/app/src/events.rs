@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
+use gatehouse_core::events::{DispatchSettings, Dispatcher};
 use gatehouse_domain::events::retry::RetrySchedule;
-use gatehouse_web::{
-    AppState,
-    events::{DispatchSettings, Dispatcher},
-};
+use gatehouse_web::AppState;
 use serde::{Deserialize, Deserializer, de::Error as _};
 use tokio::task::JoinHandle;
 

@@ -2,8 +2,8 @@
 //! (`<data_dir>/outbox`), the SMTP server when `[smtp]` is set, the sender address, and the
 //! session timeouts of `[sessions]`.
 
+use gatehouse_core::identity::{IdentitySettings, SmtpSecurity, SmtpSettings};
 use gatehouse_domain::identity::session::SessionPolicy;
-use gatehouse_web::identity::{IdentitySettings, SmtpSecurity, SmtpSettings};
 
 use crate::config::{Config, SmtpTls};
 

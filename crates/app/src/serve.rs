@@ -10,9 +10,10 @@ use std::{net::SocketAddr, path::Path, sync::Arc, time::Instant};
 
 use anyhow::Context;
 use axum::Router;
+use gatehouse_core::{Clock, Core, Settings, TokenLifetimes, jobs::Jobs};
 use gatehouse_store::{OneTimeTokenStore, SchemaStatus, Store, StoreError};
-use gatehouse_web::{AppState, Clock, Settings, TokenLifetimes};
-use tokio::{net::TcpListener, task::JoinHandle};
+use gatehouse_web::AppState;
+use tokio::net::TcpListener;
 
 use crate::{
     cli::LogFormat,
@@ -20,12 +21,12 @@ use crate::{
     crypto::{KeySource, load_master_key},
 };
 
-/// A prepared application: the router to serve, the state behind it, and the background task
-/// (stop it before closing the store).
+/// A prepared application: the router to serve, the state behind it, and the background jobs
+/// (stop them before closing the store).
 pub struct App {
     pub router: Router,
     pub state: AppState,
-    pub background: JoinHandle<()>,
+    pub background: Jobs,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -107,17 +108,9 @@ pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Resul
         .await
         .context("cannot read the catalog generation")?;
     let metrics = gatehouse_web::telemetry::metrics_handle();
-    let (catalog, background) = gatehouse_web::background::spawn(store.clone(), metrics.clone(), generation);
-    let state = AppState {
-        store,
-        settings: Arc::new(web_settings(&cfg)),
-        master_key: Arc::new(master_key),
-        catalog,
-        metrics,
-        clock,
-        identity: Default::default(),
-        events: Default::default(),
-    };
+    let core = Core::new(store, core_settings(&cfg), master_key, clock, generation);
+    let background = start_jobs(&core, &metrics);
+    let state = AppState { core, metrics };
     let router = gatehouse_web::router(state.clone());
     Ok(App {
         router,
@@ -126,8 +119,22 @@ pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Resul
     })
 }
 
-/// The part of the configuration the web layer reads.
-pub fn web_settings(cfg: &Config) -> Settings {
+/// Starts the background jobs every node runs (the dispatcher is started by [`run`] alone: tests
+/// drive deliveries themselves).
+fn start_jobs(core: &Core, metrics: &metrics_exporter_prometheus::PrometheusHandle) -> Jobs {
+    let mut jobs = Jobs::default();
+    let upkeep = metrics.clone();
+    jobs.add("catalog watch", core.catalog_watch.poll(move || upkeep.run_upkeep()));
+    jobs.add("token purge", gatehouse_core::tokens::purge::spawn(&core.tokens));
+    jobs.add(
+        "credential expiry",
+        gatehouse_web::developer::expiry::spawn(core.clone()),
+    );
+    jobs
+}
+
+/// The part of the configuration the application core reads.
+pub fn core_settings(cfg: &Config) -> Settings {
     let mut s = Settings::new(cfg.public_url.clone());
     s.signup_enabled = cfg.signup.enabled;
     s.org_id_suffix = cfg.org_id_suffix().to_owned();
@@ -140,7 +147,7 @@ pub fn web_settings(cfg: &Config) -> Settings {
     // Checked by `Config::validate`; the default stands only if that was skipped.
     s.signing_algorithm =
         gatehouse_domain::token::keys::SigningAlg::parse(&cfg.tokens.signing_algorithm).unwrap_or(s.signing_algorithm);
-    s.ims = gatehouse_web::ImsSettings {
+    s.ims = gatehouse_core::ImsSettings {
         accepted_audience_bases: cfg.ims.accepted_audience_bases.clone(),
         as_: cfg.ims.as_.clone(),
     };

@@ -446,3 +446,9 @@ mod tests {
         );
     }
 }
+
+impl From<gatehouse_core::tokens::ServiceError> for OAuthError {
+    fn from(e: gatehouse_core::tokens::ServiceError) -> Self {
+        OAuthError::server_error(e)
+    }
+}

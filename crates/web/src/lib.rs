@@ -1,10 +1,9 @@
 //! Gatehouse's HTTP surfaces (axum): the routers of each surface, the extractors that parse and
 //! authenticate requests, and the one mapping from errors to responses per surface ([`error`]).
-//! Handlers are thin: they parse, call the domain and the store, and map the result. Nothing here
-//! knows about configuration files; the application hands over [`Settings`] in the [`AppState`].
+//! Handlers are thin: they parse, call the application core (`gatehouse_core`), and map the
+//! result. Nothing here knows about configuration files; the `app` crate builds the core.
 
 pub mod api;
-pub mod background;
 pub mod console;
 pub mod csrf;
 pub mod developer;
@@ -19,12 +18,12 @@ pub mod pages;
 pub mod setup;
 pub mod state;
 pub mod telemetry;
-pub mod work_queue;
 
 use axum::{Router, extract::Request, response::IntoResponse};
 
 pub use error::{ApiError, OAuthError, PageError};
-pub use state::{AppState, Clock, ImsSettings, Settings, TokenLifetimes};
+pub use gatehouse_core::{Clock, ImsSettings, Settings, TokenLifetimes};
+pub use state::AppState;
 
 /// The whole HTTP application: every surface's router merged, the fallbacks, and the request
 /// telemetry (request IDs, trace spans, metrics) around all of it.
@@ -35,11 +34,13 @@ pub fn router(state: AppState) -> Router {
         .merge(setup::router())
         .merge(identity::router())
         .merge(console::router())
-        .merge(developer::router(&state))
-        .merge(oauth::router(&state))
+        .merge(developer::router())
+        .merge(oauth::router())
         .merge(events::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // The node's one token service, for every surface that verifies tokens.
+        .layer(axum::Extension(state.tokens.clone()))
         .with_state(state);
     telemetry::layer(app)
 }

@@ -11,7 +11,9 @@ use axum::{
 use gatehouse_store::SchemaStatus;
 use serde_json::json;
 
-use crate::{AppState, background::record_pool};
+use gatehouse_core::catalog::record_pool;
+
+use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -257,7 +257,7 @@ async fn create_operator(
     };
     // Hashing is deliberately slow; it runs off the async workers and before the write lock.
     let pw = form.password.clone();
-    let hash = crate::identity::hashing::hash(pw)
+    let hash = gatehouse_core::pools::hashing::hash(pw)
         .await
         .map_err(PageError::internal)?
         .map_err(PageError::internal)?;

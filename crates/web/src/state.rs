@@ -1,157 +1,23 @@
-//! What every handler can reach: the store, the settings the web layer needs, the master key, the
-//! catalog-generation channel (cache invalidation), the metrics handle and the clock.
-//!
-//! The web crate owns [`Settings`]; the application builds it from its configuration, so this crate
-//! does not depend on the application crate.
+//! What every handler can reach: the node's [`Core`] (store, settings, token service, clock, …)
+//! and the metrics handle that `/metrics` renders.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicI64, Ordering},
-};
+use std::ops::Deref;
 
-use gatehouse_domain::{Timestamp, crypto::MasterKey};
-use gatehouse_store::Store;
-use ipnet::IpNet;
+use gatehouse_core::Core;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::sync::watch;
 
-/// The settings the web layer reads. Later features add their fields here.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Base URL without a trailing `/`: the token issuer and the base of absolute links.
-    pub public_url: String,
-    /// Whether cookies carry the `Secure` attribute (true when `public_url` is https).
-    pub secure_cookies: bool,
-    /// Whether people may register personal accounts themselves.
-    pub signup_enabled: bool,
-    /// Suffix of generated organization IDs.
-    pub org_id_suffix: String,
-    /// Domain of technical accounts (`<hex>@techacct.<domain>`).
-    pub technical_account_domain: String,
-    pub tokens: TokenLifetimes,
-    /// The algorithm of the keys that sign access and ID tokens.
-    pub signing_algorithm: gatehouse_domain::token::keys::SigningAlg,
-    /// The Adobe-compatible `/ims` surface.
-    pub ims: ImsSettings,
-    /// Private networks webhook deliveries may reach.
-    pub events_allowed_networks: Vec<IpNet>,
-    /// Sessions, mail and the other settings of the hosted sign-in.
-    pub identity: crate::identity::IdentitySettings,
-}
-
-/// The Adobe-compatible surface's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImsSettings {
-    /// Bases besides the public URL accepted in `<base>/c/<client_id>` JWT audiences.
-    pub accepted_audience_bases: Vec<String>,
-    /// The `as` claim of tokens issued on `/ims`.
-    pub as_: String,
-}
-
-impl Default for ImsSettings {
-    fn default() -> Self {
-        Self {
-            accepted_audience_bases: Vec::new(),
-            as_: "ims-na1".to_owned(),
-        }
-    }
-}
-
-/// Token lifetimes in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenLifetimes {
-    pub access_token: i64,
-    pub refresh_token: i64,
-    pub authorization_code: i64,
-}
-
-impl Default for TokenLifetimes {
-    fn default() -> Self {
-        Self {
-            access_token: 3600,
-            refresh_token: 14 * 24 * 3600,
-            authorization_code: 60,
-        }
-    }
-}
-
-impl Settings {
-    /// Defaults matching `config.default.toml`, for a server reachable at `public_url`.
-    pub fn new(public_url: impl Into<String>) -> Self {
-        let public_url = public_url.into().trim_end_matches('/').to_owned();
-        Self {
-            secure_cookies: public_url.starts_with("https://"),
-            public_url,
-            signup_enabled: true,
-            org_id_suffix: "GatehouseOrg".to_owned(),
-            technical_account_domain: "gatehouse".to_owned(),
-            tokens: TokenLifetimes::default(),
-            signing_algorithm: gatehouse_domain::token::keys::SigningAlg::ES256,
-            ims: ImsSettings::default(),
-            events_allowed_networks: Vec::new(),
-            identity: crate::identity::IdentitySettings::default(),
-        }
-    }
-
-    /// An absolute URL for a path on this server (`path` starts with `/`).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.public_url)
-    }
-}
-
-/// The source of "now". The system clock in production; tests can use a manual one and move it.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    manual: Option<Arc<AtomicI64>>,
-}
-
-impl Clock {
-    pub fn system() -> Self {
-        Self { manual: None }
-    }
-
-    /// A clock that stands still at `start` until [`Clock::advance`] moves it.
-    pub fn manual(start: Timestamp) -> Self {
-        Self {
-            manual: Some(Arc::new(AtomicI64::new(start))),
-        }
-    }
-
-    /// Seconds since the Unix epoch.
-    pub fn now(&self) -> Timestamp {
-        match &self.manual {
-            Some(t) => t.load(Ordering::SeqCst),
-            None => time::OffsetDateTime::now_utc().unix_timestamp(),
-        }
-    }
-
-    /// Moves a manual clock forward; does nothing to the system clock.
-    pub fn advance(&self, seconds: i64) {
-        if let Some(t) = &self.manual {
-            t.fetch_add(seconds, Ordering::SeqCst);
-        }
-    }
-}
-
-/// Shared state of the HTTP server; cheap to clone.
+/// Shared state of the HTTP server; cheap to clone. Handlers reach the core's fields through it
+/// (`state.store`, `state.tokens`, …).
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub settings: Arc<Settings>,
-    pub master_key: Arc<MasterKey>,
-    /// The latest catalog generation. It changes whenever an audited write commits, in this
-    /// process or another (`gatehouse apply`, another node); caches clear when it does.
-    pub catalog: watch::Receiver<i64>,
+    pub core: Core,
     pub metrics: PrometheusHandle,
-    pub clock: Clock,
-    /// In-memory state of the hosted sign-in (sign-in throttles), per node.
-    pub identity: Arc<crate::identity::IdentityRuntime>,
-    /// Wakes this node's event dispatcher when something is published here.
-    pub events: crate::events::EventsRuntime,
 }
 
-impl AppState {
-    pub fn now(&self) -> Timestamp {
-        self.clock.now()
+impl Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
     }
 }

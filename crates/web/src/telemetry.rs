@@ -23,8 +23,7 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 
 pub const HTTP_REQUESTS_TOTAL: &str = "gatehouse_http_requests_total";
 pub const HTTP_REQUEST_DURATION: &str = "gatehouse_http_request_duration_seconds";
-pub const DB_POOL_CONNECTIONS: &str = "gatehouse_db_pool_connections";
-pub const CATALOG_GENERATION: &str = "gatehouse_catalog_generation";
+pub use gatehouse_core::catalog::{CATALOG_GENERATION, DB_POOL_CONNECTIONS};
 
 /// The label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";

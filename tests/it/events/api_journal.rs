@@ -296,7 +296,7 @@ async fn own_events_commit_with_the_change_that_causes_them() {
         .await;
     let now = server.state().now();
     async fn publish(tx: &mut gatehouse_store::Tx, org: &str, n: &str, now: i64) {
-        gatehouse_web::events::publish_own(
+        gatehouse_core::events::publish_own(
             tx,
             OwnEventKind::IntegrationCreated,
             Audience::Organization(org.to_owned()),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use axum::http::{Method, StatusCode};
+use gatehouse_core::events::{DispatchReport, DispatchSettings, Dispatcher};
 use gatehouse_domain::{
     audit::{Actor, AuditEntry},
     ids::ClientId,
@@ -11,7 +12,6 @@ use gatehouse_domain::{
     secret,
 };
 use gatehouse_store::{AuditStore, IntegrationStore};
-use gatehouse_web::events::{DispatchReport, DispatchSettings, Dispatcher};
 use serde_json::{Value, json};
 
 use crate::{

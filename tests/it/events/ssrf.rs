@@ -31,11 +31,11 @@ async fn deliveries_are_refused_when_the_address_is_no_longer_allowed() {
     a.publish(&p, CODE, "e1", json!({})).await;
 
     // A dispatcher of a node whose allow-list is empty.
-    let mut state = server.state().clone();
+    let mut state = server.state().core.clone();
     let mut settings = (*state.settings).clone();
     settings.events_allowed_networks = Vec::new();
     state.settings = Arc::new(settings);
-    let d = gatehouse_web::events::Dispatcher::new(&state, Default::default()).unwrap();
+    let d = gatehouse_core::events::Dispatcher::new(&state, Default::default()).unwrap();
     let report = d.dispatch_due(server.state().now()).await.unwrap();
     assert_eq!(report.attempted, 2);
     assert_eq!(report.delivered, 0);

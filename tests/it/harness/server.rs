@@ -43,7 +43,7 @@ pub struct TestServer {
     client: TestClient,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    background: JoinHandle<()>,
+    background: gatehouse_core::jobs::Jobs,
     // Dropped last: the database and the data directory outlive the server.
     _data_dir: tempfile::TempDir,
     db: TestDatabase,

@@ -19,6 +19,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
+use gatehouse_core::identity::ThrottleKind;
 use gatehouse_domain::{
     audit::Actor,
     identity::passkey::{
@@ -40,7 +41,6 @@ use crate::{
         forms::Errors,
         ops,
         passkeys::{Next, Started, ceremony, parse_passkey},
-        runtime::ThrottleKind,
     },
 };
 
@@ -290,7 +290,7 @@ async fn remove(
                 .await;
             }
             let pw = form.password.clone();
-            let ok = crate::identity::hashing::verify(pw, hash)
+            let ok = gatehouse_core::pools::hashing::verify(pw, hash)
                 .await
                 .map_err(PageError::internal)?;
             if !ok {

@@ -19,7 +19,8 @@ use gatehouse_domain::{
 use gatehouse_store::{AccountStore, ConsoleStore, OrgStore};
 
 use super::error::ConsoleError;
-use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn, oauth::service::TokenService};
+use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn};
+use gatehouse_core::TokenService;
 
 /// The caller of a console operation: what they may do, how the audit log names them, and where
 /// the request came from.

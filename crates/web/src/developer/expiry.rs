@@ -20,7 +20,7 @@ use gatehouse_store::{
 use serde_json::json;
 
 use super::ops::audience_of;
-use crate::AppState;
+use gatehouse_core::Core;
 
 /// How often the check runs.
 pub const CHECK_EVERY: Duration = Duration::from_secs(3600);
@@ -28,31 +28,23 @@ const DAY: i64 = 86_400;
 /// Cutoffs are kept this long after the longest-lived access token could have been issued.
 const CUTOFF_MARGIN: i64 = 3_600;
 
-/// Starts the periodic check (on a Tokio runtime); it ends when the server's background task
-/// (the catalog-generation sender) does.
-pub fn spawn(state: AppState) {
-    let Ok(handle) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    handle.spawn(async move {
-        let mut catalog = state.catalog.clone();
+/// Starts the periodic check; the `app` crate stops it on shutdown.
+pub fn spawn(state: Core) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECK_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                changed = catalog.changed() => if changed.is_err() { break } else { continue },
-                _ = tick.tick() => {}
-            }
+            tick.tick().await;
             if let Err(e) = run_once(&state, state.now()).await {
                 tracing::warn!(error = %e, "the certificate expiry check failed; it runs again later");
             }
         }
-    });
+    })
 }
 
 /// One pass at `now`: notices due, pending keys and old cutoffs purged. Returns how many
 /// notices were written.
-pub async fn run_once(state: &AppState, now: Timestamp) -> Result<u64, StoreError> {
+pub async fn run_once(state: &Core, now: Timestamp) -> Result<u64, StoreError> {
     let horizon = EXPIRY_NOTICE_DAYS.iter().copied().max().unwrap_or(30) * DAY;
     let expiring = state
         .store
@@ -115,7 +107,7 @@ pub async fn run_once(state: &AppState, now: Timestamp) -> Result<u64, StoreErro
     let mut conn = state.store.conn().await?;
     conn.purge_pending_keys(now).await?;
     conn.purge_one_time_tokens(super::ops::reveal::PURPOSE, now).await?;
-    let longest = crate::oauth::service::TokenSettings::from_state(state)
+    let longest = gatehouse_core::tokens::TokenSettings::from_settings(&state.settings)
         .lifetimes
         .longest_access_token();
     conn.purge_token_cutoffs(now - longest - CUTOFF_MARGIN).await?;

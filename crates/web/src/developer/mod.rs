@@ -8,28 +8,19 @@
 
 pub mod api;
 pub mod auth;
-pub mod cutoffs;
 pub mod error;
 pub mod expiry;
 pub mod ops;
 pub mod pages;
 
-use std::sync::Arc;
+use axum::Router;
 
-use axum::{Extension, Router};
-
-use crate::{
-    AppState,
-    oauth::service::{TokenService, TokenSettings},
-};
+use crate::AppState;
 
 /// The console's pages and API, and the identity API (`crate::api`). Both APIs verify access
-/// tokens with one [`TokenService`] of their own (same keys and store as the token endpoints; its
-/// own caches), through [`auth::Caller`].
-pub fn router(state: &AppState) -> Router<AppState> {
-    let svc = Arc::new(TokenService::new(state, TokenSettings::from_state(state)));
-    expiry::spawn(state.clone());
+/// tokens with the node's one token service, through [`auth::Caller`].
+pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(api::router().merge(crate::api::router()).layer(Extension(svc)))
+        .merge(api::router().merge(crate::api::router()))
         .merge(pages::router())
 }

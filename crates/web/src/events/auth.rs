@@ -2,7 +2,7 @@
 //! (`Authorization: Bearer …`, RFC 6750 §2.1) and, when present, an `x-api-key` that must be the
 //! token's client ID (Adobe's clients send both).
 //!
-//! Token verification is the token service's ([`crate::oauth::service::TokenService`]); this
+//! Token verification is the token service's ([`gatehouse_core::TokenService`]); this
 //! module sees it through [`TokenVerifier`] so the events API does not depend on how tokens work.
 
 use std::{future::Future, pin::Pin, sync::Arc};
@@ -19,7 +19,8 @@ use gatehouse_domain::{
 };
 
 use super::service::EventsService;
-use crate::{ApiError, AppState, extract::ClientInfo, oauth::service::TokenService};
+use crate::{ApiError, AppState, extract::ClientInfo};
+use gatehouse_core::TokenService;
 
 /// A boxed future, so the trait stays object-safe without extra dependencies.
 pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Integration>, String>> + Send + 'a>>;

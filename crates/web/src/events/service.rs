@@ -32,8 +32,9 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::{auth::Caller, auth::TokenVerifier, keys::DeliveryKeys, outbound::Outbound};
+use super::{auth::Caller, auth::TokenVerifier};
 use crate::{ApiError, AppState};
+use gatehouse_core::events::{keys::DeliveryKeys, outbound::Outbound};
 
 /// A repeat of `source` + `id` within this many seconds is not delivered again.
 pub const DEDUP_WINDOW: i64 = 86_400;

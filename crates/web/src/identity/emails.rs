@@ -2,16 +2,14 @@
 //! A link's token is stored only as its digest; issuing a new verification or reset link
 //! revokes the account's earlier unused ones of the same kind.
 
+use gatehouse_core::mail::{self, messages};
 use gatehouse_domain::{
     account::Account,
     identity::links::{self, LinkPurpose},
 };
 use gatehouse_store::{OneTimeToken, OneTimeTokenStore, StoreError};
 
-use super::{
-    mail::{self, messages},
-    signin::link,
-};
+use super::signin::link;
 use crate::AppState;
 
 /// Issues a link for `account` and stores it (on a plain connection: issuing a link changes

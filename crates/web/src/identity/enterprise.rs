@@ -10,6 +10,7 @@
 //! disabled account has no session and gets no tokens.
 
 use axum::http::StatusCode;
+use gatehouse_core::mail::{self, messages};
 use gatehouse_domain::{
     account::{Account, AccountType},
     audit::Actor,
@@ -29,12 +30,12 @@ use gatehouse_store::{
 
 use super::{
     emails,
-    mail::{self, messages},
     ops::{OpError, OpResult, publish_member_event},
     session::SignedIn,
     signin::link,
 };
-use crate::{AppState, extract::ClientInfo, oauth::service::TokenSettings};
+use crate::{AppState, extract::ClientInfo};
+use gatehouse_core::tokens::TokenSettings;
 
 fn entry(
     state: &AppState,
@@ -176,7 +177,10 @@ pub async fn admin_action(
             tx.update_account(&account).await?;
             let sessions = tx.delete_sessions_of_account(&account.id, None).await?;
             let refresh = tx.revoke_all_refresh_tokens_of(&account.id, now).await?;
-            let until = now + TokenSettings::from_state(state).lifetimes.longest_access_token();
+            let until = now
+                + TokenSettings::from_settings(&state.settings)
+                    .lifetimes
+                    .longest_access_token();
             tx.revoke_access_token(&account_deny_key(&account.id, now), "", now, until)
                 .await?;
             details["sessions_ended"] = sessions.into();

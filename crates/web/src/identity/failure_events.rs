@@ -29,7 +29,7 @@ pub async fn record_with_events(
     let mut tx = state.store.begin().await?;
     tx.append_audit(entry).await?;
     for m in tx.memberships_of_account(&account.id).await? {
-        crate::events::publish_own(
+        gatehouse_core::events::publish_own(
             &mut tx,
             OwnEventKind::SigninFailed,
             Audience::Organization(m.org_id.as_str().to_owned()),

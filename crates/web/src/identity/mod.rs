@@ -12,24 +12,19 @@ pub mod emails;
 pub mod enterprise;
 pub mod failure_events;
 pub mod forms;
-pub mod hashing;
 pub mod links_pages;
-pub mod mail;
 pub mod ops;
 pub mod passkeys;
 pub mod pending;
 pub mod return_to;
-pub mod runtime;
 pub mod session;
-pub mod settings;
 pub mod signin;
 pub mod signup;
 
 use axum::Router;
 
-pub use runtime::IdentityRuntime;
+pub use gatehouse_core::identity::{IdentityRuntime, IdentitySettings, SmtpSecurity, SmtpSettings};
 pub use session::{ApiSession, OptionalSession, SessionCookie, SignedIn, redirect_to_signin};
-pub use settings::{IdentitySettings, SmtpSecurity, SmtpSettings};
 
 use crate::AppState;
 

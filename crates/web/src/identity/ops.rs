@@ -4,6 +4,7 @@
 //! its own shape (a page with the message, or problem JSON with the code).
 
 use axum::http::StatusCode;
+use gatehouse_core::mail::{self, messages};
 use gatehouse_domain::{
     DomainError,
     account::{Account, AccountType, Email},
@@ -22,11 +23,7 @@ use gatehouse_store::{
     AccountStore, AuditStore, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError, Tx,
 };
 
-use super::{
-    mail::{self, messages},
-    session::SignedIn,
-    signin::link,
-};
+use super::{session::SignedIn, signin::link};
 use crate::{AppState, extract::ClientInfo};
 
 /// Why an operation was refused: HTTP status, stable code, and a sentence for the person.
@@ -112,7 +109,7 @@ pub async fn publish_member_event(
     if let Some(p) = previous_role {
         data["previous_role"] = p.as_str().into();
     }
-    crate::events::publish_own(
+    gatehouse_core::events::publish_own(
         tx,
         kind,
         Audience::Organization(org.id.as_str().to_owned()),
@@ -180,7 +177,9 @@ pub async fn change_password(
 ) -> OpResult<()> {
     let stored = who.account.password_hash.clone().unwrap_or_default();
     let cur = current.to_owned();
-    let ok = super::hashing::verify(cur, stored).await.map_err(OpError::internal)?;
+    let ok = gatehouse_core::pools::hashing::verify(cur, stored)
+        .await
+        .map_err(OpError::internal)?;
     if !ok {
         return Err(OpError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -192,7 +191,7 @@ pub async fn change_password(
     gatehouse_domain::identity::password_policy::check_new_password(new, who.account.email.as_str())
         .map_err(|e| OpError::from(e).on("password"))?;
     let pw = new.to_owned();
-    let hash = super::hashing::hash(pw)
+    let hash = gatehouse_core::pools::hashing::hash(pw)
         .await
         .map_err(OpError::internal)?
         .map_err(OpError::internal)?;

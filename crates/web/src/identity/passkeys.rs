@@ -25,6 +25,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
+use gatehouse_core::identity::ThrottleKind;
 use gatehouse_domain::{
     account::Account,
     audit::Actor,
@@ -41,7 +42,6 @@ use super::{
     audit,
     pending::PendingSignIn,
     return_to,
-    runtime::ThrottleKind,
     signin::{complete, current_digest, too_many},
 };
 use crate::{

@@ -26,6 +26,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use gatehouse_core::identity::ThrottleKind;
 use gatehouse_domain::{
     account::{Account, AccountType, Email},
     audit::Actor,
@@ -45,7 +46,6 @@ use super::{
     forms::Errors,
     pending::{PendingCookie, PendingSignIn},
     return_to,
-    runtime::ThrottleKind,
     session::{self, OptionalSession, SessionCookie},
 };
 use crate::{
@@ -309,7 +309,7 @@ async fn signin_submit(
         .and_then(|a| a.password_hash.clone())
         .unwrap_or_else(|| rt_.dummy_hash().to_owned());
     let pw_check = pw.clone();
-    let ok = super::hashing::verify(pw_check, stored)
+    let ok = gatehouse_core::pools::hashing::verify(pw_check, stored)
         .await
         .map_err(PageError::internal)?;
     let failure = match &account {
@@ -379,7 +379,7 @@ async fn signin_submit(
     }
 
     if password::needs_rehash(account.password_hash.as_deref().unwrap_or_default()) {
-        let hash = super::hashing::hash(pw)
+        let hash = gatehouse_core::pools::hashing::hash(pw)
             .await
             .map_err(PageError::internal)?
             .map_err(PageError::internal)?;

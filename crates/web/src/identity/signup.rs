@@ -100,7 +100,7 @@ pub fn check_password_pair(pw: &str, confirm: &str, email: &str, errors: &mut Er
 
 /// Hashes off the async workers (argon2id is deliberately slow).
 pub async fn hash_password(pw: String) -> Result<String, PageError> {
-    super::hashing::hash(pw)
+    gatehouse_core::pools::hashing::hash(pw)
         .await
         .map_err(PageError::internal)?
         .map_err(PageError::internal)

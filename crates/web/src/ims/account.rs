@@ -10,6 +10,7 @@
 //!
 //! Errors are `{error, error_description}` with the RFC 6750 status (401 for a bad token).
 
+use gatehouse_core::tokens::service::TokenService;
 use std::sync::Arc;
 
 use axum::{
@@ -28,7 +29,6 @@ use crate::{
     oauth::{
         logout,
         params::Params,
-        service::TokenService,
         userinfo::{self, BearerError, no_store},
     },
 };

@@ -18,6 +18,7 @@
 
 pub mod account;
 
+use gatehouse_core::tokens::service::{Failure, TokenService};
 use std::sync::Arc;
 
 use axum::{
@@ -40,7 +41,6 @@ use crate::{
         endpoints::{self, Outcome},
         grants::{self, authenticate_client, ims_error, token_response},
         params::Params,
-        service::{Failure, TokenService},
     },
 };
 

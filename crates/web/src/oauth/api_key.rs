@@ -22,8 +22,8 @@ use gatehouse_domain::{integration::IntegrationStatus, service::ServiceCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::service::TokenService;
 use crate::OAuthError;
+use gatehouse_core::tokens::service::TokenService;
 
 /// The header the key arrives in.
 pub const API_KEY_HEADER: &str = "x-api-key";

@@ -21,6 +21,7 @@
 //! gets the final hop to the client as a page that continues by itself, not as an HTTP redirect:
 //! those pages' `form-action 'self'` policy would otherwise stop the browser at the redirect.
 
+use gatehouse_core::tokens::service::{Client, Failure, ServiceError, TokenService};
 use std::sync::Arc;
 
 use askama::Template;
@@ -49,11 +50,7 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{AuditStore, ConsentStore, ServiceStore, TokenStore};
 
-use super::{
-    params::Params,
-    service::{Client, Failure, ServiceError, TokenService},
-    user_grants::new_grant_token,
-};
+use super::{params::Params, user_grants::new_grant_token};
 use crate::{
     AppState,
     csrf::{CsrfForm, CsrfToken},

@@ -23,7 +23,6 @@ use gatehouse_domain::{
 use gatehouse_store::{AuditStore, ConsentStore, IntegrationStore, TokenStore};
 use serde::{Deserialize, Serialize};
 
-use super::service::{Failure, TokenService};
 use crate::{
     AppState,
     csrf::{CsrfForm, CsrfToken},
@@ -32,6 +31,7 @@ use crate::{
     identity::{ApiSession, SignedIn},
     pages,
 };
+use gatehouse_core::tokens::service::{Failure, TokenService};
 
 /// A UTC instant as shown on pages.
 fn when(ts: i64) -> String {

@@ -8,6 +8,7 @@
 //!  anyone ──GET /oauth/jwks, /.well-known/…──────────────────────▶ jwks, discovery RFC 7517 §5, RFC 8414 §3
 //! ```
 
+use gatehouse_core::tokens::service::{Client, Failure, TokenService};
 use std::sync::Arc;
 
 use axum::{
@@ -25,7 +26,6 @@ use serde_json::json;
 use super::{
     grants::{self, authenticate_client, oauth_error, token_response},
     params::Params,
-    service::{Client, Failure, TokenService},
     user_grants::{self, UserTokens},
 };
 use crate::{AppState, OAuthError};

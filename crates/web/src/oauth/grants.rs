@@ -2,6 +2,7 @@
 //! `client_credentials` grant (RFC 6749 §4.4) and the JWT-bearer grant (RFC 7523 §2.1, which is
 //! also Adobe's `/ims/exchange/jwt`), and the mapping of their failures to each surface's errors.
 
+use gatehouse_core::tokens::service::{Client, Failure, TokenService};
 use std::sync::Arc;
 
 use axum::{
@@ -20,10 +21,7 @@ use gatehouse_domain::{
     },
 };
 
-use super::{
-    params::Params,
-    service::{Client, Failure, TokenService},
-};
+use super::params::Params;
 use crate::OAuthError;
 
 /// A signed access token, ready to be rendered by the surface that asked for it.

@@ -14,6 +14,7 @@
 //! (default redirect URI or a pattern of the client named by `client_id` or the hint's `aud`);
 //! anything else is shown on a page, never followed.
 
+use gatehouse_core::tokens::service::{Client, TokenService};
 use std::sync::Arc;
 
 use askama::Template;
@@ -26,11 +27,7 @@ use axum::{
 use gatehouse_domain::{audit::Actor, token::id_token::ID_TOKEN_TYP};
 use serde_json::json;
 
-use super::{
-    endpoints,
-    params::Params,
-    service::{Client, TokenService},
-};
+use super::{endpoints, params::Params};
 use crate::{
     AppState,
     csrf::{CsrfForm, CsrfToken},

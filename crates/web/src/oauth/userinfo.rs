@@ -7,6 +7,7 @@
 //!            401 invalid_token (RFC 6750 §3.1) · 403 insufficient_scope without `openid`
 //! ```
 
+use gatehouse_core::tokens::service::{Inactive, ServiceError, TokenService};
 use std::sync::Arc;
 
 use axum::{
@@ -25,10 +26,7 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{AccountStore, OrgStore};
 
-use super::{
-    params::Params,
-    service::{Inactive, ServiceError, TokenService},
-};
+use super::params::Params;
 use crate::OAuthError;
 
 /// Why a bearer token was not accepted (RFC 6750 §3.1).

@@ -11,7 +11,7 @@ use lettre::{
     transport::smtp::authentication::Credentials,
 };
 
-use super::settings::{IdentitySettings, SmtpSecurity};
+use crate::identity::settings::{IdentitySettings, SmtpSecurity};
 
 /// A message to one recipient: plain text only (links are easy to copy, nothing is rendered).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::Inner;
-use crate::events::{outbound::Response, signing};
+use crate::{events::outbound::Response, pools::signing};
 
 /// Deliveries sent in one request.
 #[derive(Debug, Clone)]

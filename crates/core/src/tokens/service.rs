@@ -35,7 +35,7 @@ use gatehouse_store::{ConsentStore, IntegrationStore, SigningKeyStore, Store, St
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, watch};
 
-use crate::{AppState, Clock, OAuthError};
+use crate::{Clock, Settings};
 
 /// The longest the key ring is trusted before the stored keys are read again, in seconds.
 pub const KEY_RING_MAX_AGE: i64 = 300;
@@ -64,8 +64,7 @@ pub struct TokenSettings {
 }
 
 impl TokenSettings {
-    pub fn from_state(state: &AppState) -> Self {
-        let s = &state.settings;
+    pub fn from_settings(s: &Settings) -> Self {
         let lifetimes = Lifetimes {
             access_token: s.tokens.access_token,
             refresh_token: s.tokens.refresh_token,
@@ -155,12 +154,6 @@ pub enum ServiceError {
     Keys(String),
 }
 
-impl From<ServiceError> for OAuthError {
-    fn from(e: ServiceError) -> Self {
-        OAuthError::server_error(e)
-    }
-}
-
 /// Access tokens whose signature and issuer checked out, by the SHA-256 of the token, for the key
 /// ring they were checked against. A resource server introspects the same token on every request
 /// it serves; this spares the signature check (the costliest step) on all but the first. Lifetime,
@@ -205,7 +198,7 @@ struct ClientCache {
 /// Most unknown client IDs remembered; beyond this the negative entries are dropped and start over.
 const MAX_UNKNOWN_CLIENTS: usize = 10_000;
 
-/// Shared by every token-service handler (an axum `Extension`).
+/// The node's token service, shared by every surface ([`crate::Core::tokens`]).
 pub struct TokenService {
     pub settings: TokenSettings,
     store: Store,
@@ -220,19 +213,26 @@ pub struct TokenService {
     deny_sync: Mutex<()>,
     /// Consents read from the store, by (account ID, integration ID); see [`TokenService::consent_covers`].
     consents: RwLock<HashMap<(String, String), Vec<String>>>,
-    cutoffs: crate::developer::cutoffs::Cutoffs,
+    cutoffs: super::cutoffs::Cutoffs,
 }
 
 impl TokenService {
-    pub fn new(state: &AppState, settings: TokenSettings) -> Self {
+    pub fn new(
+        store: Store,
+        master_key: Arc<MasterKey>,
+        clock: Clock,
+        catalog: watch::Receiver<i64>,
+        settings: TokenSettings,
+    ) -> Self {
+        let generation = *catalog.borrow();
         Self {
             settings,
-            store: state.store.clone(),
-            master_key: state.master_key.clone(),
-            clock: state.clock.clone(),
-            catalog: state.catalog.clone(),
+            cutoffs: super::cutoffs::Cutoffs::new(store.clone(), catalog.clone()),
+            store,
+            master_key,
+            clock,
             clients: RwLock::new(ClientCache {
-                generation: *state.catalog.borrow(),
+                generation,
                 clients: HashMap::new(),
                 unknown: 0,
             }),
@@ -242,7 +242,7 @@ impl TokenService {
             deny: RwLock::new(DenyList::default()),
             deny_sync: Mutex::new(()),
             consents: RwLock::new(HashMap::new()),
-            cutoffs: crate::developer::cutoffs::Cutoffs::new(state),
+            catalog,
         }
     }
 

@@ -34,7 +34,7 @@ use tokio::task::JoinSet;
 pub use record::HealthChanges;
 
 use super::{keys::DeliveryKeys, outbound::Outbound};
-use crate::{AppState, Clock};
+use crate::{Clock, Core};
 
 /// How the dispatcher works; defaults match `config.default.toml`.
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(state: &AppState, settings: DispatchSettings) -> Result<Self, DispatchError> {
+    pub fn new(state: &Core, settings: DispatchSettings) -> Result<Self, DispatchError> {
         let policy = AddressPolicy::new(state.settings.events_allowed_networks.clone());
         let outbound = Outbound::new(policy, settings.timeout).map_err(|e| DispatchError::Client(e.to_string()))?;
         Ok(Self {

@@ -18,7 +18,7 @@ use std::{
 use gatehouse_domain::{DomainError, password};
 use tokio::sync::oneshot;
 
-use crate::work_queue::{self, Queue};
+use super::work_queue::{self, Queue};
 
 type Job = Box<dyn FnOnce(&mut password::Memory) + Send>;
 

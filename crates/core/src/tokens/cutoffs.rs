@@ -13,8 +13,6 @@ use gatehouse_domain::console::cutoff::{TokenCutoff, is_cut_off};
 use gatehouse_store::{ConsoleStore, Store, StoreError};
 use tokio::sync::watch;
 
-use crate::AppState;
-
 type Cache = (i64, HashMap<String, Arc<Vec<TokenCutoff>>>);
 
 pub struct Cutoffs {
@@ -24,11 +22,12 @@ pub struct Cutoffs {
 }
 
 impl Cutoffs {
-    pub fn new(state: &AppState) -> Self {
+    pub fn new(store: Store, catalog: watch::Receiver<i64>) -> Self {
+        let generation = *catalog.borrow();
         Self {
-            store: state.store.clone(),
-            catalog: state.catalog.clone(),
-            cache: RwLock::new((*state.catalog.borrow(), HashMap::new())),
+            store,
+            cache: RwLock::new((generation, HashMap::new())),
+            catalog,
         }
     }
 

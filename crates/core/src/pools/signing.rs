@@ -16,8 +16,8 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use super::keys::{KeyError, Signers};
-use crate::work_queue::{self, Queue};
+use super::work_queue::{self, Queue};
+use crate::events::keys::{KeyError, Signers};
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -1,0 +1,9 @@
+//! The token service: one per node ([`crate::Core::tokens`]), shared by every surface that issues or
+//! verifies tokens, so a revocation, a disabled integration or a cutoff is seen by all of them at
+//! once. It holds the signing-key ring, the client cache, the deny-list and the cutoffs.
+
+pub mod cutoffs;
+pub mod purge;
+pub mod service;
+
+pub use service::{Client, Failure, ServiceError, TokenService, TokenSettings};
