@@ -1,13 +1,12 @@
 //! The catalog generation: a number the store bumps in every audited commit, on any node and in
 //! `gatehouse apply`. Every in-memory cache of catalog data (clients, cutoffs, the services
 //! catalog) is tagged with the generation it was read at and clears itself when the generation
-//! moves. [`CatalogWatch::poll`] is the background job that reads it; a node that makes a change
-//! refreshes at once through [`CatalogWatch::refresh`], so its own surfaces never serve stale data.
+//! moves. A node's own audited commits move it at once (the store sets it after the commit, before
+//! the use case returns), so every surface of that node sees a change as soon as it is made;
+//! [`CatalogWatch::poll`], the background job, brings in other nodes' changes within
+//! [`CATALOG_POLL`].
 
-use std::{
-    sync::{Arc, Weak},
-    time::Duration,
-};
+use std::time::Duration;
 
 use gatehouse_store::{Store, StoreError};
 use tokio::{sync::watch, task::JoinHandle};
@@ -21,48 +20,42 @@ pub const CATALOG_GENERATION: &str = "gatehouse_catalog_generation";
 /// Gauge: the database pool's connections, by `state` (`open`, `idle`).
 pub const DB_POOL_CONNECTIONS: &str = "gatehouse_db_pool_connections";
 
-/// The latest generation, shared by every cache of the node.
+/// The latest generation, shared by every cache of the node. The store sets it at once when
+/// this node commits an audited change; [`CatalogWatch::poll`] brings in other nodes' changes.
 #[derive(Clone)]
 pub struct CatalogWatch {
     store: Store,
-    tx: Arc<watch::Sender<i64>>,
-    rx: watch::Receiver<i64>,
 }
 
 impl CatalogWatch {
     pub fn new(store: Store, initial: i64) -> Self {
-        let (tx, rx) = watch::channel(initial);
+        store.note_catalog_generation(initial);
         metrics::gauge!(CATALOG_GENERATION).set(initial as f64);
-        Self {
-            store,
-            tx: Arc::new(tx),
-            rx,
-        }
+        Self { store }
     }
 
     /// A receiver for a cache.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
-        self.rx.clone()
+        self.store.catalog_changes()
     }
 
-    /// The generation last read.
+    /// The generation last known.
     pub fn current(&self) -> i64 {
-        *self.rx.borrow()
+        *self.store.catalog_changes().borrow()
     }
 
     /// Reads the generation now and tells every cache if it moved.
     pub async fn refresh(&self) -> Result<i64, StoreError> {
         let g = self.store.catalog_generation().await?;
-        publish(&self.tx, g);
+        self.store.note_catalog_generation(g);
+        metrics::gauge!(CATALOG_GENERATION).set(g as f64);
         Ok(g)
     }
 
     /// The background job: reads the generation every [`CATALOG_POLL`], sets the pool gauges and
     /// checkpoints SQLite's write-ahead log (so commits do not), and calls `upkeep` every 5 s.
-    /// It ends when every [`CatalogWatch`] is dropped.
     pub fn poll(&self, upkeep: impl Fn() + Send + 'static) -> JoinHandle<()> {
-        let store = self.store.clone();
-        let tx: Weak<watch::Sender<i64>> = Arc::downgrade(&self.tx);
+        let watch = self.clone();
         tokio::spawn(async move {
             const UPKEEP_EVERY: u32 = 20;
             let mut tick = tokio::time::interval(CATALOG_POLL);
@@ -71,25 +64,21 @@ impl CatalogWatch {
             let mut n: u32 = 0;
             loop {
                 tick.tick().await;
-                let Some(tx) = tx.upgrade() else { break };
-                match store.catalog_generation().await {
-                    Ok(g) => {
-                        if failing {
-                            tracing::info!("the catalog generation can be read again");
-                            failing = false;
-                        }
-                        publish(&tx, g);
+                match watch.refresh().await {
+                    Ok(_) if failing => {
+                        tracing::info!("the catalog generation can be read again");
+                        failing = false;
                     }
+                    Ok(_) => {}
                     Err(e) if !failing => {
                         tracing::warn!(error = %e, "cannot read the catalog generation; caches may be stale");
                         failing = true;
                     }
                     Err(_) => {}
                 }
-                drop(tx);
-                record_pool(&store);
+                record_pool(&watch.store);
                 // SQLite: the write-ahead log goes into the database here, so no commit waits for it.
-                if let Err(e) = store.checkpoint().await {
+                if let Err(e) = watch.store.checkpoint().await {
                     tracing::debug!(error = %e, "background checkpoint did not run");
                 }
                 n = n.wrapping_add(1);
@@ -99,18 +88,6 @@ impl CatalogWatch {
             }
         })
     }
-}
-
-fn publish(tx: &watch::Sender<i64>, g: i64) {
-    metrics::gauge!(CATALOG_GENERATION).set(g as f64);
-    tx.send_if_modified(|current| {
-        // Generations only grow; an older read (a slow poll) never moves caches back.
-        let changed = *current < g;
-        if changed {
-            *current = g;
-        }
-        changed
-    });
 }
 
 /// Sets the pool gauges from the store's current figures.

@@ -5,10 +5,12 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod error;
 pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod mail;
+pub mod policy;
 pub mod pools;
 pub mod settings;
 pub mod tokens;

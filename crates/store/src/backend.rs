@@ -11,7 +11,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::StoreError;
 
@@ -55,6 +55,9 @@ pub struct Store {
     pool: Pool,
     /// Signalled when a committed write made deliveries due in this process.
     queued: Arc<Notify>,
+    /// The newest catalog generation this process knows: set by its own audited commits at once,
+    /// and by [`Store::note_catalog_generation`] for what other processes committed.
+    generation: Arc<watch::Sender<i64>>,
 }
 
 /// A pooled connection for reads (autocommit).
@@ -90,6 +93,7 @@ enum TxInner {
 /// A write transaction. Dropping it without committing rolls back.
 pub struct Tx {
     inner: TxInner,
+    generation: Arc<watch::Sender<i64>>,
     pub(crate) audited: bool,
     /// Deliveries were made due: signal `Store::queued` after the commit, not before.
     queued: Arc<Notify>,
@@ -120,13 +124,18 @@ impl Tx {
         if !self.audited {
             return Err(StoreError::Unaudited);
         }
-        on_db!(self.db(), c => {
-            sqlx::query("UPDATE cache_generations SET generation = generation + 1 WHERE name = 'catalog'")
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
+        let generation: i64 = on_db!(self.db(), c => {
+            sqlx::query_scalar(
+                "UPDATE cache_generations SET generation = generation + 1 WHERE name = 'catalog' RETURNING generation",
+            )
+            .fetch_one(&mut *c)
+            .await?
         });
-        self.commit_unaudited().await
+        let local = self.generation.clone();
+        self.commit_unaudited().await?;
+        // This process's caches see its own change before the caller answers anyone.
+        note(&local, generation);
+        Ok(())
     }
 
     /// Commits without an audit entry. Only for bookkeeping that is not a change anyone made:
@@ -141,6 +150,16 @@ impl Tx {
         }
         Ok(())
     }
+}
+
+fn note(tx: &watch::Sender<i64>, generation: i64) {
+    tx.send_if_modified(|current| {
+        let newer = generation > *current;
+        if newer {
+            *current = generation;
+        }
+        newer
+    });
 }
 
 /// Which backend a URL selects.
@@ -212,7 +231,19 @@ impl Store {
         Ok(Self {
             pool,
             queued: Arc::new(Notify::new()),
+            generation: Arc::new(watch::channel(0).0),
         })
+    }
+
+    /// Follows the newest catalog generation known to this process (see [`Store::generation`]).
+    pub fn catalog_changes(&self) -> watch::Receiver<i64> {
+        self.generation.subscribe()
+    }
+
+    /// Records a generation read from the database (another process's commits); generations only
+    /// grow, so an older read never moves followers back.
+    pub fn note_catalog_generation(&self, generation: i64) {
+        note(&self.generation, generation);
     }
 
     pub fn backend(&self) -> Backend {
@@ -255,6 +286,7 @@ impl Store {
         };
         Ok(Tx {
             inner,
+            generation: self.generation.clone(),
             audited: false,
             queued: self.queued.clone(),
             made_due: false,

@@ -1,0 +1,205 @@
+//! Who may do what: the one place every authorization decision of Gatehouse is made, for every
+//! surface (the console pages, `/api/v1`, the Adobe `/ims` and `/events` paths, `/events/ingress`
+//! and `gatehouse apply`).
+//!
+//! A surface turns a request into a [`Principal`] and asks here before it acts. A yes comes back as
+//! a capability — [`ManageIntegration`], [`CreateIntegration`], [`InOrganization`],
+//! [`CatalogAdmin`], [`EventsCaller`] — whose fields are private, so the use cases that take one
+//! can only be reached through this module. A no comes back as a [`Refusal`].
+//!
+//! The rules, decided once here:
+//! - **Integration tokens only** for the events APIs: an integration acting for itself (a
+//!   client-credentials or JWT-bearer token whose subject is the integration). A person's token,
+//!   even one issued through that integration, reaches events only through the console with that
+//!   person's rights over the integration.
+//! - **Members only**, **admin only**: roles as `gatehouse_domain::console::access` and
+//!   `gatehouse_domain::org` define them (who may create, see and manage integrations).
+//! - **The organization requires MFA**: a person who has not used a second factor in this sign-in
+//!   may do nothing on that organization's resources — its integrations, members, settings —
+//!   whichever surface they use. A person's access token carries no proof of a second factor, so
+//!   it counts as none. Integrations acting for themselves are not people and are not asked.
+//! - **Operators** edit the services catalog; `gatehouse apply` acts as an operator.
+
+mod principal;
+#[cfg(test)]
+mod tests;
+
+use gatehouse_domain::{
+    console::access,
+    integration::{Integration, IntegrationType, Owner},
+    org::{Organization, Role},
+};
+
+pub use principal::{OrgRole, Principal, Who};
+
+pub use crate::error::{Kind, Refusal};
+
+/// Proof that the principal may see and manage this integration (console pages and API, and the
+/// console's events tab).
+#[derive(Debug, Clone)]
+pub struct ManageIntegration {
+    integration: Integration,
+}
+
+impl ManageIntegration {
+    pub fn integration(&self) -> &Integration {
+        &self.integration
+    }
+
+    pub fn into_integration(self) -> Integration {
+        self.integration
+    }
+}
+
+/// Proof that the principal may create an integration of this type for this owner.
+#[derive(Debug, Clone)]
+pub struct CreateIntegration {
+    pub integration_type: IntegrationType,
+    pub owner: Owner,
+}
+
+/// Proof that the principal is a member of this organization with this role, having met its
+/// second-factor requirement.
+#[derive(Debug, Clone)]
+pub struct InOrganization {
+    role: Role,
+}
+
+impl InOrganization {
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+/// Proof that the principal may edit the services catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogAdmin(());
+
+/// Proof that an integration acts for itself on the events APIs.
+#[derive(Debug, Clone)]
+pub struct EventsCaller {
+    integration: Integration,
+}
+
+impl EventsCaller {
+    pub fn integration(&self) -> &Integration {
+        &self.integration
+    }
+
+    pub fn into_integration(self) -> Integration {
+        self.integration
+    }
+}
+
+fn refused(e: gatehouse_domain::DomainError) -> Refusal {
+    Refusal::forbidden(e.code, e.message)
+}
+
+fn mfa_required(org_name: &str) -> Refusal {
+    Refusal::forbidden(
+        "mfa_required",
+        format!("{org_name} requires two-step verification. Set it up, then sign in again with it."),
+    )
+}
+
+/// Does the organization `org_id` stay closed to `p` until it uses a second factor?
+fn blocked_by_mfa(p: &Principal, org_id: &str) -> bool {
+    p.is_person() && !p.second_factor && p.roles.iter().any(|r| r.org_id == org_id && r.requires_mfa)
+}
+
+fn org_name<'a>(p: &'a Principal, org_id: &str) -> &'a str {
+    p.roles
+        .iter()
+        .find(|r| r.org_id == org_id)
+        .map_or("This organization", |r| r.org_name.as_str())
+}
+
+/// May `p` see and manage `i`? Integrations `p` cannot see are "not found", so IDs cannot be probed.
+pub fn manage_integration(p: &Principal, i: Integration) -> Result<ManageIntegration, Refusal> {
+    if !access::can_see(&p.access(), &i) {
+        return Err(Refusal::not_found("integration"));
+    }
+    if let Some(org) = i.org_id()
+        && blocked_by_mfa(p, org)
+    {
+        return Err(mfa_required(org_name(p, org)));
+    }
+    Ok(ManageIntegration { integration: i })
+}
+
+/// The integrations of `all` that `p` may see and manage, in order.
+pub fn visible_integrations(p: &Principal, all: Vec<Integration>) -> Vec<Integration> {
+    let rules = p.access();
+    all.into_iter()
+        .filter(|i| access::can_see(&rules, i) && !i.org_id().is_some_and(|o| blocked_by_mfa(p, o)))
+        .collect()
+}
+
+/// May `p` create an integration of type `t` owned by `owner`?
+pub fn create_integration(p: &Principal, t: IntegrationType, owner: &Owner) -> Result<CreateIntegration, Refusal> {
+    access::check_create(&p.access(), t, owner).map_err(refused)?;
+    if let Owner::Organization(org) = owner
+        && blocked_by_mfa(p, org)
+    {
+        return Err(mfa_required(org_name(p, org)));
+    }
+    Ok(CreateIntegration {
+        integration_type: t,
+        owner: owner.clone(),
+    })
+}
+
+/// The organizations in which `p` may create integrations of type `t` now.
+pub fn orgs_for_new(p: &Principal, t: IntegrationType) -> Vec<String> {
+    p.access()
+        .orgs_for(t)
+        .into_iter()
+        .filter(|o| !blocked_by_mfa(p, o))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// May `p` act in `org` (as a member; `admin` asks for the admin role)? Non-members get "not
+/// found": an organization's existence is not revealed to outsiders.
+pub fn in_organization(p: &Principal, org: &Organization, admin: bool) -> Result<InOrganization, Refusal> {
+    let Some(role) = p.role_in(org.id.as_str()) else {
+        return Err(Refusal::not_found("organization"));
+    };
+    if org.require_mfa && p.is_person() && !p.second_factor {
+        return Err(mfa_required(&org.name));
+    }
+    if admin && role != Role::Admin {
+        return Err(Refusal::forbidden(
+            "admin_required",
+            format!("Only an admin of {} can do this.", org.name),
+        ));
+    }
+    Ok(InOrganization { role })
+}
+
+/// May `p` edit the services catalog?
+pub fn catalog_admin(p: &Principal) -> Result<CatalogAdmin, Refusal> {
+    access::check_catalog_admin(&p.access()).map_err(refused)?;
+    Ok(CatalogAdmin(()))
+}
+
+/// May `p` use the events APIs (`/api/v1/events`, the Adobe `/events` paths, `/events/ingress`)?
+/// Only an integration acting for itself, and only an active one.
+pub fn events_caller(p: &Principal) -> Result<EventsCaller, Refusal> {
+    match &p.who {
+        Who::Integration(i) if i.status == gatehouse_domain::integration::IntegrationStatus::Active => {
+            Ok(EventsCaller { integration: i.clone() })
+        }
+        Who::Integration(_) => Err(Refusal::new(
+            Kind::Unauthorized,
+            "invalid_token",
+            "The access token's integration is disabled.",
+        )),
+        Who::Person { .. } | Who::Operator => Err(Refusal::forbidden(
+            "integration_token_required",
+            "The events API takes an integration's own access token (client credentials, or a service \
+             account's JWT exchange). A token issued to a person cannot use it; people manage events in the \
+             console.",
+        )),
+    }
+}

@@ -1,0 +1,325 @@
+//! The policy as a table: (principal, action, resource) → allowed, or the precise refusal.
+
+#![allow(clippy::unwrap_used)]
+
+use gatehouse_domain::{
+    ids::{ClientId, OrgId},
+    integration::{Integration, IntegrationStatus, IntegrationType, Owner},
+    org::{Membership, Organization, Role},
+};
+
+use super::*;
+
+const ORG: &str = "0123456789abcdef01234567@GatehouseOrg";
+const STRICT: &str = "fedcba9876543210fedcba98@GatehouseOrg";
+
+fn org(id: &str, require_mfa: bool) -> Organization {
+    Organization {
+        id: OrgId::parse(id).unwrap(),
+        name: if require_mfa {
+            "Strict Inc".into()
+        } else {
+            "Open Ltd".into()
+        },
+        require_mfa,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// A person who is `role` in both organizations (the strict one requires MFA).
+fn person(id: &str, role: Option<Role>, second_factor: bool) -> Principal {
+    let memberships: Vec<Membership> = role
+        .into_iter()
+        .flat_map(|role| {
+            [ORG, STRICT].map(|o| Membership {
+                org_id: OrgId::parse(o).unwrap(),
+                account_id: id.to_owned(),
+                role,
+                created_at: 0,
+            })
+        })
+        .collect();
+    Principal::person(
+        id,
+        false,
+        &memberships,
+        &[org(ORG, false), org(STRICT, true)],
+        second_factor,
+        None,
+    )
+}
+
+fn integration(t: IntegrationType, owner: Owner, created_by: &str) -> Integration {
+    Integration {
+        id: "i1".into(),
+        client_id: ClientId::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        name: "x".into(),
+        description: String::new(),
+        integration_type: t,
+        platform: None,
+        owner,
+        created_by: Some(created_by.to_owned()),
+        redirect_uri: None,
+        redirect_patterns: vec![],
+        technical_account_id: None,
+        technical_account_email: None,
+        status: IntegrationStatus::Active,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+fn in_org(o: &str) -> Owner {
+    Owner::Organization(o.into())
+}
+
+/// `Ok(())` or the refusal's (kind, code).
+fn verdict<T>(r: Result<T, Refusal>) -> Result<(), (Kind, &'static str)> {
+    r.map(|_| ()).map_err(|e| (e.kind, e.code))
+}
+
+const FORBIDDEN: Kind = Kind::Forbidden;
+
+#[test]
+fn managing_an_integration() {
+    use IntegrationType::*;
+    let admin = person("a", Some(Role::Admin), false);
+    let admin_2fa = person("a", Some(Role::Admin), true);
+    let dev = person("d", Some(Role::Developer), false);
+    let member = person("m", Some(Role::Member), true);
+    let outsider = person("x", None, true);
+    let sa = Principal::integration(integration(ServiceAccount, in_org(ORG), "a"));
+    let table: Vec<(&str, &Principal, Integration, Result<(), (Kind, &str)>)> = vec![
+        ("admin, open org", &admin, integration(Oauth, in_org(ORG), "d"), Ok(())),
+        (
+            "admin without 2FA, strict org",
+            &admin,
+            integration(Oauth, in_org(STRICT), "d"),
+            Err((FORBIDDEN, "mfa_required")),
+        ),
+        (
+            "admin with 2FA, strict org",
+            &admin_2fa,
+            integration(Oauth, in_org(STRICT), "d"),
+            Ok(()),
+        ),
+        (
+            "developer, own integration",
+            &dev,
+            integration(ApiKey, in_org(ORG), "d"),
+            Ok(()),
+        ),
+        (
+            "developer, another's integration",
+            &dev,
+            integration(ApiKey, in_org(ORG), "a"),
+            Err((Kind::NotFound, "not_found")),
+        ),
+        (
+            "developer without 2FA, own in strict org",
+            &dev,
+            integration(ApiKey, in_org(STRICT), "d"),
+            Err((FORBIDDEN, "mfa_required")),
+        ),
+        (
+            "member",
+            &member,
+            integration(ApiKey, in_org(ORG), "m"),
+            Err((Kind::NotFound, "not_found")),
+        ),
+        (
+            "outsider",
+            &outsider,
+            integration(ApiKey, in_org(ORG), "a"),
+            Err((Kind::NotFound, "not_found")),
+        ),
+        (
+            "owner, personal",
+            &outsider,
+            integration(ApiKey, Owner::Account("x".into()), "x"),
+            Ok(()),
+        ),
+        (
+            "someone else, personal",
+            &admin,
+            integration(ApiKey, Owner::Account("x".into()), "x"),
+            Err((Kind::NotFound, "not_found")),
+        ),
+        (
+            "service account, its organization",
+            &sa,
+            integration(Oauth, in_org(ORG), "d"),
+            Ok(()),
+        ),
+        (
+            "service account, another organization",
+            &sa,
+            integration(Oauth, in_org(STRICT), "d"),
+            Err((Kind::NotFound, "not_found")),
+        ),
+    ];
+    for (case, p, i, expected) in table {
+        assert_eq!(verdict(manage_integration(p, i)), expected, "{case}");
+    }
+}
+
+#[test]
+fn creating_an_integration() {
+    use IntegrationType::*;
+    let admin = person("a", Some(Role::Admin), false);
+    let dev = person("d", Some(Role::Developer), true);
+    let member = person("m", Some(Role::Member), true);
+    let table: Vec<(&str, &Principal, IntegrationType, Owner, Result<(), (Kind, &str)>)> = vec![
+        (
+            "admin, service account, open org",
+            &admin,
+            ServiceAccount,
+            in_org(ORG),
+            Ok(()),
+        ),
+        (
+            "admin without 2FA, strict org",
+            &admin,
+            ServiceAccount,
+            in_org(STRICT),
+            Err((FORBIDDEN, "mfa_required")),
+        ),
+        (
+            "developer, service account",
+            &dev,
+            ServiceAccount,
+            in_org(ORG),
+            Err((FORBIDDEN, "service_account_requires_org_admin")),
+        ),
+        ("developer, OAuth", &dev, Oauth, in_org(STRICT), Ok(())),
+        (
+            "member, API key",
+            &member,
+            ApiKey,
+            in_org(ORG),
+            Err((FORBIDDEN, "developer_role_required")),
+        ),
+        (
+            "personal service account",
+            &admin,
+            ServiceAccount,
+            Owner::Account("a".into()),
+            Err((FORBIDDEN, "service_account_requires_org_admin")),
+        ),
+        (
+            "personal for someone else",
+            &admin,
+            ApiKey,
+            Owner::Account("b".into()),
+            Err((FORBIDDEN, "forbidden_owner")),
+        ),
+    ];
+    for (case, p, t, owner, expected) in table {
+        assert_eq!(verdict(create_integration(p, t, &owner)), expected, "{case}");
+    }
+    assert_eq!(
+        orgs_for_new(&admin, ServiceAccount),
+        vec![ORG.to_owned()],
+        "the strict org is not offered"
+    );
+}
+
+#[test]
+fn acting_in_an_organization() {
+    let table: Vec<(&str, Principal, Organization, bool, Result<(), (Kind, &str)>)> = vec![
+        (
+            "member, open org",
+            person("m", Some(Role::Member), false),
+            org(ORG, false),
+            false,
+            Ok(()),
+        ),
+        (
+            "member asking for admin",
+            person("m", Some(Role::Member), true),
+            org(ORG, false),
+            true,
+            Err((FORBIDDEN, "admin_required")),
+        ),
+        (
+            "admin without 2FA, strict org",
+            person("a", Some(Role::Admin), false),
+            org(STRICT, true),
+            true,
+            Err((FORBIDDEN, "mfa_required")),
+        ),
+        (
+            "member without 2FA, strict org",
+            person("m", Some(Role::Member), false),
+            org(STRICT, true),
+            false,
+            Err((FORBIDDEN, "mfa_required")),
+        ),
+        (
+            "admin with 2FA, strict org",
+            person("a", Some(Role::Admin), true),
+            org(STRICT, true),
+            true,
+            Ok(()),
+        ),
+        (
+            "outsider",
+            person("x", None, true),
+            org(ORG, false),
+            false,
+            Err((Kind::NotFound, "not_found")),
+        ),
+    ];
+    for (case, p, o, admin, expected) in table {
+        assert_eq!(verdict(in_organization(&p, &o, admin)), expected, "{case}");
+    }
+}
+
+#[test]
+fn only_an_integration_acting_for_itself_uses_the_events_api() {
+    let own = Principal::integration(integration(IntegrationType::Oauth, in_org(ORG), "a"));
+    assert!(events_caller(&own).is_ok());
+    let mut disabled = integration(IntegrationType::Oauth, in_org(ORG), "a");
+    disabled.status = IntegrationStatus::Disabled;
+    assert_eq!(
+        verdict(events_caller(&Principal::integration(disabled))),
+        Err((Kind::Unauthorized, "invalid_token"))
+    );
+    let mut through_it = person("a", Some(Role::Admin), true);
+    through_it.who = Who::Person {
+        account_id: "a".into(),
+        via_client: Some("0123456789abcdef0123456789abcdef".into()),
+    };
+    assert_eq!(
+        verdict(events_caller(&through_it)),
+        Err((FORBIDDEN, "integration_token_required")),
+        "a person's token issued through the integration"
+    );
+    assert_eq!(
+        verdict(events_caller(&Principal::operator())),
+        Err((FORBIDDEN, "integration_token_required"))
+    );
+}
+
+#[test]
+fn only_operators_edit_the_catalog() {
+    assert!(catalog_admin(&Principal::operator()).is_ok());
+    assert_eq!(
+        verdict(catalog_admin(&person("a", Some(Role::Admin), true))),
+        Err((FORBIDDEN, "operator_required"))
+    );
+}
+
+#[test]
+fn listings_leave_out_what_the_principal_may_not_manage() {
+    let admin = person("a", Some(Role::Admin), false);
+    let all = vec![
+        integration(IntegrationType::Oauth, in_org(ORG), "d"),
+        integration(IntegrationType::Oauth, in_org(STRICT), "d"),
+        integration(IntegrationType::Oauth, Owner::Account("z".into()), "z"),
+    ];
+    let seen = visible_integrations(&admin, all);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].org_id(), Some(ORG));
+}
