@@ -10,6 +10,7 @@ mod identity;
 mod migrations;
 mod ops;
 mod provision;
+mod security;
 mod store;
 mod store_tokens;
 mod token;

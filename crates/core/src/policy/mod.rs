@@ -20,6 +20,7 @@
 //!   it counts as none. Integrations acting for themselves are not people and are not asked.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as an operator.
 
+mod load;
 mod principal;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ use gatehouse_domain::{
     org::{Organization, Role},
 };
 
+pub use load::person as load_person;
 pub use principal::{OrgRole, Principal, Who};
 
 pub use crate::error::{Kind, Refusal};

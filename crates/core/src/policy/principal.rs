@@ -95,6 +95,20 @@ impl Principal {
         }
     }
 
+    /// A person's access token where the surface needs no more than to know it is one (the
+    /// events APIs refuse it without looking at the person's roles).
+    pub fn person_token(account_id: &str, client_id: &str) -> Self {
+        Self {
+            who: Who::Person {
+                account_id: account_id.to_owned(),
+                via_client: Some(client_id.to_owned()),
+            },
+            operator: false,
+            roles: Vec::new(),
+            second_factor: false,
+        }
+    }
+
     /// `gatehouse apply` and other operator commands.
     pub fn operator() -> Self {
         Self {

@@ -286,11 +286,7 @@ fn only_an_integration_acting_for_itself_uses_the_events_api() {
         verdict(events_caller(&Principal::integration(disabled))),
         Err((Kind::Unauthorized, "invalid_token"))
     );
-    let mut through_it = person("a", Some(Role::Admin), true);
-    through_it.who = Who::Person {
-        account_id: "a".into(),
-        via_client: Some("0123456789abcdef0123456789abcdef".into()),
-    };
+    let through_it = Principal::person_token("a", "0123456789abcdef0123456789abcdef");
     assert_eq!(
         verdict(events_caller(&through_it)),
         Err((FORBIDDEN, "integration_token_required")),

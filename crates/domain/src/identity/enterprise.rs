@@ -66,19 +66,15 @@ pub fn check_admin_action(
     if target.account_type == AccountType::Personal {
         return Err(DomainError::new(
             "personal_account",
-            format!(
-                "{} is a personal account: only its holder can change its password, second factors or status.",
-                target.email
-            ),
+            // No email here: the refusal must not tell an admin of one organization who holds an
+            // account outside it.
+            "This is a personal account: only its holder can change its password, second factors or status.",
         ));
     }
     if target.owner_org_id.as_deref() != Some(org_id) {
         return Err(DomainError::new(
             "managed_by_another_organization",
-            format!(
-                "{} is an enterprise account managed by another organization; only that organization's admins can manage it.",
-                target.email
-            ),
+            "This account is managed by another organization; only that organization's admins can manage it.",
         ));
     }
     if target.id == actor_id && action == AdminAction::Disable {
@@ -170,6 +166,19 @@ mod tests {
             code(check_admin_action("org-a", "ann", admin, &orphan, AdminAction::Disable)),
             "managed_by_another_organization"
         );
+    }
+
+    #[test]
+    fn refusals_about_accounts_outside_the_organization_do_not_name_them() {
+        let admin = Some(Role::Admin);
+        let elsewhere = acc("e", AccountType::Enterprise, Some("org-a"), false);
+        let personal = acc("p", AccountType::Personal, None, false);
+        for target in [&elsewhere, &personal] {
+            let Err(e) = check_admin_action("org-b", "bob", admin, target, AdminAction::ResetPassword) else {
+                unreachable!("an account outside org-b is refused")
+            };
+            assert!(!e.message.contains(target.email.as_str()), "{}", e.message);
+        }
     }
 
     #[test]

@@ -9,14 +9,15 @@ use axum::{
     extract::FromRequestParts,
     http::{Method, StatusCode, header, request::Parts},
 };
+use gatehouse_core::policy::Principal;
 use gatehouse_domain::{
     audit::Actor,
-    console::{API_SCOPE, access::Principal, cutoff::is_cut_off},
+    console::{API_SCOPE, cutoff::is_cut_off},
     identity::session::{AuthMethod, Session},
     integration::{IntegrationStatus, IntegrationType},
     token::claims::AccessTokenClaims,
 };
-use gatehouse_store::{AccountStore, ConsoleStore, OrgStore};
+use gatehouse_store::{AccountStore, ConsoleStore};
 
 use super::error::ConsoleError;
 use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn};
@@ -53,15 +54,9 @@ pub fn token_session(claims: &AccessTokenClaims, now: gatehouse_domain::Timestam
     }
 }
 
-/// The principal of a signed-in person: their memberships and operator flag.
+/// The principal of a signed-in person: their memberships, operator flag and second factor.
 pub async fn principal_of(state: &AppState, who: &SignedIn) -> Result<Principal, ConsoleError> {
-    let memberships = state
-        .store
-        .conn()
-        .await?
-        .memberships_of_account(&who.account.id)
-        .await?;
-    Ok(Principal::account(&who.account.id, who.account.operator, &memberships))
+    Ok(gatehouse_core::policy::load_person(&state.store, &who.account, who.session.used_second_factor(), None).await?)
 }
 
 /// A signed-in person as a [`Caller`] (console pages).
@@ -113,18 +108,25 @@ async fn from_token(
     let i = &client.integration;
     if i.integration_type == IntegrationType::ServiceAccount
         && i.technical_account_id.as_deref() == Some(claims.sub.as_str())
-        && let Some(org) = i.org_id()
+        && i.org_id().is_some()
     {
-        return Ok((Principal::organization(org), Actor::Integration(i.id.clone()), None));
+        return Ok((
+            Principal::integration(i.clone()),
+            Actor::Integration(i.id.clone()),
+            None,
+        ));
     }
     if claims.sub != claims.client_id
         && let Some(account) = conn.account_by_id(&claims.sub).await?
         && !account.disabled
     {
-        let memberships = conn.memberships_of_account(&account.id).await?;
+        drop(conn);
         let session = token_session(&claims, state.now());
+        // A token does not say how its sign-in went: no second factor counts as used.
+        let principal =
+            gatehouse_core::policy::load_person(&state.store, &account, false, Some(claims.client_id.clone())).await?;
         return Ok((
-            Principal::account(&account.id, account.operator, &memberships),
+            principal,
             Actor::Account(account.id.clone()),
             Some(SignedIn { account, session }),
         ));

@@ -32,6 +32,12 @@ pub struct ConsoleError {
     pub fields: Vec<FieldProblem>,
 }
 
+impl From<gatehouse_core::error::Refusal> for ConsoleError {
+    fn from(r: gatehouse_core::error::Refusal) -> Self {
+        Self::new(crate::error::status_of(r.kind), r.code, r.message)
+    }
+}
+
 impl ConsoleError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

@@ -1,6 +1,8 @@
-//! Who is calling the events APIs: an integration, identified by one of Gatehouse's access tokens
-//! (`Authorization: Bearer …`, RFC 6750 §2.1) and, when present, an `x-api-key` that must be the
-//! token's client ID (Adobe's clients send both).
+//! Who is calling the events APIs: an integration acting for itself, identified by one of its own
+//! access tokens (`Authorization: Bearer …`, RFC 6750 §2.1) and, when present, an `x-api-key` that
+//! must be the token's client ID (Adobe's clients send both). Whether a token may be used here is
+//! the policy's decision (`gatehouse_core::policy::events_caller`): a token issued to a person
+//! through the integration is refused.
 //!
 //! Token verification is the token service's ([`gatehouse_core::TokenService`]); this
 //! module sees it through [`TokenVerifier`] so the events API does not depend on how tokens work.
@@ -18,15 +20,27 @@ use gatehouse_domain::{
     integration::{Integration, IntegrationStatus},
 };
 
+use gatehouse_core::policy::{self, Principal};
+
 use super::service::EventsService;
 use crate::{ApiError, AppState, extract::ClientInfo};
 use gatehouse_core::TokenService;
 
 /// A boxed future, so the trait stays object-safe without extra dependencies.
-pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Integration>, String>> + Send + 'a>>;
+pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Verified>, String>> + Send + 'a>>;
 
-/// Checks an access token; `Ok(Some(integration))` — the active integration it was issued to —
-/// when it is active, `Ok(None)` when it is not, `Err` when the check itself failed.
+/// An active access token: the integration it was issued to, and whether it was issued to that
+/// integration acting for itself (its subject is the integration) rather than to a person.
+pub struct Verified {
+    pub integration: Integration,
+    /// The token's subject: the integration itself (its client ID, or a service account's
+    /// technical account), or the person it was issued to.
+    pub subject: String,
+    pub own_token: bool,
+}
+
+/// Checks an access token; `Ok(Some(verified))` when it is active and its integration too,
+/// `Ok(None)` when it is not, `Err` when the check itself failed.
 pub trait TokenVerifier: Send + Sync {
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a>;
 }
@@ -42,8 +56,12 @@ impl TokenVerifier for TokenService {
             // The token service's client cache (cleared on every catalog change) spares a query.
             let client = self.client(&claims.client_id).await.map_err(|e| e.to_string())?;
             Ok(client
-                .map(|c| c.integration.clone())
-                .filter(|i| i.status == IntegrationStatus::Active))
+                .filter(|c| c.integration.status == IntegrationStatus::Active)
+                .map(|c| Verified {
+                    own_token: claims.sub == c.own_subject(),
+                    subject: claims.sub.clone(),
+                    integration: c.integration.clone(),
+                }))
         })
     }
 }
@@ -127,11 +145,19 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("Send an access token: Authorization: Bearer <token>."))?;
-        let integration = match svc.verifier.verify(token).await {
-            Ok(Some(i)) => i,
+        let verified = match svc.verifier.verify(token).await {
+            Ok(Some(v)) => v,
             Ok(None) => return Err(unauthorized("The access token is invalid, expired or revoked.")),
             Err(e) => return Err(ApiError::internal(e).into_response()),
         };
+        let principal = if verified.own_token {
+            Principal::integration(verified.integration)
+        } else {
+            Principal::person_token(&verified.subject, verified.integration.client_id.as_str())
+        };
+        let integration = policy::events_caller(&principal)
+            .map_err(|r| ApiError::from(r).into_response())?
+            .into_integration();
         if let Some(key) = parts.headers.get("x-api-key")
             && key.to_str().ok() != Some(integration.client_id.as_str())
         {

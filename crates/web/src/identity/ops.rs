@@ -65,6 +65,12 @@ impl OpError {
     }
 }
 
+impl From<gatehouse_core::error::Refusal> for OpError {
+    fn from(r: gatehouse_core::error::Refusal) -> Self {
+        Self::new(crate::error::status_of(r.kind), r.code, r.message)
+    }
+}
+
 impl From<StoreError> for OpError {
     fn from(e: StoreError) -> Self {
         Self::internal(e)
@@ -248,29 +254,21 @@ pub async fn end_sessions(
 // Organizations
 // ------------------------------------------------------------------------------------------
 
-/// An organization the caller belongs to, with the caller's role.
+/// An organization the caller belongs to, with the caller's role, as the policy allows it (members
+/// only; closed until a second factor is used where the organization requires one).
 pub async fn org_for(state: &AppState, who: &SignedIn, org_id: &str) -> OpResult<(Organization, Role)> {
     let id = OrgId::parse(org_id).map_err(|_| OpError::not_found("organization"))?;
-    let mut conn = state.store.conn().await?;
-    let org = conn
+    let org = state
+        .store
+        .conn()
+        .await?
         .org_by_id(&id)
         .await?
         .ok_or_else(|| OpError::not_found("organization"))?;
-    let m = conn
-        .membership(&id, &who.account.id)
-        .await?
-        .ok_or_else(|| OpError::not_found("organization"))?;
-    if org.require_mfa && !who.session.used_second_factor() {
-        return Err(OpError::new(
-            StatusCode::FORBIDDEN,
-            "mfa_required",
-            format!(
-                "{} requires two-step verification. Set it up, then sign in again with it.",
-                org.name
-            ),
-        ));
-    }
-    Ok((org, m.role))
+    let principal =
+        gatehouse_core::policy::load_person(&state.store, &who.account, who.session.used_second_factor(), None).await?;
+    let access = gatehouse_core::policy::in_organization(&principal, &org, false)?;
+    Ok((org, access.role()))
 }
 
 /// The caller's organizations with their role, by name.

@@ -171,8 +171,8 @@ pub fn to_input(caller: &Caller, body: CreateIntegration) -> OpResult<Integratio
         .transpose()?;
     let owner = match body.org_id.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         Some(o) => Owner::Organization(o.to_owned()),
-        None => match &caller.principal.account_id {
-            Some(a) => Owner::Account(a.clone()),
+        None => match caller.principal.account_id().map(str::to_owned) {
+            Some(a) => Owner::Account(a),
             None => {
                 return Err(ConsoleError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -4,10 +4,10 @@
 //! cut off exactly as for an unsubscribe.
 
 use axum::http::StatusCode;
+use gatehouse_core::policy;
 use gatehouse_domain::{
     audit::AuditEntry,
     console::{
-        access::check_catalog_admin,
         catalog::{ServiceInput, SubscriptionEffect, effect_on, parse_service},
         cutoff::{TokenCutoff, withdrawn_scopes},
     },
@@ -46,7 +46,7 @@ pub async fn save(
     input: &ServiceInput,
     path_code: Option<&str>,
 ) -> OpResult<(Service, bool)> {
-    check_catalog_admin(&caller.principal)?;
+    policy::catalog_admin(&caller.principal)?;
     let mut input = input.clone();
     if let Some(code) = path_code {
         input.code = code.to_owned();
@@ -141,7 +141,7 @@ pub async fn save(
 
 /// The integrations subscribed to `code`, for the confirmation before deleting it (operators only).
 pub async fn subscribers(state: &AppState, caller: &Caller, code: &str) -> OpResult<(Service, Vec<Integration>)> {
-    check_catalog_admin(&caller.principal)?;
+    policy::catalog_admin(&caller.principal)?;
     let service = get(state, code).await?;
     let mut conn = state.store.conn().await?;
     let mut out = Vec::new();
@@ -158,7 +158,7 @@ pub async fn subscribers(state: &AppState, caller: &Caller, code: &str) -> OpRes
 /// tokens, each integration's audit trail and own event record it — then the service itself.
 /// Returns the service and how many subscriptions were removed.
 pub async fn delete(state: &AppState, caller: &Caller, code: &str) -> OpResult<(Service, usize)> {
-    check_catalog_admin(&caller.principal)?;
+    policy::catalog_admin(&caller.principal)?;
     let code = ServiceCode::parse(code).map_err(|_| ConsoleError::not_found("service"))?;
     let mut tx = state.store.begin().await?;
     let service = tx

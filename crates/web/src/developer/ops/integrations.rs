@@ -5,9 +5,9 @@
 //! tokens stop validating at once, and its refresh tokens are revoked and its unused authorization
 //! codes deleted — so none of them works again if it is enabled again (or its client ID reused).
 
+use gatehouse_core::policy;
 use gatehouse_domain::{
     console::{
-        access::{check_create, visible},
         credentials::{CredentialsFile, credentials_file},
         cutoff::TokenCutoff,
         integration::{self, CreateContext, IntegrationChanges, IntegrationInput},
@@ -28,19 +28,19 @@ pub async fn list(state: &AppState, caller: &Caller) -> OpResult<Vec<(Integratio
     let mut conn = state.store.conn().await?;
     let p = &caller.principal;
     let mut all = Vec::new();
-    if let Some(account) = &p.account_id {
+    if let Some(account) = p.account_id() {
         all.extend(conn.integrations_of_account(account).await?);
     }
-    for (org, role) in &p.roles {
-        if matches!(role, Role::Admin | Role::Developer) {
-            all.extend(conn.integrations_of_org(org).await?);
+    for r in &p.roles {
+        if matches!(r.role, Role::Admin | Role::Developer) {
+            all.extend(conn.integrations_of_org(&r.org_id).await?);
         }
     }
     all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     let mut out = Vec::new();
-    for i in visible(p, &all) {
+    for i in policy::visible_integrations(p, all) {
         let subs = conn.subscriptions_of(&i.id).await?;
-        out.push((i.clone(), subs));
+        out.push((i, subs));
     }
     Ok(out)
 }
@@ -51,9 +51,9 @@ pub async fn create(
     caller: &Caller,
     input: IntegrationInput,
 ) -> OpResult<(Integration, Option<String>)> {
-    check_create(&caller.principal, input.integration_type, &input.owner)?;
+    policy::create_integration(&caller.principal, input.integration_type, &input.owner)?;
     let ctx = CreateContext {
-        creator: caller.principal.account_id.as_deref(),
+        creator: caller.principal.account_id(),
         now: state.now(),
         technical_account_domain: &state.settings.technical_account_domain,
     };

@@ -11,9 +11,9 @@ pub mod reveal;
 pub mod secrets;
 pub mod subscriptions;
 
+use gatehouse_core::policy;
 use gatehouse_domain::{
     audit::AuditEntry,
-    console::access::can_see,
     events::own::{Audience, OwnEventKind, own_event},
     integration::{Integration, Owner},
 };
@@ -67,11 +67,12 @@ pub async fn publish(
     Ok(())
 }
 
-/// The integration `id` if the caller may see it; otherwise "not found" (whether it exists or
-/// not, so IDs cannot be probed).
+/// The integration `id` if the policy lets the caller manage it; otherwise the policy's refusal
+/// ("not found" whether it exists or not, so IDs cannot be probed; or "MFA required").
 pub async fn visible_integration(db: &mut impl IntegrationStore, caller: &Caller, id: &str) -> OpResult<Integration> {
-    db.integration_by_id(id)
+    let i = db
+        .integration_by_id(id)
         .await?
-        .filter(|i| can_see(&caller.principal, i))
-        .ok_or_else(|| ConsoleError::not_found("integration"))
+        .ok_or_else(|| ConsoleError::not_found("integration"))?;
+    Ok(policy::manage_integration(&caller.principal, i)?.into_integration())
 }

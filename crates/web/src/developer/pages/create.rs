@@ -13,7 +13,7 @@ use axum::{
     routing::get,
 };
 use gatehouse_domain::{
-    console::{access::Principal, integration::IntegrationInput},
+    console::integration::IntegrationInput,
     ids::OrgId,
     integration::{Integration, IntegrationType, Owner, Platform},
 };
@@ -44,14 +44,18 @@ pub struct OrgChoice {
 }
 
 /// The organizations where the principal may create integrations of type `t`, with their names.
-async fn org_choices(state: &AppState, p: &Principal, t: IntegrationType) -> Result<Vec<OrgChoice>, PageError> {
+async fn org_choices(
+    state: &AppState,
+    p: &gatehouse_core::policy::Principal,
+    t: IntegrationType,
+) -> Result<Vec<OrgChoice>, PageError> {
     let mut conn = state.store.conn().await?;
     let mut out = Vec::new();
-    for id in p.orgs_for(t) {
-        let Ok(org_id) = OrgId::parse(id) else { continue };
+    for id in gatehouse_core::policy::orgs_for_new(p, t) {
+        let Ok(org_id) = OrgId::parse(&id) else { continue };
         if let Some(o) = conn.org_by_id(&org_id).await? {
             out.push(OrgChoice {
-                id: id.to_owned(),
+                id: id.clone(),
                 name: o.name,
             });
         }
@@ -145,11 +149,9 @@ async fn new_page(
             Ok(page(StatusCode::OK, csrf, &p))
         }
         other => {
-            let can_service_account = !ctx
-                .caller
-                .principal
-                .orgs_for(IntegrationType::ServiceAccount)
-                .is_empty();
+            let can_service_account =
+                !gatehouse_core::policy::orgs_for_new(&ctx.caller.principal, IntegrationType::ServiceAccount)
+                    .is_empty();
             let errors = match other {
                 Some(Err(_)) => Errors::one("integration_type", "Choose one of the three integration types."),
                 _ => Errors::none(),

@@ -65,11 +65,11 @@ async fn dashboard(
     let all = ops::integrations::list(&state, &ctx.caller).await?;
     let mut org_names = std::collections::HashMap::new();
     let mut conn = state.store.conn().await?;
-    for (org, _) in &ctx.caller.principal.roles {
-        if let Ok(id) = OrgId::parse(org)
+    for r in &ctx.caller.principal.roles {
+        if let Ok(id) = OrgId::parse(&r.org_id)
             && let Some(o) = conn.org_by_id(&id).await?
         {
-            org_names.insert(org.clone(), o.name);
+            org_names.insert(r.org_id.clone(), o.name);
         }
     }
     let rows = all

@@ -10,11 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use gatehouse_domain::{
-    console::{access::check_catalog_admin, catalog::ServiceInput},
-    integration::IntegrationType,
-    service::Service,
-};
+use gatehouse_domain::{console::catalog::ServiceInput, integration::IntegrationType, service::Service};
 use serde::Deserialize;
 
 use super::{Ctx, all_of, form_errors, one_of, type_label};
@@ -174,7 +170,7 @@ async fn new_page(
     client: ClientInfo,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
-    check_catalog_admin(&ctx.caller.principal).map_err(|e| PageError::forbidden(e.message))?;
+    gatehouse_core::policy::catalog_admin(&ctx.caller.principal).map_err(|e| PageError::forbidden(e.message))?;
     let p = FormPage {
         nav: ctx.nav,
         existing: None,

@@ -1,0 +1,247 @@
+//! Regression tests for the authorization rules the policy (`gatehouse_core::policy`) decides for
+//! every surface; docs/security.md lists them. Each runs on both backends.
+
+use axum::http::{Method, StatusCode};
+use gatehouse_domain::{
+    audit::{Actor, AuditEntry},
+    ids::OrgId,
+    integration::Platform,
+};
+use gatehouse_store::{AuditStore, OrgStore};
+use serde_json::{Value, json};
+
+use crate::{
+    console::helpers::{World, api, world},
+    events::client::token as client_token,
+    harness::server::TestServer,
+    identity::helpers::signed_in,
+    token::flow::{VERIFIER, authorize, authorize_url, oauth_app, redeem},
+};
+
+/// A call with a bearer token; returns (status, body).
+async fn bearer(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let c = server.new_client();
+    let mut req = c.request(method, path).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let body = res.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_events_apis_refuse_a_persons_token_issued_through_the_integration() {
+    let server = TestServer::start().await;
+    let app = oauth_app(&server, Platform::Web).await;
+    let org = app.integration.org_id().unwrap().to_owned();
+    let (c, _) = signed_in(&server, "ada@example.com").await;
+    let reply = authorize(&c, &authorize_url("/oauth/authorize", &app, &[("scope", "openid")])).await;
+    let person = redeem(&c, "/oauth/token", &app, &reply["code"], Some(VERIFIER), StatusCode::OK).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = client_token(&server, &app.client_id, app.secret.as_deref().unwrap()).await;
+
+    let (status, _) = bearer(&server, Method::GET, "/api/v1/events/providers", &own, None).await;
+    assert_eq!(status, StatusCode::OK, "the integration's own token is accepted");
+
+    let attempts: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/api/v1/events/providers".into(), None),
+        (
+            Method::POST,
+            "/api/v1/events/providers".into(),
+            Some(json!({"label": "Mine"})),
+        ),
+        (Method::GET, "/api/v1/events/registrations".into(), None),
+        (
+            Method::POST,
+            "/api/v1/events/registrations".into(),
+            Some(json!({"name": "x", "delivery_type": "journal", "events_of_interest": []})),
+        ),
+        (Method::GET, format!("/events/{org}/providers"), None),
+        (Method::POST, "/events/ingress".into(), Some(json!({"id": "1"}))),
+    ];
+    for (method, path, body) in attempts {
+        let (status, problem) = bearer(&server, method.clone(), &path, &person, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {problem}");
+        assert_eq!(
+            problem["code"], "integration_token_required",
+            "{method} {path}: {problem}"
+        );
+    }
+}
+
+/// Makes the world's organization require two-step verification.
+async fn require_mfa(w: &World) {
+    let mut tx = w.server.store().begin().await.unwrap();
+    let mut org = tx.org_by_id(&OrgId::parse(&w.org_id).unwrap()).await.unwrap().unwrap();
+    org.require_mfa = true;
+    tx.update_org(&org).await.unwrap();
+    tx.append_audit(&AuditEntry::new(0, &Actor::System, "test.require_mfa", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_organization_that_requires_mfa_is_closed_to_password_only_sessions_on_every_surface() {
+    let w = world().await;
+    let created = api(
+        &w.admin.client,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Nightly", "integration_type": "service_account", "org_id": w.org_id})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
+    require_mfa(&w).await;
+
+    // The list leaves the organization's integrations out.
+    let list = api(
+        &w.admin.client,
+        Method::GET,
+        "/api/v1/integrations",
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        !list.to_string().contains(&id),
+        "a password-only session lists none of the organization's integrations: {list}"
+    );
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/integrations/{id}"), None),
+        (Method::GET, format!("/api/v1/integrations/{id}/credentials"), None),
+        (
+            Method::POST,
+            format!("/api/v1/integrations/{id}/secrets"),
+            Some(json!({})),
+        ),
+        (Method::GET, format!("/api/v1/integrations/{id}/subscriptions"), None),
+        (
+            Method::POST,
+            "/api/v1/integrations".to_owned(),
+            Some(json!({"name": "Another", "integration_type": "service_account", "org_id": w.org_id})),
+        ),
+        (Method::GET, format!("/api/v1/orgs/{}/members", w.org_id), None),
+    ] {
+        let problem = api(&w.admin.client, method.clone(), &path, body, StatusCode::FORBIDDEN).await;
+        assert_eq!(problem["code"], "mfa_required", "{method} {path}: {problem}");
+    }
+    // The console pages say the same.
+    let page = w
+        .admin
+        .client
+        .send(
+            w.admin
+                .client
+                .request(Method::GET, &format!("/console/integrations/{id}")),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    assert!(page.text().contains("two-step verification"), "{}", page.text());
+}
+
+#[tokio::test]
+async fn a_revoked_token_and_a_disabled_integration_are_refused_by_every_surface_at_once() {
+    let w = world().await;
+    let created = api(
+        &w.admin.client,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Robot", "integration_type": "service_account", "org_id": w.org_id})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
+    let client_id = created["integration"]["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let server = &w.server;
+
+    // Revocation: no wait between the revocation and the next use.
+    let revoked = client_token(server, &client_id, &secret).await;
+    assert_eq!(
+        bearer(server, Method::GET, "/api/v1/events/providers", &revoked, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let c = server.new_client();
+    c.send(
+        c.request(Method::POST, "/oauth/revoke")
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("token", revoked.as_str())]),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        bearer(server, Method::GET, "/api/v1/events/providers", &revoked, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED,
+        "the events API"
+    );
+
+    // Disabling: the integration's other token stops at once everywhere.
+    let live = client_token(server, &client_id, &secret).await;
+    assert_eq!(
+        bearer(server, Method::GET, "/api/v1/events/providers", &live, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    api(
+        &w.admin.client,
+        Method::PATCH,
+        &format!("/api/v1/integrations/{id}"),
+        Some(json!({"status": "disabled"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        bearer(server, Method::GET, "/api/v1/events/providers", &live, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED,
+        "the events API"
+    );
+    let introspected = c
+        .send(
+            c.request(Method::POST, "/oauth/introspect")
+                .basic_auth(&client_id, Some(&secret))
+                .form(&[("token", live.as_str())]),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    assert_eq!(
+        introspected.json_value()["error"],
+        "invalid_client",
+        "a disabled client cannot introspect"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_never_names_an_account_of_another_organization() {
+    let w = world().await;
+    // The outsider's personal account, and an admin of the world's organization who tries it.
+    let outsider_id = w.outsider.account.id.clone();
+    let email = w.outsider.account.email.as_str().to_owned();
+    let problem = api(
+        &w.admin.client,
+        Method::POST,
+        &format!("/api/v1/orgs/{}/accounts/{outsider_id}/password-reset", w.org_id),
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(!problem.to_string().contains(&email), "{problem}");
+}
