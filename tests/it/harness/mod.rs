@@ -1,11 +1,12 @@
 //! Test harness: fresh databases on either backend, the real server in-process, a webhook receiver,
-//! and the tools interop and browser tests need.
+//! fixtures for integrations, and the tools interop and browser tests need.
 
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::panic)]
 
 pub mod browser;
 pub mod db;
+pub mod fixtures;
 pub mod receiver;
 pub mod server;
 
