@@ -11,5 +11,4 @@ mod migrations;
 mod ops;
 mod provision;
 mod store;
-mod store_tokens;
 mod token;
