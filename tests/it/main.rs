@@ -12,5 +12,4 @@ mod ops;
 mod provision;
 mod security;
 mod store;
-mod store_tokens;
 mod token;

@@ -1,19 +1,20 @@
 //! Browser tests of the developer console: the real server in-process, driven by headless
 //! Chromium through `interop/browser/console.mjs` (playwright-core), the same runner as the
 //! identity pages'. Screenshots of the dashboard and the create flow land in `artifacts/`.
-//! Skipped, with a message, when node, Chromium or playwright-core is absent.
+//! Fails, saying what is missing, when node, Chromium or playwright-core is absent (scripts/test
+//! installs them; `GATEHOUSE_TEST_ALLOW_SKIP=1` skips instead).
 
-use crate::harness::browser::{chromium, missing, repo};
+use crate::harness::{
+    browser::{chromium, playwright, repo},
+    require_tool,
+};
 use std::time::Duration;
 
 use super::helpers::world;
 
 #[tokio::test]
 async fn console_integrations_keys_secrets_and_subscriptions_in_a_real_browser() {
-    if let Some(why) = missing() {
-        eprintln!("SKIPPED browser test: {why}");
-        return;
-    }
+    let Some(()) = require_tool(playwright()) else { return };
     let w = world().await;
     let artifacts = repo().join("artifacts");
     let run = tokio::process::Command::new("node")

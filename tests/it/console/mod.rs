@@ -1,5 +1,6 @@
-//! The developer console: its storage on both backends, its JSON API and its pages end to end
-//! (integrations of the three types, credentials, certificates, services and subscriptions).
+//! The developer console: its JSON API and its pages end to end (integrations of the three types,
+//! credentials, certificates, services and subscriptions). Its storage is tested in
+//! `store::console`.
 
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -14,5 +15,4 @@ mod openapi;
 mod pages;
 mod reveal;
 mod revocation;
-mod store;
 mod subscriptions;

@@ -8,12 +8,15 @@ use gatehouse_domain::{
     ids::OrgId,
     org::{Membership, Role},
 };
-use gatehouse_store::{AuditStore, IntegrationStore, OrgStore, TokenStore};
+use gatehouse_store::{AuditStore, OrgStore, TokenStore};
 use serde_json::{Value, json};
 
 use super::helpers::api;
 use crate::{
-    harness::server::{TestClient, TestServer},
+    harness::{
+        fixtures::Fixtures,
+        server::{TestClient, TestServer},
+    },
     token::flow::{
         OAuthApp, VERIFIER, authorize, authorize_again, authorize_url, oauth_app, redeem, refresh, signed_in,
     },
@@ -172,24 +175,12 @@ async fn console_deleting_revokes_refresh_tokens_and_codes_even_if_the_client_id
         i.id = uuid::Uuid::new_v4().to_string();
         i
     };
-    let now = server.state().now();
-    let mut tx = server.store().begin().await.unwrap();
-    tx.insert_integration(&again).await.unwrap();
-    let secret = app.secret.as_deref().unwrap();
-    tx.insert_secret(&gatehouse_domain::integration::StoredSecret {
-        id: uuid::Uuid::new_v4().to_string(),
-        integration_id: again.id.clone(),
-        digest: gatehouse_domain::secret::digest(secret),
-        hint: gatehouse_domain::secret::hint(secret),
-        created_at: now,
-        revoked_at: None,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    Fixtures::new(server.store())
+        .at(server.state().now())
+        .integration(again)
+        .secret_value(app.secret.as_deref().unwrap())
+        .insert()
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let res = refresh(&g.client, &app, &g.refresh_token, StatusCode::BAD_REQUEST).await;
     assert_eq!(res["error"], "invalid_grant", "{res}");

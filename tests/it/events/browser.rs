@@ -1,19 +1,20 @@
 //! A browser test of the console's Events tab: the real server in-process, driven by headless
 //! Chromium through `interop/browser/events.mjs` (playwright-core), while this test runs the
 //! dispatcher. Screenshots of the registrations page and the attempt log land in `artifacts/`.
-//! Skipped, with a message, when node, Chromium or playwright-core is absent.
+//! Fails, saying what is missing, when node, Chromium or playwright-core is absent (scripts/test
+//! installs them; `GATEHOUSE_TEST_ALLOW_SKIP=1` skips instead).
 
-use crate::harness::browser::{chromium, missing, repo};
+use crate::harness::{
+    browser::{chromium, playwright, repo},
+    require_tool,
+};
 use std::{sync::Arc, time::Duration};
 
 use super::{client::dispatcher, console::setup};
 
 #[tokio::test]
 async fn events_console_registers_a_webhook_sees_the_attempt_and_resends_in_a_real_browser() {
-    if let Some(why) = missing() {
-        eprintln!("SKIPPED browser test: {why}");
-        return;
-    }
+    let Some(()) = require_tool(playwright()) else { return };
     let s = setup().await;
     let d = Arc::new(dispatcher(&s.w.server, |_| {}));
     let state = s.w.server.state().clone();

@@ -5,17 +5,11 @@
 
 use axum::http::{Method, StatusCode};
 use gatehouse_core::events::{DispatchReport, DispatchSettings, Dispatcher};
-use gatehouse_domain::{
-    audit::{Actor, AuditEntry},
-    ids::ClientId,
-    integration::{Integration, IntegrationStatus, IntegrationType, Owner, StoredSecret},
-    secret,
-};
-use gatehouse_store::{AuditStore, IntegrationStore};
 use serde_json::{Value, json};
 
 use crate::{
     harness::{
+        fixtures::Fixtures,
         receiver::{ReceivedRequest, TestReceiver},
         server::{TestClient, TestResponse, TestServer},
     },
@@ -162,47 +156,18 @@ pub async fn caller(server: &TestServer) -> Caller {
 
 /// Another service account in `other`'s organization, with an access token.
 pub async fn colleague(server: &TestServer, other: &Caller) -> Caller {
-    let now = server.state().now();
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    let integration = Integration {
-        id: uuid::Uuid::new_v4().to_string(),
-        client_id: ClientId::parse(&hex).unwrap(),
-        name: "Colleague".into(),
-        description: String::new(),
-        integration_type: IntegrationType::ServiceAccount,
-        platform: None,
-        owner: Owner::Organization(other.org.clone()),
-        created_by: None,
-        redirect_uri: None,
-        redirect_patterns: vec![],
-        technical_account_id: Some(format!("{}@techacct.gatehouse", &hex[..24])),
-        technical_account_email: Some(format!("{}@techacct.gatehouse", uuid::Uuid::new_v4())),
-        status: IntegrationStatus::Active,
-        created_at: now,
-        updated_at: now,
-    };
-    let secret_value = secret::new_client_secret(&mut rand::thread_rng());
-    let mut tx = server.store().begin().await.unwrap();
-    tx.insert_integration(&integration).await.unwrap();
-    tx.insert_secret(&StoredSecret {
-        id: uuid::Uuid::new_v4().to_string(),
-        integration_id: integration.id.clone(),
-        digest: secret::digest(&secret_value),
-        hint: secret::hint(&secret_value),
-        created_at: now,
-        revoked_at: None,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let token = token(server, integration.client_id.as_str(), &secret_value).await;
+    let sa = Fixtures::new(server.store())
+        .at(server.state().now())
+        .service_account("Colleague")
+        .org(&other.org)
+        .secret()
+        .insert()
+        .await;
+    let token = token(server, &sa.client_id, sa.secret()).await;
     Caller {
         client: server.new_client(),
-        integration_id: integration.id.clone(),
-        client_id: integration.client_id.to_string(),
+        integration_id: sa.integration.id.clone(),
+        client_id: sa.client_id.clone(),
         org: other.org.clone(),
         token,
     }

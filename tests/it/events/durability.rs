@@ -18,20 +18,15 @@ use std::{
 };
 
 use axum::http::StatusCode;
-use gatehouse_domain::{
-    audit::{Actor, AuditEntry},
-    ids::{ClientId, OrgId},
-    integration::{Integration, IntegrationStatus, IntegrationType, Owner, StoredSecret},
-    org::Organization,
-    secret,
-};
-use gatehouse_store::{AuditStore, IntegrationStore, OrgStore, Store};
+use gatehouse_domain::{ids::OrgId, org::Organization};
+use gatehouse_store::Store;
 use serde_json::{Value, json};
 use tokio::{process::Child, sync::Mutex};
 
 use super::client::event;
 use crate::harness::{
     db::TestDatabase,
+    fixtures::Fixtures,
     receiver::{Reply, TestReceiver},
 };
 
@@ -106,42 +101,15 @@ async fn provision(store: &Store) -> (String, String) {
         created_at: now,
         updated_at: now,
     };
-    let integration = Integration {
-        id: uuid::Uuid::new_v4().to_string(),
-        client_id: ClientId::parse(&hex).unwrap(),
-        name: "Publisher".into(),
-        description: String::new(),
-        integration_type: IntegrationType::ServiceAccount,
-        platform: None,
-        owner: Owner::Organization(org.id.to_string()),
-        created_by: None,
-        redirect_uri: None,
-        redirect_patterns: vec![],
-        technical_account_id: Some(format!("{}@techacct.gatehouse", &hex[..24])),
-        technical_account_email: Some(format!("{hex}@techacct.gatehouse")),
-        status: IntegrationStatus::Active,
-        created_at: now,
-        updated_at: now,
-    };
-    let value = secret::new_client_secret(&mut rand::thread_rng());
-    let mut tx = store.begin().await.unwrap();
-    tx.insert_org(&org).await.unwrap();
-    tx.insert_integration(&integration).await.unwrap();
-    tx.insert_secret(&StoredSecret {
-        id: uuid::Uuid::new_v4().to_string(),
-        integration_id: integration.id.clone(),
-        digest: secret::digest(&value),
-        hint: secret::hint(&value),
-        created_at: now,
-        revoked_at: None,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    (integration.client_id.to_string(), value)
+    let sa = Fixtures::new(store)
+        .at(now)
+        .service_account("Publisher")
+        .new_org(&org)
+        .secret()
+        .insert()
+        .await;
+    let secret = sa.secret().to_owned();
+    (sa.client_id, secret)
 }
 
 /// POSTs until the server answers (it may be down, being restarted); returns status and body.

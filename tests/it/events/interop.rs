@@ -2,7 +2,8 @@
 //! compatible surface (providers, registrations, publishing, the journal); the Python reference
 //! library `standardwebhooks` verifies every delivered webhook's signature; Node's `crypto`
 //! verifies the Adobe-style RSA signatures against the keys Gatehouse serves.
-//! Scripts live in `interop/`; `scripts/test` installs their dependencies.
+//! Scripts live in `interop/`; `scripts/test` installs their dependencies. Without them the test
+//! fails, saying what is missing (`GATEHOUSE_TEST_ALLOW_SKIP=1` skips instead).
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
@@ -12,26 +13,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::client::*;
 use crate::harness::{
-    browser::repo,
+    browser::{node, python, repo},
     receiver::{ReceivedRequest, TestReceiver},
+    require_tool,
 };
-
-/// Why the interop tests cannot run here, if they cannot.
-fn missing_tools() -> Option<String> {
-    if std::process::Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
-    }
-    if !repo().join("interop/node_modules/@adobe/aio-lib-events").is_dir() {
-        return Some("interop/node_modules/@adobe/aio-lib-events is missing (npm ci in interop/)".into());
-    }
-    let py = std::process::Command::new("python3")
-        .args(["-c", "import standardwebhooks"])
-        .output();
-    if !py.is_ok_and(|o| o.status.success()) {
-        return Some("python3 with standardwebhooks is missing (interop/requirements.txt)".into());
-    }
-    None
-}
 
 /// Runs a program with `env` and `stdin`, returning its standard output; panics with its
 /// standard error when it fails.
@@ -76,10 +61,12 @@ fn as_json(d: &ReceivedRequest) -> Value {
 
 #[tokio::test]
 async fn adobe_client_python_standard_webhooks_and_node_crypto_agree_with_gatehouse() {
-    if let Some(why) = missing_tools() {
-        eprintln!("skipping the events interop test: {why}");
+    let Some(()) = require_tool(node(&["@adobe/aio-lib-events"], false)) else {
         return;
-    }
+    };
+    let Some(python) = require_tool(python(&["standardwebhooks"])) else {
+        return;
+    };
     let server = server().await;
     let a = caller(&server).await;
     let receiver = TestReceiver::start().await;
@@ -130,7 +117,7 @@ async fn adobe_client_python_standard_webhooks_and_node_crypto_agree_with_gateho
     // 4. Python's reference Standard Webhooks library verifies every delivery.
     let spec = json!({ "secret": seen["webhook_secret"], "deliveries": delivered });
     let out = run(
-        "python3",
+        &python.to_string_lossy(),
         &[repo().join("interop/verify_webhooks.py")],
         &[],
         Some(spec.to_string()),

@@ -1,5 +1,6 @@
-//! Events: the store's conformance suite for [`gatehouse_store::EventStore`] on the selected
-//! backend, the dispatcher driven explicitly, the HTTP APIs, and interop with third-party clients.
+//! Events: the dispatcher driven explicitly, the HTTP APIs, and interop with third-party clients.
+//! The conformance suite of [`gatehouse_store::EventStore`] is in `store::events` and
+//! `store::events_dispatch`, built from this module's `fixtures`.
 
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,5 +16,3 @@ mod durability;
 pub(crate) mod fixtures;
 mod interop;
 mod ssrf;
-mod store;
-mod store_dispatch;

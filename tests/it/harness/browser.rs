@@ -1,5 +1,8 @@
 //! What the interop and browser tests need from the machine: the repository (for `interop/`),
-//! Chromium, node and the npm packages. A test that cannot run here says why and is skipped.
+//! Chromium, node, the npm packages of `interop/package.json` and a Python with the packages of
+//! `interop/requirements.txt`. Each function here says what is missing and how to install it;
+//! tests hand that to [`super::require_tool`], which fails the test (or, with
+//! `GATEHOUSE_TEST_ALLOW_SKIP=1`, skips it).
 
 use std::path::PathBuf;
 
@@ -16,23 +19,51 @@ pub fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-/// Why a node script using `packages` (and Chromium, with `browser`) cannot run here, if it cannot.
-pub fn node_missing(packages: &[&str], browser: bool) -> Option<String> {
+/// Whether a node script using the npm `packages` of `interop/` (and Chromium, with `browser`)
+/// can run here; if not, what is missing and how to install it.
+pub fn node(packages: &[&str], browser: bool) -> Result<(), String> {
     if std::process::Command::new("node").arg("--version").output().is_err() {
-        return Some("node is not installed".into());
+        return Err("node is not installed (Debian: apt-get install nodejs npm)".into());
     }
     for p in packages {
         if !repo().join("interop/node_modules").join(p).is_dir() {
-            return Some(format!("interop/node_modules/{p} is missing (npm ci in interop/)"));
+            return Err(format!(
+                "interop/node_modules/{p} is missing (run `npm ci` in interop/)"
+            ));
         }
     }
     if browser && !chromium().exists() {
-        return Some(format!("{} does not exist", chromium().display()));
+        return Err(format!(
+            "Chromium is missing: {} does not exist (Debian: apt-get install chromium chromium-driver, \
+             or point GATEHOUSE_TEST_CHROMIUM at a Chromium binary)",
+            chromium().display()
+        ));
     }
-    None
+    Ok(())
 }
 
-/// Why a browser test (playwright-core driving Chromium) cannot run here, if it cannot.
-pub fn missing() -> Option<String> {
-    node_missing(&["playwright-core"], true)
+/// Whether a browser test (playwright-core driving Chromium) can run here.
+pub fn playwright() -> Result<(), String> {
+    node(&["playwright-core"], true)
+}
+
+/// The Python that can import `modules`: `interop/.venv`'s (where scripts/test installs
+/// `interop/requirements.txt`), else the `python3` on `PATH`.
+pub fn python(modules: &[&str]) -> Result<PathBuf, String> {
+    let venv = repo().join("interop/.venv/bin/python3");
+    let candidate = if venv.exists() { venv } else { PathBuf::from("python3") };
+    let ok = std::process::Command::new(&candidate)
+        .args(["-c", &format!("import {}", modules.join(", "))])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Ok(candidate)
+    } else {
+        Err(format!(
+            "{} cannot import {} (python3 -m venv interop/.venv && \
+             interop/.venv/bin/pip install -r interop/requirements.txt)",
+            candidate.display(),
+            modules.join(", ")
+        ))
+    }
 }

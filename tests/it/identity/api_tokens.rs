@@ -4,18 +4,21 @@
 
 use axum::http::{Method, StatusCode};
 use gatehouse_domain::{
-    audit::{Actor, AuditEntry},
+    audit::Actor,
     integration::{IntegrationType, Platform},
-    service::{ActsFor, Service, ServiceCode, Subscription},
+    service::{ActsFor, Service, ServiceCode},
 };
-use gatehouse_store::{AuditStore, IntegrationStore, ServiceStore};
+use gatehouse_store::AuditStore;
 use gatehouse_web::Clock;
 use serde_json::{Value, json};
 
 use super::enterprise::{admin_with_org, api, managed_account};
 use super::helpers::*;
 use crate::{
-    harness::server::{TestClient, TestServer},
+    harness::{
+        fixtures::Fixtures,
+        server::{TestClient, TestServer},
+    },
     token::flow::{
         OAuthApp, VERIFIER, authorize, authorize_again, authorize_url, introspect, oauth_app, redeem, refresh,
     },
@@ -36,21 +39,13 @@ async fn console_app(server: &TestServer) -> OAuthApp {
         created_at: now,
         updated_at: now,
     };
-    let mut tx = server.store().begin().await.unwrap();
-    tx.upsert_service(&service).await.unwrap();
-    tx.upsert_subscription(&Subscription {
-        integration_id: app.integration.id.clone(),
-        service_code: service.code.clone(),
-        scopes: service.scopes.clone(),
-        created_at: now,
-        updated_at: now,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    Fixtures::new(server.store())
+        .at(now)
+        .existing(&app.integration)
+        .service(&service)
+        .subscribe(service.code.as_str(), &service.scopes)
+        .insert()
+        .await;
     app
 }
 
@@ -302,21 +297,13 @@ async fn a_service_accounts_console_token_has_no_person_to_act_for() {
         created_at: now,
         updated_at: now,
     };
-    let mut tx = server.store().begin().await.unwrap();
-    tx.upsert_service(&service).await.unwrap();
-    tx.upsert_subscription(&Subscription {
-        integration_id: sa.integration.id.clone(),
-        service_code: service.code.clone(),
-        scopes: service.scopes.clone(),
-        created_at: now,
-        updated_at: now,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    Fixtures::new(server.store())
+        .at(now)
+        .existing(&sa.integration)
+        .service(&service)
+        .subscribe(service.code.as_str(), &service.scopes)
+        .insert()
+        .await;
     let c = server.new_client();
     let t = c
         .send(

@@ -2,20 +2,21 @@
 //! `interop/browser/identity.mjs` (playwright-core). Screenshots of the sign-in page and the
 //! console's organization page land in `artifacts/`; `interop/browser/passkeys.mjs` enrols and
 //! uses a passkey through Chromium's virtual authenticator (the sign-in page with the passkey
-//! option lands in `artifacts/signin-passkey.png`). Skipped, with a message, when node,
-//! Chromium or playwright-core is absent (scripts/test installs them).
+//! option lands in `artifacts/signin-passkey.png`). Fails, saying what is missing, when node,
+//! Chromium or playwright-core is absent (scripts/test installs them; `GATEHOUSE_TEST_ALLOW_SKIP=1`
+//! skips instead).
 
-use crate::harness::browser::{chromium, missing, repo};
+use crate::harness::{
+    browser::{chromium, playwright, repo},
+    require_tool,
+};
 use std::time::Duration;
 
 use crate::harness::server::TestServer;
 
 #[tokio::test]
 async fn sign_up_totp_invitations_and_csrf_in_a_real_browser() {
-    if let Some(why) = missing() {
-        eprintln!("SKIPPED browser test: {why}");
-        return;
-    }
+    let Some(()) = require_tool(playwright()) else { return };
     let server = TestServer::start().await;
     let artifacts = repo().join("artifacts");
     let run = tokio::process::Command::new("node")
@@ -42,10 +43,7 @@ async fn sign_up_totp_invitations_and_csrf_in_a_real_browser() {
 
 #[tokio::test]
 async fn passkeys_enrol_and_sign_in_in_a_real_browser() {
-    if let Some(why) = missing() {
-        eprintln!("SKIPPED browser test: {why}");
-        return;
-    }
+    let Some(()) = require_tool(playwright()) else { return };
     // WebAuthn refuses IP addresses as relying party IDs: the browser uses localhost.
     let server = TestServer::start_with(|c| c.public_url = format!("http://localhost:{}", c.listen.port())).await;
     super::helpers::account(&server, "pat@example.com").await;

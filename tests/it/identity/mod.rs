@@ -1,5 +1,6 @@
-//! Identity: the storage of sessions, second factors and invitations on both backends, and the
-//! hosted pages and API (sign-up, sign-in, sessions, MFA, organizations) end to end.
+//! Identity: the hosted pages and API (sign-up, sign-in, sessions, MFA, organizations, passkeys)
+//! end to end. The storage of sessions, second factors, invitations and passkeys is tested in
+//! `store::identity` and `store::passkeys`.
 
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -12,8 +13,6 @@ mod events;
 pub(crate) mod helpers;
 pub(crate) mod mfa;
 mod orgs;
-mod passkey_store;
 mod passkeys;
 mod signin;
-mod store;
 mod timeouts;

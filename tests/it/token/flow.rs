@@ -6,17 +6,17 @@ use std::collections::HashMap;
 
 use axum::http::{Method, StatusCode};
 use gatehouse_domain::{
-    audit::{Actor, AuditEntry},
-    ids::{ClientId, OrgId},
-    integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform, StoredSecret},
+    ids::OrgId,
+    integration::{Integration, IntegrationType, Platform},
     org::Organization,
-    secret,
-    service::{ActsFor, Service, ServiceCode, Subscription},
+    service::{ActsFor, Service, ServiceCode},
 };
-use gatehouse_store::{AuditStore, IntegrationStore, OrgStore, ServiceStore};
 use serde_json::Value;
 
-use crate::harness::server::{TestClient, TestResponse, TestServer};
+use crate::harness::{
+    fixtures::Fixtures,
+    server::{TestClient, TestResponse, TestServer},
+};
 
 /// RFC 7636 Appendix B.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -55,59 +55,21 @@ pub async fn oauth_app(server: &TestServer, platform: Platform) -> OAuthApp {
         created_at: now,
         updated_at: now,
     };
-    let integration = Integration {
-        id: uuid::Uuid::new_v4().to_string(),
-        client_id: ClientId::parse(&uuid::Uuid::new_v4().simple().to_string()).unwrap(),
-        name: "Example App".into(),
-        description: String::new(),
-        integration_type: IntegrationType::Oauth,
-        platform: Some(platform),
-        owner: Owner::Organization(org.id.to_string()),
-        created_by: None,
-        redirect_uri: Some(REDIRECT.into()),
-        redirect_patterns: vec![PATTERN.into()],
-        technical_account_id: None,
-        technical_account_email: None,
-        status: IntegrationStatus::Active,
-        created_at: now,
-        updated_at: now,
-    };
-    let secret_value = platform
-        .is_confidential()
-        .then(|| secret::new_client_secret(&mut rand::thread_rng()));
-    let mut tx = server.store().begin().await.unwrap();
-    tx.insert_org(&org).await.unwrap();
-    tx.upsert_service(&service).await.unwrap();
-    tx.insert_integration(&integration).await.unwrap();
-    if let Some(s) = &secret_value {
-        tx.insert_secret(&StoredSecret {
-            id: uuid::Uuid::new_v4().to_string(),
-            integration_id: integration.id.clone(),
-            digest: secret::digest(s),
-            hint: secret::hint(s),
-            created_at: now,
-            revoked_at: None,
-        })
-        .await
-        .unwrap();
+    let mut app = Fixtures::new(server.store())
+        .at(now)
+        .oauth(platform, "Example App")
+        .new_org(&org)
+        .service(&service)
+        .redirect(REDIRECT, &[PATTERN])
+        .subscribe(service.code.as_str(), &service.scopes);
+    if platform.is_confidential() {
+        app = app.secret();
     }
-    tx.upsert_subscription(&Subscription {
-        integration_id: integration.id.clone(),
-        service_code: service.code.clone(),
-        scopes: service.scopes.clone(),
-        created_at: now,
-        updated_at: now,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let app = app.insert().await;
     OAuthApp {
-        client_id: integration.client_id.to_string(),
-        secret: secret_value,
-        integration,
+        client_id: app.client_id,
+        secret: app.secret,
+        integration: app.integration,
     }
 }
 

@@ -3,10 +3,10 @@
 //! with a real sign-in in headless Chromium through playwright-core) and Python's `authlib`. The
 //! scripts live in `interop/token/`; each prints `ok - …` per step and `N passed, N failed`.
 //!
-//! A test is skipped, with a message, when its runtime is absent (node, Chromium, the npm or PyPI
-//! packages); `scripts/test` installs all of them.
+//! A test fails, saying what is missing, when its runtime is absent (node, Chromium, the npm or PyPI
+//! packages); `scripts/test` installs all of them, and `GATEHOUSE_TEST_ALLOW_SKIP=1` skips instead.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use gatehouse_domain::integration::Platform;
 use serde_json::{Value, json};
@@ -16,20 +16,10 @@ use super::{
     service_account,
 };
 use crate::harness::{
-    browser::{chromium, node_missing, repo},
+    browser::{chromium, node, python, repo},
+    require_tool,
     server::TestServer,
 };
-
-/// The Python with `interop/requirements.txt` installed: the virtual environment's, else `python3`.
-fn python() -> Option<PathBuf> {
-    let venv = repo().join("interop/.venv/bin/python3");
-    let candidate = if venv.exists() { venv } else { PathBuf::from("python3") };
-    let ok = std::process::Command::new(&candidate)
-        .args(["-c", "import authlib, joserfc, requests"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(candidate)
-}
 
 /// Runs `program script` with the configuration in `GH_INTEROP`; asserts every step passed.
 async fn run(program: &str, script: &str, config: &Value, steps: usize) {
@@ -56,10 +46,9 @@ async fn run(program: &str, script: &str, config: &Value, steps: usize) {
 
 #[tokio::test]
 async fn adobe_jwt_auth_exchanges_a_service_account_jwt() {
-    if let Some(why) = node_missing(&["@adobe/jwt-auth"], false) {
-        eprintln!("SKIPPED interop test: {why}");
+    let Some(()) = require_tool(node(&["@adobe/jwt-auth"], false)) else {
         return;
-    }
+    };
     let server = TestServer::start().await;
     let sa = service_account(&server).await;
     let config = json!({
@@ -76,10 +65,9 @@ async fn adobe_jwt_auth_exchanges_a_service_account_jwt() {
 
 #[tokio::test]
 async fn adobe_aio_lib_ims_client_credentials_validation_organizations_and_a_browser_code() {
-    if let Some(why) = node_missing(&["@adobe/aio-lib-ims", "playwright-core"], true) {
-        eprintln!("SKIPPED interop test: {why}");
+    let Some(()) = require_tool(node(&["@adobe/aio-lib-ims", "playwright-core"], true)) else {
         return;
-    }
+    };
     let server = TestServer::start().await;
     let sa = service_account(&server).await;
     let web = oauth_app(&server, Platform::Web).await;
@@ -105,10 +93,9 @@ async fn adobe_aio_lib_ims_client_credentials_validation_organizations_and_a_bro
 
 #[tokio::test]
 async fn openid_client_runs_the_code_flow_with_pkce_in_a_real_browser() {
-    if let Some(why) = node_missing(&["openid-client", "playwright-core"], true) {
-        eprintln!("SKIPPED interop test: {why}");
+    let Some(()) = require_tool(node(&["openid-client", "playwright-core"], true)) else {
         return;
-    }
+    };
     let server = TestServer::start().await;
     let web = oauth_app(&server, Platform::Web).await;
     account(&server, "ada@example.com").await;
@@ -127,8 +114,7 @@ async fn openid_client_runs_the_code_flow_with_pkce_in_a_real_browser() {
 
 #[tokio::test]
 async fn authlib_uses_private_key_jwt_and_the_jwt_bearer_grant() {
-    let Some(python) = python() else {
-        eprintln!("SKIPPED interop test: no python3 with authlib (interop/requirements.txt)");
+    let Some(python) = require_tool(python(&["authlib", "joserfc", "requests"])) else {
         return;
     };
     let server = TestServer::start().await;

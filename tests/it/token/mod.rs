@@ -18,18 +18,15 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use gatehouse_app::{cli::KeyAlgorithm, keys};
 use gatehouse_domain::{
     Timestamp,
-    audit::{Actor, AuditEntry},
-    ids::{ClientId, OrgId},
-    integration::{Integration, IntegrationStatus, IntegrationType, Owner, StoredCertificate, StoredSecret},
+    ids::OrgId,
+    integration::{Integration, IntegrationType},
     org::Organization,
-    secret,
-    service::{ActsFor, Service, ServiceCode, Subscription},
+    service::{ActsFor, Service, ServiceCode},
     token::keys::{SigningAlg, SigningKey},
 };
-use gatehouse_store::{AuditStore, IntegrationStore, OrgStore, ServiceStore};
 use serde_json::Value;
 
-use crate::harness::server::TestServer;
+use crate::harness::{fixtures::Fixtures, server::TestServer};
 
 /// A provisioned service account with everything a client holds.
 pub struct ServiceAccount {
@@ -49,7 +46,8 @@ fn hex24() -> String {
 }
 
 /// Creates an organization, the `pdf_services` service (metascope `ent_documentcloud_sdk`, scope
-/// `pdf_read`), and a service account subscribed to it with a secret and an RSA certificate.
+/// `pdf_read`), and a service account subscribed to it with a secret and an RSA certificate
+/// (through the harness's [`Fixtures`]).
 pub async fn service_account(server: &TestServer) -> ServiceAccount {
     let now = server.state().now();
     let org = Organization {
@@ -70,25 +68,6 @@ pub async fn service_account(server: &TestServer) -> ServiceAccount {
         created_at: now,
         updated_at: now,
     };
-    let technical_account_id = format!("{}@techacct.gatehouse", hex24());
-    let integration = Integration {
-        id: uuid::Uuid::new_v4().to_string(),
-        client_id: ClientId::parse(&uuid::Uuid::new_v4().simple().to_string()).unwrap(),
-        name: "Nightly export".into(),
-        description: String::new(),
-        integration_type: IntegrationType::ServiceAccount,
-        platform: None,
-        owner: Owner::Organization(org.id.to_string()),
-        created_by: None,
-        redirect_uri: None,
-        redirect_patterns: vec![],
-        technical_account_id: Some(technical_account_id.clone()),
-        technical_account_email: Some(format!("{}@techacct.gatehouse", uuid::Uuid::new_v4())),
-        status: IntegrationStatus::Active,
-        created_at: now,
-        updated_at: now,
-    };
-    let secret_value = secret::new_client_secret(&mut rand::thread_rng());
     let generated = keys::generate(
         KeyAlgorithm::Rsa2048,
         "nightly-export",
@@ -98,56 +77,26 @@ pub async fn service_account(server: &TestServer) -> ServiceAccount {
     )
     .unwrap();
     let cert = &generated.certificate;
-
-    let mut tx = server.store().begin().await.unwrap();
-    tx.insert_org(&org).await.unwrap();
-    tx.upsert_service(&service).await.unwrap();
-    tx.insert_integration(&integration).await.unwrap();
-    tx.insert_secret(&StoredSecret {
-        id: uuid::Uuid::new_v4().to_string(),
-        integration_id: integration.id.clone(),
-        digest: secret::digest(&secret_value),
-        hint: secret::hint(&secret_value),
-        created_at: now,
-        revoked_at: None,
-    })
-    .await
-    .unwrap();
-    tx.insert_certificate(&StoredCertificate {
-        id: uuid::Uuid::new_v4().to_string(),
-        integration_id: integration.id.clone(),
-        fingerprint: cert.fingerprint.clone(),
-        pem: cert.pem.clone(),
-        not_before: cert.not_before,
-        not_after: cert.not_after,
-        created_at: now,
-        revoked_at: None,
-    })
-    .await
-    .unwrap();
-    tx.upsert_subscription(&Subscription {
-        integration_id: integration.id.clone(),
-        service_code: service.code.clone(),
-        scopes: service.scopes.clone(),
-        created_at: now,
-        updated_at: now,
-    })
-    .await
-    .unwrap();
-    tx.append_audit(&AuditEntry::new(now, &Actor::System, "test.provision", "test"))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let sa = Fixtures::new(server.store())
+        .at(now)
+        .service_account("Nightly export")
+        .new_org(&org)
+        .service(&service)
+        .secret()
+        .certificate(&cert.fingerprint, &cert.pem, cert.not_before, cert.not_after)
+        .subscribe(service.code.as_str(), &service.scopes)
+        .insert()
+        .await;
 
     let der = pem_body(&generated.private_key_pem);
     ServiceAccount {
-        client_id: integration.client_id.to_string(),
-        secret: secret_value,
+        secret: sa.secret().to_owned(),
+        client_id: sa.client_id,
         org_id: org.id.to_string(),
-        technical_account_id,
+        technical_account_id: sa.integration.technical_account_id.clone().unwrap(),
         key: SigningKey::load(SigningAlg::RS256, &der, "client-key").unwrap(),
         private_key_pem: generated.private_key_pem.clone(),
-        integration,
+        integration: sa.integration,
     }
 }
 

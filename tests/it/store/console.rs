@@ -4,7 +4,7 @@
 use gatehouse_domain::{console::cutoff::TokenCutoff, integration::IntegrationType};
 use gatehouse_store::{AccountStore, ConsoleStore, IntegrationStore, OrgStore, ServiceStore};
 
-use crate::store::fixtures::*;
+use super::fixtures::*;
 
 #[tokio::test]
 async fn console_store_lists_integrations_by_owner_and_subscriptions_by_service() {

@@ -7,8 +7,8 @@ use gatehouse_domain::events::{
 use gatehouse_store::{EventStore, Published, StoreError, StoredDeliveryKey};
 use serde_json::json;
 
-use super::fixtures::*;
-use crate::store::fixtures::{self as f, T0};
+use super::fixtures::{self as f, T0};
+use crate::events::fixtures::*;
 
 #[tokio::test]
 async fn gatehouse_is_a_provider_with_its_own_event_types() {

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use gatehouse_domain::events::model::{DeliveryMethod, DeliveryState, RegistrationStatus};
 use gatehouse_store::{AttemptOutcome, ClaimedDelivery, EventStore, Store};
 
-use super::fixtures::*;
-use crate::store::fixtures::{self as f, T0};
+use super::fixtures::{self as f, T0};
+use crate::events::fixtures::*;
 
 /// A provider, one active webhook registration subscribed to `com.acme.paid`, and `n` events.
 async fn with_events(store: &Store, n: usize) -> (World, String, Vec<i64>) {

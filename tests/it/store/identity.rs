@@ -7,7 +7,7 @@ use gatehouse_store::{
 };
 use serde_json::json;
 
-use crate::store::fixtures::*;
+use super::fixtures::*;
 
 async fn with_account(store: &Store, email: &str) -> String {
     let a = account(email);

@@ -1,9 +1,6 @@
 //! Conformance tests of the token service's storage (`SigningKeyStore`, `TokenStore`), run on
 //! whichever backend `GATEHOUSE_TEST_BACKEND` selects. The atomic operations are also raced.
 
-// Test code: a failed expectation should stop the test with a message.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use gatehouse_domain::{
     Timestamp,
     account::{Account, AccountType, Email},
@@ -18,15 +15,7 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{AccountStore, ConsentStore, SigningKeyStore, Store, TokenStore};
 
-use crate::harness::db::TestDatabase;
-
-const T0: Timestamp = 1_700_000_000;
-
-async fn fresh() -> (TestDatabase, Store) {
-    let db = TestDatabase::fresh().await;
-    let store = db.store().await;
-    (db, store)
-}
+use super::fixtures::{T0, fresh};
 
 fn signing_key(kid: &str, activates_at: Timestamp) -> StoredSigningKey {
     StoredSigningKey {

@@ -4,7 +4,7 @@
 
 use gatehouse_store::{AccountStore, PasskeyCeremony, PasskeyStore, Store, StoreError, StoredPasskey};
 
-use crate::store::fixtures::*;
+use super::fixtures::*;
 
 async fn with_account(store: &Store, email: &str) -> String {
     let a = account(email);
