@@ -1,6 +1,9 @@
 //! Regression tests for the authorization rules the policy (`gatehouse_core::policy`) decides for
 //! every surface; docs/security.md lists them. Each runs on both backends.
 
+// Test helpers fail the test loudly when their set-up cannot be done.
+#![allow(clippy::unwrap_used)]
+
 use axum::http::{Method, StatusCode};
 use gatehouse_domain::{
     audit::{Actor, AuditEntry},

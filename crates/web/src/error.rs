@@ -364,6 +364,32 @@ impl From<PathRejection> for PageError {
     }
 }
 
+impl From<gatehouse_core::tokens::ServiceError> for OAuthError {
+    fn from(e: gatehouse_core::tokens::ServiceError) -> Self {
+        OAuthError::server_error(e)
+    }
+}
+
+/// The HTTP status of each kind of refusal or failure the core answers.
+pub fn status_of(kind: gatehouse_core::error::Kind) -> StatusCode {
+    use gatehouse_core::error::Kind;
+    match kind {
+        Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<gatehouse_core::error::Refusal> for ApiError {
+    fn from(r: gatehouse_core::error::Refusal) -> Self {
+        Self::new(status_of(r.kind), r.code, r.message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,31 +470,5 @@ mod tests {
             body.contains("&#60;script&#62;") || body.contains("&lt;script&gt;"),
             "{body}"
         );
-    }
-}
-
-impl From<gatehouse_core::tokens::ServiceError> for OAuthError {
-    fn from(e: gatehouse_core::tokens::ServiceError) -> Self {
-        OAuthError::server_error(e)
-    }
-}
-
-/// The HTTP status of each kind of refusal or failure the core answers.
-pub fn status_of(kind: gatehouse_core::error::Kind) -> StatusCode {
-    use gatehouse_core::error::Kind;
-    match kind {
-        Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        Kind::Unauthorized => StatusCode::UNAUTHORIZED,
-        Kind::Forbidden => StatusCode::FORBIDDEN,
-        Kind::NotFound => StatusCode::NOT_FOUND,
-        Kind::Conflict => StatusCode::CONFLICT,
-        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-impl From<gatehouse_core::error::Refusal> for ApiError {
-    fn from(r: gatehouse_core::error::Refusal) -> Self {
-        Self::new(status_of(r.kind), r.code, r.message)
     }
 }

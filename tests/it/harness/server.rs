@@ -115,6 +115,12 @@ impl TestServer {
         &self.state.store
     }
 
+    /// Makes every cache of the server see what the database holds now (another process's
+    /// writes included), instead of waiting for the catalog poll.
+    pub async fn refresh_caches(&self) {
+        self.state.refresh_caches().await.expect("read the catalog generation");
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }

@@ -210,8 +210,6 @@ async fn a_disabled_integration_gets_no_code_and_its_codes_and_tokens_stop_worki
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    // The caches follow the catalog generation within a second.
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
 
     let res = c
         .get(&authorize_url("/oauth/authorize", &app, &[]), StatusCode::BAD_REQUEST)

@@ -190,7 +190,9 @@ pub fn catalog_admin(p: &Principal) -> Result<CatalogAdmin, Refusal> {
 pub fn events_caller(p: &Principal) -> Result<EventsCaller, Refusal> {
     match &p.who {
         Who::Integration(i) if i.status == gatehouse_domain::integration::IntegrationStatus::Active => {
-            Ok(EventsCaller { integration: i.clone() })
+            Ok(EventsCaller {
+                integration: (**i).clone(),
+            })
         }
         Who::Integration(_) => Err(Refusal::new(
             Kind::Unauthorized,

@@ -26,7 +26,7 @@ pub enum Who {
         via_client: Option<String>,
     },
     /// An integration acting for itself (a client-credentials or JWT-bearer token).
-    Integration(Integration),
+    Integration(Box<Integration>),
     /// Gatehouse's operator at the command line (`gatehouse apply`).
     Operator,
 }
@@ -88,7 +88,7 @@ impl Principal {
             _ => Vec::new(),
         };
         Self {
-            who: Who::Integration(i),
+            who: Who::Integration(Box::new(i)),
             operator: false,
             roles,
             second_factor: false,

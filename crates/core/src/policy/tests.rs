@@ -81,6 +81,9 @@ fn verdict<T>(r: Result<T, Refusal>) -> Result<(), (Kind, &'static str)> {
 
 const FORBIDDEN: Kind = Kind::Forbidden;
 
+/// What a case expects: allowed, or the refusal's (kind, code).
+type Expected = Result<(), (Kind, &'static str)>;
+
 #[test]
 fn managing_an_integration() {
     use IntegrationType::*;
@@ -90,7 +93,7 @@ fn managing_an_integration() {
     let member = person("m", Some(Role::Member), true);
     let outsider = person("x", None, true);
     let sa = Principal::integration(integration(ServiceAccount, in_org(ORG), "a"));
-    let table: Vec<(&str, &Principal, Integration, Result<(), (Kind, &str)>)> = vec![
+    let table: Vec<(&str, &Principal, Integration, Expected)> = vec![
         ("admin, open org", &admin, integration(Oauth, in_org(ORG), "d"), Ok(())),
         (
             "admin without 2FA, strict org",
@@ -170,7 +173,7 @@ fn creating_an_integration() {
     let admin = person("a", Some(Role::Admin), false);
     let dev = person("d", Some(Role::Developer), true);
     let member = person("m", Some(Role::Member), true);
-    let table: Vec<(&str, &Principal, IntegrationType, Owner, Result<(), (Kind, &str)>)> = vec![
+    let table: Vec<(&str, &Principal, IntegrationType, Owner, Expected)> = vec![
         (
             "admin, service account, open org",
             &admin,
@@ -227,7 +230,7 @@ fn creating_an_integration() {
 
 #[test]
 fn acting_in_an_organization() {
-    let table: Vec<(&str, Principal, Organization, bool, Result<(), (Kind, &str)>)> = vec![
+    let table: Vec<(&str, Principal, Organization, bool, Expected)> = vec![
         (
             "member, open org",
             person("m", Some(Role::Member), false),

@@ -6,7 +6,7 @@
 //!
 //! Disabling ends everything the account holds: its sessions are deleted, its refresh tokens
 //! revoked, and a deny-list marker (`account:<id>:<instant>`) ends the access tokens issued to it
-//! until then on every node (see `oauth::service`). Its consents stay stored but cannot be used: a
+//! until then on every node (see `gatehouse_core::tokens::service`). Its consents stay stored but cannot be used: a
 //! disabled account has no session and gets no tokens.
 
 use axum::http::StatusCode;
