@@ -128,7 +128,7 @@ fn start_jobs(core: &Core, metrics: &metrics_exporter_prometheus::PrometheusHand
     jobs.add("token purge", gatehouse_core::tokens::purge::spawn(&core.tokens));
     jobs.add(
         "credential expiry",
-        gatehouse_web::developer::expiry::spawn(core.clone()),
+        gatehouse_core::console::expiry::spawn(core.clone()),
     );
     jobs
 }

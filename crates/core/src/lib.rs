@@ -4,7 +4,9 @@
 //! calls in here; the `app` crate builds the [`Core`] and starts its background jobs.
 
 pub mod catalog;
+pub mod client_info;
 pub mod clock;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod identity;
@@ -22,7 +24,9 @@ use gatehouse_store::Store;
 use tokio::sync::watch;
 
 pub use catalog::CatalogWatch;
+pub use client_info::ClientInfo;
 pub use clock::Clock;
+pub use error::{Error, Kind};
 pub use settings::{ImsSettings, Settings, TokenLifetimes};
 pub use tokens::TokenService;
 

@@ -374,11 +374,13 @@ impl From<gatehouse_core::tokens::ServiceError> for OAuthError {
 pub fn status_of(kind: gatehouse_core::error::Kind) -> StatusCode {
     use gatehouse_core::error::Kind;
     match kind {
+        Kind::Malformed => StatusCode::BAD_REQUEST,
         Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Kind::Unauthorized => StatusCode::UNAUTHORIZED,
         Kind::Forbidden => StatusCode::FORBIDDEN,
         Kind::NotFound => StatusCode::NOT_FOUND,
         Kind::Conflict => StatusCode::CONFLICT,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -33,11 +33,22 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::Form), rejection(OAuthError))]
 pub struct OAuthForm<T>(pub T);
 
-/// Where a request came from, for audit entries: the peer address and the `User-Agent`.
+/// Where a request came from (the core's [`gatehouse_core::ClientInfo`]) as an extractor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
+pub struct ClientInfo(pub gatehouse_core::ClientInfo);
+
+impl std::ops::Deref for ClientInfo {
+    type Target = gatehouse_core::ClientInfo;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<ClientInfo> for gatehouse_core::ClientInfo {
+    fn from(c: ClientInfo) -> Self {
+        c.0
+    }
 }
 
 const MAX_USER_AGENT: usize = 512;
@@ -55,7 +66,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
-        Ok(Self { ip, user_agent })
+        Ok(Self(gatehouse_core::ClientInfo { ip, user_agent }))
     }
 }
 

@@ -305,7 +305,7 @@ async fn create_operator(
         "account.created",
         format!("account:{id}"),
     )
-    .from_client(client.ip, client.user_agent)
+    .from_client(client.0.ip, client.0.user_agent)
     .details(serde_json::json!({ "email": account.email.as_str(), "operator": true, "via": "bootstrap" }));
     tx.append_audit(&entry).await?;
     tx.commit().await?;

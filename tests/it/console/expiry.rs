@@ -4,8 +4,9 @@
 
 use axum::http::{Method, StatusCode};
 use gatehouse_app::{cli::KeyAlgorithm, keys};
+use gatehouse_core::console::expiry;
 use gatehouse_store::AuditStore;
-use gatehouse_web::{Clock, developer::expiry};
+use gatehouse_web::Clock;
 use serde_json::json;
 
 use super::helpers::*;

@@ -58,7 +58,7 @@ async fn the_hourly_housekeeping_deletes_sessions_past_their_timeouts() {
     assert_eq!(count().await, (1, 1));
     clock.advance(30);
     // Ada's session has been idle for 130 s (> 120), Bob's for 30 s.
-    gatehouse_web::developer::expiry::run_once(server.state(), server.state().now())
+    gatehouse_core::console::expiry::run_once(server.state(), server.state().now())
         .await
         .unwrap();
     assert_eq!(count().await, (0, 1), "only the idle session is gone");

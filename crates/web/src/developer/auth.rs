@@ -3,11 +3,12 @@
 //! [`API_SCOPE`] — a service account's token acts as an admin of its organization, a token issued
 //! to a person acts as that person. Pages use [`principal_of`] with the [`SignedIn`] extractor.
 
+use gatehouse_core::Kind;
 use std::sync::Arc;
 
 use axum::{
     extract::FromRequestParts,
-    http::{Method, StatusCode, header, request::Parts},
+    http::{Method, header, request::Parts},
 };
 use gatehouse_core::policy::Principal;
 use gatehouse_domain::{
@@ -23,17 +24,18 @@ use super::error::ConsoleError;
 use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn};
 use gatehouse_core::TokenService;
 
-/// The caller of a console operation: what they may do, how the audit log names them, and where
-/// the request came from.
+/// The caller of a console use case ([`gatehouse_core::console::Caller`]) as an extractor. The
+/// person, when one is calling, is their console session or — for a token issued to them — their
+/// account with a session that stands for the token ([`token_session`]).
 #[derive(Debug, Clone)]
-pub struct Caller {
-    pub principal: Principal,
-    pub actor: Actor,
-    pub client: ClientInfo,
-    /// The person, when one is calling: their console session, or — for a token issued to them —
-    /// their account with a session that stands for the token ([`token_session`]). `None` for a
-    /// service account's token.
-    pub person: Option<SignedIn>,
+pub struct Caller(pub gatehouse_core::console::Caller);
+
+impl std::ops::Deref for Caller {
+    type Target = gatehouse_core::console::Caller;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// What a person's access token stands for where a session is expected: no cookie (an empty
@@ -61,16 +63,16 @@ pub async fn principal_of(state: &AppState, who: &SignedIn) -> Result<Principal,
 
 /// A signed-in person as a [`Caller`] (console pages).
 pub async fn caller_of(state: &AppState, who: &SignedIn, client: ClientInfo) -> Result<Caller, ConsoleError> {
-    Ok(Caller {
+    Ok(Caller(gatehouse_core::console::Caller {
         principal: principal_of(state, who).await?,
         actor: Actor::Account(who.account.id.clone()),
-        client,
-        person: Some(who.clone()),
-    })
+        client: client.0,
+        person: Some(who.0.clone()),
+    }))
 }
 
 fn unauthorized(code: &'static str, message: &str) -> ConsoleError {
-    ConsoleError::new(StatusCode::UNAUTHORIZED, code, message)
+    ConsoleError::new(Kind::Unauthorized, code, message)
 }
 
 async fn from_token(
@@ -90,7 +92,7 @@ async fn from_token(
     let scopes = claims.scopes();
     if !scopes.iter().any(|s| s == API_SCOPE) {
         return Err(ConsoleError::new(
-            StatusCode::FORBIDDEN,
+            Kind::Forbidden,
             "insufficient_scope",
             format!("The access token lacks the scope {API_SCOPE} that this API requires."),
         ));
@@ -128,11 +130,11 @@ async fn from_token(
         return Ok((
             principal,
             Actor::Account(account.id.clone()),
-            Some(SignedIn { account, session }),
+            Some(SignedIn::new(account, session)),
         ));
     }
     Err(ConsoleError::new(
-        StatusCode::FORBIDDEN,
+        Kind::Forbidden,
         "token_not_allowed",
         "Only a service account's token or a token issued to a person can call this API.",
     ))
@@ -156,12 +158,12 @@ impl FromRequestParts<AppState> for Caller {
                 .cloned()
                 .ok_or_else(|| ConsoleError::internal("the console API has no token service"))?;
             let (principal, actor, person) = from_token(state, &svc, &token).await?;
-            return Ok(Self {
+            return Ok(Self(gatehouse_core::console::Caller {
                 principal,
                 actor,
-                client,
-                person,
-            });
+                client: client.0,
+                person: person.map(|p| p.0),
+            }));
         }
         let Some(who) = crate::identity::session::load(state, &parts.headers).await? else {
             return Err(unauthorized(

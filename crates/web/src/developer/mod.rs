@@ -1,7 +1,8 @@
 //! The developer console: integrations of three types (OAuth, Service Account, API Key), their
 //! credentials (client secrets, certificates, the credentials file), the services catalog and
 //! subscriptions — as server-rendered pages under `/console/integrations` and `/console/services`
-//! ([`pages`]) and as a JSON API under `/api/v1` ([`api`]), both over the same [`ops`].
+//! ([`pages`]) and as a JSON API under `/api/v1` ([`api`]), both over the same use cases
+//! (`gatehouse_core::console`).
 //!
 //! Account and organization pages are the identity module's (`crate::console`); this module adds
 //! the developer's part of the console.
@@ -9,8 +10,6 @@
 pub mod api;
 pub mod auth;
 pub mod error;
-pub mod expiry;
-pub mod ops;
 pub mod pages;
 
 use axum::Router;

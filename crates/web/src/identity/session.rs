@@ -17,8 +17,8 @@ use axum::{
     response::{IntoResponse, IntoResponseParts, Redirect, Response, ResponseParts},
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use gatehouse_core::Kind;
 use gatehouse_domain::{
-    Timestamp,
     account::Account,
     identity::session::{AuthMethod, Session, new_session_secret, well_formed_secret},
     secret,
@@ -36,17 +36,21 @@ pub fn cookie_name(secure: bool) -> &'static str {
     if secure { SECURE_COOKIE } else { PLAIN_COOKIE }
 }
 
-/// A signed-in person: the account and the session they are using.
+/// A signed-in person (the core's [`gatehouse_core::identity::SignedIn`]) as an extractor.
 #[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub account: Account,
-    pub session: Session,
-}
+pub struct SignedIn(pub gatehouse_core::identity::SignedIn);
 
 impl SignedIn {
-    /// Seconds since the person last proved who they are.
-    pub fn auth_age(&self, now: Timestamp) -> i64 {
-        now - self.session.auth_time
+    pub fn new(account: Account, session: Session) -> Self {
+        Self(gatehouse_core::identity::SignedIn { account, session })
+    }
+}
+
+impl std::ops::Deref for SignedIn {
+    type Target = gatehouse_core::identity::SignedIn;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -82,7 +86,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed
         conn.touch_session(&digest, now).await?;
         session.last_seen_at = now;
     }
-    Ok(Some(SignedIn { account, session }))
+    Ok(Some(SignedIn::new(account, session)))
 }
 
 /// Why a page needs a sign-in first.
@@ -163,9 +167,9 @@ impl FromRequestParts<AppState> for ApiSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = crate::developer::auth::Caller::from_request_parts(parts, state).await?;
-        caller.person.map(Self).ok_or_else(|| {
+        caller.0.person.map(|p| Self(SignedIn(p))).ok_or_else(|| {
             crate::developer::error::ConsoleError::new(
-                StatusCode::FORBIDDEN,
+                Kind::Forbidden,
                 "token_not_allowed",
                 "This API acts for a person: use the console session or a token issued to a person. \
                  A service account's token cannot use it.",

@@ -421,7 +421,7 @@ async fn signin_submit(
 
 /// The digest of the session the request already has, if any (a new sign-in replaces it).
 pub(crate) async fn current_digest(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, PageError> {
-    Ok(session::load(state, headers).await?.map(|s| s.session.id_digest))
+    Ok(session::load(state, headers).await?.map(|s| s.0.session.id_digest))
 }
 
 /// Completes a sign-in: new session, audit entry, and the way on. Members of an organization

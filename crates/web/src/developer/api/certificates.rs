@@ -2,6 +2,7 @@
 //! upload a PEM certificate (JSON `{"pem": …}` or the raw PEM as `application/x-pem-file`),
 //! generate a key pair (the private key is in that response only and is not kept), remove one.
 
+use crate::developer::error::OpResult;
 use axum::{
     Router,
     body::Bytes,
@@ -10,6 +11,8 @@ use axum::{
     response::IntoResponse,
     routing::{delete, get, post},
 };
+use gatehouse_core::Kind;
+use gatehouse_core::console;
 use gatehouse_domain::integration::StoredCertificate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +22,6 @@ use crate::{
     developer::{
         auth::Caller,
         error::{ConsoleError, ConsoleProblem as Problem},
-        ops::{self, OpResult},
     },
     extract::ApiJson,
 };
@@ -77,7 +79,7 @@ fn pem_of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> OpResult<
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ConsoleError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                Kind::TooLarge,
                 "payload_too_large",
                 format!(
                     "The upload is larger than {} KB. A certificate is a few KB: upload only the certificate \
@@ -86,7 +88,7 @@ fn pem_of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> OpResult<
                 ),
             )
         } else {
-            ConsoleError::new(r.status(), "invalid_body", r.body_text())
+            ConsoleError::from(crate::ApiError::new(r.status(), "invalid_body", r.body_text()))
         }
     })?;
     let is_json = headers
@@ -96,7 +98,7 @@ fn pem_of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> OpResult<
     if is_json {
         let upload: UploadCertificate = serde_json::from_slice(&body).map_err(|e| {
             ConsoleError::new(
-                StatusCode::BAD_REQUEST,
+                Kind::Invalid,
                 "invalid_json",
                 format!("The body is not the expected JSON: {e}"),
             )
@@ -104,8 +106,7 @@ fn pem_of(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> OpResult<
         Ok(upload.pem)
     } else {
         String::from_utf8(body.to_vec()).map_err(|_| {
-            ConsoleError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            ConsoleError::new(Kind::Invalid,
                 "certificate_not_pem",
                 "This is not a PEM certificate: the upload is not text (a DER file? convert it with openssl x509 -inform der).",
             )
@@ -123,7 +124,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> OpResult<ApiJson<Vec<CertificateOut>>> {
-    let d = ops::integrations::details(&state, &caller, &id).await?;
+    let d = console::integrations::details(&state, &caller, &id).await?;
     Ok(ApiJson(d.certificates.iter().map(CertificateOut::from).collect()))
 }
 
@@ -141,7 +142,7 @@ pub async fn upload(
     body: Result<Bytes, BytesRejection>,
 ) -> OpResult<impl IntoResponse> {
     let pem = pem_of(&headers, body)?;
-    let stored = ops::certificates::upload(&state, &caller, &id, &pem).await?;
+    let stored = console::certificates::upload(&state, &caller, &id, &pem).await?;
     Ok((StatusCode::CREATED, ApiJson(CertificateOut::from(&stored))))
 }
 
@@ -155,7 +156,7 @@ pub async fn generate(
     caller: Caller,
     Path(id): Path<String>,
 ) -> OpResult<impl IntoResponse> {
-    let (stored, private_key_pem) = ops::certificates::generate(&state, &caller, &id).await?;
+    let (stored, private_key_pem) = console::certificates::generate(&state, &caller, &id).await?;
     Ok((
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],
@@ -176,7 +177,7 @@ pub async fn remove(
     caller: Caller,
     Path((id, cert_id)): Path<(String, String)>,
 ) -> OpResult<StatusCode> {
-    ops::certificates::remove(&state, &caller, &id, &cert_id).await?;
+    console::certificates::remove(&state, &caller, &id, &cert_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

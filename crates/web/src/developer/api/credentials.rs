@@ -1,6 +1,7 @@
 //! `/api/v1/integrations/{id}/credentials`: the credentials file to download — client ID,
 //! organization, technical account, endpoints, scopes and metascopes — never a client secret.
 
+use crate::developer::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -8,14 +9,11 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use gatehouse_core::console;
 
 use crate::{
     AppState,
-    developer::{
-        auth::Caller,
-        error::ConsoleProblem as Problem,
-        ops::{self, OpResult},
-    },
+    developer::{auth::Caller, error::ConsoleProblem as Problem},
     extract::ApiJson,
 };
 
@@ -25,7 +23,7 @@ use crate::{
     responses((status = 200, description = "The credentials file (JSON)", content_type = "application/json"),
         (status = 404, body = Problem)))]
 pub async fn download(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> OpResult<Response> {
-    let file = ops::integrations::credentials(&state, &caller, &id).await?;
+    let file = console::integrations::credentials(&state, &caller, &id).await?;
     Ok(attachment(&file))
 }
 

@@ -1,6 +1,7 @@
 //! `/api/v1/integrations`: list, create, read, edit (including enable/disable), delete, and test a
 //! URL against the redirect rules.
 
+use crate::developer::error::OpResult;
 use axum::{
     Router,
     extract::Path,
@@ -8,6 +9,8 @@ use axum::{
     response::IntoResponse,
     routing::{get, post},
 };
+use gatehouse_core::Kind;
+use gatehouse_core::console;
 use gatehouse_domain::{
     console::integration::{IntegrationChanges, IntegrationInput},
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
@@ -23,7 +26,6 @@ use crate::{
     developer::{
         auth::Caller,
         error::{ConsoleError, ConsoleProblem as Problem},
-        ops::{self, OpResult},
     },
     extract::ApiJson,
 };
@@ -156,7 +158,7 @@ pub struct RedirectCheckResult {
 }
 
 fn field<T>(r: Result<T, gatehouse_domain::DomainError>, name: &str) -> OpResult<T> {
-    r.map_err(|e| ConsoleError::rule(e).on(name))
+    r.map_err(|e| ConsoleError(gatehouse_core::Error::rule(e)).on(name))
 }
 
 /// Turns the request into the domain's input: the owner from `org_id` or the caller.
@@ -175,7 +177,7 @@ pub fn to_input(caller: &Caller, body: CreateIntegration) -> OpResult<Integratio
             Some(a) => Owner::Account(a),
             None => {
                 return Err(ConsoleError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Kind::Invalid,
                     "org_id_required",
                     "A service account's token creates integrations for its organization: give org_id.",
                 )
@@ -201,7 +203,7 @@ pub async fn list(
     axum::extract::State(state): axum::extract::State<AppState>,
     caller: Caller,
 ) -> OpResult<ApiJson<Vec<IntegrationOut>>> {
-    let all = ops::integrations::list(&state, &caller).await?;
+    let all = console::integrations::list(&state, &caller).await?;
     Ok(ApiJson(all.iter().map(|(i, s)| IntegrationOut::new(i, s)).collect()))
 }
 
@@ -216,7 +218,7 @@ pub async fn create(
 ) -> OpResult<impl IntoResponse> {
     let ApiJson(body) = body?;
     let input = to_input(&caller, body)?;
-    let (i, secret) = ops::integrations::create(&state, &caller, input).await?;
+    let (i, secret) = console::integrations::create(&state, &caller, input).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(IntegrationCreated {
@@ -235,7 +237,7 @@ pub async fn read(
     caller: Caller,
     Path(id): Path<String>,
 ) -> OpResult<ApiJson<IntegrationDetail>> {
-    let d = ops::integrations::details(&state, &caller, &id).await?;
+    let d = console::integrations::details(&state, &caller, &id).await?;
     Ok(ApiJson(IntegrationDetail {
         integration: IntegrationOut::new(&d.integration, &d.subscriptions),
         secrets: d.secrets.iter().map(SecretOut::from).collect(),
@@ -267,14 +269,16 @@ pub async fn update(
         redirect_patterns: body.redirect_patterns,
     };
     let mut i = if changes == IntegrationChanges::default() {
-        ops::integrations::details(&state, &caller, &id).await?.integration
+        console::integrations::details(&state, &caller, &id).await?.integration
     } else {
-        ops::integrations::update(&state, &caller, &id, &changes).await?
+        console::integrations::update(&state, &caller, &id, &changes).await?
     };
     if let Some(status) = status {
-        i = ops::integrations::set_status(&state, &caller, &id, status).await?;
+        i = console::integrations::set_status(&state, &caller, &id, status).await?;
     }
-    let subs = ops::integrations::details(&state, &caller, &id).await?.subscriptions;
+    let subs = console::integrations::details(&state, &caller, &id)
+        .await?
+        .subscriptions;
     Ok(ApiJson(IntegrationOut::new(&i, &subs)))
 }
 
@@ -288,7 +292,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> OpResult<StatusCode> {
-    ops::integrations::delete(&state, &caller, &id).await?;
+    console::integrations::delete(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -303,7 +307,7 @@ pub async fn redirect_check(
     body: Result<ApiJson<RedirectCheck>, crate::ApiError>,
 ) -> OpResult<ApiJson<RedirectCheckResult>> {
     let ApiJson(body) = body?;
-    let i = ops::integrations::details(&state, &caller, &id).await?.integration;
+    let i = console::integrations::details(&state, &caller, &id).await?.integration;
     Ok(ApiJson(check_redirect(&i, &body.uri)?))
 }
 
@@ -311,13 +315,15 @@ pub async fn redirect_check(
 pub fn check_redirect(i: &Integration, uri: &str) -> OpResult<RedirectCheckResult> {
     let (Some(platform), Some(default)) = (i.platform, i.redirect_uri.as_deref()) else {
         return Err(ConsoleError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::Invalid,
             "redirect_not_applicable",
             "Only OAuth integrations have redirect URIs.",
         ));
     };
     let rules = RedirectRules::parse(platform, default, &i.redirect_patterns).map_err(ConsoleError::internal)?;
-    let matching = rules.explain(uri).map_err(|e| ConsoleError::rule(e).on("uri"))?;
+    let matching = rules
+        .explain(uri)
+        .map_err(|e| ConsoleError(gatehouse_core::Error::rule(e)).on("uri"))?;
     let allowed = rules.allows(uri);
     Ok(RedirectCheckResult {
         allowed,

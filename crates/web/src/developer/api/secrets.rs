@@ -1,6 +1,7 @@
 //! `/api/v1/integrations/{id}/secrets`: client secrets by hint, add one (its value is in that
 //! response only), revoke one. At most two are active; the last one cannot be revoked.
 
+use crate::developer::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -8,17 +9,14 @@ use axum::{
     response::IntoResponse,
     routing::{delete, get},
 };
+use gatehouse_core::console;
 use gatehouse_domain::integration::StoredSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
     AppState,
-    developer::{
-        auth::Caller,
-        error::ConsoleProblem as Problem,
-        ops::{self, OpResult},
-    },
+    developer::{auth::Caller, error::ConsoleProblem as Problem},
     extract::ApiJson,
 };
 
@@ -60,7 +58,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> OpResult<ApiJson<Vec<SecretOut>>> {
-    let d = ops::integrations::details(&state, &caller, &id).await?;
+    let d = console::integrations::details(&state, &caller, &id).await?;
     Ok(ApiJson(d.secrets.iter().map(SecretOut::from).collect()))
 }
 
@@ -69,7 +67,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Integration ID")),
     responses((status = 201, body = SecretCreated), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn add(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> OpResult<impl IntoResponse> {
-    let (stored, plaintext) = ops::secrets::add(&state, &caller, &id).await?;
+    let (stored, plaintext) = console::secrets::add(&state, &caller, &id).await?;
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
@@ -89,7 +87,7 @@ pub async fn revoke(
     caller: Caller,
     Path((id, secret_id)): Path<(String, String)>,
 ) -> OpResult<StatusCode> {
-    ops::secrets::revoke(&state, &caller, &id, &secret_id).await?;
+    console::secrets::revoke(&state, &caller, &id, &secret_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,6 +2,7 @@
 //! create, change and delete services (which integration types each allows is data on the
 //! service).
 
+use crate::developer::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -9,17 +10,14 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
+use gatehouse_core::console;
 use gatehouse_domain::{console::catalog::ServiceInput, service::Service};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     AppState,
-    developer::{
-        auth::Caller,
-        error::ConsoleProblem as Problem,
-        ops::{self, OpResult},
-    },
+    developer::{auth::Caller, error::ConsoleProblem as Problem},
     extract::ApiJson,
 };
 
@@ -91,7 +89,7 @@ impl From<ServiceIn> for ServiceInput {
 /// Every service, by code.
 #[utoipa::path(get, path = "/api/v1/services", tag = "services", responses((status = 200, body = [ServiceOut])))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> OpResult<ApiJson<Vec<ServiceOut>>> {
-    let all = ops::catalog::list(&state).await?;
+    let all = console::catalog::list(&state).await?;
     Ok(ApiJson(all.iter().map(ServiceOut::from).collect()))
 }
 
@@ -103,7 +101,7 @@ pub async fn read(
     _caller: Caller,
     Path(code): Path<String>,
 ) -> OpResult<ApiJson<ServiceOut>> {
-    Ok(ApiJson(ServiceOut::from(&ops::catalog::get(&state, &code).await?)))
+    Ok(ApiJson(ServiceOut::from(&console::catalog::get(&state, &code).await?)))
 }
 
 /// Creates a service (operators only).
@@ -116,7 +114,7 @@ pub async fn create(
     body: Result<ApiJson<ServiceIn>, crate::ApiError>,
 ) -> OpResult<impl IntoResponse> {
     let ApiJson(body) = body?;
-    let (service, _) = ops::catalog::save(&state, &caller, &body.into(), None).await?;
+    let (service, _) = console::catalog::save(&state, &caller, &body.into(), None).await?;
     Ok((StatusCode::CREATED, ApiJson(ServiceOut::from(&service))))
 }
 
@@ -132,7 +130,7 @@ pub async fn replace(
     body: Result<ApiJson<ServiceIn>, crate::ApiError>,
 ) -> OpResult<ApiJson<ServiceOut>> {
     let ApiJson(body) = body?;
-    let (service, _) = ops::catalog::save(&state, &caller, &body.into(), Some(&code)).await?;
+    let (service, _) = console::catalog::save(&state, &caller, &body.into(), Some(&code)).await?;
     Ok(ApiJson(ServiceOut::from(&service)))
 }
 
@@ -143,7 +141,7 @@ pub async fn replace(
     responses((status = 204, description = "Deleted, with its subscriptions"), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> OpResult<StatusCode> {
-    ops::catalog::delete(&state, &caller, &code).await?;
+    console::catalog::delete(&state, &caller, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

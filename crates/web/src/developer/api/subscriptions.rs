@@ -2,6 +2,7 @@
 //! the scopes, unsubscribe. A service that does not allow the integration's type refuses with
 //! `service_not_allowed_for_integration_type`; scopes taken away are revoked from issued tokens.
 
+use crate::developer::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -9,17 +10,14 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
+use gatehouse_core::console;
 use gatehouse_domain::service::Subscription;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     AppState,
-    developer::{
-        auth::Caller,
-        error::ConsoleProblem as Problem,
-        ops::{self, OpResult},
-    },
+    developer::{auth::Caller, error::ConsoleProblem as Problem},
     extract::ApiJson,
 };
 
@@ -71,7 +69,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> OpResult<ApiJson<Vec<SubscriptionOut>>> {
-    let d = ops::integrations::details(&state, &caller, &id).await?;
+    let d = console::integrations::details(&state, &caller, &id).await?;
     Ok(ApiJson(d.subscriptions.iter().map(SubscriptionOut::from).collect()))
 }
 
@@ -86,7 +84,7 @@ pub async fn create(
     body: Result<ApiJson<CreateSubscription>, crate::ApiError>,
 ) -> OpResult<impl IntoResponse> {
     let ApiJson(body) = body?;
-    let (sub, _) = ops::subscriptions::subscribe(&state, &caller, &id, &body.service, &body.scopes, false).await?;
+    let (sub, _) = console::subscriptions::subscribe(&state, &caller, &id, &body.service, &body.scopes, false).await?;
     Ok((StatusCode::CREATED, ApiJson(SubscriptionOut::from(&sub))))
 }
 
@@ -102,7 +100,7 @@ pub async fn update(
     body: Result<ApiJson<UpdateSubscription>, crate::ApiError>,
 ) -> OpResult<ApiJson<SubscriptionOut>> {
     let ApiJson(body) = body?;
-    let (sub, _) = ops::subscriptions::subscribe(&state, &caller, &id, &service, &body.scopes, true).await?;
+    let (sub, _) = console::subscriptions::subscribe(&state, &caller, &id, &service, &body.scopes, true).await?;
     Ok(ApiJson(SubscriptionOut::from(&sub)))
 }
 
@@ -115,7 +113,7 @@ pub async fn delete(
     caller: Caller,
     Path((id, service)): Path<(String, String)>,
 ) -> OpResult<StatusCode> {
-    ops::subscriptions::unsubscribe(&state, &caller, &id, &service).await?;
+    console::subscriptions::unsubscribe(&state, &caller, &id, &service).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,7 +1,7 @@
 //! The guided "create integration" flow: `/console/integrations/new` asks for the type first and
 //! explains each; `?type=…` shows that type's form; `POST /console/integrations` creates it and
 //! redirects to `/console/integrations/{id}/created`, which shows its credentials — the client
-//! secret once (POST-redirect-GET through [`ops::reveal`]: a reload shows no secret and creates
+//! secret once (POST-redirect-GET through [`console::reveal`]: a reload shows no secret and creates
 //! nothing).
 
 use askama::Template;
@@ -12,6 +12,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
+use gatehouse_core::console;
 use gatehouse_domain::{
     console::integration::IntegrationInput,
     ids::OrgId,
@@ -25,7 +26,6 @@ use crate::{
     AppState,
     console::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
-    developer::ops,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -214,19 +214,19 @@ async fn create(
             Vec::new()
         },
     };
-    match ops::integrations::create(&state, &ctx.caller, input).await {
+    match console::integrations::create(&state, &ctx.caller, input).await {
         Ok((integration, secret)) => {
             let mut to = format!("/console/integrations/{}/created", integration.id);
             if let Some(plaintext) = secret {
-                let handle = ops::reveal::stash(&state, &ctx.who, &integration.id, &plaintext).await?;
+                let handle = console::reveal::stash(&state, &ctx.who, &integration.id, &plaintext).await?;
                 to.push_str(&format!("?secret={handle}"));
             }
             Ok(Redirect::to(&to).into_response())
         }
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if crate::error::status_of(e.kind).is_client_error() => {
             let errors = form_errors(&e);
             let p = form_page(&state, ctx, t, values, errors).await?;
-            Ok(page(e.status, csrf, &p))
+            Ok(page(crate::error::status_of(e.kind), csrf, &p))
         }
         Err(e) => Err(e.into()),
     }
@@ -247,9 +247,11 @@ async fn created_page(
     Query(q): Query<CreatedQuery>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let integration = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let integration = console::integrations::details(&state, &ctx.caller, &id)
+        .await?
+        .integration;
     let secret = match q.secret.as_deref() {
-        Some(handle) => ops::reveal::open(&state, &ctx.who, &integration.id, handle).await?,
+        Some(handle) => console::reveal::open(&state, &ctx.who, &integration.id, handle).await?,
         None => None,
     };
     let p = Created {

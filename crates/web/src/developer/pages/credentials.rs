@@ -4,7 +4,7 @@
 //! downloaded exactly once, remove one), and the credentials file.
 //!
 //! Adding a secret and generating a key pair are POST-redirect-GET: the POST creates it and
-//! redirects to this page with a one-time handle (`?secret=`, opened by [`ops::reveal`]; `?key=`,
+//! redirects to this page with a one-time handle (`?secret=`, opened by [`console::reveal`]; `?key=`,
 //! the private key's download token), so a reload creates nothing and shows no secret again. The
 //! page is sent with `Cache-Control: no-store`.
 
@@ -17,6 +17,8 @@ use axum::{
     routing::{get, post},
 };
 use axum_extra::extract::cookie::CookieJar;
+use gatehouse_core::Kind;
+use gatehouse_core::console;
 use gatehouse_domain::integration::{Integration, IntegrationType, StoredCertificate, StoredSecret};
 use serde::Deserialize;
 
@@ -25,7 +27,7 @@ use crate::{
     AppState,
     console::{Nav, page, when},
     csrf::{self, CsrfForm, CsrfToken},
-    developer::{api::certificates::MAX_UPLOAD, error::ConsoleError, ops},
+    developer::{api::certificates::MAX_UPLOAD, error::ConsoleError},
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -131,7 +133,7 @@ struct Extra {
 }
 
 async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<CredentialsPage, PageError> {
-    let d = ops::integrations::details(state, &ctx.caller, id).await?;
+    let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
     Ok(CredentialsPage {
         nav: ctx.nav,
@@ -187,12 +189,12 @@ async fn credentials_page(
         .filter(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()));
     // A reload after the download (or after 10 minutes) says the key is gone instead of offering it.
     let (key_token, key_gone) = match key_token {
-        Some(t) if ops::certificates::private_key_waits(&state, &ctx.caller, &id, &t).await? => (Some(t), false),
+        Some(t) if console::certificates::private_key_waits(&state, &ctx.caller, &id, &t).await? => (Some(t), false),
         Some(_) => (None, true),
         None => (None, key_asked),
     };
     let new_secret = match q.secret.as_deref() {
-        Some(handle) => ops::reveal::open(&state, &ctx.who, &id, handle).await?,
+        Some(handle) => console::reveal::open(&state, &ctx.who, &id, handle).await?,
         None => None,
     };
     let extra = Extra {
@@ -215,7 +217,7 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let file = ops::integrations::credentials(&state, &ctx.caller, &id).await?;
+    let file = console::integrations::credentials(&state, &ctx.caller, &id).await?;
     Ok(crate::developer::api::credentials::attachment(&file))
 }
 
@@ -226,10 +228,10 @@ async fn refused(
     ctx: Ctx,
     csrf: CsrfToken,
     id: &str,
-    e: ConsoleError,
+    e: gatehouse_core::Error,
     pem: String,
 ) -> Result<Response, PageError> {
-    if e.status.is_server_error() {
+    if crate::error::status_of(e.kind).is_server_error() {
         return Err(e.into());
     }
     let extra = Extra {
@@ -238,7 +240,7 @@ async fn refused(
         ..Extra::default()
     };
     let p = render(state, ctx, id, extra).await?;
-    Ok(page(e.status, csrf, &p))
+    Ok(page(crate::error::status_of(e.kind), csrf, &p))
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,12 +255,12 @@ async fn add_secret(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match ops::secrets::add(&state, &ctx.caller, &id).await {
+    match console::secrets::add(&state, &ctx.caller, &id).await {
         Ok((_, plaintext)) => {
-            let handle = ops::reveal::stash(&state, &ctx.who, &id, &plaintext).await?;
+            let handle = console::reveal::stash(&state, &ctx.who, &id, &plaintext).await?;
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?secret={handle}")).into_response())
         }
-        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
     }
 }
 
@@ -271,17 +273,17 @@ async fn revoke_secret(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match ops::secrets::revoke(&state, &ctx.caller, &id, &secret_id).await {
+    match console::secrets::revoke(&state, &ctx.caller, &id, &secret_id).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?done=secret_revoked")).into_response())
         }
-        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
     }
 }
 
 fn too_large() -> ConsoleError {
     ConsoleError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::TooLarge,
         "payload_too_large",
         format!(
             "The file is larger than {} KB. A certificate is a few KB: choose the certificate file (it starts with \
@@ -303,11 +305,7 @@ async fn read_upload(headers: &HeaderMap, mut form: Multipart) -> Result<(String
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
             Err(e) => {
-                return Err(ConsoleError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
-                    e.body_text(),
-                ));
+                return Err(ConsoleError::new(Kind::Invalid, "invalid_body", e.body_text()));
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
@@ -315,17 +313,13 @@ async fn read_upload(headers: &HeaderMap, mut form: Multipart) -> Result<(String
             Ok(b) => b,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
             Err(e) => {
-                return Err(ConsoleError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
-                    e.body_text(),
-                ));
+                return Err(ConsoleError::new(Kind::Invalid, "invalid_body", e.body_text()));
             }
         };
         let text = || {
             String::from_utf8(bytes.to_vec()).map_err(|_| {
                 ConsoleError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Kind::Invalid,
                     "certificate_not_pem",
                     "This file is not a PEM certificate (it is not text; a DER file can be converted with \
                      openssl x509 -inform der -in cert.der -out cert.pem).",
@@ -345,7 +339,7 @@ async fn read_upload(headers: &HeaderMap, mut form: Multipart) -> Result<(String
         .map(|c| c.value().to_owned());
     if !csrf::tokens_match(cookie.as_deref(), csrf_field.as_deref()) {
         return Err(ConsoleError::new(
-            StatusCode::FORBIDDEN,
+            Kind::Forbidden,
             "csrf_failed",
             "This form has expired or was not sent from this site. Go back, reload the page and try again.",
         ));
@@ -366,24 +360,24 @@ async fn upload(
     let (file, pasted) = match read_upload(&headers, form).await {
         Ok(v) => v,
         Err(e) if e.code == "csrf_failed" => return Err(e.into()),
-        Err(e) => return refused(&state, ctx, csrf, &id, e, String::new()).await,
+        Err(e) => return refused(&state, ctx, csrf, &id, e.0, String::new()).await,
     };
     let pem = if file.trim().is_empty() { pasted.clone() } else { file };
     if pem.trim().is_empty() {
         let e = ConsoleError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::Invalid,
             "certificate_missing",
             "Choose a certificate file, or paste the certificate's PEM text.",
         )
         .on("certificate");
-        return refused(&state, ctx, csrf, &id, e, pasted).await;
+        return refused(&state, ctx, csrf, &id, e.0, pasted).await;
     }
-    match ops::certificates::upload(&state, &ctx.caller, &id, &pem).await {
+    match console::certificates::upload(&state, &ctx.caller, &id, &pem).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/console/integrations/{id}/credentials?done=certificate_added"
         ))
         .into_response()),
-        Err(e) => refused(&state, ctx, csrf, &id, e, pasted).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e.into(), pasted).await,
     }
 }
 
@@ -396,11 +390,11 @@ async fn generate(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match ops::certificates::generate_for_download(&state, &ctx.caller, &id).await {
+    match console::certificates::generate_for_download(&state, &ctx.caller, &id).await {
         Ok((_, token)) => {
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?key={token}")).into_response())
         }
-        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
     }
 }
 
@@ -412,7 +406,7 @@ async fn private_key(
     Path((id, token)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match ops::certificates::take_private_key(&state, &ctx.caller, &id, &token).await? {
+    match console::certificates::take_private_key(&state, &ctx.caller, &id, &token).await? {
         Some(pem) => {
             let mut res = pem.into_response();
             let h = res.headers_mut();
@@ -442,11 +436,11 @@ async fn remove_certificate(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match ops::certificates::remove(&state, &ctx.caller, &id, &cert_id).await {
+    match console::certificates::remove(&state, &ctx.caller, &id, &cert_id).await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/console/integrations/{id}/credentials?done=certificate_removed"
         ))
         .into_response()),
-        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
     }
 }

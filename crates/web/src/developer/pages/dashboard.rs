@@ -9,6 +9,7 @@ use axum::{
     response::Response,
     routing::get,
 };
+use gatehouse_core::console;
 use gatehouse_domain::{ids::OrgId, integration::IntegrationStatus};
 use gatehouse_store::OrgStore;
 use serde::Deserialize;
@@ -18,7 +19,6 @@ use crate::{
     AppState,
     console::{Nav, page, when},
     csrf::CsrfToken,
-    developer::ops,
     error::PageError,
     extract::ClientInfo,
     identity::SignedIn,
@@ -62,7 +62,7 @@ async fn dashboard(
     Query(q): Query<Notice>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let all = ops::integrations::list(&state, &ctx.caller).await?;
+    let all = console::integrations::list(&state, &ctx.caller).await?;
     let mut org_names = std::collections::HashMap::new();
     let mut conn = state.store.conn().await?;
     for r in &ctx.caller.principal.roles {

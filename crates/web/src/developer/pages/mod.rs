@@ -19,10 +19,7 @@ use axum::{
 };
 use gatehouse_domain::integration::{Integration, IntegrationType, Platform};
 
-use super::{
-    auth::{Caller, caller_of},
-    error::ConsoleError,
-};
+use super::auth::{Caller, caller_of};
 use crate::{
     AppState,
     console::Nav,
@@ -91,7 +88,7 @@ pub fn no_store(mut res: Response) -> Response {
 }
 
 /// A refusal as form errors: on its fields, or on the page as a whole (`main`).
-pub fn form_errors(e: &ConsoleError) -> Errors {
+pub fn form_errors(e: &gatehouse_core::Error) -> Errors {
     let mut errors = Errors::none();
     if e.fields.is_empty() {
         errors.add("main", sentence(&e.message));

@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
+use gatehouse_core::console;
 use gatehouse_domain::{
     console::integration::IntegrationChanges,
     integration::{Integration, IntegrationStatus, IntegrationType},
@@ -21,10 +22,7 @@ use crate::{
     AppState,
     console::{Nav, page, when},
     csrf::{CsrfForm, CsrfToken},
-    developer::{
-        api::integrations::{RedirectCheckResult, check_redirect},
-        ops,
-    },
+    developer::api::integrations::{RedirectCheckResult, check_redirect},
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -105,7 +103,7 @@ impl View {
 }
 
 async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Overview, PageError> {
-    let d = ops::integrations::details(state, &ctx.caller, id).await?;
+    let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
     Ok(Overview {
         nav: ctx.nav,
@@ -174,9 +172,12 @@ async fn edit(
         redirect_uri: f.redirect_uri.clone(),
         redirect_patterns: f.redirect_patterns.as_deref().map(lines),
     };
-    match ops::integrations::update(&state, &ctx.caller, &id, &changes).await {
+    match console::integrations::update(&state, &ctx.caller, &id, &changes).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/integrations/{id}?done=saved")).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e)
+            if crate::error::status_of(e.kind).is_client_error()
+                && crate::error::status_of(e.kind) != StatusCode::NOT_FOUND =>
+        {
             let view = View {
                 values: Some(EditValues {
                     name: f.name,
@@ -188,7 +189,7 @@ async fn edit(
                 ..View::plain(None)
             };
             let p = render(&state, ctx, &id, view).await?;
-            Ok(page(e.status, csrf, &p))
+            Ok(page(crate::error::status_of(e.kind), csrf, &p))
         }
         Err(e) => Err(e.into()),
     }
@@ -209,7 +210,9 @@ async fn redirect_test(
     CsrfForm(f): CsrfForm<TestForm>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let i = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let i = console::integrations::details(&state, &ctx.caller, &id)
+        .await?
+        .integration;
     let (test, errors) = match check_redirect(&i, &f.uri) {
         Ok(r) => (Some(r), Errors::none()),
         Err(e) => (None, form_errors(&e)),
@@ -240,7 +243,7 @@ async fn status(
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     let status = IntegrationStatus::parse(&f.status).map_err(|e| PageError::bad_request(e.message))?;
-    ops::integrations::set_status(&state, &ctx.caller, &id, status).await?;
+    console::integrations::set_status(&state, &ctx.caller, &id, status).await?;
     let done = match status {
         IntegrationStatus::Active => "enabled",
         IntegrationStatus::Disabled => "disabled",
@@ -265,7 +268,9 @@ async fn delete_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let i = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let i = console::integrations::details(&state, &ctx.caller, &id)
+        .await?
+        .integration;
     let p = DeletePage {
         nav: ctx.nav,
         tabs: Tabs::of(&i, "overview"),
@@ -290,7 +295,9 @@ async fn delete(
     CsrfForm(f): CsrfForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let i = ops::integrations::details(&state, &ctx.caller, &id).await?.integration;
+    let i = console::integrations::details(&state, &ctx.caller, &id)
+        .await?
+        .integration;
     if f.confirm_name.trim() != i.name {
         let p = DeletePage {
             nav: ctx.nav,
@@ -300,7 +307,7 @@ async fn delete(
         };
         return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
     }
-    let gone = ops::integrations::delete(&state, &ctx.caller, &id).await?;
+    let gone = console::integrations::delete(&state, &ctx.caller, &id).await?;
     let q = serde_urlencoded::to_string([("deleted", gone.name.as_str())]).unwrap_or_default();
     Ok(Redirect::to(&format!("/console/integrations?{q}")).into_response())
 }

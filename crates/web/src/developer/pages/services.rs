@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
+use gatehouse_core::console;
 use gatehouse_domain::{console::catalog::ServiceInput, integration::IntegrationType, service::Service};
 use serde::Deserialize;
 
@@ -18,7 +19,6 @@ use crate::{
     AppState,
     console::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
-    developer::ops,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -134,7 +134,7 @@ async fn list_page(
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
-    let rows = ops::catalog::list(&state)
+    let rows = console::catalog::list(&state)
         .await?
         .iter()
         .map(|s| Row {
@@ -193,7 +193,7 @@ async fn edit_page(
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "services").await?;
-    let service = ops::catalog::get(&state, &code).await?;
+    let service = console::catalog::get(&state, &code).await?;
     let p = FormPage {
         nav: ctx.nav,
         existing: Some(service.code.to_string()),
@@ -213,13 +213,15 @@ async fn save(
     existing: Option<String>,
 ) -> Result<Response, PageError> {
     let values = Values::from_form(&fields);
-    match ops::catalog::save(&state, &ctx.caller, &values.input(), existing.as_deref()).await {
+    match console::catalog::save(&state, &ctx.caller, &values.input(), existing.as_deref()).await {
         Ok((_, created)) => {
             let done = if created { "created" } else { "updated" };
             Ok(Redirect::to(&format!("/console/services?done={done}")).into_response())
         }
         Err(e)
-            if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN && e.status != StatusCode::NOT_FOUND =>
+            if crate::error::status_of(e.kind).is_client_error()
+                && crate::error::status_of(e.kind) != StatusCode::FORBIDDEN
+                && crate::error::status_of(e.kind) != StatusCode::NOT_FOUND =>
         {
             let p = FormPage {
                 nav: ctx.nav,
@@ -229,7 +231,7 @@ async fn save(
                 types: types(),
                 errors: form_errors(&e),
             };
-            Ok(page(e.status, csrf, &p))
+            Ok(page(crate::error::status_of(e.kind), csrf, &p))
         }
         Err(e) => Err(e.into()),
     }
@@ -270,7 +272,7 @@ struct DeletePage {
 }
 
 async fn delete_form(state: &AppState, ctx: Ctx, code: &str, errors: Errors) -> Result<DeletePage, PageError> {
-    let (service, subscribers) = ops::catalog::subscribers(state, &ctx.caller, code).await?;
+    let (service, subscribers) = console::catalog::subscribers(state, &ctx.caller, code).await?;
     Ok(DeletePage {
         nav: ctx.nav,
         code: service.code.to_string(),
@@ -313,6 +315,6 @@ async fn delete(
         let p = delete_form(&state, ctx, &code, errors).await?;
         return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
     }
-    ops::catalog::delete(&state, &ctx.caller, &code).await?;
+    console::catalog::delete(&state, &ctx.caller, &code).await?;
     Ok(Redirect::to("/console/services?done=deleted").into_response())
 }

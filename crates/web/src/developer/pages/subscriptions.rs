@@ -10,6 +10,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use gatehouse_core::Kind;
+use gatehouse_core::console;
 use gatehouse_domain::{
     integration::Integration,
     service::{ActsFor, Service},
@@ -21,7 +23,7 @@ use crate::{
     AppState,
     console::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
-    developer::{error::ConsoleError, ops},
+    developer::error::ConsoleError,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -88,8 +90,8 @@ async fn render(
     notice: Option<&'static str>,
     errors: Errors,
 ) -> Result<SubscriptionsPage, PageError> {
-    let d = ops::integrations::details(state, &ctx.caller, id).await?;
-    let services = ops::catalog::list(state).await?;
+    let d = console::integrations::details(state, &ctx.caller, id).await?;
+    let services = console::catalog::list(state).await?;
     let name_of = |code: &str| -> String {
         services
             .iter()
@@ -173,9 +175,9 @@ async fn refused(
     ctx: Ctx,
     csrf: CsrfToken,
     id: &str,
-    e: ConsoleError,
+    e: gatehouse_core::Error,
 ) -> Result<Response, PageError> {
-    if e.status.is_server_error() {
+    if crate::error::status_of(e.kind).is_server_error() {
         return Err(e.into());
     }
     let mut errors = form_errors(&e);
@@ -183,7 +185,7 @@ async fn refused(
         errors.add("service", e.message.clone());
     }
     let p = render(state, ctx, id, None, errors).await?;
-    Ok(page(e.status, csrf, &p))
+    Ok(page(crate::error::status_of(e.kind), csrf, &p))
 }
 
 async fn subscribe(
@@ -197,7 +199,7 @@ async fn subscribe(
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     let service = one_of(&fields, "service");
     let scopes = all_of(&fields, "scope");
-    match ops::subscriptions::subscribe(&state, &ctx.caller, &id, &service, &scopes, false).await {
+    match console::subscriptions::subscribe(&state, &ctx.caller, &id, &service, &scopes, false).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/integrations/{id}/subscriptions?done=subscribed")).into_response()),
         Err(e) => refused(&state, ctx, csrf, &id, e).await,
     }
@@ -215,14 +217,14 @@ async fn update(
     let scopes = all_of(&fields, "scope");
     if scopes.is_empty() {
         let e = ConsoleError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::Invalid,
             "scopes_required",
             "Keep at least one scope, or unsubscribe from the service.",
         )
         .on("scopes");
-        return refused(&state, ctx, csrf, &id, e).await;
+        return refused(&state, ctx, csrf, &id, e.0).await;
     }
-    match ops::subscriptions::subscribe(&state, &ctx.caller, &id, &code, &scopes, true).await {
+    match console::subscriptions::subscribe(&state, &ctx.caller, &id, &code, &scopes, true).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/integrations/{id}/subscriptions?done=updated")).into_response()),
         Err(e) => refused(&state, ctx, csrf, &id, e).await,
     }
@@ -240,7 +242,7 @@ async fn unsubscribe(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match ops::subscriptions::unsubscribe(&state, &ctx.caller, &id, &code).await {
+    match console::subscriptions::unsubscribe(&state, &ctx.caller, &id, &code).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/console/integrations/{id}/subscriptions?done=unsubscribed")).into_response())
         }

@@ -14,13 +14,14 @@ mod registrations;
 mod secret;
 
 use axum::{Router, http::StatusCode};
+use gatehouse_core::console;
 use gatehouse_domain::integration::Integration;
 
 use super::auth::Caller;
 use crate::{
     ApiError, AppState,
     csrf::CsrfToken,
-    developer::{ops::visible_integration, pages::Ctx},
+    developer::pages::Ctx,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -52,8 +53,12 @@ impl EventsCtx {
     ) -> Result<Self, PageError> {
         let ctx = Ctx::new(state, who, csrf, client, "integrations").await?;
         let mut conn = state.store.conn().await?;
-        let integration = visible_integration(&mut conn, &ctx.caller, integration_id).await?;
-        let caller = Caller::managed_by(integration.clone(), ctx.caller.actor.clone(), ctx.caller.client.clone());
+        let integration = console::visible_integration(&mut conn, &ctx.caller, integration_id).await?;
+        let caller = Caller::managed_by(
+            integration.clone(),
+            ctx.caller.actor.clone(),
+            crate::extract::ClientInfo(ctx.caller.client.clone()),
+        );
         Ok(Self {
             ctx,
             integration,

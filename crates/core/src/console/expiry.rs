@@ -19,8 +19,8 @@ use gatehouse_store::{
 };
 use serde_json::json;
 
-use super::ops::audience_of;
-use gatehouse_core::Core;
+use super::audience_of;
+use crate::Core;
 
 /// How often the check runs.
 pub const CHECK_EVERY: Duration = Duration::from_secs(3600);
@@ -106,8 +106,8 @@ pub async fn run_once(state: &Core, now: Timestamp) -> Result<u64, StoreError> {
     }
     let mut conn = state.store.conn().await?;
     conn.purge_pending_keys(now).await?;
-    conn.purge_one_time_tokens(super::ops::reveal::PURPOSE, now).await?;
-    let longest = gatehouse_core::tokens::TokenSettings::from_settings(&state.settings)
+    conn.purge_one_time_tokens(super::reveal::PURPOSE, now).await?;
+    let longest = crate::tokens::TokenSettings::from_settings(&state.settings)
         .lifetimes
         .longest_access_token();
     conn.purge_token_cutoffs(now - longest - CUTOFF_MARGIN).await?;

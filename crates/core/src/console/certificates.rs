@@ -17,10 +17,7 @@ use gatehouse_store::{AuditStore, IntegrationStore, PendingKeyStore, PendingPriv
 use serde_json::json;
 
 use super::{OpResult, audit, publish, visible_integration};
-use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleError},
-};
+use crate::{Core, console::Caller, error::Error};
 
 /// How long a generated private key waits for its download, in seconds.
 pub const PENDING_KEY_TTL: i64 = 600;
@@ -31,7 +28,7 @@ fn aad(digest: &str) -> Vec<u8> {
 
 /// Stores `cert` on `i` after the console's checks; the caller commits.
 async fn add(
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     tx: &mut Tx,
     i: &Integration,
@@ -42,7 +39,7 @@ async fn add(
     certificates::check_add(i, &existing, cert)?;
     let stored = certificates::to_stored(cert, &i.id, state.now(), &mut rand::thread_rng());
     tx.insert_certificate(&stored).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ConsoleError::from(gatehouse_domain::DomainError::new(
+        StoreError::Conflict(_) => Error::from(gatehouse_domain::DomainError::new(
             "certificate_duplicate",
             format!(
                 "This certificate (SHA-256 fingerprint {}) is already on this integration.",
@@ -72,7 +69,7 @@ async fn add(
 }
 
 /// Uploads a PEM certificate. Nothing is written when any check fails.
-pub async fn upload(state: &AppState, caller: &Caller, integration_id: &str, pem: &str) -> OpResult<StoredCertificate> {
+pub async fn upload(state: &Core, caller: &Caller, integration_id: &str, pem: &str) -> OpResult<StoredCertificate> {
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
     certificates::check_type(&i)?;
@@ -86,12 +83,12 @@ async fn generate_pair(i: &Integration, now: i64) -> OpResult<keypair::Generated
     let name = i.name.clone();
     tokio::task::spawn_blocking(move || keypair::generate(&name, now, &mut rand::rngs::OsRng))
         .await
-        .map_err(ConsoleError::internal)?
-        .map_err(ConsoleError::internal)
+        .map_err(Error::internal)?
+        .map_err(Error::internal)
 }
 
 /// Checks that a key pair may be added before spending the time to generate one.
-async fn precheck(state: &AppState, caller: &Caller, integration_id: &str) -> OpResult<Integration> {
+async fn precheck(state: &Core, caller: &Caller, integration_id: &str) -> OpResult<Integration> {
     let mut conn = state.store.conn().await?;
     let i = visible_integration(&mut conn, caller, integration_id).await?;
     let existing = conn.certificates_of(&i.id).await?;
@@ -101,11 +98,7 @@ async fn precheck(state: &AppState, caller: &Caller, integration_id: &str) -> Op
 
 /// Generates a key pair; returns the stored certificate and the private key (PKCS#8 PEM), which
 /// is not kept anywhere.
-pub async fn generate(
-    state: &AppState,
-    caller: &Caller,
-    integration_id: &str,
-) -> OpResult<(StoredCertificate, String)> {
+pub async fn generate(state: &Core, caller: &Caller, integration_id: &str) -> OpResult<(StoredCertificate, String)> {
     let i = precheck(state, caller, integration_id).await?;
     let pair = generate_pair(&i, state.now()).await?;
     let mut tx = state.store.begin().await?;
@@ -118,7 +111,7 @@ pub async fn generate(
 /// Generates a key pair for a page: the private key waits, sealed, for one download with the
 /// returned token.
 pub async fn generate_for_download(
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     integration_id: &str,
 ) -> OpResult<(StoredCertificate, String)> {
@@ -148,7 +141,7 @@ pub async fn generate_for_download(
 /// Hands out a generated private key once: `None` when it was downloaded already, expired, or
 /// never existed.
 pub async fn take_private_key(
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     integration_id: &str,
     token: &str,
@@ -162,17 +155,17 @@ pub async fn take_private_key(
     let pem = state
         .master_key
         .decrypt(&pending.sealed, &aad(&digest))
-        .map_err(ConsoleError::internal)?;
+        .map_err(Error::internal)?;
     conn.append_audit(
         &audit(state, caller, "private_key.downloaded", &i).details(json!({"certificate_id": pending.certificate_id})),
     )
     .await?;
-    String::from_utf8(pem).map(Some).map_err(ConsoleError::internal)
+    String::from_utf8(pem).map(Some).map_err(Error::internal)
 }
 
 /// Whether a generated private key still waits under `token` (to offer its download, or say it
 /// is gone).
-pub async fn private_key_waits(state: &AppState, caller: &Caller, integration_id: &str, token: &str) -> OpResult<bool> {
+pub async fn private_key_waits(state: &Core, caller: &Caller, integration_id: &str, token: &str) -> OpResult<bool> {
     let mut conn = state.store.conn().await?;
     let i = visible_integration(&mut conn, caller, integration_id).await?;
     Ok(conn
@@ -181,12 +174,12 @@ pub async fn private_key_waits(state: &AppState, caller: &Caller, integration_id
 }
 
 /// Removes (revokes) a certificate: assertions signed with its key stop being accepted.
-pub async fn remove(state: &AppState, caller: &Caller, integration_id: &str, cert_id: &str) -> OpResult<()> {
+pub async fn remove(state: &Core, caller: &Caller, integration_id: &str, cert_id: &str) -> OpResult<()> {
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
     let existing = tx.certificates_of(&i.id).await?;
     let Some(cert) = existing.iter().find(|c| c.id == cert_id && c.revoked_at.is_none()) else {
-        return Err(ConsoleError::not_found("certificate"));
+        return Err(Error::not_found("certificate"));
     };
     tx.revoke_certificate(&i.id, cert_id, state.now()).await?;
     tx.append_audit(

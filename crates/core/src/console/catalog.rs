@@ -3,8 +3,7 @@
 //! them, and deleting a service removes every subscription to it — in both cases with their tokens
 //! cut off exactly as for an unsubscribe.
 
-use axum::http::StatusCode;
-use gatehouse_core::policy;
+use crate::policy;
 use gatehouse_domain::{
     audit::AuditEntry,
     console::{
@@ -20,28 +19,29 @@ use serde_json::json;
 
 use super::{OpResult, audit, publish};
 use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleError},
+    Core,
+    console::Caller,
+    error::{Error, Kind},
 };
 
-pub async fn list(state: &AppState) -> OpResult<Vec<Service>> {
+pub async fn list(state: &Core) -> OpResult<Vec<Service>> {
     Ok(state.store.conn().await?.list_services().await?)
 }
 
-pub async fn get(state: &AppState, code: &str) -> OpResult<Service> {
-    let code = ServiceCode::parse(code).map_err(|_| ConsoleError::not_found("service"))?;
+pub async fn get(state: &Core, code: &str) -> OpResult<Service> {
+    let code = ServiceCode::parse(code).map_err(|_| Error::not_found("service"))?;
     state
         .store
         .conn()
         .await?
         .service_by_code(&code)
         .await?
-        .ok_or_else(|| ConsoleError::not_found("service"))
+        .ok_or_else(|| Error::not_found("service"))
 }
 
 /// Creates a service (`path_code` `None`) or replaces the one with code `path_code`.
 pub async fn save(
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     input: &ServiceInput,
     path_code: Option<&str>,
@@ -58,8 +58,8 @@ pub async fn save(
     };
     match (&existing, path_code) {
         (Some(s), None) => {
-            return Err(ConsoleError::new(
-                StatusCode::CONFLICT,
+            return Err(Error::new(
+                Kind::Conflict,
                 "service_exists",
                 format!(
                     "A service with the code {:?} already exists; change it instead.",
@@ -68,7 +68,7 @@ pub async fn save(
             )
             .on("code"));
         }
-        (None, Some(_)) => return Err(ConsoleError::not_found("service")),
+        (None, Some(_)) => return Err(Error::not_found("service")),
         _ => {}
     }
     let service = parse_service(&input, existing.as_ref(), state.now())?;
@@ -140,7 +140,7 @@ pub async fn save(
 }
 
 /// The integrations subscribed to `code`, for the confirmation before deleting it (operators only).
-pub async fn subscribers(state: &AppState, caller: &Caller, code: &str) -> OpResult<(Service, Vec<Integration>)> {
+pub async fn subscribers(state: &Core, caller: &Caller, code: &str) -> OpResult<(Service, Vec<Integration>)> {
     policy::catalog_admin(&caller.principal)?;
     let service = get(state, code).await?;
     let mut conn = state.store.conn().await?;
@@ -157,14 +157,14 @@ pub async fn subscribers(state: &AppState, caller: &Caller, code: &str) -> OpRes
 /// would — the scopes no other subscription of the integration grants are cut off from its issued
 /// tokens, each integration's audit trail and own event record it — then the service itself.
 /// Returns the service and how many subscriptions were removed.
-pub async fn delete(state: &AppState, caller: &Caller, code: &str) -> OpResult<(Service, usize)> {
+pub async fn delete(state: &Core, caller: &Caller, code: &str) -> OpResult<(Service, usize)> {
     policy::catalog_admin(&caller.principal)?;
-    let code = ServiceCode::parse(code).map_err(|_| ConsoleError::not_found("service"))?;
+    let code = ServiceCode::parse(code).map_err(|_| Error::not_found("service"))?;
     let mut tx = state.store.begin().await?;
     let service = tx
         .service_by_code(&code)
         .await?
-        .ok_or_else(|| ConsoleError::not_found("service"))?;
+        .ok_or_else(|| Error::not_found("service"))?;
     let mut affected = Vec::new();
     for sub in tx.subscriptions_of_service(&code).await? {
         let Some(i) = tx.integration_by_id(&sub.integration_id).await? else {

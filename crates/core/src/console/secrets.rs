@@ -6,13 +6,10 @@ use gatehouse_store::{AuditStore, IntegrationStore};
 use serde_json::json;
 
 use super::{OpResult, audit, publish, visible_integration};
-use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleError},
-};
+use crate::{Core, console::Caller, error::Error};
 
 /// Adds a secret; returns it as stored and in plain text (to show once).
-pub async fn add(state: &AppState, caller: &Caller, integration_id: &str) -> OpResult<(StoredSecret, String)> {
+pub async fn add(state: &Core, caller: &Caller, integration_id: &str) -> OpResult<(StoredSecret, String)> {
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
     let existing = tx.secrets_of(&i.id).await?;
@@ -37,12 +34,12 @@ pub async fn add(state: &AppState, caller: &Caller, integration_id: &str) -> OpR
 }
 
 /// Revokes an active secret (never the last one).
-pub async fn revoke(state: &AppState, caller: &Caller, integration_id: &str, secret_id: &str) -> OpResult<()> {
+pub async fn revoke(state: &Core, caller: &Caller, integration_id: &str, secret_id: &str) -> OpResult<()> {
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
     let existing = tx.secrets_of(&i.id).await?;
     secrets::check_revoke(&existing, secret_id).map_err(|e| match e.code {
-        "secret_not_found" => ConsoleError::not_found("client secret"),
+        "secret_not_found" => Error::not_found("client secret"),
         _ => e.into(),
     })?;
     tx.revoke_secret(&i.id, secret_id, state.now()).await?;

@@ -5,7 +5,7 @@
 //! tokens stop validating at once, and its refresh tokens are revoked and its unused authorization
 //! codes deleted — so none of them works again if it is enabled again (or its client ID reused).
 
-use gatehouse_core::policy;
+use crate::policy;
 use gatehouse_domain::{
     console::{
         credentials::{CredentialsFile, credentials_file},
@@ -21,10 +21,10 @@ use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, TokenStore, Tx
 use serde_json::json;
 
 use super::{OpResult, audit, publish, visible_integration};
-use crate::{AppState, developer::auth::Caller};
+use crate::{Core, console::Caller};
 
 /// What the caller may see, oldest first, each with its subscriptions.
-pub async fn list(state: &AppState, caller: &Caller) -> OpResult<Vec<(Integration, Vec<Subscription>)>> {
+pub async fn list(state: &Core, caller: &Caller) -> OpResult<Vec<(Integration, Vec<Subscription>)>> {
     let mut conn = state.store.conn().await?;
     let p = &caller.principal;
     let mut all = Vec::new();
@@ -46,11 +46,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> OpResult<Vec<(Integratio
 }
 
 /// A new integration and, for types with one, its first client secret in plain text (shown once).
-pub async fn create(
-    state: &AppState,
-    caller: &Caller,
-    input: IntegrationInput,
-) -> OpResult<(Integration, Option<String>)> {
+pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> OpResult<(Integration, Option<String>)> {
     policy::create_integration(&caller.principal, input.integration_type, &input.owner)?;
     let ctx = CreateContext {
         creator: caller.principal.account_id(),
@@ -107,7 +103,7 @@ pub struct Details {
     pub subscriptions: Vec<Subscription>,
 }
 
-pub async fn details(state: &AppState, caller: &Caller, id: &str) -> OpResult<Details> {
+pub async fn details(state: &Core, caller: &Caller, id: &str) -> OpResult<Details> {
     let mut conn = state.store.conn().await?;
     let integration = visible_integration(&mut conn, caller, id).await?;
     Ok(Details {
@@ -119,12 +115,7 @@ pub async fn details(state: &AppState, caller: &Caller, id: &str) -> OpResult<De
 }
 
 /// Applies an edit (name, description, redirect settings).
-pub async fn update(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    changes: &IntegrationChanges,
-) -> OpResult<Integration> {
+pub async fn update(state: &Core, caller: &Caller, id: &str, changes: &IntegrationChanges) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
     let next = integration::edit(&current, changes, state.now())?;
@@ -163,7 +154,7 @@ pub async fn update(
 
 /// Ends every token and grant issued to the integration's client (it is being disabled or
 /// deleted); returns what was revoked, for the audit entry.
-async fn end_client_tokens(state: &AppState, tx: &mut Tx, i: &Integration) -> OpResult<serde_json::Value> {
+async fn end_client_tokens(state: &Core, tx: &mut Tx, i: &Integration) -> OpResult<serde_json::Value> {
     tx.record_token_cutoff(&TokenCutoff {
         client_id: i.client_id.to_string(),
         scope: None,
@@ -179,12 +170,7 @@ async fn end_client_tokens(state: &AppState, tx: &mut Tx, i: &Integration) -> Op
 
 /// Enables or disables. Disabling ends the client's issued access tokens, refresh tokens and
 /// unused authorization codes at once; enabling again does not revive them.
-pub async fn set_status(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    status: IntegrationStatus,
-) -> OpResult<Integration> {
+pub async fn set_status(state: &Core, caller: &Caller, id: &str, status: IntegrationStatus) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
     if current.status == status {
@@ -214,7 +200,7 @@ pub async fn set_status(
 
 /// Deletes the integration with its credentials and subscriptions; its issued tokens are revoked
 /// and the audit trail stays.
-pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> OpResult<Integration> {
+pub async fn delete(state: &Core, caller: &Caller, id: &str) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
     let ended = end_client_tokens(state, &mut tx, &current).await?;
@@ -240,7 +226,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> OpResult<Int
 }
 
 /// The credentials file (never a secret). Its download is recorded in the audit log.
-pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> OpResult<CredentialsFile> {
+pub async fn credentials(state: &Core, caller: &Caller, id: &str) -> OpResult<CredentialsFile> {
     let d = details(state, caller, id).await?;
     let file = credentials_file(
         &state.settings.public_url,

@@ -3,7 +3,6 @@
 //! the integration's subscriptions are left out of future tokens (the token service grants only
 //! subscribed scopes) and cut off from the tokens already issued.
 
-use axum::http::StatusCode;
 use gatehouse_domain::{
     console::cutoff::{TokenCutoff, withdrawn_scopes},
     events::own::OwnEventKind,
@@ -15,8 +14,9 @@ use serde_json::json;
 
 use super::{OpResult, audit, publish, visible_integration};
 use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleError},
+    Core,
+    console::Caller,
+    error::{Error, Kind},
 };
 
 fn union(subs: &[Subscription]) -> Vec<String> {
@@ -31,7 +31,7 @@ fn union(subs: &[Subscription]) -> Vec<String> {
 
 /// Records cutoffs for the scopes `before` granted and `after` does not.
 async fn cut_withdrawn(
-    state: &AppState,
+    state: &Core,
     tx: &mut Tx,
     i: &Integration,
     before: &[Subscription],
@@ -52,10 +52,10 @@ async fn cut_withdrawn(
 
 /// Parses a service code given in a request and finds the service.
 pub async fn find_service(db: &mut impl ServiceStore, code: &str) -> OpResult<gatehouse_domain::service::Service> {
-    let parsed = ServiceCode::parse(code.trim()).map_err(|e| ConsoleError::rule(e).on("service"))?;
+    let parsed = ServiceCode::parse(code.trim()).map_err(|e| Error::rule(e).on("service"))?;
     db.service_by_code(&parsed).await?.ok_or_else(|| {
-        ConsoleError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        Error::new(
+            Kind::Invalid,
             "unknown_service",
             format!(
                 "There is no service with the code {:?} in the catalog.",
@@ -69,7 +69,7 @@ pub async fn find_service(db: &mut impl ServiceStore, code: &str) -> OpResult<ga
 /// Subscribes (or, with `replace`, changes the scopes of an existing subscription). An empty
 /// `scopes` means every scope the service offers. Returns the subscription and whether it is new.
 pub async fn subscribe(
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     integration_id: &str,
     service_code: &str,
@@ -84,14 +84,13 @@ pub async fn subscribe(
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
-    let granted =
-        check_subscription(&service, i.integration_type, &chosen).map_err(|e| ConsoleError::from(e).on("scopes"))?;
+    let granted = check_subscription(&service, i.integration_type, &chosen).map_err(|e| Error::from(e).on("scopes"))?;
     let before = tx.subscriptions_of(&i.id).await?;
     let existing = before.iter().find(|s| s.service_code == service.code);
     match (existing, replace) {
         (Some(_), false) => {
-            return Err(ConsoleError::new(
-                StatusCode::CONFLICT,
+            return Err(Error::new(
+                Kind::Conflict,
                 "already_subscribed",
                 format!(
                     "This integration already subscribes to {}; change its scopes instead.",
@@ -99,7 +98,7 @@ pub async fn subscribe(
                 ),
             ));
         }
-        (None, true) => return Err(ConsoleError::not_found("subscription")),
+        (None, true) => return Err(Error::not_found("subscription")),
         _ => {}
     }
     let is_new = existing.is_none();
@@ -138,13 +137,13 @@ pub async fn subscribe(
 }
 
 /// Unsubscribes; the service's scopes that no other subscription grants are revoked from issued tokens.
-pub async fn unsubscribe(state: &AppState, caller: &Caller, integration_id: &str, service_code: &str) -> OpResult<()> {
+pub async fn unsubscribe(state: &Core, caller: &Caller, integration_id: &str, service_code: &str) -> OpResult<()> {
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
-    let code = ServiceCode::parse(service_code).map_err(|_| ConsoleError::not_found("subscription"))?;
+    let code = ServiceCode::parse(service_code).map_err(|_| Error::not_found("subscription"))?;
     let before = tx.subscriptions_of(&i.id).await?;
     if !tx.delete_subscription(&i.id, &code).await? {
-        return Err(ConsoleError::not_found("subscription"));
+        return Err(Error::not_found("subscription"));
     }
     let after = tx.subscriptions_of(&i.id).await?;
     let withdrawn = cut_withdrawn(state, &mut tx, &i, &before, &after).await?;

@@ -12,7 +12,7 @@ use gatehouse_store::{OneTimeToken, OneTimeTokenStore};
 use serde_json::json;
 
 use super::OpResult;
-use crate::{AppState, developer::error::ConsoleError, identity::SignedIn};
+use crate::{Core, error::Error, identity::SignedIn};
 
 /// How long a new secret waits for its one display, in seconds.
 pub const SECRET_DISPLAY_TTL: i64 = 600;
@@ -31,7 +31,7 @@ fn well_formed(handle: &str) -> bool {
 
 /// Seals `plaintext` for one display to `who` (this session only) on integration
 /// `integration_id`'s pages; returns the handle for the redirect.
-pub async fn stash(state: &AppState, who: &SignedIn, integration_id: &str, plaintext: &str) -> OpResult<String> {
+pub async fn stash(state: &Core, who: &SignedIn, integration_id: &str, plaintext: &str) -> OpResult<String> {
     let handle = secret::random_token_hex(&mut rand::thread_rng());
     let digest = secret::digest(&handle);
     let sealed = state.master_key.encrypt(
@@ -61,7 +61,7 @@ pub async fn stash(state: &AppState, who: &SignedIn, integration_id: &str, plain
 
 /// The secret waiting under `handle` for `who` on integration `integration_id`, once: `None` when
 /// it was shown already, expired, belongs to another session or integration, or never existed.
-pub async fn open(state: &AppState, who: &SignedIn, integration_id: &str, handle: &str) -> OpResult<Option<String>> {
+pub async fn open(state: &Core, who: &SignedIn, integration_id: &str, handle: &str) -> OpResult<Option<String>> {
     if !well_formed(handle) {
         return Ok(None);
     }
@@ -92,5 +92,5 @@ pub async fn open(state: &AppState, who: &SignedIn, integration_id: &str, handle
         return Ok(None);
     }
     conn.purge_one_time_tokens(PURPOSE, now).await?;
-    String::from_utf8(plaintext).map(Some).map_err(ConsoleError::internal)
+    String::from_utf8(plaintext).map(Some).map_err(Error::internal)
 }

@@ -1,17 +1,19 @@
-//! The console's operations, shared by the pages and the JSON API: each checks the rules (in
+//! The console's use cases (integrations, credentials, certificates, subscriptions, the services
+//! catalog), shared by the pages and the JSON API: each checks the rules (in
 //! `gatehouse_domain::console`), writes the change, its audit entry and — where Gatehouse
 //! publishes one — its own event in one transaction, and returns the result or a
-//! [`ConsoleError`]. An audited commit bumps the catalog generation, so the token service's
-//! client cache sees the change within the poll interval.
+//! [`Error`]. An audited commit moves the catalog generation, so the node's token service sees
+//! the change at once and other nodes within the poll interval.
 
 pub mod catalog;
 pub mod certificates;
+pub mod expiry;
 pub mod integrations;
 pub mod reveal;
 pub mod secrets;
 pub mod subscriptions;
 
-use gatehouse_core::policy;
+use crate::policy;
 use gatehouse_domain::{
     audit::AuditEntry,
     events::own::{Audience, OwnEventKind, own_event},
@@ -19,17 +21,27 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{EventStore, IntegrationStore, Tx};
 
-use super::{auth::Caller, error::ConsoleError};
-use crate::AppState;
+use crate::{Core, error::Error};
 
-pub type OpResult<T> = Result<T, ConsoleError>;
+pub type OpResult<T> = Result<T, Error>;
+
+/// The caller of a console use case: who acts (the policy's principal), how the audit log names
+/// them, where the request came from, and the person when one is calling (their session, or a
+/// session that stands for their access token). `None` for a service account's token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: policy::Principal,
+    pub actor: gatehouse_domain::audit::Actor,
+    pub client: crate::ClientInfo,
+    pub person: Option<crate::identity::SignedIn>,
+}
 
 /// Own events are published with a random ID, so no deduplication window is needed.
 const OWN_EVENT_DEDUP_WINDOW: i64 = 0;
 
 /// An audit entry for `action` on `target`, by the caller, tagged with the integration's
 /// organization when it has one.
-pub fn audit(state: &AppState, caller: &Caller, action: &str, target: &Integration) -> AuditEntry {
+pub fn audit(state: &Core, caller: &Caller, action: &str, target: &Integration) -> AuditEntry {
     let entry = AuditEntry::new(state.now(), &caller.actor, action, format!("integration:{}", target.id))
         .from_client(caller.client.ip.clone(), caller.client.user_agent.clone());
     match target.org_id() {
@@ -48,7 +60,7 @@ pub fn audience_of(i: &Integration) -> Audience {
 
 /// Publishes one of Gatehouse's own events about `i` in the caller's transaction.
 pub async fn publish(
-    state: &AppState,
+    state: &Core,
     tx: &mut Tx,
     kind: OwnEventKind,
     i: &Integration,
@@ -62,7 +74,7 @@ pub async fn publish(
         state.now(),
         &mut rand::thread_rng(),
     )
-    .map_err(ConsoleError::internal)?;
+    .map_err(Error::internal)?;
     tx.publish_event(&event, state.now(), OWN_EVENT_DEDUP_WINDOW).await?;
     Ok(())
 }
@@ -73,6 +85,6 @@ pub async fn visible_integration(db: &mut impl IntegrationStore, caller: &Caller
     let i = db
         .integration_by_id(id)
         .await?
-        .ok_or_else(|| ConsoleError::not_found("integration"))?;
+        .ok_or_else(|| Error::not_found("integration"))?;
     Ok(policy::manage_integration(&caller.principal, i)?.into_integration())
 }
