@@ -14,6 +14,8 @@ pub enum Kind {
     Forbidden,
     /// There is no such thing, or the caller may not know it exists.
     NotFound,
+    /// It existed and can no longer be used (an invitation used or withdrawn).
+    Gone,
     /// The change contradicts the current state (a duplicate, the last admin).
     Conflict,
     /// The input is larger than allowed.

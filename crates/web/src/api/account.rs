@@ -16,7 +16,7 @@ use crate::{
     AppState,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
-    identity::{ApiSession, ops},
+    identity::ApiSession,
 };
 
 pub fn router() -> Router<AppState> {
@@ -98,7 +98,7 @@ pub async fn update_account(
         family_name: body.family_name.unwrap_or_else(|| a.family_name.clone()),
         country: body.country.unwrap_or_else(|| a.country.clone()),
     };
-    let updated = ops::update_profile(&state, &who, &input, &client).await?;
+    let updated = gatehouse_core::identity::accounts::update_profile(&state, &who, &input, &client).await?;
     Ok(ApiJson(AccountView::from(&updated)))
 }
 
@@ -119,7 +119,14 @@ pub async fn change_password(
     client: ClientInfo,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    ops::change_password(&state, &who, &body.current_password, &body.new_password, &client).await?;
+    gatehouse_core::identity::accounts::change_password(
+        &state,
+        &who,
+        &body.current_password,
+        &body.new_password,
+        &client,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,7 +182,7 @@ pub async fn end_other_sessions(
     ApiSession(who): ApiSession,
     client: ClientInfo,
 ) -> Result<ApiJson<Ended>, ApiError> {
-    let ended = ops::end_sessions(&state, &who, None, &client).await?;
+    let ended = gatehouse_core::identity::accounts::end_sessions(&state, &who, None, &client).await?;
     Ok(ApiJson(Ended { ended }))
 }
 
@@ -188,7 +195,7 @@ pub async fn end_session(
     client: ClientInfo,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    match ops::end_sessions(&state, &who, Some(&id), &client).await? {
+    match gatehouse_core::identity::accounts::end_sessions(&state, &who, Some(&id), &client).await? {
         0 => Err(ApiError::not_found("You have no session with this ID.")),
         _ => Ok(StatusCode::NO_CONTENT),
     }
@@ -209,8 +216,9 @@ pub async fn mfa_status(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
 ) -> Result<ApiJson<MfaStatus>, ApiError> {
-    let (totp, recovery_codes_left, passkeys) = ops::mfa_status(&state, &who.account.id).await?;
-    let required_by = ops::mfa_required_by(&state, &who.account.id).await?;
+    let (totp, recovery_codes_left, passkeys) =
+        gatehouse_core::identity::accounts::mfa_status(&state, &who.account.id).await?;
+    let required_by = gatehouse_core::identity::accounts::mfa_required_by(&state, &who.account.id).await?;
     Ok(ApiJson(MfaStatus {
         totp,
         recovery_codes_left,

@@ -12,7 +12,7 @@ pub mod orgs;
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 use utoipa::OpenApi;
 
-use crate::{AppState, developer::api::Authentication, error::ApiError, identity::ops::OpError};
+use crate::{AppState, developer::api::Authentication, error::ApiError};
 
 /// The problem JSON body every error has (RFC 7807).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -98,8 +98,8 @@ pub fn router() -> Router<AppState> {
         .merge(org_accounts::router())
 }
 
-impl From<OpError> for ApiError {
-    fn from(e: OpError) -> Self {
-        ApiError::new(e.status, e.code, e.message)
+impl From<gatehouse_core::Error> for ApiError {
+    fn from(e: gatehouse_core::Error) -> Self {
+        ApiError::new(crate::error::status_of(e.kind), e.code, e.message)
     }
 }

@@ -10,6 +10,7 @@ use axum::{
     http::StatusCode,
     routing::post,
 };
+use gatehouse_core::identity::enterprise;
 use gatehouse_domain::{account::Account, identity::enterprise::AdminAction};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +20,7 @@ use crate::{
     AppState,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
-    identity::{ApiSession, enterprise, ops},
+    identity::ApiSession,
 };
 
 pub fn router() -> Router<AppState> {
@@ -82,7 +83,7 @@ pub async fn create_account(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<NewManagedAccount>,
 ) -> Result<(StatusCode, ApiJson<ManagedAccountView>), ApiError> {
-    let (o, role) = ops::org_for(&state, &who, &org).await?;
+    let (o, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org).await?;
     let a = enterprise::create_account(
         &state,
         &who,
@@ -113,7 +114,7 @@ pub async fn account_action(
     client: ClientInfo,
     Path((org, account, action)): Path<(String, String, String)>,
 ) -> Result<ApiJson<ManagedAccountView>, ApiError> {
-    let (o, role) = ops::org_for(&state, &who, &org).await?;
+    let (o, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org).await?;
     let action = AdminAction::parse(&action)?;
     let a = enterprise::admin_action(&state, &who, &o, role, &account, action, &client).await?;
     Ok(ApiJson(ManagedAccountView::from(&a)))

@@ -20,7 +20,7 @@ use crate::{
     AppState,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
-    identity::{ApiSession, SignedIn, ops},
+    identity::{ApiSession, SignedIn},
 };
 
 pub fn router() -> Router<AppState> {
@@ -62,7 +62,7 @@ pub async fn list_orgs(
     State(state): State<AppState>,
     ApiSession(who): ApiSession,
 ) -> Result<ApiJson<Vec<OrgView>>, ApiError> {
-    let orgs = ops::my_orgs(&state, &who).await?;
+    let orgs = gatehouse_core::identity::organizations::my_orgs(&state, &who).await?;
     Ok(ApiJson(orgs.iter().map(|(o, r)| view(o, *r)).collect()))
 }
 
@@ -81,12 +81,12 @@ pub async fn create_org(
     client: ClientInfo,
     ApiJson(body): ApiJson<NewOrg>,
 ) -> Result<(StatusCode, ApiJson<OrgView>), ApiError> {
-    let org = ops::create_org(&state, &who, &body.name, &client).await?;
+    let org = gatehouse_core::identity::organizations::create_org(&state, &who, &body.name, &client).await?;
     Ok((StatusCode::CREATED, ApiJson(view(&org, Role::Admin))))
 }
 
 async fn org_of(state: &AppState, who: &SignedIn, id: &str) -> Result<(Organization, Role), ApiError> {
-    Ok(ops::org_for(state, who, id).await?)
+    Ok(gatehouse_core::identity::organizations::org_for(state, who, id).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "organizations",
@@ -125,12 +125,12 @@ pub async fn list_members(
     Path(org): Path<String>,
 ) -> Result<ApiJson<Vec<MemberView>>, ApiError> {
     let (o, _) = org_of(&state, &who, &org).await?;
-    let members = ops::members(&state, &o).await?;
+    let members = gatehouse_core::identity::organizations::members(&state, &o).await?;
     Ok(ApiJson(
         members
             .into_iter()
             .map(|m| MemberView {
-                managed: crate::identity::enterprise::is_managed_by(&m.account, &o),
+                managed: gatehouse_core::identity::enterprise::is_managed_by(&m.account, &o),
                 disabled: m.account.disabled,
                 account_type: m.account.account_type.as_str().to_owned(),
                 account_id: m.account.id,
@@ -163,7 +163,7 @@ pub async fn change_role(
 ) -> Result<StatusCode, ApiError> {
     let (o, _) = org_of(&state, &who, &org).await?;
     let role = Role::parse(&body.role)?;
-    ops::change_membership(
+    gatehouse_core::identity::organizations::change_membership(
         &state,
         &who,
         &o,
@@ -192,7 +192,7 @@ pub async fn remove_member(
     } else {
         MembershipChange::Remove { account_id: &account }
     };
-    ops::change_membership(&state, &who, &o, change, &client).await?;
+    gatehouse_core::identity::organizations::change_membership(&state, &who, &o, change, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,7 +204,7 @@ pub struct InvitationView {
     pub expires_at: i64,
 }
 
-fn inv_view(p: ops::PendingInvitation) -> InvitationView {
+fn inv_view(p: gatehouse_core::identity::organizations::PendingInvitation) -> InvitationView {
     InvitationView {
         id: p.id,
         email: p.invitation.email.to_string(),
@@ -230,7 +230,11 @@ pub async fn list_invitations(
         ));
     }
     Ok(ApiJson(
-        ops::invitations(&state, &o).await?.into_iter().map(inv_view).collect(),
+        gatehouse_core::identity::organizations::invitations(&state, &o)
+            .await?
+            .into_iter()
+            .map(inv_view)
+            .collect(),
     ))
 }
 
@@ -254,7 +258,7 @@ pub async fn invite(
     ApiJson(body): ApiJson<NewInvitation>,
 ) -> Result<(StatusCode, ApiJson<InvitationView>), ApiError> {
     let (o, _) = org_of(&state, &who, &org).await?;
-    let p = ops::invite(&state, &who, &o, &body.email, &body.role, &client).await?;
+    let p = gatehouse_core::identity::organizations::invite(&state, &who, &o, &body.email, &body.role, &client).await?;
     Ok((StatusCode::CREATED, ApiJson(inv_view(p))))
 }
 
@@ -268,6 +272,6 @@ pub async fn cancel_invitation(
     Path((org, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (o, r) = org_of(&state, &who, &org).await?;
-    ops::cancel_invitation(&state, &who, &o, r, &id, &client).await?;
+    gatehouse_core::identity::organizations::cancel_invitation(&state, &who, &o, r, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

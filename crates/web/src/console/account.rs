@@ -18,7 +18,7 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,
-    identity::{SignedIn, forms::Errors, ops, session},
+    identity::{SignedIn, forms::Errors, session},
 };
 
 pub fn router() -> Router<AppState> {
@@ -135,11 +135,11 @@ async fn profile_submit(
             let p = profile(&who, &csrf, Some(&input), None, errors.into());
             page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p)
         }
-        Ok(_) => match ops::update_profile(&state, &who, &input, &client).await {
+        Ok(_) => match gatehouse_core::identity::accounts::update_profile(&state, &who, &input, &client).await {
             Ok(_) => Redirect::to("/console/account?done=profile").into_response(),
             Err(e) => {
                 let p = profile(&who, &csrf, Some(&input), None, op_errors(&e));
-                page(e.status, csrf, &p)
+                page(crate::error::status_of(e.kind), csrf, &p)
             }
         },
     }
@@ -201,11 +201,19 @@ async fn password_submit(
         let p = password_view(&who, &csrf, None, errors);
         return page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p);
     }
-    match ops::change_password(&state, &who, &form.current_password, &form.password, &client).await {
+    match gatehouse_core::identity::accounts::change_password(
+        &state,
+        &who,
+        &form.current_password,
+        &form.password,
+        &client,
+    )
+    .await
+    {
         Ok(()) => Redirect::to("/console/account/password?done=password").into_response(),
         Err(e) => {
             let p = password_view(&who, &csrf, None, op_errors(&e));
-            page(e.status, csrf, &p)
+            page(crate::error::status_of(e.kind), csrf, &p)
         }
     }
 }
@@ -285,9 +293,15 @@ async fn end_one(
     client: ClientInfo,
     CsrfForm(form): CsrfForm<EndForm>,
 ) -> Result<Response, PageError> {
-    ops::end_sessions(&state, &who, Some(&form.session), &client)
+    gatehouse_core::identity::accounts::end_sessions(&state, &who, Some(&form.session), &client)
         .await
-        .map_err(|e| PageError::new(e.status, "Could not sign out that session", e.message))?;
+        .map_err(|e| {
+            PageError::new(
+                crate::error::status_of(e.kind),
+                "Could not sign out that session",
+                e.message,
+            )
+        })?;
     Ok(Redirect::to("/console/account/sessions?done=session").into_response())
 }
 
@@ -302,9 +316,9 @@ async fn end_all(
     client: ClientInfo,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    ops::end_sessions(&state, &who, None, &client)
+    gatehouse_core::identity::accounts::end_sessions(&state, &who, None, &client)
         .await
-        .map_err(|e| PageError::new(e.status, "Could not sign out", e.message))?;
+        .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Could not sign out", e.message))?;
     let cookie = session::end_session(&state, &headers).await?;
     Ok((cookie, Redirect::to("/signin?signed_out=1")).into_response())
 }

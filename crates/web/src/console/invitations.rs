@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use gatehouse_core::identity::audit;
 use gatehouse_domain::identity::{
     invitation::Invitation,
     profile::{ProfileInput, parse_profile},
@@ -24,9 +25,8 @@ use crate::{
     error::PageError,
     extract::ClientInfo,
     identity::{
-        OptionalSession, SignedIn, audit,
+        OptionalSession, SignedIn,
         forms::Errors,
-        ops::{self, OpError},
         session::start_session,
         signup::{check_password_pair, hash_password},
     },
@@ -59,8 +59,12 @@ struct InvitationPage {
     errors: Errors,
 }
 
-fn gone(e: OpError) -> PageError {
-    PageError::new(e.status, "This invitation cannot be used", e.message)
+fn gone(e: gatehouse_core::Error) -> PageError {
+    PageError::new(
+        crate::error::status_of(e.kind),
+        "This invitation cannot be used",
+        e.message,
+    )
 }
 
 async fn build(
@@ -69,7 +73,9 @@ async fn build(
     who: Option<&SignedIn>,
     csrf: &CsrfToken,
 ) -> Result<(InvitationPage, Invitation), PageError> {
-    let (inv, org, existing) = ops::peek_invitation(state, token).await.map_err(gone)?;
+    let (inv, org, existing) = gatehouse_core::identity::organizations::peek_invitation(state, token)
+        .await
+        .map_err(gone)?;
     let mode = match (who, existing) {
         (Some(w), _) if w.account.email == inv.email => InvitationMode::Accept,
         (Some(w), _) => InvitationMode::WrongAccount(w.account.email.to_string()),
@@ -109,7 +115,7 @@ async fn accept(
     client: ClientInfo,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    let org = ops::accept_invitation(&state, &who, &token, &client)
+    let org = gatehouse_core::identity::organizations::accept_invitation(&state, &who, &token, &client)
         .await
         .map_err(gone)?;
     Ok(Redirect::to(&format!("/console/orgs/{}", org.id)).into_response())
@@ -147,9 +153,10 @@ async fn register(
         return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
     };
     let hash = hash_password(form.password).await?;
-    let (account, org) = ops::register_invited(&state, &token, &profile.display_name, hash, &client)
-        .await
-        .map_err(gone)?;
+    let (account, org) =
+        gatehouse_core::identity::organizations::register_invited(&state, &token, &profile.display_name, hash, &client)
+            .await
+            .map_err(gone)?;
     let (_, cookie) = start_session(&state, &account, vec![AuthMethod::Password], &client, None).await?;
     let e = audit::entry(
         &state,

@@ -12,6 +12,7 @@ use axum::{
     routing::{get, post},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use gatehouse_core::identity::audit;
 use gatehouse_domain::{
     audit::Actor,
     identity::mfa::{self, new_recovery_codes, new_totp_secret, otpauth_uri, recovery_code_digest, totp_secret_base32},
@@ -27,9 +28,8 @@ use crate::{
     error::PageError,
     extract::ClientInfo,
     identity::{
-        SignedIn, audit,
+        SignedIn,
         forms::Errors,
-        ops,
         signin::{check_second_factor, totp_aad},
     },
 };
@@ -72,13 +72,13 @@ pub(super) async fn status_view(
     notice: Option<&'static str>,
     errors: Errors,
 ) -> Result<StatusPage, PageError> {
-    let (enrolled, recovery_left, _) = ops::mfa_status(state, &who.account.id)
+    let (enrolled, recovery_left, _) = gatehouse_core::identity::accounts::mfa_status(state, &who.account.id)
         .await
-        .map_err(|e| PageError::new(e.status, "Error", e.message))?;
+        .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?;
     let passkeys = super::passkeys::items(state, &who.account.id).await?;
-    let required_by = ops::mfa_required_by(state, &who.account.id)
+    let required_by = gatehouse_core::identity::accounts::mfa_required_by(state, &who.account.id)
         .await
-        .map_err(|e| PageError::new(e.status, "Error", e.message))?;
+        .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?;
     Ok(StatusPage {
         nav: Nav::new(who, csrf, "account"),
         tab: "mfa",
@@ -163,9 +163,9 @@ fn setup_view(state: &AppState, who: &SignedIn, csrf: &CsrfToken, secret: &[u8],
 }
 
 async fn setup_page(State(state): State<AppState>, who: SignedIn, csrf: CsrfToken) -> Result<Response, PageError> {
-    let (enrolled, _, _) = ops::mfa_status(&state, &who.account.id)
+    let (enrolled, _, _) = gatehouse_core::identity::accounts::mfa_status(&state, &who.account.id)
         .await
-        .map_err(|e| PageError::new(e.status, "Error", e.message))?;
+        .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?;
     if enrolled {
         return Ok(Redirect::to("/console/account/mfa").into_response());
     }
@@ -297,14 +297,14 @@ async fn manage(
     if form.code.trim().is_empty() {
         return fail("Enter the current code from your authenticator app.".to_owned()).await;
     }
-    let (_, _, passkeys) = ops::mfa_status(&state, &who.account.id)
+    let (_, _, passkeys) = gatehouse_core::identity::accounts::mfa_status(&state, &who.account.id)
         .await
-        .map_err(|e| PageError::new(e.status, "Error", e.message))?;
+        .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?;
     if form.action == "remove"
         && passkeys == 0
-        && let Some(org) = ops::mfa_required_by(&state, &who.account.id)
+        && let Some(org) = gatehouse_core::identity::accounts::mfa_required_by(&state, &who.account.id)
             .await
-            .map_err(|e| PageError::new(e.status, "Error", e.message))?
+            .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?
     {
         return fail(format!(
             "{org} requires two-step verification, so it cannot be turned off while you are a member."

@@ -17,7 +17,7 @@ use axum::{
     routing::get,
 };
 
-use crate::{AppState, csrf::CsrfToken, identity::SignedIn, identity::forms::Errors, identity::ops::OpError};
+use crate::{AppState, csrf::CsrfToken, identity::SignedIn, identity::forms::Errors};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,8 +61,8 @@ pub fn when(ts: i64) -> String {
 }
 
 /// An operation's refusal as form errors (on its field, or the page as a whole).
-pub fn op_errors(e: &OpError) -> Errors {
-    Errors::one(e.field.unwrap_or("main"), e.message.clone())
+pub fn op_errors(e: &gatehouse_core::Error) -> Errors {
+    Errors::one(e.field().unwrap_or("main").to_owned(), e.message.clone())
 }
 
 /// Renders a page with its status and the CSRF cookie.

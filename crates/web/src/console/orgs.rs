@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use gatehouse_core::identity::enterprise;
 use gatehouse_domain::{
     account::AccountType,
     identity::{enterprise::AdminAction, membership::MembershipChange},
@@ -26,7 +27,7 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,
-    identity::{SignedIn, enterprise, forms::Errors, ops},
+    identity::{SignedIn, forms::Errors},
 };
 
 pub fn router() -> Router<AppState> {
@@ -68,8 +69,8 @@ struct NoticeQuery {
     done: Option<String>,
 }
 
-fn page_err(e: ops::OpError) -> PageError {
-    PageError::new(e.status, "This cannot be done", e.message)
+fn page_err(e: gatehouse_core::Error) -> PageError {
+    PageError::new(crate::error::status_of(e.kind), "This cannot be done", e.message)
 }
 
 async fn list_view(
@@ -80,7 +81,7 @@ async fn list_view(
     errors: Errors,
     name: String,
 ) -> Result<ListPage, PageError> {
-    let orgs = ops::my_orgs(state, who)
+    let orgs = gatehouse_core::identity::organizations::my_orgs(state, who)
         .await
         .map_err(page_err)?
         .into_iter()
@@ -127,11 +128,11 @@ async fn create(
     client: ClientInfo,
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    match ops::create_org(&state, &who, &form.name, &client).await {
+    match gatehouse_core::identity::organizations::create_org(&state, &who, &form.name, &client).await {
         Ok(org) => Ok(Redirect::to(&format!("/console/orgs/{}?done=created", org.id)).into_response()),
         Err(e) => {
             let p = list_view(&state, &who, &csrf, None, op_errors(&e), form.name).await?;
-            Ok(page(e.status, csrf, &p))
+            Ok(page(crate::error::status_of(e.kind), csrf, &p))
         }
     }
 }
@@ -184,10 +185,14 @@ async fn org_view(
     errors: Errors,
     invite_email: String,
 ) -> Result<OrgPage, PageError> {
-    let members = ops::members(state, org).await.map_err(page_err)?;
+    let members = gatehouse_core::identity::organizations::members(state, org)
+        .await
+        .map_err(page_err)?;
     let is_admin = role == Role::Admin;
     let invitations = if is_admin {
-        ops::invitations(state, org).await.map_err(page_err)?
+        gatehouse_core::identity::organizations::invitations(state, org)
+            .await
+            .map_err(page_err)?
     } else {
         Vec::new()
     };
@@ -264,7 +269,9 @@ async fn org_page(
     Path(org_id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
     let p = org_view(
         &state,
         &who,
@@ -288,7 +295,7 @@ async fn after(
     csrf: CsrfToken,
     org: &Organization,
     role: Role,
-    result: ops::OpResult<()>,
+    result: gatehouse_core::identity::accounts::OpResult<()>,
     done: &str,
     invite_email: String,
 ) -> Result<Response, PageError> {
@@ -296,7 +303,7 @@ async fn after(
         Ok(()) => Ok(Redirect::to(&format!("/console/orgs/{}?done={done}", org.id)).into_response()),
         Err(e) => {
             let p = org_view(state, who, &csrf, org, role, None, op_errors(&e), invite_email).await?;
-            Ok(page(e.status, csrf, &p))
+            Ok(page(crate::error::status_of(e.kind), csrf, &p))
         }
     }
 }
@@ -315,10 +322,12 @@ async fn set_role(
     Path((org_id, account)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
     let result = match Role::parse(&form.role) {
         Ok(r) => {
-            ops::change_membership(
+            gatehouse_core::identity::organizations::change_membership(
                 &state,
                 &who,
                 &org,
@@ -346,8 +355,10 @@ async fn remove(
     Path((org_id, account)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
-    let result = ops::change_membership(
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
+    let result = gatehouse_core::identity::organizations::change_membership(
         &state,
         &who,
         &org,
@@ -366,8 +377,18 @@ async fn leave(
     Path(org_id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
-    match ops::change_membership(&state, &who, &org, MembershipChange::Leave, &client).await {
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
+    match gatehouse_core::identity::organizations::change_membership(
+        &state,
+        &who,
+        &org,
+        MembershipChange::Leave,
+        &client,
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to("/console/orgs?done=left").into_response()),
         Err(e) => after(&state, &who, csrf, &org, role, Err(e), "", String::new()).await,
     }
@@ -389,10 +410,12 @@ async fn transfer(
     Path(org_id): Path<String>,
     CsrfForm(form): CsrfForm<TransferForm>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
     let result = match Role::parse(&form.my_role) {
         Ok(r) => {
-            ops::change_membership(
+            gatehouse_core::identity::organizations::change_membership(
                 &state,
                 &who,
                 &org,
@@ -425,8 +448,10 @@ async fn invite(
     Path(org_id): Path<String>,
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
-    let result = ops::invite(&state, &who, &org, &form.email, &form.role, &client)
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
+    let result = gatehouse_core::identity::organizations::invite(&state, &who, &org, &form.email, &form.role, &client)
         .await
         .map(|_| ());
     after(&state, &who, csrf, &org, role, result, "invited", form.email).await
@@ -440,8 +465,11 @@ async fn cancel(
     Path((org_id, id)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
-    let result = ops::cancel_invitation(&state, &who, &org, role, &id, &client).await;
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
+    let result =
+        gatehouse_core::identity::organizations::cancel_invitation(&state, &who, &org, role, &id, &client).await;
     after(&state, &who, csrf, &org, role, result, "cancelled", String::new()).await
 }
 
@@ -460,8 +488,10 @@ async fn settings(
     Path(org_id): Path<String>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
-    let result = ops::update_org(
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
+    let result = gatehouse_core::identity::organizations::update_org(
         &state,
         &who,
         &org,
@@ -493,7 +523,9 @@ async fn create_account(
     Path(org_id): Path<String>,
     CsrfForm(form): CsrfForm<NewAccountForm>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
     let result = enterprise::create_account(
         &state,
         &who,
@@ -508,12 +540,15 @@ async fn create_account(
     .map(|_| ())
     .map_err(|mut e| {
         // This form's fields have their own names (the invitation form has `email` and `role`).
-        e.field = e.field.map(|f| match f {
-            "email" => "account_email",
-            "display_name" => "account_name",
-            "role" => "account_role",
-            other => other,
-        });
+        for f in &mut e.fields {
+            f.field = match f.field.as_str() {
+                "email" => "account_email",
+                "display_name" => "account_name",
+                "role" => "account_role",
+                other => other,
+            }
+            .to_owned();
+        }
         e
     });
     after(&state, &who, csrf, &org, role, result, "account_created", String::new()).await
@@ -527,7 +562,9 @@ async fn account_action(
     Path((org_id, account, action)): Path<(String, String, String)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    let (org, role) = ops::org_for(&state, &who, &org_id).await.map_err(page_err)?;
+    let (org, role) = gatehouse_core::identity::organizations::org_for(&state, &who, &org_id)
+        .await
+        .map_err(page_err)?;
     let action = AdminAction::parse(&action).map_err(|e| page_err(e.into()))?;
     let done = match action {
         AdminAction::Disable => "disabled",

@@ -20,6 +20,7 @@ use axum::{
     routing::post,
 };
 use gatehouse_core::identity::ThrottleKind;
+use gatehouse_core::identity::audit;
 use gatehouse_domain::{
     audit::Actor,
     identity::passkey::{
@@ -37,9 +38,8 @@ use crate::{
     error::{ApiError, PageError},
     extract::{ApiJson, ClientInfo},
     identity::{
-        ApiSession, SignedIn, audit,
+        ApiSession, SignedIn,
         forms::Errors,
-        ops,
         passkeys::{Next, Started, ceremony, parse_passkey},
     },
 };
@@ -312,14 +312,14 @@ async fn remove(
         }
         None => {}
     }
-    let (totp, _, _) = ops::mfa_status(&state, &who.account.id)
+    let (totp, _, _) = gatehouse_core::identity::accounts::mfa_status(&state, &who.account.id)
         .await
-        .map_err(|e| PageError::new(e.status, "Error", e.message))?;
+        .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?;
     if !totp
         && keys.len() == 1
-        && let Some(org) = ops::mfa_required_by(&state, &who.account.id)
+        && let Some(org) = gatehouse_core::identity::accounts::mfa_required_by(&state, &who.account.id)
             .await
-            .map_err(|e| PageError::new(e.status, "Error", e.message))?
+            .map_err(|e| PageError::new(crate::error::status_of(e.kind), "Error", e.message))?
     {
         return fail(
             StatusCode::UNPROCESSABLE_ENTITY,

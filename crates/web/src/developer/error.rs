@@ -71,6 +71,7 @@ impl From<ApiError> for ConsoleError {
         let kind = match e.status {
             StatusCode::BAD_REQUEST => Kind::Malformed,
             StatusCode::NOT_FOUND => Kind::NotFound,
+            StatusCode::GONE => Kind::Gone,
             StatusCode::FORBIDDEN => Kind::Forbidden,
             StatusCode::UNAUTHORIZED => Kind::Unauthorized,
             StatusCode::CONFLICT => Kind::Conflict,

@@ -1,11 +1,13 @@
 //! Form errors as the pages show them: a summary at the top (each entry links to its field) and
 //! a message under each field, with `aria-invalid` and `aria-describedby` set by the templates.
 
+use std::borrow::Cow;
+
 use gatehouse_domain::{DomainError, identity::FieldErrors};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormError {
-    pub field: &'static str,
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
@@ -18,15 +20,15 @@ impl Errors {
         Self::default()
     }
 
-    pub fn one(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn one(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         let mut e = Self::default();
         e.add(field, message);
         e
     }
 
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
         self.0.push(FormError {
-            field,
+            field: field.into(),
             message: message.into(),
         });
     }
@@ -68,7 +70,7 @@ impl From<FieldErrors> for Errors {
             errors
                 .into_iter()
                 .map(|e| FormError {
-                    field: e.field,
+                    field: e.field.into(),
                     message: e.error.message,
                 })
                 .collect(),

@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use gatehouse_core::identity::{audit, emails};
 use gatehouse_domain::{
     account::Account,
     audit::Actor,
@@ -23,7 +24,6 @@ use gatehouse_store::{AccountStore, AuditStore, OneTimeToken, OneTimeTokenStore,
 use serde::Deserialize;
 
 use super::{
-    audit, emails,
     forms::Errors,
     signin::{MessagePage, digest},
     signup::{check_password_pair, hash_password},

@@ -7,13 +7,8 @@
 //! signed in, and compare `session.auth_time` for `max_age` (`Session::auth_age_exceeds`) and
 //! `prompt=login` (`Session::authenticated_since`).
 
-pub mod audit;
-pub mod emails;
-pub mod enterprise;
-pub mod failure_events;
 pub mod forms;
 pub mod links_pages;
-pub mod ops;
 pub mod passkeys;
 pub mod pending;
 pub mod return_to;

@@ -26,6 +26,7 @@ use axum::{
     routing::post,
 };
 use gatehouse_core::identity::ThrottleKind;
+use gatehouse_core::identity::audit;
 use gatehouse_domain::{
     account::Account,
     audit::Actor,
@@ -39,7 +40,6 @@ use gatehouse_store::{AccountStore, PasskeyStore, StoredPasskey};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    audit,
     pending::PendingSignIn,
     return_to,
     signin::{complete, current_digest, too_many},

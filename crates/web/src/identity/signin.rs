@@ -27,11 +27,11 @@ use axum::{
     routing::{get, post},
 };
 use gatehouse_core::identity::ThrottleKind;
+use gatehouse_core::identity::{audit, emails, failure_events};
 use gatehouse_domain::{
     account::{Account, AccountType, Email},
     audit::Actor,
     identity::{
-        links::LinkPurpose,
         mfa,
         session::{AuthMethod, amr},
         throttle::ThrottlePolicy,
@@ -42,7 +42,6 @@ use gatehouse_store::{AccountStore, MfaKind, MfaStore, OrgStore, PasskeyStore};
 use serde::Deserialize;
 
 use super::{
-    audit, emails, failure_events,
     forms::Errors,
     pending::{PendingCookie, PendingSignIn},
     return_to,
@@ -691,16 +690,6 @@ async fn signout(
         .and_then(return_to::safe)
         .map_or_else(|| "/signin?signed_out=1".to_owned(), str::to_owned);
     Ok((cookie, Redirect::to(&to)).into_response())
-}
-
-/// The link a person opens to verify their address, for [`emails`].
-pub fn link(state: &AppState, purpose: LinkPurpose, token: &str) -> String {
-    let path = match purpose {
-        LinkPurpose::VerifyEmail => "verify-email",
-        LinkPurpose::PasswordReset | LinkPurpose::AccountSetup => "password-reset",
-        LinkPurpose::Invitation => "invitations",
-    };
-    state.settings.url(&format!("/{path}/{token}"))
 }
 
 /// Digest helper re-exported for the other identity modules.

@@ -11,6 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use gatehouse_core::identity::{audit, emails};
 use gatehouse_domain::{
     account::{Account, AccountType},
     audit::Actor,
@@ -24,7 +25,7 @@ use gatehouse_domain::{
 use gatehouse_store::{AccountStore, AuditStore, StoreError};
 use serde::Deserialize;
 
-use super::{audit, emails, forms::Errors, signin::MessagePage};
+use super::{forms::Errors, signin::MessagePage};
 use crate::{
     AppState,
     csrf::{CsrfForm, CsrfToken},

@@ -14,6 +14,7 @@
 //! (default redirect URI or a pattern of the client named by `client_id` or the hint's `aud`);
 //! anything else is shown on a page, never followed.
 
+use gatehouse_core::identity::audit;
 use gatehouse_core::tokens::service::{Client, TokenService};
 use std::sync::Arc;
 
@@ -33,7 +34,7 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,
-    identity::{OptionalSession, SignedIn, audit, session},
+    identity::{OptionalSession, SignedIn, session},
     pages,
 };
 

@@ -1,254 +1,32 @@
-//! The account and organization operations behind both the console pages and the JSON API:
-//! each checks the rules (in `gatehouse_domain::identity`), writes the change and its audit entry
-//! in one transaction, and returns either the result or an [`OpError`] that each surface maps to
-//! its own shape (a page with the message, or problem JSON with the code).
+//! The organization use cases behind both the console pages and the JSON API: creating
+//! organizations, members and their roles, settings, invitations. Each checks the rules (in
+//! `gatehouse_domain::identity` and the policy), writes the change and its audit entry in one
+//! transaction, and returns the result or an [`Error`].
 
-use axum::http::StatusCode;
-use gatehouse_core::mail::{self, messages};
 use gatehouse_domain::{
     DomainError,
-    account::{Account, AccountType, Email},
-    audit::{Actor, AuditEntry},
-    events::own::{Audience, OwnEventKind},
+    account::{Account, AccountType},
+    audit::Actor,
+    events::own::OwnEventKind,
     identity::{
         invitation::Invitation,
         links::{self, LinkPurpose},
         membership::{MembershipChange, check_change},
-        profile::{Profile, ProfileInput, parse_profile},
     },
     ids::OrgId,
     org::{Membership, Organization, Role, parse_org_name},
 };
-use gatehouse_store::{
-    AccountStore, AuditStore, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError, Tx,
+use gatehouse_store::{AccountStore, AuditStore, OneTimeToken, OneTimeTokenStore, OrgStore, StoreError};
+
+use super::{
+    SignedIn,
+    accounts::{OpResult, entry, not_found, publish_member_event},
+    links::link,
 };
-
-use super::{session::SignedIn, signin::link};
-use crate::{AppState, extract::ClientInfo};
-
-/// Why an operation was refused: HTTP status, stable code, and a sentence for the person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    /// The form field the problem is about, when there is one.
-    pub field: Option<&'static str>,
-}
-
-impl OpError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
-    }
-
-    pub fn on(mut self, field: &'static str) -> Self {
-        self.field = Some(field);
-        self
-    }
-
-    pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("There is no such {what}."))
-    }
-
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "identity operation failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "An internal error occurred. Try again later.",
-        )
-    }
-}
-
-impl From<gatehouse_core::error::Refusal> for OpError {
-    fn from(r: gatehouse_core::error::Refusal) -> Self {
-        Self::new(crate::error::status_of(r.kind), r.code, r.message)
-    }
-}
-
-impl From<StoreError> for OpError {
-    fn from(e: StoreError) -> Self {
-        Self::internal(e)
-    }
-}
-
-/// Rule violations: 403 for permission, 409 for the last-admin rule, 422 otherwise.
-impl From<DomainError> for OpError {
-    fn from(e: DomainError) -> Self {
-        let status = match e.code {
-            "admin_required" | "not_a_member" | "personal_account" | "managed_by_another_organization" => {
-                StatusCode::FORBIDDEN
-            }
-            "last_admin" | "already_disabled" | "not_disabled" => StatusCode::CONFLICT,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        Self::new(status, e.code, e.message)
-    }
-}
-
-pub type OpResult<T> = Result<T, OpError>;
-
-/// Publishes `gatehouse.member.added` or `gatehouse.member.removed` about `account` in `tx`, for the
-/// registrations of `org` only. `role` is the member's role after the change (for a removal: the
-/// one they had).
-pub async fn publish_member_event(
-    state: &AppState,
-    tx: &mut Tx,
-    kind: OwnEventKind,
-    org: &Organization,
-    account: &Account,
-    role: Role,
-    previous_role: Option<Role>,
-) -> OpResult<()> {
-    let mut data = serde_json::json!({
-        "org_id": org.id.as_str(),
-        "account_id": account.id,
-        "email": account.email.as_str(),
-        "account_type": account.account_type.as_str(),
-        "role": role.as_str(),
-    });
-    if let Some(p) = previous_role {
-        data["previous_role"] = p.as_str().into();
-    }
-    gatehouse_core::events::publish_own(
-        tx,
-        kind,
-        Audience::Organization(org.id.as_str().to_owned()),
-        &format!("account:{}", account.id),
-        data,
-        state.now(),
-    )
-    .await?;
-    Ok(())
-}
-
-fn entry(state: &AppState, who: &SignedIn, action: &str, target: String, client: &ClientInfo) -> AuditEntry {
-    super::audit::entry(state, &Actor::Account(who.account.id.clone()), action, target, client)
-}
-
-// ------------------------------------------------------------------------------------------
-// Account
-// ------------------------------------------------------------------------------------------
-
-pub async fn update_profile(
-    state: &AppState,
-    who: &SignedIn,
-    input: &ProfileInput,
-    client: &ClientInfo,
-) -> OpResult<Account> {
-    let profile: Profile = parse_profile(input).map_err(|errors| {
-        let first = &errors[0];
-        OpError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            first.error.code,
-            first.error.message.clone(),
-        )
-        .on(first.field)
-    })?;
-    let mut tx = state.store.begin().await?;
-    let mut account = tx
-        .account_by_id(&who.account.id)
-        .await?
-        .ok_or_else(|| OpError::not_found("account"))?;
-    account.display_name = profile.display_name;
-    account.given_name = profile.given_name;
-    account.family_name = profile.family_name;
-    account.country = profile.country;
-    account.updated_at = state.now();
-    tx.update_account(&account).await?;
-    tx.append_audit(&entry(
-        state,
-        who,
-        "account.profile_updated",
-        format!("account:{}", account.id),
-        client,
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok(account)
-}
-
-/// Changes the password after checking the current one; ends every other session.
-pub async fn change_password(
-    state: &AppState,
-    who: &SignedIn,
-    current: &str,
-    new: &str,
-    client: &ClientInfo,
-) -> OpResult<()> {
-    let stored = who.account.password_hash.clone().unwrap_or_default();
-    let cur = current.to_owned();
-    let ok = gatehouse_core::pools::hashing::verify(cur, stored)
-        .await
-        .map_err(OpError::internal)?;
-    if !ok {
-        return Err(OpError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_password",
-            "Your current password is not correct.",
-        )
-        .on("current_password"));
-    }
-    gatehouse_domain::identity::password_policy::check_new_password(new, who.account.email.as_str())
-        .map_err(|e| OpError::from(e).on("password"))?;
-    let pw = new.to_owned();
-    let hash = gatehouse_core::pools::hashing::hash(pw)
-        .await
-        .map_err(OpError::internal)?
-        .map_err(OpError::internal)?;
-    let mut tx = state.store.begin().await?;
-    let mut account = tx
-        .account_by_id(&who.account.id)
-        .await?
-        .ok_or_else(|| OpError::not_found("account"))?;
-    account.password_hash = Some(hash);
-    account.updated_at = state.now();
-    tx.update_account(&account).await?;
-    tx.delete_sessions_of_account(&account.id, Some(&who.session.id_digest))
-        .await?;
-    tx.append_audit(&entry(
-        state,
-        who,
-        "password.changed",
-        format!("account:{}", account.id),
-        client,
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Ends one of the caller's sessions, or all but the current one (`digest = None`).
-pub async fn end_sessions(
-    state: &AppState,
-    who: &SignedIn,
-    digest: Option<&str>,
-    client: &ClientInfo,
-) -> OpResult<u64> {
-    let mut conn = state.store.conn().await?;
-    let n = match digest {
-        Some(d) => u64::from(conn.delete_session_of_account(&who.account.id, d).await?),
-        None => {
-            conn.delete_sessions_of_account(&who.account.id, Some(&who.session.id_digest))
-                .await?
-        }
-    };
-    let e = entry(
-        state,
-        who,
-        "sessions.ended",
-        format!("account:{}", who.account.id),
-        client,
-    )
-    .details(serde_json::json!({ "count": n, "all_others": digest.is_none() }));
-    conn.append_audit(&e).await?;
-    Ok(n)
-}
+use crate::{
+    ClientInfo, Core, Error, Kind,
+    mail::{self, messages},
+};
 
 // ------------------------------------------------------------------------------------------
 // Organizations
@@ -256,23 +34,23 @@ pub async fn end_sessions(
 
 /// An organization the caller belongs to, with the caller's role, as the policy allows it (members
 /// only; closed until a second factor is used where the organization requires one).
-pub async fn org_for(state: &AppState, who: &SignedIn, org_id: &str) -> OpResult<(Organization, Role)> {
-    let id = OrgId::parse(org_id).map_err(|_| OpError::not_found("organization"))?;
+pub async fn org_for(state: &Core, who: &SignedIn, org_id: &str) -> OpResult<(Organization, Role)> {
+    let id = OrgId::parse(org_id).map_err(|_| not_found("organization"))?;
     let org = state
         .store
         .conn()
         .await?
         .org_by_id(&id)
         .await?
-        .ok_or_else(|| OpError::not_found("organization"))?;
+        .ok_or_else(|| not_found("organization"))?;
     let principal =
-        gatehouse_core::policy::load_person(&state.store, &who.account, who.session.used_second_factor(), None).await?;
-    let access = gatehouse_core::policy::in_organization(&principal, &org, false)?;
+        crate::policy::load_person(&state.store, &who.account, who.session.used_second_factor(), None).await?;
+    let access = crate::policy::in_organization(&principal, &org, false)?;
     Ok((org, access.role()))
 }
 
 /// The caller's organizations with their role, by name.
-pub async fn my_orgs(state: &AppState, who: &SignedIn) -> OpResult<Vec<(Organization, Role)>> {
+pub async fn my_orgs(state: &Core, who: &SignedIn) -> OpResult<Vec<(Organization, Role)>> {
     let mut conn = state.store.conn().await?;
     let mut out = Vec::new();
     for m in conn.memberships_of_account(&who.account.id).await? {
@@ -284,11 +62,11 @@ pub async fn my_orgs(state: &AppState, who: &SignedIn) -> OpResult<Vec<(Organiza
     Ok(out)
 }
 
-pub async fn create_org(state: &AppState, who: &SignedIn, name: &str, client: &ClientInfo) -> OpResult<Organization> {
-    let name = parse_org_name(name).map_err(|e| OpError::from(e).on("name"))?;
+pub async fn create_org(state: &Core, who: &SignedIn, name: &str, client: &ClientInfo) -> OpResult<Organization> {
+    let name = parse_org_name(name).map_err(|e| Error::from(e).on("name"))?;
     if who.account.account_type == AccountType::Enterprise {
-        return Err(OpError::new(
-            StatusCode::FORBIDDEN,
+        return Err(Error::new(
+            Kind::Forbidden,
             "enterprise_account",
             "Accounts managed by an organization cannot create organizations.",
         ));
@@ -327,7 +105,7 @@ pub struct Member {
     pub account: Account,
 }
 
-pub async fn members(state: &AppState, org: &Organization) -> OpResult<Vec<Member>> {
+pub async fn members(state: &Core, org: &Organization) -> OpResult<Vec<Member>> {
     let mut conn = state.store.conn().await?;
     let mut out = Vec::new();
     for m in conn.memberships_of_org(&org.id).await? {
@@ -344,7 +122,7 @@ pub async fn members(state: &AppState, org: &Organization) -> OpResult<Vec<Membe
 /// Applies a membership change after checking it against the current members, in one
 /// transaction (so two admins demoting each other at once cannot leave the org without one).
 pub async fn change_membership(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     org: &Organization,
     change: MembershipChange<'_>,
@@ -404,7 +182,7 @@ pub async fn change_membership(
                 serde_json::json!({ "previous_admin_now": actor_role.as_str() }),
             )
         }
-        MembershipChange::Invite { .. } => return Err(OpError::internal("invite is not a membership change")),
+        MembershipChange::Invite { .. } => return Err(Error::internal("invite is not a membership change")),
     };
     tx.append_audit(
         &entry(state, who, action, format!("account:{target}"), client)
@@ -422,7 +200,7 @@ pub async fn change_membership(
 }
 
 pub async fn update_org(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     org: &Organization,
     role: Role,
@@ -437,10 +215,10 @@ pub async fn update_org(
         )
         .into());
     }
-    let name = parse_org_name(name).map_err(|e| OpError::from(e).on("name"))?;
+    let name = parse_org_name(name).map_err(|e| Error::from(e).on("name"))?;
     if require_mfa && !org.require_mfa && !who.session.used_second_factor() {
-        return Err(OpError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(Error::new(
+            Kind::Invalid,
             "mfa_required_first",
             "Set up two-step verification for yourself and sign in with it before requiring it of everyone.",
         )
@@ -471,7 +249,7 @@ pub struct PendingInvitation {
     pub expires_at: i64,
 }
 
-pub async fn invitations(state: &AppState, org: &Organization) -> OpResult<Vec<PendingInvitation>> {
+pub async fn invitations(state: &Core, org: &Organization) -> OpResult<Vec<PendingInvitation>> {
     let tokens = state
         .store
         .conn()
@@ -492,7 +270,7 @@ pub async fn invitations(state: &AppState, org: &Organization) -> OpResult<Vec<P
 
 /// Invites `email` with `role`, mails the link, and returns the pending invitation.
 pub async fn invite(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     org: &Organization,
     email: &str,
@@ -500,16 +278,16 @@ pub async fn invite(
     client: &ClientInfo,
 ) -> OpResult<PendingInvitation> {
     let email = gatehouse_domain::identity::profile::parse_email_field("email", email)
-        .map_err(|e| OpError::from(e.error).on("email"))?;
-    let role = Role::parse(role).map_err(|e| OpError::from(e).on("role"))?;
+        .map_err(|e| Error::from(e.error).on("email"))?;
+    let role = Role::parse(role).map_err(|e| Error::from(e).on("role"))?;
     let mut tx = state.store.begin().await?;
     let current = tx.memberships_of_org(&org.id).await?;
     check_change(&current, &who.account.id, &MembershipChange::Invite { role })?;
     if let Some(existing) = tx.account_by_email(&email).await?
         && current.iter().any(|m| m.account_id == existing.id)
     {
-        return Err(OpError::new(
-            StatusCode::CONFLICT,
+        return Err(Error::new(
+            Kind::Conflict,
             "already_a_member",
             format!("{email} is already a member of {}.", org.name),
         )
@@ -557,7 +335,7 @@ pub async fn invite(
 }
 
 pub async fn cancel_invitation(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     org: &Organization,
     role: Role,
@@ -576,7 +354,7 @@ pub async fn cancel_invitation(
         .revoke_org_token(org.id.as_str(), id, LinkPurpose::Invitation.as_str(), state.now())
         .await?
     {
-        return Err(OpError::not_found("pending invitation"));
+        return Err(not_found("pending invitation"));
     }
     tx.append_audit(
         &entry(state, who, "invitation.cancelled", format!("invitation:{id}"), client).org(org.id.as_str()),
@@ -588,7 +366,7 @@ pub async fn cancel_invitation(
 
 /// Accepts an invitation for the signed-in account (whose address must be the invited one).
 pub async fn accept_invitation(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     token: &str,
     client: &ClientInfo,
@@ -642,16 +420,16 @@ pub async fn accept_invitation(
     Ok(org)
 }
 
-pub fn invitation_gone() -> OpError {
-    OpError::new(
-        StatusCode::GONE,
+pub fn invitation_gone() -> Error {
+    Error::new(
+        Kind::Gone,
         "invitation_unusable",
         "This invitation has been used already, was cancelled or has expired. Ask the organization's admin for a new one.",
     )
 }
 
 /// Looks at an invitation without using it.
-pub async fn peek_invitation(state: &AppState, token: &str) -> OpResult<(Invitation, Organization, Option<Account>)> {
+pub async fn peek_invitation(state: &Core, token: &str) -> OpResult<(Invitation, Organization, Option<Account>)> {
     if !links::well_formed(token) {
         return Err(invitation_gone());
     }
@@ -674,7 +452,7 @@ pub async fn peek_invitation(state: &AppState, token: &str) -> OpResult<(Invitat
 /// Creates the enterprise account an invitation is for (the invitee has no account yet) and
 /// makes it a member, in one transaction. Following the emailed link verified the address.
 pub async fn register_invited(
-    state: &AppState,
+    state: &Core,
     token: &str,
     display_name: &str,
     password_hash: String,
@@ -709,8 +487,8 @@ pub async fn register_invited(
     match tx.insert_account(&account).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
-            return Err(OpError::new(
-                StatusCode::CONFLICT,
+            return Err(Error::new(
+                Kind::Conflict,
                 "account_exists",
                 format!(
                     "An account for {} exists already. Sign in to accept the invitation.",
@@ -743,36 +521,4 @@ pub async fn register_invited(
     .await?;
     tx.commit().await?;
     Ok((account, org))
-}
-
-/// Does any of the account's organizations require two-step verification?
-pub async fn mfa_required_by(state: &AppState, account_id: &str) -> OpResult<Option<String>> {
-    let mut conn = state.store.conn().await?;
-    for m in conn.memberships_of_account(account_id).await? {
-        if let Some(o) = conn.org_by_id(&m.org_id).await?
-            && o.require_mfa
-        {
-            return Ok(Some(o.name));
-        }
-    }
-    Ok(None)
-}
-
-/// The account's second factors: (TOTP enrolled, unused recovery codes, passkeys registered).
-pub async fn mfa_status(state: &AppState, account_id: &str) -> OpResult<(bool, usize, usize)> {
-    let mut conn = state.store.conn().await?;
-    let factors = conn.mfa_factors_of(account_id).await?;
-    let totp = factors.iter().any(|f| f.kind == gatehouse_store::MfaKind::Totp);
-    let codes = factors
-        .iter()
-        .filter(|f| f.kind == gatehouse_store::MfaKind::RecoveryCode && f.last_used_at.is_none())
-        .count();
-    let passkeys = gatehouse_store::PasskeyStore::passkeys_of(&mut conn, account_id)
-        .await?
-        .len();
-    Ok((totp, codes, passkeys))
-}
-
-pub fn parse_email(s: &str) -> OpResult<Email> {
-    Email::parse(s).map_err(|e| OpError::from(e).on("email"))
 }

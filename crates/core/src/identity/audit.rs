@@ -6,21 +6,15 @@
 use gatehouse_domain::audit::{Actor, AuditEntry};
 use gatehouse_store::{AuditStore, StoreError};
 
-use crate::{AppState, extract::ClientInfo};
+use crate::{ClientInfo, Core};
 
 /// An entry for `action` on `target`, made by `actor` from `client`.
-pub fn entry(
-    state: &AppState,
-    actor: &Actor,
-    action: &str,
-    target: impl Into<String>,
-    client: &ClientInfo,
-) -> AuditEntry {
+pub fn entry(state: &Core, actor: &Actor, action: &str, target: impl Into<String>, client: &ClientInfo) -> AuditEntry {
     AuditEntry::new(state.now(), actor, action, target).from_client(client.ip.clone(), client.user_agent.clone())
 }
 
 /// Appends a sign-in event (success, failure, sign-out) outside any transaction.
-pub async fn record(state: &AppState, entry: &AuditEntry) -> Result<(), StoreError> {
+pub async fn record(state: &Core, entry: &AuditEntry) -> Result<(), StoreError> {
     state.store.conn().await?.append_audit(entry).await?;
     Ok(())
 }

@@ -14,12 +14,12 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{AuditStore, OrgStore, StoreError};
 
-use crate::{AppState, extract::ClientInfo};
+use crate::{ClientInfo, Core};
 
 /// Appends the failure's audit entry and publishes one event per organization of `account`, in
 /// one transaction.
 pub async fn record_with_events(
-    state: &AppState,
+    state: &Core,
     entry: &AuditEntry,
     account: &Account,
     failures: u32,
@@ -29,7 +29,7 @@ pub async fn record_with_events(
     let mut tx = state.store.begin().await?;
     tx.append_audit(entry).await?;
     for m in tx.memberships_of_account(&account.id).await? {
-        gatehouse_core::events::publish_own(
+        crate::events::publish_own(
             &mut tx,
             OwnEventKind::SigninFailed,
             Audience::Organization(m.org_id.as_str().to_owned()),

@@ -2,19 +2,19 @@
 //! A link's token is stored only as its digest; issuing a new verification or reset link
 //! revokes the account's earlier unused ones of the same kind.
 
-use gatehouse_core::mail::{self, messages};
+use crate::mail::{self, messages};
 use gatehouse_domain::{
     account::Account,
     identity::links::{self, LinkPurpose},
 };
 use gatehouse_store::{OneTimeToken, OneTimeTokenStore, StoreError};
 
-use super::signin::link;
-use crate::AppState;
+use super::links::link;
+use crate::Core;
 
 /// Issues a link for `account` and stores it (on a plain connection: issuing a link changes
 /// nothing anyone could see yet). Returns the URL to mail.
-async fn issue_account_link(state: &AppState, account: &Account, purpose: LinkPurpose) -> Result<String, StoreError> {
+async fn issue_account_link(state: &Core, account: &Account, purpose: LinkPurpose) -> Result<String, StoreError> {
     let now = state.now();
     let issued = links::issue(&mut rand::thread_rng(), purpose, now);
     let mut conn = state.store.conn().await?;
@@ -33,7 +33,7 @@ async fn issue_account_link(state: &AppState, account: &Account, purpose: LinkPu
     Ok(link(state, purpose, &issued.token))
 }
 
-pub async fn send_verification(state: &AppState, account: &Account) -> Result<(), StoreError> {
+pub async fn send_verification(state: &Core, account: &Account) -> Result<(), StoreError> {
     let url = issue_account_link(state, account, LinkPurpose::VerifyEmail).await?;
     mail::send_logged(
         &state.settings.identity,
@@ -43,7 +43,7 @@ pub async fn send_verification(state: &AppState, account: &Account) -> Result<()
     Ok(())
 }
 
-pub async fn send_password_reset(state: &AppState, account: &Account) -> Result<(), StoreError> {
+pub async fn send_password_reset(state: &Core, account: &Account) -> Result<(), StoreError> {
     let url = issue_account_link(state, account, LinkPurpose::PasswordReset).await?;
     mail::send_logged(
         &state.settings.identity,
@@ -53,7 +53,7 @@ pub async fn send_password_reset(state: &AppState, account: &Account) -> Result<
     Ok(())
 }
 
-pub async fn send_already_registered(state: &AppState, email: &str) {
+pub async fn send_already_registered(state: &Core, email: &str) {
     let m = messages::already_registered(
         email,
         &state.settings.url("/signin"),

@@ -6,11 +6,10 @@
 //!
 //! Disabling ends everything the account holds: its sessions are deleted, its refresh tokens
 //! revoked, and a deny-list marker (`account:<id>:<instant>`) ends the access tokens issued to it
-//! until then on every node (see `gatehouse_core::tokens::service`). Its consents stay stored but cannot be used: a
+//! until then on every node (see `crate::tokens::service`). Its consents stay stored but cannot be used: a
 //! disabled account has no session and gets no tokens.
 
-use axum::http::StatusCode;
-use gatehouse_core::mail::{self, messages};
+use crate::mail::{self, messages};
 use gatehouse_domain::{
     account::{Account, AccountType},
     audit::Actor,
@@ -29,16 +28,16 @@ use gatehouse_store::{
 };
 
 use super::{
+    SignedIn,
+    accounts::{OpResult, not_found, publish_member_event},
     emails,
-    ops::{OpError, OpResult, publish_member_event},
-    session::SignedIn,
-    signin::link,
+    links::link,
 };
-use crate::{AppState, extract::ClientInfo};
-use gatehouse_core::tokens::TokenSettings;
+use crate::tokens::TokenSettings;
+use crate::{ClientInfo, Core, Error, Kind};
 
 fn entry(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     action: &str,
     target: &Account,
@@ -59,7 +58,7 @@ fn entry(
 /// week, once) to choose their password. Only the organization's admins may.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_account(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     org: &Organization,
     actor_role: Role,
@@ -69,22 +68,22 @@ pub async fn create_account(
     client: &ClientInfo,
 ) -> OpResult<Account> {
     if actor_role != Role::Admin {
-        return Err(OpError::new(
-            StatusCode::FORBIDDEN,
+        return Err(Error::new(
+            Kind::Forbidden,
             "admin_required",
             "Only an admin of this organization can create enterprise accounts for it.",
         ));
     }
-    let email = parse_email_field("email", email).map_err(|e| OpError::from(e.error).on("email"))?;
+    let email = parse_email_field("email", email).map_err(|e| Error::from(e.error).on("email"))?;
     let profile = parse_profile(&ProfileInput {
         display_name: display_name.to_owned(),
         ..ProfileInput::default()
     })
     .map_err(|errors| {
         let first = &errors[0];
-        OpError::from(first.error.clone()).on(first.field)
+        Error::from(first.error.clone()).on(first.field)
     })?;
-    let role = Role::parse(role).map_err(|e| OpError::from(e).on("role"))?;
+    let role = Role::parse(role).map_err(|e| Error::from(e).on("role"))?;
     let now = state.now();
     let account = Account {
         id: gatehouse_domain::ids::new_row_id(&mut rand::thread_rng()),
@@ -107,8 +106,8 @@ pub async fn create_account(
     match tx.insert_account(&account).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
-            return Err(OpError::new(
-                StatusCode::CONFLICT,
+            return Err(Error::new(
+                Kind::Conflict,
                 "account_exists",
                 format!("{email} has a Gatehouse account already. Invite it to the organization instead."),
             )
@@ -154,7 +153,7 @@ pub async fn create_account(
 /// Disables, re-enables, or resets the password or second factors of an enterprise account that
 /// `org` owns. Returns the account as it is afterwards.
 pub async fn admin_action(
-    state: &AppState,
+    state: &Core,
     who: &SignedIn,
     org: &Organization,
     actor_role: Role,
@@ -167,7 +166,7 @@ pub async fn admin_action(
     let mut account = tx
         .account_by_id(account_id)
         .await?
-        .ok_or_else(|| OpError::not_found("account"))?;
+        .ok_or_else(|| not_found("account"))?;
     check_admin_action(org.id.as_str(), &who.account.id, Some(actor_role), &account, action)?;
     let mut details = serde_json::json!({ "email": account.email.as_str() });
     match action {
