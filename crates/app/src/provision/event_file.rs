@@ -5,12 +5,12 @@
 
 use std::collections::BTreeSet;
 
+use gatehouse_domain::events::model::{MAX_EVENTS_OF_INTEREST, MAX_REGISTRATIONS_PER_INTEGRATION};
 use gatehouse_domain::events::{
     WebhookUrl,
     code::EventCode,
     model::{self, DeliveryMethod},
 };
-use gatehouse_web::events::service::{MAX_EVENTS_OF_INTEREST, MAX_REGISTRATIONS_PER_INTEGRATION};
 
 use super::{
     Problem,

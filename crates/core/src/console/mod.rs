@@ -82,9 +82,18 @@ pub async fn publish(
 /// The integration `id` if the policy lets the caller manage it; otherwise the policy's refusal
 /// ("not found" whether it exists or not, so IDs cannot be probed; or "MFA required").
 pub async fn visible_integration(db: &mut impl IntegrationStore, caller: &Caller, id: &str) -> OpResult<Integration> {
+    Ok(managed_integration(db, caller, id).await?.into_integration())
+}
+
+/// The policy's leave to manage the integration `id` (see [`visible_integration`]).
+pub async fn managed_integration(
+    db: &mut impl IntegrationStore,
+    caller: &Caller,
+    id: &str,
+) -> OpResult<policy::ManageIntegration> {
     let i = db
         .integration_by_id(id)
         .await?
         .ok_or_else(|| Error::not_found("integration"))?;
-    Ok(policy::manage_integration(&caller.principal, i)?.into_integration())
+    Ok(policy::manage_integration(&caller.principal, i)?)
 }

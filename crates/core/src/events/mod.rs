@@ -5,18 +5,27 @@
 pub mod dispatcher;
 pub mod keys;
 pub mod outbound;
+pub mod service;
 
 use std::sync::Arc;
 
 use gatehouse_domain::{
     DomainError, Timestamp,
+    audit::Actor,
     events::own::{Audience, OwnEventKind, own_event},
+    integration::Integration,
 };
 use gatehouse_store::{EventStore, Published, StoreError, Tx};
 
+use crate::{
+    ClientInfo,
+    policy::{EventsCaller, ManageIntegration},
+};
+
 pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};
 
-/// Publishing with the same idempotency key within this many seconds returns the first event.
+/// A repeat of `source` + `id` within this many seconds is not delivered again (publishing with
+/// the same idempotency key returns the first event).
 pub const DEDUP_WINDOW: i64 = 24 * 3600;
 
 /// This node's events machinery: on SQLite the events writers (publishing, claiming, recording)
@@ -53,4 +62,60 @@ pub async fn publish_own(
     let event = own_event(kind, audience, subject, data, now, &mut rand::thread_rng())
         .map_err(|e: DomainError| StoreError::Corrupt(e.message))?;
     tx.publish_event(&event, now, DEDUP_WINDOW).await
+}
+
+/// The integration whose events resources are used, and who acts for it: the integration itself
+/// (the events APIs) or a person who manages it (the console's Events tab). Built only from the
+/// policy's capabilities.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub integration: Integration,
+    /// How the audit log names who acted.
+    pub actor: Actor,
+    /// Where the request came from, for the audit log.
+    pub client: ClientInfo,
+}
+
+impl Caller {
+    /// The integration acting for itself.
+    pub fn integration(allowed: EventsCaller, client: ClientInfo) -> Self {
+        let integration = allowed.into_integration();
+        Self {
+            actor: Actor::Integration(integration.id.clone()),
+            integration,
+            client,
+        }
+    }
+
+    /// A person acting on an integration the policy lets them manage.
+    pub fn managed_by(allowed: ManageIntegration, actor: Actor, client: ClientInfo) -> Self {
+        Self {
+            integration: allowed.into_integration(),
+            actor,
+            client,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.integration.id
+    }
+
+    pub fn client_id(&self) -> &str {
+        self.integration.client_id.as_str()
+    }
+
+    /// Where the caller's custom providers are visible: its organization, or `account:<id>`.
+    pub fn scope(&self) -> String {
+        gatehouse_domain::events::model::provider_scope(&self.integration.owner)
+    }
+
+    pub fn org_id(&self) -> Option<&str> {
+        self.integration.org_id()
+    }
+
+    /// Does `org` in an Adobe-style path name the caller's organization (or, for a personal
+    /// integration, its account scope)?
+    pub fn owns_org_path(&self, org: &str) -> bool {
+        org == self.scope() || Some(org) == self.org_id()
+    }
 }

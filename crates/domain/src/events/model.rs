@@ -295,6 +295,11 @@ pub fn parse_docs_url(s: &str) -> Result<String, DomainError> {
     }
 }
 
+/// Most registrations one integration may have (Adobe's per-client quota).
+pub const MAX_REGISTRATIONS_PER_INTEGRATION: usize = 30;
+/// Most event types one registration may subscribe to.
+pub const MAX_EVENTS_OF_INTEREST: usize = 100;
+
 #[cfg(test)]
 mod tests {
     use super::*;

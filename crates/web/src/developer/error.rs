@@ -65,8 +65,9 @@ impl ConsoleError {
     }
 }
 
-/// An API error met inside a console page or use case: its kind from its status.
-impl From<ApiError> for ConsoleError {
+/// An API error met where the core's error is expected (a page showing an API refusal): its
+/// kind from its status.
+impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         let kind = match e.status {
             StatusCode::BAD_REQUEST => Kind::Malformed,
@@ -84,7 +85,7 @@ impl From<ApiError> for ConsoleError {
             std::borrow::Cow::Borrowed(c) => c,
             std::borrow::Cow::Owned(_) => "invalid_request",
         };
-        Self::new(kind, code, e.detail)
+        Error::new(kind, code, e.detail)
     }
 }
 

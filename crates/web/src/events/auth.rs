@@ -7,22 +7,17 @@
 //! Token verification is the token service's ([`gatehouse_core::TokenService`]); this
 //! module sees it through [`TokenVerifier`] so the events API does not depend on how tokens work.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin};
 
 use axum::{
-    Extension,
     extract::FromRequestParts,
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use gatehouse_domain::{
-    audit::Actor,
-    integration::{Integration, IntegrationStatus},
-};
+use gatehouse_domain::integration::{Integration, IntegrationStatus};
 
 use gatehouse_core::policy::{self, Principal};
 
-use super::service::EventsService;
 use crate::{ApiError, AppState, extract::ClientInfo};
 use gatehouse_core::TokenService;
 
@@ -66,58 +61,16 @@ impl TokenVerifier for TokenService {
     }
 }
 
-/// The integration whose events resources are used, and who acts for it: the integration itself
-/// with an access token (the API), or a person who manages it (the console pages, which check
-/// that before building one with [`Caller::managed_by`]).
+/// The caller of an events use case ([`gatehouse_core::events::Caller`]) as an extractor: an
+/// integration acting for itself, as the policy allows it.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    pub integration: Integration,
-    /// How the audit log names who acted.
-    pub actor: Actor,
-    /// Where the request came from, for the audit log.
-    pub client: ClientInfo,
-}
+pub struct Caller(pub gatehouse_core::events::Caller);
 
-impl Caller {
-    /// The integration acting for itself (an access token).
-    pub fn integration(integration: Integration, client: ClientInfo) -> Self {
-        Self {
-            actor: Actor::Integration(integration.id.clone()),
-            integration,
-            client,
-        }
-    }
+impl std::ops::Deref for Caller {
+    type Target = gatehouse_core::events::Caller;
 
-    /// A person acting on an integration they may manage (checked by the caller of this).
-    pub fn managed_by(integration: Integration, actor: Actor, client: ClientInfo) -> Self {
-        Self {
-            integration,
-            actor,
-            client,
-        }
-    }
-
-    pub fn id(&self) -> &str {
-        &self.integration.id
-    }
-
-    pub fn client_id(&self) -> &str {
-        self.integration.client_id.as_str()
-    }
-
-    /// Where the caller's custom providers are visible: its organization, or `account:<id>`.
-    pub fn scope(&self) -> String {
-        gatehouse_domain::events::model::provider_scope(&self.integration.owner)
-    }
-
-    pub fn org_id(&self) -> Option<&str> {
-        self.integration.org_id()
-    }
-
-    /// Does `org` in an Adobe-style path name the caller's organization (or, for a personal
-    /// integration, its account scope)?
-    pub fn owns_org_path(&self, org: &str) -> bool {
-        org == self.scope() || Some(org) == self.org_id()
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -134,9 +87,6 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Extension(svc) = Extension::<Arc<EventsService>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::internal("the events service is not attached").into_response())?;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -145,7 +95,7 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("Send an access token: Authorization: Bearer <token>."))?;
-        let verified = match svc.verifier.verify(token).await {
+        let verified = match state.tokens.verify(token).await {
             Ok(Some(v)) => v,
             Ok(None) => return Err(unauthorized("The access token is invalid, expired or revoked.")),
             Err(e) => return Err(ApiError::internal(e).into_response()),
@@ -155,11 +105,9 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             Principal::person_token(&verified.subject, verified.integration.client_id.as_str())
         };
-        let integration = policy::events_caller(&principal)
-            .map_err(|r| ApiError::from(r).into_response())?
-            .into_integration();
+        let allowed = policy::events_caller(&principal).map_err(|r| ApiError::from(r).into_response())?;
         if let Some(key) = parts.headers.get("x-api-key")
-            && key.to_str().ok() != Some(integration.client_id.as_str())
+            && key.to_str().ok() != Some(allowed.integration().client_id.as_str())
         {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -169,6 +117,6 @@ impl FromRequestParts<AppState> for Caller {
             .into_response());
         }
         let client = ClientInfo::from_request_parts(parts, state).await.unwrap_or_default();
-        Ok(Caller::integration(integration, client))
+        Ok(Caller(gatehouse_core::events::Caller::integration(allowed, client.0)))
     }
 }

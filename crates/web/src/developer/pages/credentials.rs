@@ -260,7 +260,7 @@ async fn add_secret(
             let handle = console::reveal::stash(&state, &ctx.who, &id, &plaintext).await?;
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?secret={handle}")).into_response())
         }
-        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
     }
 }
 
@@ -277,7 +277,7 @@ async fn revoke_secret(
         Ok(()) => {
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?done=secret_revoked")).into_response())
         }
-        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
     }
 }
 
@@ -377,7 +377,7 @@ async fn upload(
             "/console/integrations/{id}/credentials?done=certificate_added"
         ))
         .into_response()),
-        Err(e) => refused(&state, ctx, csrf, &id, e.into(), pasted).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e, pasted).await,
     }
 }
 
@@ -394,7 +394,7 @@ async fn generate(
         Ok((_, token)) => {
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?key={token}")).into_response())
         }
-        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
     }
 }
 
@@ -441,6 +441,6 @@ async fn remove_certificate(
             "/console/integrations/{id}/credentials?done=certificate_removed"
         ))
         .into_response()),
-        Err(e) => refused(&state, ctx, csrf, &id, e.into(), String::new()).await,
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
     }
 }

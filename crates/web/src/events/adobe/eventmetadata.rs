@@ -11,6 +11,7 @@ use axum::{
     routing::{get, post, put},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use gatehouse_core::events::service;
 use gatehouse_domain::events::model::EventType;
 use gatehouse_store::EventStore;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use super::{WORKSPACE, check_workspace, hal, href};
 use crate::{
     ApiError, AppState,
-    events::{api::event_types as shared, auth::Caller, service},
+    events::{api::event_types as shared, auth::Caller},
     extract::ApiJson,
 };
 

@@ -3,6 +3,7 @@
 //! stored for at least one registration (or was already, within the deduplication window), `204`
 //! when no registration receives it. `x-event-phidata: true` marks the event with `phidata`.
 
+use gatehouse_core::events::service::{self, EventsService};
 use std::sync::Arc;
 
 use axum::{
@@ -16,13 +17,7 @@ use axum::{
 use gatehouse_domain::events::cloudevent::Strictness;
 use serde_json::Value;
 
-use crate::{
-    ApiError, AppState,
-    events::{
-        auth::Caller,
-        service::{self, EventsService},
-    },
-};
+use crate::{ApiError, AppState, events::auth::Caller};
 
 async fn ingress(
     State(state): State<AppState>,

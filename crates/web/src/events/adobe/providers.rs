@@ -9,6 +9,7 @@ use axum::{
     response::Response,
     routing::{get, post, put},
 };
+use gatehouse_core::events::service;
 use gatehouse_domain::events::model::{GATEHOUSE_PROVIDER_ID, Provider};
 use gatehouse_store::{Conn, EventStore};
 use serde::Deserialize;
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use super::{WORKSPACE, check_org, check_workspace, eventmetadata, hal, href};
 use crate::{
     ApiError, AppState,
-    events::{api::providers as shared, auth::Caller, service},
+    events::{api::providers as shared, auth::Caller},
     extract::{ApiJson, ApiQuery},
 };
 

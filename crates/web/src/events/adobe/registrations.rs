@@ -2,6 +2,7 @@
 //! `GET /events/{org}/registrations` (paginated), the owner's `…/registrations/{id}/secret`, and
 //! the journal at `/events/organizations/{org}/integrations/{integration}/{registration}`.
 
+use gatehouse_core::events::service::{self, EventsService, RegistrationInput};
 use std::sync::Arc;
 
 use axum::{
@@ -25,7 +26,6 @@ use crate::{
     events::{
         auth::Caller,
         journal::{self, JournalParams},
-        service::{self, EventsService, RegistrationInput},
     },
     extract::{ApiJson, ApiQuery},
 };
@@ -169,7 +169,7 @@ async fn create(
     let name = input.name.clone();
     let (r, secret) = match service::create_registration(&svc, &state, &caller, input.shared()?).await {
         Ok(ok) => ok,
-        Err(e) => return Ok(with_conflicting_id(&state, &caller, &name, e).await),
+        Err(e) => return Ok(with_conflicting_id(&state, &caller, &name, e.into()).await),
     };
     let mut conn = state.store.conn().await?;
     let mut body = view(&state, &mut conn, &org, caller.client_id(), &r).await?;
@@ -223,7 +223,7 @@ async fn update(
     let name = input.name.clone();
     let r = match service::update_registration(&svc, &state, &caller, &id, input.shared()?).await {
         Ok(r) => r,
-        Err(e) => return Ok(with_conflicting_id(&state, &caller, &name, e).await),
+        Err(e) => return Ok(with_conflicting_id(&state, &caller, &name, e.into()).await),
     };
     let mut conn = state.store.conn().await?;
     Ok(hal(

@@ -7,6 +7,7 @@ use axum::{
     http::StatusCode,
     routing::get,
 };
+use gatehouse_core::events::service;
 use gatehouse_domain::events::{
     code::EventCode,
     model::{self, EventType},
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
-    events::{auth::Caller, service, view},
+    events::{auth::Caller, view},
     extract::ApiJson,
 };
 

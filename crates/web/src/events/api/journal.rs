@@ -7,13 +7,14 @@ use axum::{
     response::Response,
     routing::get,
 };
+use gatehouse_core::events::service;
 
 use crate::{
     ApiError, AppState,
     events::{
         auth::Caller,
         journal::{self, JournalParams},
-        service, view,
+        view,
     },
     extract::ApiQuery,
 };

@@ -6,6 +6,7 @@ use axum::{
     http::StatusCode,
     routing::get,
 };
+use gatehouse_core::events::service;
 use gatehouse_domain::events::model::{self, Provider};
 use gatehouse_store::{AuditStore, EventStore};
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
-    events::{auth::Caller, service, view},
+    events::{auth::Caller, view},
     extract::ApiJson,
 };
 

@@ -4,20 +4,14 @@
 //! delivery is the dispatcher's job. A `source` + `id` published in the last 24 hours is accepted
 //! again and reported as a duplicate, not delivered twice.
 
+use gatehouse_core::events::service::{self, EventsService};
 use std::sync::Arc;
 
 use axum::{Extension, Router, body::Bytes, extract::State, http::StatusCode, routing::post};
 use gatehouse_domain::events::cloudevent::Strictness;
 use serde_json::{Value, json};
 
-use crate::{
-    ApiError, AppState,
-    events::{
-        auth::Caller,
-        service::{self, EventsService},
-    },
-    extract::ApiJson,
-};
+use crate::{ApiError, AppState, events::auth::Caller, extract::ApiJson};
 
 /// Most events in one batch request.
 pub const MAX_BATCH: usize = 100;
@@ -48,9 +42,13 @@ async fn publish(
             .await
             .map_err(|e| {
                 if batch {
-                    ApiError::new(e.status, e.code, format!("event {i}: {}", e.detail))
+                    ApiError::new(
+                        crate::error::status_of(e.kind),
+                        e.code,
+                        format!("event {i}: {}", e.message),
+                    )
                 } else {
-                    e
+                    ApiError::from(e)
                 }
             })?;
         events.push(e);

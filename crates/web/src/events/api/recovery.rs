@@ -7,13 +7,14 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
+use gatehouse_core::events::service;
 use gatehouse_store::EventStore;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
-    events::{auth::Caller, service, view},
+    events::{auth::Caller, view},
     extract::{ApiJson, ApiQuery},
 };
 

@@ -4,6 +4,7 @@
 //! whether it starts `active` or `unverified`. The create response carries `webhook_secret` once;
 //! `GET …/{id}/secret` shows it to the owner again.
 
+use gatehouse_core::events::service::{self, EventsService, RegistrationInput};
 use std::sync::Arc;
 
 use axum::{
@@ -19,11 +20,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
-    events::{
-        auth::Caller,
-        service::{self, EventsService, RegistrationInput},
-        view,
-    },
+    events::{auth::Caller, view},
     extract::ApiJson,
 };
 

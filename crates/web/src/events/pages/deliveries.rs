@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use gatehouse_core::events::service;
 use gatehouse_domain::integration::Integration;
 use gatehouse_store::EventStore;
 use serde::Deserialize;
@@ -24,7 +25,6 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     developer::{error::ConsoleError, pages::Tabs},
     error::PageError,
-    events::service,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
 };

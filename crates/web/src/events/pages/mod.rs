@@ -19,7 +19,7 @@ use gatehouse_domain::integration::Integration;
 
 use super::auth::Caller;
 use crate::{
-    ApiError, AppState,
+    AppState,
     csrf::CsrfToken,
     developer::pages::Ctx,
     error::PageError,
@@ -53,12 +53,13 @@ impl EventsCtx {
     ) -> Result<Self, PageError> {
         let ctx = Ctx::new(state, who, csrf, client, "integrations").await?;
         let mut conn = state.store.conn().await?;
-        let integration = console::visible_integration(&mut conn, &ctx.caller, integration_id).await?;
-        let caller = Caller::managed_by(
-            integration.clone(),
+        let allowed = console::managed_integration(&mut conn, &ctx.caller, integration_id).await?;
+        let integration = allowed.integration().clone();
+        let caller = Caller(gatehouse_core::events::Caller::managed_by(
+            allowed,
             ctx.caller.actor.clone(),
-            crate::extract::ClientInfo(ctx.caller.client.clone()),
-        );
+            ctx.caller.client.clone(),
+        ));
         Ok(Self {
             ctx,
             integration,
@@ -87,14 +88,13 @@ pub fn field_of(code: &str) -> &'static str {
 }
 
 /// A refusal as form errors, or the error page when it is not the person's to fix.
-pub fn refusal(e: ApiError) -> Result<(StatusCode, Errors), PageError> {
-    if e.status.is_server_error() {
-        return Err(PageError::from(crate::developer::error::ConsoleError::from(e)));
+pub fn refusal(e: impl Into<gatehouse_core::Error>) -> Result<(StatusCode, Errors), PageError> {
+    let e: gatehouse_core::Error = e.into();
+    let status = crate::error::status_of(e.kind);
+    if status.is_server_error() || (e.kind == gatehouse_core::Kind::NotFound && e.code == "not_found") {
+        return Err(e.into());
     }
-    if e.status == StatusCode::NOT_FOUND && e.code == "not_found" {
-        return Err(crate::developer::error::ConsoleError::from(e).into());
-    }
-    Ok((e.status, Errors::one(field_of(&e.code), sentence(&e.detail))))
+    Ok((status, Errors::one(field_of(e.code), sentence(&e.message))))
 }
 
 /// A message as a sentence: capitalised, ending with a full stop.

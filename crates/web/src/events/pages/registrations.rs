@@ -3,6 +3,7 @@
 //! page: settings (edit), re-enable (the challenge again), disable, delete, the journal URL, the
 //! secret section and the attempt log.
 
+use gatehouse_core::events::service::{self, EventsService, RegistrationInput};
 use std::sync::Arc;
 
 use askama::Template;
@@ -31,11 +32,7 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     developer::pages::{Tabs, all_of, one_of},
     error::PageError,
-    events::{
-        auth::Caller,
-        service::{self, EventsService, RegistrationInput},
-        view,
-    },
+    events::{auth::Caller, view},
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
 };
@@ -253,7 +250,7 @@ async fn list_page(
     Ok(page(StatusCode::OK, csrf, &p))
 }
 
-fn input_of(form: &FormValues, enabled: bool) -> Result<RegistrationInput, crate::ApiError> {
+fn input_of(form: &FormValues, enabled: bool) -> Result<RegistrationInput, gatehouse_core::Error> {
     Ok(RegistrationInput {
         name: form.name.clone(),
         description: form.description.clone(),

@@ -2,6 +2,7 @@
 //! `whsec_` value; the old one keeps signing for 24 hours) and read it again on a page only its
 //! managers reach (never cached). Both call the API's service functions.
 
+use gatehouse_core::events::service::{self, EventsService};
 use std::sync::Arc;
 
 use askama::Template;
@@ -25,7 +26,6 @@ use crate::{
         pages::{Tabs, no_store},
     },
     error::PageError,
-    events::service::{self, EventsService},
     extract::ClientInfo,
     identity::SignedIn,
 };

@@ -1,15 +1,13 @@
-//! What both events surfaces share: the [`EventsService`] attached to their routes, and the
-//! operations behind the handlers — ownership checks, registration create/update with the address
-//! check and the challenge, secrets, and publishing. Handlers parse and render; the rules run here
-//! and in the domain.
+//! The events use cases both events surfaces share (Gatehouse's API and the Adobe-compatible one)
+//! and the console's Events tab: ownership checks, registration create/update with the address
+//! check and the challenge, secrets, resends, recovery and publishing. Handlers parse and render;
+//! the rules run here and in the domain.
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, RwLock},
     time::Duration,
 };
-
-use axum::http::StatusCode;
 
 use gatehouse_domain::{
     Timestamp,
@@ -32,20 +30,16 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::{auth::Caller, auth::TokenVerifier};
-use crate::{ApiError, AppState};
-use gatehouse_core::events::{keys::DeliveryKeys, outbound::Outbound};
+use super::{Caller, keys::DeliveryKeys, outbound::Outbound};
+use crate::{Core, Error, Kind};
 
-/// A repeat of `source` + `id` within this many seconds is not delivered again.
-pub const DEDUP_WINDOW: i64 = 86_400;
-/// Most registrations one integration may have (Adobe's per-client quota).
-pub const MAX_REGISTRATIONS_PER_INTEGRATION: usize = 30;
-/// Most event types one registration may subscribe to.
-pub const MAX_EVENTS_OF_INTEREST: usize = 100;
+pub use gatehouse_domain::events::model::{MAX_EVENTS_OF_INTEREST, MAX_REGISTRATIONS_PER_INTEGRATION};
 
-/// Shared by every events handler (an axum `Extension`).
+pub use super::DEDUP_WINDOW;
+
+/// The events use cases' shared state: the challenge client, the delivery keys and the cache of
+/// providers and event types (one per node, attached to the events routes).
 pub struct EventsService {
-    pub verifier: Arc<dyn TokenVerifier>,
     /// For challenges (10 s timeout) and address checks.
     pub outbound: Outbound,
     pub keys: Arc<DeliveryKeys>,
@@ -65,10 +59,9 @@ struct CatalogCache {
 }
 
 impl EventsService {
-    pub fn new(state: &AppState, verifier: Arc<dyn TokenVerifier>) -> Result<Self, reqwest::Error> {
+    pub fn new(state: &Core) -> Result<Self, reqwest::Error> {
         let policy = AddressPolicy::new(state.settings.events_allowed_networks.clone());
         Ok(Self {
-            verifier,
             outbound: Outbound::new(policy, Duration::from_secs(CHALLENGE_TIMEOUT_SECS))?,
             keys: Arc::new(DeliveryKeys::new(state.store.clone(), state.master_key.clone())),
             master_key: state.master_key.clone(),
@@ -97,7 +90,7 @@ impl EventsService {
     }
 
     /// A provider by ID, from the cache or the store.
-    async fn provider(&self, conn: &mut Conn, id: &str) -> Result<Option<Provider>, ApiError> {
+    async fn provider(&self, conn: &mut Conn, id: &str) -> Result<Option<Provider>, Error> {
         if let Some(p) = self.fresh_catalog().and_then(|c| c.providers.get(id).cloned()) {
             return Ok(Some(p));
         }
@@ -111,7 +104,7 @@ impl EventsService {
     }
 
     /// Does the provider define this event type? From the cache or the store.
-    async fn has_event_type(&self, conn: &mut Conn, provider_id: &str, code: &str) -> Result<bool, ApiError> {
+    async fn has_event_type(&self, conn: &mut Conn, provider_id: &str, code: &str) -> Result<bool, Error> {
         let key = (provider_id.to_owned(), code.to_owned());
         if self.fresh_catalog().is_some_and(|c| c.types.contains(&key)) {
             return Ok(true);
@@ -127,31 +120,45 @@ impl EventsService {
 }
 
 /// A provider the caller may see.
-pub async fn visible_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, ApiError> {
+pub async fn visible_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, Error> {
     let scope = caller.scope();
     conn.provider_by_id(id)
         .await?
         .filter(|p| p.owner_scope.is_none() || p.owner_scope.as_deref() == Some(scope.as_str()))
-        .ok_or_else(|| ApiError::not_found(format!("There is no event provider {id:?} you can see.")))
+        .ok_or_else(|| {
+            Error::new(
+                Kind::NotFound,
+                "not_found",
+                format!("There is no event provider {id:?} you can see."),
+            )
+        })
 }
 
 /// A provider the caller owns (may change, and publish to).
-pub async fn owned_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, ApiError> {
+pub async fn owned_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, Error> {
     let p = visible_provider(conn, caller, id).await?;
     if p.owner_integration_id.as_deref() != Some(caller.id()) {
-        return Err(ApiError::forbidden(format!(
-            "The event provider {id:?} does not belong to your integration."
-        )));
+        return Err(Error::new(
+            Kind::Forbidden,
+            "forbidden",
+            format!("The event provider {id:?} does not belong to your integration."),
+        ));
     }
     Ok(p)
 }
 
 /// A registration of the caller's integration.
-pub async fn owned_registration(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Registration, ApiError> {
+pub async fn owned_registration(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Registration, Error> {
     conn.registration_by_id(id)
         .await?
         .filter(|r| r.integration_id == caller.id())
-        .ok_or_else(|| ApiError::not_found(format!("No registration {id:?} belongs to your integration.")))
+        .ok_or_else(|| {
+            Error::new(
+                Kind::NotFound,
+                "not_found",
+                format!("No registration {id:?} belongs to your integration."),
+            )
+        })
 }
 
 pub fn audit(caller: &Caller, now: Timestamp, action: &str, target: String) -> AuditEntry {
@@ -181,7 +188,7 @@ async fn validate(
     conn: &mut Conn,
     caller: &Caller,
     input: &RegistrationInput,
-) -> Result<(String, String, Option<WebhookUrl>, Vec<EventOfInterest>), ApiError> {
+) -> Result<(String, String, Option<WebhookUrl>, Vec<EventOfInterest>), Error> {
     use gatehouse_domain::events::{code::EventCode, model};
     let name = model::parse_registration_name(&input.name)?;
     let description = model::parse_description(&input.description)?;
@@ -196,7 +203,8 @@ async fn validate(
             Some(url)
         }
         (true, _) => {
-            return Err(ApiError::unprocessable(
+            return Err(Error::new(
+                Kind::Invalid,
                 "webhook_url_required",
                 "A webhook or webhook_batch registration needs a webhook_url.",
             ));
@@ -204,7 +212,8 @@ async fn validate(
         (false, _) => None,
     };
     if input.events_of_interest.is_empty() || input.events_of_interest.len() > MAX_EVENTS_OF_INTEREST {
-        return Err(ApiError::unprocessable(
+        return Err(Error::new(
+            Kind::Invalid,
             "invalid_events_of_interest",
             format!("events_of_interest must list 1–{MAX_EVENTS_OF_INTEREST} (provider_id, event_code) pairs."),
         ));
@@ -214,9 +223,10 @@ async fn validate(
         let code = EventCode::parse(code)?;
         visible_provider(conn, caller, provider_id)
             .await
-            .map_err(|e| ApiError::unprocessable("unknown_provider", e.detail))?;
+            .map_err(|e| Error::new(Kind::Invalid, "unknown_provider", e.message))?;
         if conn.event_type(provider_id, code.as_str()).await?.is_none() {
-            return Err(ApiError::unprocessable(
+            return Err(Error::new(
+                Kind::Invalid,
                 "unknown_event_code",
                 format!("The provider {provider_id:?} has no event type {code}."),
             ));
@@ -253,12 +263,12 @@ fn seal(svc: &EventsService, registration_id: &str, secret: &WebhookSecret) -> V
     )
 }
 
-fn open(svc: &EventsService, registration_id: &str, sealed: &[u8]) -> Result<WebhookSecret, ApiError> {
+fn open(svc: &EventsService, registration_id: &str, sealed: &[u8]) -> Result<WebhookSecret, Error> {
     let raw = svc
         .master_key
         .decrypt(sealed, &webhook_secret_aad(registration_id))
-        .map_err(|e| ApiError::internal(format!("registration {registration_id}: {e}")))?;
-    WebhookSecret::from_bytes(raw).map_err(|e| ApiError::internal(e.message))
+        .map_err(|e| Error::internal(format!("registration {registration_id}: {e}")))?;
+    WebhookSecret::from_bytes(raw).map_err(|e| Error::internal(e.message))
 }
 
 /// Status after a challenge: active when it passed (or nothing is pushed), else unverified.
@@ -283,10 +293,10 @@ async fn status_after_challenge(
 /// in its `whsec_` form (shown once here, readable again by its owner).
 pub async fn create_registration(
     svc: &EventsService,
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     input: RegistrationInput,
-) -> Result<(Registration, String), ApiError> {
+) -> Result<(Registration, String), Error> {
     let mut conn = state.store.conn().await?;
     let (name, description, url, interests) = validate(svc, &mut conn, caller, &input).await?;
     let existing = conn.registrations_of_integration(caller.id()).await?;
@@ -294,7 +304,8 @@ pub async fn create_registration(
         return Err(conflict_with(&same.id));
     }
     if existing.len() >= MAX_REGISTRATIONS_PER_INTEGRATION {
-        return Err(ApiError::conflict(
+        return Err(Error::new(
+            Kind::Conflict,
             "quota_exceeded",
             format!("An integration may have at most {MAX_REGISTRATIONS_PER_INTEGRATION} registrations."),
         ));
@@ -337,8 +348,9 @@ pub async fn create_registration(
 }
 
 /// A 409 that names the registration it conflicts with (Adobe's client reads `x-conflicting-id`).
-pub fn conflict_with(id: &str) -> ApiError {
-    ApiError::conflict(
+pub fn conflict_with(id: &str) -> Error {
+    Error::new(
+        Kind::Conflict,
         "name_taken",
         format!("Your integration already has a registration with this name ({id})."),
     )
@@ -347,11 +359,11 @@ pub fn conflict_with(id: &str) -> ApiError {
 /// Replaces a registration's settings. A new or changed webhook URL is challenged again.
 pub async fn update_registration(
     svc: &EventsService,
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     id: &str,
     input: RegistrationInput,
-) -> Result<Registration, ApiError> {
+) -> Result<Registration, Error> {
     let mut conn = state.store.conn().await?;
     let current = owned_registration(&mut conn, caller, id).await?;
     let (name, description, url, interests) = validate(svc, &mut conn, caller, &input).await?;
@@ -404,10 +416,10 @@ pub async fn update_registration(
 /// Re-runs the challenge and, when it passes, makes the registration active again.
 pub async fn enable_registration(
     svc: &EventsService,
-    state: &AppState,
+    state: &Core,
     caller: &Caller,
     id: &str,
-) -> Result<Registration, ApiError> {
+) -> Result<Registration, Error> {
     let mut conn = state.store.conn().await?;
     let current = owned_registration(&mut conn, caller, id).await?;
     drop(conn);
@@ -427,7 +439,8 @@ pub async fn enable_registration(
     tx.append_audit(&entry).await?;
     tx.commit().await?;
     if let Some(reason) = reason {
-        return Err(ApiError::unprocessable(
+        return Err(Error::new(
+            Kind::Invalid,
             "challenge_failed",
             format!("The registration stays unverified: {reason}."),
         ));
@@ -437,7 +450,7 @@ pub async fn enable_registration(
 }
 
 /// Sets a registration's status by its owner's wish (disable).
-pub async fn disable_registration(state: &AppState, caller: &Caller, id: &str) -> Result<Registration, ApiError> {
+pub async fn disable_registration(state: &Core, caller: &Caller, id: &str) -> Result<Registration, Error> {
     let mut conn = state.store.conn().await?;
     owned_registration(&mut conn, caller, id).await?;
     drop(conn);
@@ -463,7 +476,7 @@ pub async fn disable_registration(state: &AppState, caller: &Caller, id: &str) -
     owned_registration(&mut conn, caller, id).await
 }
 
-pub async fn delete_registration(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+pub async fn delete_registration(state: &Core, caller: &Caller, id: &str) -> Result<(), Error> {
     let mut conn = state.store.conn().await?;
     owned_registration(&mut conn, caller, id).await?;
     drop(conn);
@@ -483,13 +496,13 @@ pub async fn delete_registration(state: &AppState, caller: &Caller, id: &str) ->
 
 /// The registration's secrets as its owner sees them: the current one and, during rotation,
 /// the previous one with the instant it stops signing.
-pub async fn read_secret(svc: &EventsService, state: &AppState, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+pub async fn read_secret(svc: &EventsService, state: &Core, caller: &Caller, id: &str) -> Result<Value, Error> {
     let mut conn = state.store.conn().await?;
     owned_registration(&mut conn, caller, id).await?;
     let sealed = conn
         .registration_secrets(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("This registration has no webhook secret."))?;
+        .ok_or_else(|| Error::new(Kind::NotFound, "not_found", "This registration has no webhook secret."))?;
     let current = open(svc, id, &sealed.current)?;
     let now = state.now();
     let previous = match (&sealed.previous, sealed.previous_expires_at) {
@@ -503,12 +516,7 @@ pub async fn read_secret(svc: &EventsService, state: &AppState, caller: &Caller,
 }
 
 /// Rotates the secret: a new one signs from now on, the old one too for the next 24 hours.
-pub async fn rotate_secret(
-    svc: &EventsService,
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<Value, ApiError> {
+pub async fn rotate_secret(svc: &EventsService, state: &Core, caller: &Caller, id: &str) -> Result<Value, Error> {
     let mut conn = state.store.conn().await?;
     owned_registration(&mut conn, caller, id).await?;
     let sealed = conn.registration_secrets(id).await?;
@@ -538,7 +546,7 @@ pub async fn rotate_secret(
 
 /// Queues one event of a registration's journal (named by its cursor) again, due now; the
 /// dispatcher records a new attempt with trigger `resend`.
-pub async fn resend_event(state: &AppState, caller: &Caller, id: &str, cursor: &str) -> Result<(), ApiError> {
+pub async fn resend_event(state: &Core, caller: &Caller, id: &str, cursor: &str) -> Result<(), Error> {
     let mut conn = state.store.conn().await?;
     owned_registration(&mut conn, caller, id).await?;
     let p = position(id, cursor)?;
@@ -546,7 +554,9 @@ pub async fn resend_event(state: &AppState, caller: &Caller, id: &str, cursor: &
     let now = state.now();
     let mut tx = state.store.begin().await?;
     if !tx.resend_delivery(id, p, now).await? {
-        return Err(ApiError::not_found(
+        return Err(Error::new(
+            Kind::NotFound,
+            "not_found",
             "This registration's journal has no such event (any more).",
         ));
     }
@@ -561,10 +571,11 @@ pub async fn resend_event(state: &AppState, caller: &Caller, id: &str, cursor: &
 
 /// Queues again every failed (or skipped) delivery to a registration of events published at or
 /// after `since` (an RFC 3339 instant); returns how many were queued.
-pub async fn recover_failed(state: &AppState, caller: &Caller, id: &str, since: &str) -> Result<u64, ApiError> {
+pub async fn recover_failed(state: &Core, caller: &Caller, id: &str, since: &str) -> Result<u64, Error> {
     let since_ts = time::OffsetDateTime::parse(since.trim(), &time::format_description::well_known::Rfc3339)
         .map_err(|_| {
-            ApiError::unprocessable(
+            Error::new(
+                Kind::Invalid,
                 "invalid_since",
                 "since must be an RFC 3339 instant such as 2026-01-02T03:04:05Z.",
             )
@@ -591,9 +602,9 @@ pub async fn recover_failed(state: &AppState, caller: &Caller, id: &str, since: 
 }
 
 /// A journal cursor of this registration as an event position.
-pub fn position(registration_id: &str, cursor: &str) -> Result<i64, ApiError> {
+pub fn position(registration_id: &str, cursor: &str) -> Result<i64, Error> {
     gatehouse_domain::events::journal::parse_cursor(registration_id, cursor)
-        .map_err(|e| ApiError::bad_request(e.code, e.message))
+        .map_err(|e| Error::new(Kind::Malformed, e.code, e.message))
 }
 
 /// What publishing one event did.
@@ -612,13 +623,15 @@ pub async fn check_event(
     value: Value,
     strictness: Strictness,
     now: Timestamp,
-) -> Result<NewEvent, ApiError> {
-    let event = CloudEvent::parse(value, strictness, now).map_err(|e| ApiError::bad_request(e.code, e.message))?;
+) -> Result<NewEvent, Error> {
+    let event =
+        CloudEvent::parse(value, strictness, now).map_err(|e| Error::new(Kind::Malformed, e.code, e.message))?;
     let provider_id = event
         .source()
         .strip_prefix("urn:uuid:")
         .ok_or_else(|| {
-            ApiError::unprocessable(
+            Error::new(
+                Kind::Invalid,
                 "unknown_source",
                 "source must be urn:uuid:<provider id> of a provider your integration owns.",
             )
@@ -630,22 +643,23 @@ pub async fn check_event(
         .await?
         .filter(|p| p.owner_scope.is_none() || p.owner_scope.as_deref() == Some(scope.as_str()))
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
+            Error::new(
+                Kind::NotFound,
                 "unknown_provider",
                 format!("There is no event provider {provider_id:?} you can see."),
             )
         })?;
     if provider.owner_integration_id.as_deref() != Some(caller.id()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        return Err(Error::new(
+            Kind::Forbidden,
             "provider_not_owned",
             format!("The event provider {provider_id:?} does not belong to your integration."),
         ));
     }
     let code = event.event_type().clone();
     if !svc.has_event_type(conn, &provider.id, code.as_str()).await? {
-        return Err(ApiError::unprocessable(
+        return Err(Error::new(
+            Kind::Invalid,
             "unknown_event_code",
             format!(
                 "The provider {:?} has no event type {code}; create it first.",
@@ -661,7 +675,7 @@ pub async fn check_event(
 }
 
 /// Publishes checked events in one transaction.
-pub async fn publish(state: &AppState, events: &[NewEvent]) -> Result<Vec<PublishResult>, ApiError> {
+pub async fn publish(state: &Core, events: &[NewEvent]) -> Result<Vec<PublishResult>, Error> {
     let now = state.now();
     let _turn = state.events.write_turn(&state.store).await;
     let mut tx: Tx = state.store.begin().await?;
