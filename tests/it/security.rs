@@ -248,3 +248,51 @@ async fn a_refusal_never_names_an_account_of_another_organization() {
     .await;
     assert!(!problem.to_string().contains(&email), "{problem}");
 }
+
+#[tokio::test]
+async fn concurrent_registrations_never_exceed_the_quota() {
+    let server = crate::events::client::server().await;
+    let caller = crate::events::client::caller(&server).await;
+    let provider = caller.provider(&["com.acme.paid"]).await;
+    let limit = gatehouse_domain::events::model::MAX_REGISTRATIONS_PER_INTEGRATION;
+    for i in 0..limit - 1 {
+        caller
+            .register(&format!("hook {i}"), "journal", None, &provider, "com.acme.paid")
+            .await;
+    }
+    // Five at once for the last place: exactly one gets it.
+    let attempts = (0..5).map(|i| {
+        let body = json!({
+            "name": format!("last {i}"),
+            "delivery_method": "journal",
+            "events_of_interest": [{"provider_id": provider, "event_code": "com.acme.paid"}],
+        });
+        let c = server.new_client();
+        let token = caller.token.clone();
+        async move {
+            c.request(Method::POST, "/api/v1/events/registrations")
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let mut running = tokio::task::JoinSet::new();
+    for attempt in attempts {
+        running.spawn(attempt);
+    }
+    let statuses = running.join_all().await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+}

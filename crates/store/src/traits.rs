@@ -495,6 +495,10 @@ pub trait EventStore: AsDb {
     async fn registration_by_id(&mut self, id: &str) -> Result<Option<Registration>>;
     /// An integration's registrations, oldest first.
     async fn registrations_of_integration(&mut self, integration_id: &str) -> Result<Vec<Registration>>;
+    /// Inside a transaction: holds the integration's row until commit, so two transactions that
+    /// count its registrations before adding one take turns (PostgreSQL `FOR UPDATE`; SQLite's
+    /// write transactions take turns already). Returns whether the integration exists.
+    async fn lock_integration_registrations(&mut self, integration_id: &str) -> Result<bool>;
     /// Every registration of the integrations of an organization, oldest first.
     async fn registrations_of_org(&mut self, org_id: &str) -> Result<Vec<Registration>>;
     async fn registration_secrets(&mut self, id: &str) -> Result<Option<SealedSecrets>>;

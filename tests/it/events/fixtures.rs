@@ -98,10 +98,11 @@ pub fn registration(
     status: RegistrationStatus,
     interests: &[(&str, &str)],
 ) -> Registration {
+    let id = f::new_id();
     Registration {
-        id: f::new_id(),
+        name: format!("Invoice hook {id}"),
+        id,
         integration_id: integration.id.clone(),
-        name: "Invoice hook".into(),
         description: String::new(),
         delivery_method: method,
         webhook_url: method.pushes().then(|| "https://hooks.example.com/in".to_owned()),

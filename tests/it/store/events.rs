@@ -153,6 +153,42 @@ async fn registrations_round_trip_with_interests_and_secrets() {
 }
 
 #[tokio::test]
+async fn a_registrations_name_is_unique_within_its_integration_and_its_row_can_be_held() {
+    let (_db, store) = f::fresh().await;
+    let w = world(&store).await;
+    let p = stored_provider(&store, &w.a, &["com.acme.a"]).await;
+    let first = registration(
+        &w.b,
+        DeliveryMethod::Journal,
+        RegistrationStatus::Active,
+        &[(&p.id, "com.acme.a")],
+    );
+    stored_registration(&store, &first).await;
+    let mut same_name = registration(
+        &w.b,
+        DeliveryMethod::Journal,
+        RegistrationStatus::Active,
+        &[(&p.id, "com.acme.a")],
+    );
+    same_name.name = first.name.clone();
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.lock_integration_registrations(&w.b.id).await.unwrap());
+    assert!(!tx.lock_integration_registrations("no-such-integration").await.unwrap());
+    let e = tx.insert_registration(&same_name, &sealed()).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    drop(tx);
+    // Another integration may use the name.
+    let mut elsewhere = registration(
+        &w.a,
+        DeliveryMethod::Journal,
+        RegistrationStatus::Active,
+        &[(&p.id, "com.acme.a")],
+    );
+    elsewhere.name = first.name.clone();
+    stored_registration(&store, &elsewhere).await;
+}
+
+#[tokio::test]
 async fn publishing_fans_out_to_subscribed_registrations_by_state() {
     let (_db, store) = f::fresh().await;
     let w = world(&store).await;

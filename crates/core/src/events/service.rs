@@ -299,17 +299,8 @@ pub async fn create_registration(
 ) -> Result<(Registration, String), Error> {
     let mut conn = state.store.conn().await?;
     let (name, description, url, interests) = validate(svc, &mut conn, caller, &input).await?;
-    let existing = conn.registrations_of_integration(caller.id()).await?;
-    if let Some(same) = existing.iter().find(|r| r.name == name) {
-        return Err(conflict_with(&same.id));
-    }
-    if existing.len() >= MAX_REGISTRATIONS_PER_INTEGRATION {
-        return Err(Error::new(
-            Kind::Conflict,
-            "quota_exceeded",
-            format!("An integration may have at most {MAX_REGISTRATIONS_PER_INTEGRATION} registrations."),
-        ));
-    }
+    // Checked now to refuse before the challenge runs, and again in the inserting transaction.
+    check_room(&conn.registrations_of_integration(caller.id()).await?, &name)?;
     drop(conn);
     let (status, status_reason) = status_after_challenge(svc, url.as_ref(), input.enabled).await;
     let now = state.now();
@@ -334,7 +325,27 @@ pub async fn create_registration(
         previous_expires_at: None,
     };
     let mut tx = state.store.begin().await?;
-    tx.insert_registration(&registration, &sealed).await?;
+    // The name and the quota hold under concurrent creations: the integration's row is held until
+    // commit, and a unique index backs the name.
+    tx.lock_integration_registrations(caller.id()).await?;
+    check_room(&tx.registrations_of_integration(caller.id()).await?, &registration.name)?;
+    match tx.insert_registration(&registration, &sealed).await {
+        Err(gatehouse_store::StoreError::Conflict(_)) => {
+            drop(tx);
+            let existing = state
+                .store
+                .conn()
+                .await?
+                .registrations_of_integration(caller.id())
+                .await?;
+            let same = existing.iter().find(|r| r.name == registration.name);
+            return Err(same.map_or_else(
+                || Error::new(Kind::Conflict, "name_taken", "The name is taken."),
+                |r| conflict_with(&r.id),
+            ));
+        }
+        other => other?,
+    }
     let entry = audit(
         caller,
         now,
@@ -345,6 +356,22 @@ pub async fn create_registration(
     tx.append_audit(&entry).await?;
     tx.commit().await?;
     Ok((registration, secret.render()))
+}
+
+/// Refuses a new registration named `name` next to `existing`: a duplicate name, or the
+/// integration's quota reached.
+fn check_room(existing: &[Registration], name: &str) -> Result<(), Error> {
+    if let Some(same) = existing.iter().find(|r| r.name == name) {
+        return Err(conflict_with(&same.id));
+    }
+    if existing.len() >= MAX_REGISTRATIONS_PER_INTEGRATION {
+        return Err(Error::new(
+            Kind::Conflict,
+            "quota_exceeded",
+            format!("An integration may have at most {MAX_REGISTRATIONS_PER_INTEGRATION} registrations."),
+        ));
+    }
+    Ok(())
 }
 
 /// A 409 that names the registration it conflicts with (Adobe's client reads `x-conflicting-id`).

@@ -119,6 +119,10 @@ impl<T: AsDb> EventStore for T {
         registrations::of_integration(self.db(), integration_id).await
     }
 
+    async fn lock_integration_registrations(&mut self, integration_id: &str) -> Result<bool> {
+        registrations::lock_integration(self.db(), integration_id).await
+    }
+
     async fn registrations_of_org(&mut self, org_id: &str) -> Result<Vec<Registration>> {
         registrations::of_org(self.db(), org_id).await
     }

@@ -90,6 +90,18 @@ async fn write_interests(mut db: Db<'_>, r: &Registration) -> Result<()> {
     Ok(())
 }
 
+pub async fn lock_integration(mut db: Db<'_>, integration_id: &str) -> Result<bool> {
+    let lock = match db {
+        Db::Sqlite(_) => "",
+        Db::Postgres(_) => " FOR UPDATE",
+    };
+    let sql = format!("SELECT id FROM integrations WHERE id = $1{lock}");
+    let found: Option<String> = on_db!(&mut db, c => {
+        sqlx::query_scalar(&sql).bind(integration_id).fetch_optional(&mut **c).await?
+    });
+    Ok(found.is_some())
+}
+
 pub async fn insert(mut db: Db<'_>, r: &Registration, s: &SealedSecrets) -> Result<()> {
     let sql = format!(
         "INSERT INTO event_registrations ({COLUMNS}, secret_enc, previous_secret_enc, previous_secret_expires_at) \
