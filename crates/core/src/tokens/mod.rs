@@ -3,7 +3,11 @@
 //! once. It holds the signing-key ring, the client cache, the deny-list and the cutoffs.
 
 pub mod cutoffs;
+pub mod grants;
+pub mod params;
 pub mod purge;
 pub mod service;
+pub mod user_grants;
 
+pub use params::Params;
 pub use service::{Client, Failure, ServiceError, TokenService, TokenSettings};

@@ -28,6 +28,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use gatehouse_core::tokens::grants::{self, authenticate_client};
 use gatehouse_domain::token::{
     TokenError,
     claims::{ExpiresInUnit, Flavour},
@@ -39,8 +40,8 @@ use crate::{
     AppState,
     oauth::{
         endpoints::{self, Outcome},
-        grants::{self, authenticate_client, ims_error, token_response},
         params::Params,
+        responses::{ims_error, token_response},
     },
 };
 

@@ -50,7 +50,9 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{AuditStore, ConsentStore, ServiceStore, TokenStore};
 
-use super::{params::Params, user_grants::new_grant_token};
+use gatehouse_core::tokens::user_grants::new_grant_token;
+
+use super::params::Params;
 use crate::{
     AppState,
     csrf::{CsrfForm, CsrfToken},

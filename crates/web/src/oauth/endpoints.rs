@@ -23,10 +23,14 @@ use gatehouse_domain::token::{
 };
 use serde_json::json;
 
+use gatehouse_core::tokens::{
+    grants::{self, authenticate_client},
+    user_grants::UserTokens,
+};
+
 use super::{
-    grants::{self, authenticate_client, oauth_error, token_response},
     params::Params,
-    user_grants::{self, UserTokens},
+    responses::{oauth_error, token_response},
 };
 use crate::{AppState, OAuthError};
 
@@ -168,10 +172,10 @@ pub async fn run_grant(
             ))
         }
         GrantType::AuthorizationCode => Ok(Outcome::User(
-            user_grants::authorization_code(svc, client, params, flavour).await?,
+            gatehouse_core::tokens::user_grants::authorization_code(svc, client, params, flavour).await?,
         )),
         GrantType::RefreshToken => Ok(Outcome::User(
-            user_grants::refresh_token(svc, client, params, flavour).await?,
+            gatehouse_core::tokens::user_grants::refresh_token(svc, client, params, flavour).await?,
         )),
     }
 }
@@ -236,6 +240,6 @@ pub async fn revoke_token(svc: &TokenService, client_id: &str, token: &str) -> R
         }
         return Ok(());
     }
-    user_grants::revoke_refresh_token(svc, client_id, token).await?;
+    gatehouse_core::tokens::user_grants::revoke_refresh_token(svc, client_id, token).await?;
     Ok(())
 }

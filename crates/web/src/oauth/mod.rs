@@ -12,10 +12,9 @@ pub mod api_key;
 pub mod authorize;
 pub mod consents;
 pub mod endpoints;
-pub mod grants;
 pub mod logout;
 pub mod params;
-pub mod user_grants;
+pub mod responses;
 pub mod userinfo;
 
 use axum::{

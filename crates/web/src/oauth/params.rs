@@ -1,17 +1,11 @@
-//! Request parameters of the token-service endpoints: the query string merged with a body that is
-//! `application/x-www-form-urlencoded` or `multipart/form-data` (Adobe's Node clients send
-//! multipart, with and without a space before `boundary=`), plus the `Authorization` header.
-//!
-//! RFC 6749 §3.2 forbids repeating a parameter; a parameter given in both the query and the body
-//! with the same value is accepted (some clients do that), with different values it is refused.
+//! Request parameters of the token-service endpoints, read off the request: the query string
+//! merged with a body that is `application/x-www-form-urlencoded` or `multipart/form-data`
+//! (Adobe's Node clients send multipart, with and without a space before `boundary=`), plus the
+//! `Authorization` header. The rules on them are the core's (`gatehouse_core::tokens::params`).
 
 use axum::{
     extract::{FromRequest, Multipart, Request},
-    http::{HeaderMap, header},
-};
-use gatehouse_domain::token::{
-    TokenError,
-    client_auth::{PresentedClient, parse_basic},
+    http::header,
 };
 
 use crate::OAuthError;
@@ -20,78 +14,21 @@ use crate::OAuthError;
 const MAX_PARAMS: usize = 64;
 const MAX_VALUE: usize = 64 * 1024;
 
-/// The merged parameters and the credentials of the `Authorization` header.
+/// The core's [`gatehouse_core::tokens::Params`] as an extractor.
 #[derive(Debug, Default, Clone)]
-pub struct Params {
-    pairs: Vec<(String, String)>,
-    /// `Authorization: Basic` decoded, if sent.
-    pub basic: Option<(String, String)>,
-    /// `Authorization: Bearer` token, if sent.
-    pub bearer: Option<String>,
-}
+pub struct Params(pub gatehouse_core::tokens::Params);
 
 impl Params {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Self {
-            pairs,
-            ..Self::default()
-        }
+        Self(gatehouse_core::tokens::Params::from_pairs(pairs))
     }
+}
 
-    /// Every parameter, in the order received.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.pairs
-    }
+impl std::ops::Deref for Params {
+    type Target = gatehouse_core::tokens::Params;
 
-    /// The single value of `name`; `RepeatedParameter` when it has several different values.
-    pub fn get(&self, name: &'static str) -> Result<Option<&str>, TokenError> {
-        let mut found: Option<&str> = None;
-        for (k, v) in &self.pairs {
-            if k == name {
-                match found {
-                    Some(prev) if prev != v => return Err(TokenError::RepeatedParameter(name)),
-                    _ => found = Some(v),
-                }
-            }
-        }
-        Ok(found.filter(|v| !v.is_empty()))
-    }
-
-    pub fn require(&self, name: &'static str) -> Result<&str, TokenError> {
-        self.get(name)?.ok_or(TokenError::MissingParameter(name))
-    }
-
-    /// Every value of a repeatable parameter (`resource`).
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// The client credentials in this request (RFC 6749 §2.3).
-    pub fn presented_client(&self) -> Result<PresentedClient<'_>, TokenError> {
-        Ok(PresentedClient {
-            basic: self.basic.as_ref().map(|(i, s)| (i.as_str(), s.as_str())),
-            client_id: self.get("client_id")?,
-            client_secret: self.get("client_secret")?,
-            client_assertion_type: self.get("client_assertion_type")?,
-            client_assertion: self.get("client_assertion")?,
-        })
-    }
-
-    fn read_authorization(&mut self, headers: &HeaderMap) -> Result<(), TokenError> {
-        let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-            return Ok(());
-        };
-        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-        if scheme.eq_ignore_ascii_case("basic") {
-            self.basic = Some(parse_basic(rest)?);
-        } else if scheme.eq_ignore_ascii_case("bearer") {
-            self.bearer = Some(rest.trim().to_owned()).filter(|t| !t.is_empty());
-        }
-        Ok(())
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -107,10 +44,10 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             Some(q) => serde_urlencoded::from_str(q).map_err(|_| invalid("the query string is malformed"))?,
             None => Vec::new(),
         };
-        let mut params = Params::default();
-        params
-            .read_authorization(req.headers())
-            .map_err(|e| invalid(e.to_string()))?;
+        let mut params = gatehouse_core::tokens::Params::default();
+        if let Some(value) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+            params.read_authorization(value).map_err(|e| invalid(e.to_string()))?;
+        }
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -154,31 +91,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         if pairs.len() > MAX_PARAMS || pairs.iter().any(|(_, v)| v.len() > MAX_VALUE) {
             return Err(invalid("too many or too long parameters"));
         }
-        params.pairs = pairs;
-        Ok(params)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(pairs: &[(&str, &str)]) -> Params {
-        Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-    }
-
-    #[test]
-    fn a_parameter_may_repeat_only_with_the_same_value() {
-        assert_eq!(p(&[("a", "1"), ("a", "1")]).get("a"), Ok(Some("1")));
-        assert_eq!(
-            p(&[("a", "1"), ("a", "2")]).get("a"),
-            Err(TokenError::RepeatedParameter("a"))
-        );
-        assert_eq!(p(&[("a", "")]).get("a"), Ok(None));
-        assert_eq!(p(&[]).require("a"), Err(TokenError::MissingParameter("a")));
-        assert_eq!(
-            p(&[("resource", "x"), ("resource", "y")]).all("resource"),
-            vec!["x", "y"]
-        );
+        params.set_pairs(pairs);
+        Ok(Self(params))
     }
 }

@@ -1,19 +1,14 @@
 //! The grants both surfaces share: client authentication of a token request, the
 //! `client_credentials` grant (RFC 6749 §4.4) and the JWT-bearer grant (RFC 7523 §2.1, which is
-//! also Adobe's `/ims/exchange/jwt`), and the mapping of their failures to each surface's errors.
+//! also Adobe's `/ims/exchange/jwt`). Each surface maps their failures to its own errors.
 
-use gatehouse_core::tokens::service::{Client, Failure, TokenService};
+use super::service::{Client, Failure, TokenService};
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-};
 use gatehouse_domain::{
     integration::IntegrationType,
     token::{
-        OAuthErrorCode, TokenError,
+        TokenError,
         assertion::{self, AssertionCheck, AssertionUse, Expected},
         claims::{AccessTokenClaims, AccessTokenRequest, Flavour},
         client_auth::{self, ClientAuthMethod, Credential, GrantType},
@@ -22,7 +17,6 @@ use gatehouse_domain::{
 };
 
 use super::params::Params;
-use crate::OAuthError;
 
 /// A signed access token, ready to be rendered by the surface that asked for it.
 #[derive(Debug)]
@@ -165,52 +159,4 @@ pub async fn jwt_bearer(
     }
     let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
     issue(svc, client, granted, flavour).await
-}
-
-/// A successful token response (RFC 6749 §5.1): JSON, never cached.
-pub fn token_response(body: serde_json::Value) -> Response {
-    let mut res = (StatusCode::OK, Json(body)).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    res
-}
-
-/// The standard surface's error (RFC 6749 §5.2): 401 for `invalid_client`, else 400.
-pub fn oauth_error(f: Failure) -> OAuthError {
-    match f {
-        Failure::Internal(e) => e.into(),
-        Failure::Token(e) => {
-            let description = e.to_string();
-            tracing::info!(reason = e.reason(), "token request refused");
-            match e.error() {
-                OAuthErrorCode::InvalidClient => OAuthError::invalid_client(description),
-                code => OAuthError::new(StatusCode::BAD_REQUEST, code.as_str(), description),
-            }
-        }
-    }
-}
-
-/// The Adobe-compatible surface's error (compat §2): Adobe's codes; 401 only for a wrong secret.
-pub fn ims_error(f: Failure) -> OAuthError {
-    match f {
-        Failure::Internal(e) => {
-            let mut err = OAuthError::server_error(e);
-            err.error = "internal_error";
-            err.description = Some("Please try again later".into());
-            err
-        }
-        Failure::Token(e) => {
-            tracing::info!(reason = e.reason(), "token request refused");
-            let status = match e {
-                TokenError::InvalidClientSecret | TokenError::ClientAuthenticationRequired => StatusCode::UNAUTHORIZED,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let mut err = OAuthError::new(status, e.adobe_code(), e.to_string());
-            if status == StatusCode::UNAUTHORIZED {
-                err.www_authenticate = Some("Basic realm=\"gatehouse\"".into());
-            }
-            err
-        }
-    }
 }

@@ -16,7 +16,7 @@
 //! Every token of one code shares its grant ID (see `gatehouse_domain::token::grant`); revoking
 //! the grant revokes the refresh tokens and, through the deny-list, the access tokens.
 
-use gatehouse_core::tokens::service::{Client, Failure, TokenService};
+use super::service::{Client, Failure, TokenService};
 use gatehouse_domain::{
     account::Account,
     secret,
