@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod architecture;
 mod config;
 mod console;
 mod events;

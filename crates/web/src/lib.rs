@@ -3,17 +3,18 @@
 //! Handlers are thin: they parse, call the application core (`gatehouse_core`), and map the
 //! result. Nothing here knows about configuration files; the `app` crate builds the core.
 
+pub mod account;
 pub mod api;
+pub mod auth;
 pub mod console;
 pub mod csrf;
-pub mod developer;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod health;
 pub mod identity;
 pub mod ims;
 pub mod oauth;
-pub mod ops;
 pub mod pages;
 pub mod setup;
 pub mod state;
@@ -29,13 +30,15 @@ pub use state::AppState;
 /// telemetry (request IDs, trace spans, metrics) around all of it.
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
-        .merge(ops::router())
+        .merge(health::router())
         .merge(pages::router())
         .merge(setup::router())
         .merge(identity::router())
+        .merge(account::router())
         .merge(console::router())
-        .merge(developer::router())
+        .merge(api::router())
         .merge(oauth::router())
+        .merge(ims::routes())
         .merge(events::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

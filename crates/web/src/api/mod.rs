@@ -1,18 +1,26 @@
 //! The JSON API under `/api/v1`, authenticated by the console's session cookie (state-changing
 //! calls also need the `x-csrf-token` header repeating the `gatehouse_csrf` cookie) or by an
-//! access token issued to a person with the `gatehouse.console` scope ([`crate::identity::ApiSession`]).
+//! access token issued to a person with the `gatehouse.console` scope ([`crate::auth::ApiSession`]).
 //! Errors are problem JSON. The OpenAPI document is generated from these handlers ([`ApiDoc`]), checked in
 //! as `api/openapi.json` (a test fails when it drifts) and served at `/api/v1/openapi.json`.
 //! One file per resource, each with its types, handlers and `router()`; merged here.
 
 pub mod account;
+pub mod certificates;
+pub mod credentials;
+pub mod integrations;
+pub mod openapi;
 pub mod org_accounts;
 pub mod orgs;
+pub mod secrets;
+pub mod services;
+pub mod subscriptions;
 
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 use utoipa::OpenApi;
 
-use crate::{AppState, developer::api::Authentication, error::ApiError};
+use self::openapi::Authentication;
+use crate::{AppState, error::ApiError};
 
 /// The problem JSON body every error has (RFC 7807).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -77,7 +85,7 @@ are described by /.well-known/openid-configuration, not here.";
 /// version is the Gatehouse release that serves it.
 pub fn openapi_json() -> String {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::developer::api::ConsoleApi::openapi());
+    doc.merge(crate::api::openapi::ConsoleApi::openapi());
     doc.info.title = "Gatehouse API".to_owned();
     doc.info.description = Some(DESCRIPTION.to_owned());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -96,6 +104,12 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(orgs::router())
         .merge(org_accounts::router())
+        .merge(integrations::router())
+        .merge(secrets::router())
+        .merge(certificates::router())
+        .merge(subscriptions::router())
+        .merge(services::router())
+        .merge(credentials::router())
 }
 
 impl From<gatehouse_core::Error> for ApiError {

@@ -18,9 +18,9 @@ use utoipa::ToSchema;
 use super::Problem;
 use crate::{
     AppState,
+    auth::ApiSession,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
-    identity::ApiSession,
 };
 
 pub fn router() -> Router<AppState> {

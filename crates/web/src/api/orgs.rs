@@ -18,9 +18,10 @@ use utoipa::ToSchema;
 use super::Problem;
 use crate::{
     AppState,
+    auth::ApiSession,
     error::ApiError,
     extract::{ApiJson, ClientInfo},
-    identity::{ApiSession, SignedIn},
+    identity::SignedIn,
 };
 
 pub fn router() -> Router<AppState> {

@@ -1,72 +1,19 @@
-//! The console's account and organization pages (server-rendered, work without JavaScript):
-//! profile, password, two-step verification and sessions under `/console/account`;
-//! organizations, members, roles and invitations under `/console/orgs`; and the invitation
-//! landing page `/invitations/{token}`. Every page needs a session ([`SignedIn`]); every form
-//! carries the CSRF token. The rules live in `identity::ops`, shared with the JSON API.
+//! The developer console: integrations of three types (OAuth, Service Account, API Key), their
+//! credentials (client secrets, certificates, the credentials file), the services catalog and
+//! subscriptions — as server-rendered pages under `/console/integrations` and `/console/services`
+//! ([`pages`]) and as a JSON API under `/api/v1` ([`api`]), both over the same use cases
+//! (`gatehouse_core::console`).
+//!
+//! Account and organization pages are the identity module's (`crate::account`); this module adds
+//! the developer's part of the console.
 
-pub mod account;
-pub mod invitations;
-pub mod mfa;
-pub mod orgs;
-pub mod passkeys;
+pub mod pages;
 
-use axum::{
-    Router,
-    http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
-    routing::get,
-};
+use axum::Router;
 
-use crate::{AppState, csrf::CsrfToken, identity::SignedIn, identity::forms::Errors};
+use crate::AppState;
 
+/// The console's pages (its JSON API is `crate::api`).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(|| async { Redirect::to("/console/account") }))
-        .merge(account::router())
-        .merge(mfa::router())
-        .merge(passkeys::router())
-        .merge(orgs::router())
-        .merge(invitations::router())
-}
-
-/// What the console's header shows: who is signed in, the sign-out form's token, the section.
-#[derive(Debug, Clone)]
-pub struct Nav {
-    pub display_name: String,
-    pub csrf: String,
-    pub section: &'static str,
-}
-
-impl Nav {
-    pub fn new(who: &SignedIn, csrf: &CsrfToken, section: &'static str) -> Self {
-        Self {
-            display_name: who.account.display_name.clone(),
-            csrf: csrf.value().to_owned(),
-            section,
-        }
-    }
-}
-
-/// A UTC instant as shown on pages.
-pub fn when(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
-}
-
-/// An operation's refusal as form errors (on its field, or the page as a whole).
-pub fn op_errors(e: &gatehouse_core::Error) -> Errors {
-    Errors::one(e.field().unwrap_or("main").to_owned(), e.message.clone())
-}
-
-/// Renders a page with its status and the CSRF cookie.
-pub fn page(status: StatusCode, csrf: CsrfToken, template: &impl askama::Template) -> Response {
-    let html = crate::pages::render(template);
-    (status, csrf, html).into_response()
+    pages::router()
 }

@@ -19,7 +19,7 @@ pub mod signup;
 use axum::Router;
 
 pub use gatehouse_core::identity::{IdentityRuntime, IdentitySettings, SmtpSecurity, SmtpSettings};
-pub use session::{ApiSession, OptionalSession, SessionCookie, SignedIn, redirect_to_signin};
+pub use session::{OptionalSession, SessionCookie, SignedIn, redirect_to_signin};
 
 use crate::AppState;
 

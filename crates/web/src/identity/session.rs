@@ -17,7 +17,6 @@ use axum::{
     response::{IntoResponse, IntoResponseParts, Redirect, Response, ResponseParts},
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use gatehouse_core::Kind;
 use gatehouse_domain::{
     account::Account,
     identity::session::{AuthMethod, Session, new_session_secret, well_formed_secret},
@@ -150,31 +149,6 @@ impl FromRequestParts<AppState> for OptionalSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(Self(load(state, &parts.headers).await?))
-    }
-}
-
-/// The person calling the identity JSON API: the console session (state-changing calls repeat
-/// the CSRF cookie in `x-csrf-token`), or an access token issued to the person that carries the
-/// `gatehouse.console` scope — the console API's extractor ([`crate::developer::auth::Caller`]),
-/// so both APIs accept the same credentials and refuse with the same problems (401 without a
-/// session or with an invalid, expired or revoked token; 403 without the scope). A service
-/// account's token has no person to act for and is refused (403 `token_not_allowed`).
-#[derive(Debug, Clone)]
-pub struct ApiSession(pub SignedIn);
-
-impl FromRequestParts<AppState> for ApiSession {
-    type Rejection = crate::developer::error::ConsoleError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let caller = crate::developer::auth::Caller::from_request_parts(parts, state).await?;
-        caller.0.person.map(|p| Self(SignedIn(p))).ok_or_else(|| {
-            crate::developer::error::ConsoleError::new(
-                Kind::Forbidden,
-                "token_not_allowed",
-                "This API acts for a person: use the console session or a token issued to a person. \
-                 A service account's token cannot use it.",
-            )
-        })
     }
 }
 

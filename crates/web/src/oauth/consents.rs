@@ -25,10 +25,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AppState,
+    auth::ApiSession,
     csrf::{CsrfForm, CsrfToken},
     error::{ApiError, PageError},
     extract::ClientInfo,
-    identity::{ApiSession, SignedIn},
+    identity::SignedIn,
     pages,
 };
 use gatehouse_core::tokens::service::{Failure, TokenService};

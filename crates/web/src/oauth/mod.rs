@@ -38,5 +38,4 @@ pub fn router() -> Router<AppState> {
         .route("/oauth/api-key-check", get(api_key::check))
         .merge(authorize::routes())
         .merge(consents::routes())
-        .merge(crate::ims::routes())
 }

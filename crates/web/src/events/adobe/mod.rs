@@ -21,7 +21,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::auth::Caller;
+use crate::events::auth::Caller;
 use crate::{ApiError, AppState};
 
 /// The only workspace Gatehouse has per project (integration).

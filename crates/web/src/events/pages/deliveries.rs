@@ -21,9 +21,10 @@ use super::{
 };
 use crate::{
     AppState,
-    console::{Nav, page},
+    account::{Nav, page},
+    console::pages::Tabs,
     csrf::{CsrfForm, CsrfToken},
-    developer::{error::ConsoleError, pages::Tabs},
+    error::ConsoleError,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},

@@ -17,11 +17,11 @@ use axum::{Router, http::StatusCode};
 use gatehouse_core::console;
 use gatehouse_domain::integration::Integration;
 
-use super::auth::Caller;
+use crate::events::auth::Caller;
 use crate::{
     AppState,
+    console::pages::Ctx,
     csrf::CsrfToken,
-    developer::pages::Ctx,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},

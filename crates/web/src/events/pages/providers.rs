@@ -17,9 +17,9 @@ use serde::Deserialize;
 use super::{EventsCtx, base, refusal};
 use crate::{
     ApiError, AppState,
-    console::{Nav, page},
+    account::{Nav, page},
+    console::pages::Tabs,
     csrf::{CsrfForm, CsrfToken},
-    developer::pages::Tabs,
     error::PageError,
     events::api::{
         event_types::{self, EventTypeInput},

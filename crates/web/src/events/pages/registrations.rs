@@ -28,9 +28,9 @@ use serde::Deserialize;
 use super::{EventsCtx, base, method_label, refusal, status_view};
 use crate::{
     AppState,
-    console::{Nav, page, when},
+    account::{Nav, page, when},
+    console::pages::{Tabs, all_of, one_of},
     csrf::{CsrfForm, CsrfToken},
-    developer::pages::{Tabs, all_of, one_of},
     error::PageError,
     events::{auth::Caller, view},
     extract::ClientInfo,
@@ -413,7 +413,7 @@ pub async fn show(
     let mut conn = state.store.conn().await?;
     let r = match service::owned_registration(&mut conn, &ec.caller, rid).await {
         Ok(r) => r,
-        Err(e) => return Err(crate::developer::error::ConsoleError::from(e).into()),
+        Err(e) => return Err(crate::error::ConsoleError::from(e).into()),
     };
     drop(conn);
     let p = render_one(state, ec, r, extra).await?;
@@ -465,7 +465,7 @@ async fn registration_page(
     };
     let res = show(&state, ec, csrf, &rid, StatusCode::OK, extra).await?;
     Ok(if just_created {
-        crate::developer::pages::no_store(res)
+        crate::console::pages::no_store(res)
     } else {
         res
     })
@@ -484,7 +484,7 @@ async fn update(
     let mut conn = state.store.conn().await?;
     let current = service::owned_registration(&mut conn, &ec.caller, &rid)
         .await
-        .map_err(crate::developer::error::ConsoleError::from)?;
+        .map_err(crate::error::ConsoleError::from)?;
     drop(conn);
     let form = FormValues::from_form(&fields);
     let enabled = current.status != RegistrationStatus::Disabled;
@@ -552,7 +552,7 @@ async fn disable(
     let ec = EventsCtx::new(&state, who, &csrf, client, &id).await?;
     service::disable_registration(&state, &ec.caller, &rid)
         .await
-        .map_err(crate::developer::error::ConsoleError::from)?;
+        .map_err(crate::error::ConsoleError::from)?;
     Ok(Redirect::to(&format!("{}/registrations/{rid}?done=disabled", base(&id))).into_response())
 }
 
@@ -574,7 +574,7 @@ async fn delete(
     let mut conn = state.store.conn().await?;
     let r = service::owned_registration(&mut conn, &ec.caller, &rid)
         .await
-        .map_err(crate::developer::error::ConsoleError::from)?;
+        .map_err(crate::error::ConsoleError::from)?;
     drop(conn);
     // Deleting loses the journal for good: the name must be typed, as for an integration.
     if form.confirm_name.trim() != r.name {
@@ -586,6 +586,6 @@ async fn delete(
     }
     service::delete_registration(&state, &ec.caller, &rid)
         .await
-        .map_err(crate::developer::error::ConsoleError::from)?;
+        .map_err(crate::error::ConsoleError::from)?;
     Ok(Redirect::to(&format!("{}?done=deleted", base(&id))).into_response())
 }

@@ -19,12 +19,10 @@ use serde::Deserialize;
 use super::EventsCtx;
 use crate::{
     AppState,
-    console::{Nav, page},
+    account::{Nav, page},
+    console::pages::{Tabs, no_store},
     csrf::{CsrfForm, CsrfToken},
-    developer::{
-        error::ConsoleError,
-        pages::{Tabs, no_store},
-    },
+    error::ConsoleError,
     error::PageError,
     extract::ClientInfo,
     identity::SignedIn,

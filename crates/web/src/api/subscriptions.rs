@@ -2,7 +2,7 @@
 //! the scopes, unsubscribe. A service that does not allow the integration's type refuses with
 //! `service_not_allowed_for_integration_type`; scopes taken away are revoked from issued tokens.
 
-use crate::developer::error::OpResult;
+use crate::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -15,11 +15,7 @@ use gatehouse_domain::service::Subscription;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleProblem as Problem},
-    extract::ApiJson,
-};
+use crate::{AppState, auth::Caller, error::ConsoleProblem as Problem, extract::ApiJson};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionOut {

@@ -1,7 +1,7 @@
 //! `/api/v1/integrations/{id}/secrets`: client secrets by hint, add one (its value is in that
 //! response only), revoke one. At most two are active; the last one cannot be revoked.
 
-use crate::developer::error::OpResult;
+use crate::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -14,11 +14,7 @@ use gatehouse_domain::integration::StoredSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleProblem as Problem},
-    extract::ApiJson,
-};
+use crate::{AppState, auth::Caller, error::ConsoleProblem as Problem, extract::ApiJson};
 
 /// A client secret as stored: never its value.
 #[derive(Debug, Serialize, ToSchema)]

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::{Ctx, form_errors, lines, no_store, one_of, platform_label, type_label};
 use crate::{
     AppState,
-    console::{Nav, page},
+    account::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,

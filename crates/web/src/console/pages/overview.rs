@@ -20,9 +20,9 @@ use serde::Deserialize;
 use super::{Ctx, Tabs, form_errors, lines, platform_label};
 use crate::{
     AppState,
-    console::{Nav, page, when},
+    account::{Nav, page, when},
+    api::integrations::{RedirectCheckResult, check_redirect},
     csrf::{CsrfForm, CsrfToken},
-    developer::api::integrations::{RedirectCheckResult, check_redirect},
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},

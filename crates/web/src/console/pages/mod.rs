@@ -19,10 +19,10 @@ use axum::{
 };
 use gatehouse_domain::integration::{Integration, IntegrationType, Platform};
 
-use super::auth::{Caller, caller_of};
+use crate::auth::{Caller, caller_of};
 use crate::{
     AppState,
-    console::Nav,
+    account::Nav,
     csrf::CsrfToken,
     error::PageError,
     extract::ClientInfo,

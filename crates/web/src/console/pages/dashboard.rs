@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{Ctx, type_label};
 use crate::{
     AppState,
-    console::{Nav, page, when},
+    account::{Nav, page, when},
     csrf::CsrfToken,
     error::PageError,
     extract::ClientInfo,

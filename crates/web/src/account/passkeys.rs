@@ -34,11 +34,12 @@ use serde::Deserialize;
 use super::{page, when};
 use crate::{
     AppState,
+    auth::ApiSession,
     csrf::{CsrfForm, CsrfHeader, CsrfToken},
     error::{ApiError, PageError},
     extract::{ApiJson, ClientInfo},
     identity::{
-        ApiSession, SignedIn,
+        SignedIn,
         forms::Errors,
         passkeys::{Next, Started, ceremony, parse_passkey},
     },

@@ -2,7 +2,7 @@
 //! create, change and delete services (which integration types each allows is data on the
 //! service).
 
-use crate::developer::error::OpResult;
+use crate::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -15,11 +15,7 @@ use gatehouse_domain::{console::catalog::ServiceInput, service::Service};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleProblem as Problem},
-    extract::ApiJson,
-};
+use crate::{AppState, auth::Caller, error::ConsoleProblem as Problem, extract::ApiJson};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceOut {

@@ -1,7 +1,7 @@
 //! `/api/v1/integrations/{id}/credentials`: the credentials file to download — client ID,
 //! organization, technical account, endpoints, scopes and metascopes — never a client secret.
 
-use crate::developer::error::OpResult;
+use crate::error::OpResult;
 use axum::{
     Router,
     extract::{Path, State},
@@ -11,11 +11,7 @@ use axum::{
 };
 use gatehouse_core::console;
 
-use crate::{
-    AppState,
-    developer::{auth::Caller, error::ConsoleProblem as Problem},
-    extract::ApiJson,
-};
+use crate::{AppState, auth::Caller, error::ConsoleProblem as Problem, extract::ApiJson};
 
 /// Downloads the credentials file (`Content-Disposition: attachment`).
 #[utoipa::path(get, path = "/api/v1/integrations/{id}/credentials", tag = "credentials",

@@ -1,33 +1,12 @@
-//! The console's JSON API under `/api/v1`, one file per resource (types, validation, handlers and
-//! a `router()`), merged here. Authentication: the console session (state-changing calls repeat
-//! the CSRF cookie in `x-csrf-token`) or an access token with the `gatehouse.console` scope
-//! ([`super::auth::Caller`]). Errors are problem JSON with stable codes ([`super::error`]).
-//! [`ConsoleApi`] describes every route for the OpenAPI document.
+//! The OpenAPI description of the console's resources under `/api/v1` ([`ConsoleApi`], merged into
+//! `/api/v1/openapi.json`) and of the two ways to authenticate ([`Authentication`]).
 
-pub mod certificates;
-pub mod credentials;
-pub mod integrations;
-pub mod secrets;
-pub mod services;
-pub mod subscriptions;
-
-use axum::Router;
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
 };
 
-use crate::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(integrations::router())
-        .merge(secrets::router())
-        .merge(certificates::router())
-        .merge(subscriptions::router())
-        .merge(services::router())
-        .merge(credentials::router())
-}
+use super::{certificates, credentials, integrations, secrets, services, subscriptions};
 
 /// The OpenAPI description of the console's routes (merged into `/api/v1/openapi.json`).
 #[derive(OpenApi)]

@@ -9,7 +9,7 @@ use axum::{
 };
 use gatehouse_core::{Error, Kind};
 
-use crate::error::{ApiError, PageError, status_of};
+use super::{ApiError, PageError, status_of};
 
 /// One problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -21,9 +21,9 @@ use serde::Deserialize;
 use super::{Ctx, Tabs, all_of, form_errors, one_of, type_label};
 use crate::{
     AppState,
-    console::{Nav, page},
+    account::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
-    developer::error::ConsoleError,
+    error::ConsoleError,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},

@@ -21,6 +21,10 @@ use gatehouse_store::StoreError;
 
 use crate::pages;
 
+pub mod console;
+
+pub use console::{ConsoleError, ConsoleProblem, FieldProblem, OpResult};
+
 const INTERNAL_DETAIL: &str = "An internal error occurred. The request ID in the x-request-id header identifies it \
                                in the server log.";
 

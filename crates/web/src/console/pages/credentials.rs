@@ -25,9 +25,10 @@ use serde::Deserialize;
 use super::{Ctx, Tabs, form_errors, no_store};
 use crate::{
     AppState,
-    console::{Nav, page, when},
+    account::{Nav, page, when},
+    api::certificates::MAX_UPLOAD,
     csrf::{self, CsrfForm, CsrfToken},
-    developer::{api::certificates::MAX_UPLOAD, error::ConsoleError},
+    error::ConsoleError,
     error::PageError,
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
@@ -218,7 +219,7 @@ async fn download(
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     let file = console::integrations::credentials(&state, &ctx.caller, &id).await?;
-    Ok(crate::developer::api::credentials::attachment(&file))
+    Ok(crate::api::credentials::attachment(&file))
 }
 
 /// Re-renders the page with a refusal (the page itself fails with 404 when the integration is not

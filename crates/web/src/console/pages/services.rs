@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{Ctx, all_of, form_errors, one_of, type_label};
 use crate::{
     AppState,
-    console::{Nav, page},
+    account::{Nav, page},
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,

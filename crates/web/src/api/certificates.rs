@@ -2,7 +2,7 @@
 //! upload a PEM certificate (JSON `{"pem": …}` or the raw PEM as `application/x-pem-file`),
 //! generate a key pair (the private key is in that response only and is not kept), remove one.
 
-use crate::developer::error::OpResult;
+use crate::error::OpResult;
 use axum::{
     Router,
     body::Bytes,
@@ -19,10 +19,8 @@ use utoipa::ToSchema;
 
 use crate::{
     AppState,
-    developer::{
-        auth::Caller,
-        error::{ConsoleError, ConsoleProblem as Problem},
-    },
+    auth::Caller,
+    error::{ConsoleError, ConsoleProblem as Problem},
     extract::ApiJson,
 };
 

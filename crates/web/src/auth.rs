@@ -20,7 +20,7 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{AccountStore, ConsoleStore};
 
-use super::error::ConsoleError;
+use crate::error::ConsoleError;
 use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn};
 use gatehouse_core::TokenService;
 
@@ -176,5 +176,30 @@ impl FromRequestParts<AppState> for Caller {
             CsrfHeader::from_request_parts(parts, state).await?;
         }
         caller_of(state, &who, client).await
+    }
+}
+
+/// The person calling the identity JSON API: the console session (state-changing calls repeat
+/// the CSRF cookie in `x-csrf-token`), or an access token issued to the person that carries the
+/// `gatehouse.console` scope — the console API's extractor ([`Caller`]),
+/// so both APIs accept the same credentials and refuse with the same problems (401 without a
+/// session or with an invalid, expired or revoked token; 403 without the scope). A service
+/// account's token has no person to act for and is refused (403 `token_not_allowed`).
+#[derive(Debug, Clone)]
+pub struct ApiSession(pub SignedIn);
+
+impl FromRequestParts<AppState> for ApiSession {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.0.person.map(|p| Self(SignedIn(p))).ok_or_else(|| {
+            ConsoleError::new(
+                Kind::Forbidden,
+                "token_not_allowed",
+                "This API acts for a person: use the console session or a token issued to a person. \
+                 A service account's token cannot use it.",
+            )
+        })
     }
 }

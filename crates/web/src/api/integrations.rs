@@ -1,7 +1,7 @@
 //! `/api/v1/integrations`: list, create, read, edit (including enable/disable), delete, and test a
 //! URL against the redirect rules.
 
-use crate::developer::error::OpResult;
+use crate::error::OpResult;
 use axum::{
     Router,
     extract::Path,
@@ -23,10 +23,8 @@ use utoipa::ToSchema;
 use super::{certificates::CertificateOut, secrets::SecretOut, subscriptions::SubscriptionOut};
 use crate::{
     AppState,
-    developer::{
-        auth::Caller,
-        error::{ConsoleError, ConsoleProblem as Problem},
-    },
+    auth::Caller,
+    error::{ConsoleError, ConsoleProblem as Problem},
     extract::ApiJson,
 };
 
