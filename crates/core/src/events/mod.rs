@@ -3,8 +3,10 @@
 //! the caller's transaction ([`publish_own`]).
 
 pub mod dispatcher;
+pub mod event_types;
 pub mod keys;
 pub mod outbound;
+pub mod providers;
 pub mod service;
 
 use std::sync::Arc;

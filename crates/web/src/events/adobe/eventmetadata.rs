@@ -11,6 +11,7 @@ use axum::{
     routing::{get, post, put},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
+use gatehouse_core::events::event_types as shared;
 use gatehouse_core::events::service;
 use gatehouse_domain::events::model::EventType;
 use gatehouse_store::EventStore;
@@ -18,11 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{WORKSPACE, check_workspace, hal, href};
-use crate::{
-    ApiError, AppState,
-    events::{api::event_types as shared, auth::Caller},
-    extract::ApiJson,
-};
+use crate::{ApiError, AppState, events::auth::Caller, extract::ApiJson};
 
 /// An event type as Adobe's API shows it.
 pub fn view(state: &AppState, caller: &Caller, t: &EventType, caller_owns: bool) -> Value {

@@ -9,6 +9,7 @@ use axum::{
     response::Response,
     routing::{get, post, put},
 };
+use gatehouse_core::events::providers as shared;
 use gatehouse_core::events::service;
 use gatehouse_domain::events::model::{GATEHOUSE_PROVIDER_ID, Provider};
 use gatehouse_store::{Conn, EventStore};
@@ -18,7 +19,7 @@ use serde_json::{Value, json};
 use super::{WORKSPACE, check_org, check_workspace, eventmetadata, hal, href};
 use crate::{
     ApiError, AppState,
-    events::{api::providers as shared, auth::Caller},
+    events::auth::Caller,
     extract::{ApiJson, ApiQuery},
 };
 

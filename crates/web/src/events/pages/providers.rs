@@ -1,6 +1,6 @@
 //! `/console/integrations/{id}/events/providers`: the custom event providers the integration owns
 //! and their event types; create a provider, add an event type (code, label, description, sample).
-//! The API's functions (`api::providers::create`, `api::event_types::create`) do the work.
+//! The use cases (`gatehouse_core::events::providers`, `gatehouse_core::events::event_types`) do the work.
 
 use askama::Template;
 use axum::{
@@ -10,21 +10,21 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use gatehouse_core::events::{
+    event_types::{self, EventTypeInput},
+    providers::{self, ProviderInput},
+};
 use gatehouse_domain::{events::model::EventType, integration::Integration};
 use gatehouse_store::EventStore;
 use serde::Deserialize;
 
 use super::{EventsCtx, base, refusal};
 use crate::{
-    ApiError, AppState,
+    AppState,
     account::{Nav, page},
     console::pages::Tabs,
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
-    events::api::{
-        event_types::{self, EventTypeInput},
-        providers::{self, ProviderInput},
-    },
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
 };
@@ -162,7 +162,7 @@ async fn refused(
     csrf: CsrfToken,
     form_of: String,
     typed: Typed,
-    e: ApiError,
+    e: gatehouse_core::Error,
 ) -> Result<Response, PageError> {
     let (status, errors) = refusal(e)?;
     let p = render(state, ec, form_of, typed, None, errors).await?;
@@ -204,7 +204,11 @@ async fn add_type(
         s => match serde_json::from_str::<serde_json::Value>(s) {
             Ok(v) => Some(v),
             Err(e) => {
-                let e = ApiError::unprocessable("invalid_sample", format!("The sample is not valid JSON: {e}."));
+                let e = gatehouse_core::Error::new(
+                    gatehouse_core::Kind::Invalid,
+                    "invalid_sample",
+                    format!("The sample is not valid JSON: {e}."),
+                );
                 return refused(&state, ec, csrf, pid, typed, e).await;
             }
         },
