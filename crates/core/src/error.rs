@@ -146,6 +146,17 @@ impl Error {
     }
 }
 
+/// Names the field a failed step is about: `parse(x).on_field("name")?`.
+pub trait OnField<T> {
+    fn on_field(self, field: &str) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> OnField<T> for std::result::Result<T, E> {
+    fn on_field(self, field: &str) -> Result<T> {
+        self.map_err(|e| e.into().on(field))
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

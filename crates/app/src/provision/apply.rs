@@ -15,10 +15,13 @@ use gatehouse_store::{
     TokenStore, Tx,
 };
 
+use gatehouse_core::policy::Provision;
+
 use super::plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write};
 
-/// Runs every step in `tx`: the write, then its audit entry.
-pub async fn run(tx: &mut Tx, steps: &[Step]) -> Result<(), StoreError> {
+/// Runs every step in `tx`: the write, then its audit entry. The policy's leave to provision
+/// (`gatehouse_core::policy::provision`) is the only way in.
+pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision) -> Result<(), StoreError> {
     for step in steps {
         match &step.write {
             Write::InsertOrg(o) => tx.insert_org(o).await?,
@@ -267,7 +270,8 @@ mod tests {
         let steps = [step(Write::InsertOrg(org)), step(Write::InsertSecret(orphan))];
         {
             let mut tx = store.begin().await.unwrap();
-            assert!(run(&mut tx, &steps).await.is_err());
+            let allowed = gatehouse_core::policy::provision(&gatehouse_core::policy::Principal::operator()).unwrap();
+            assert!(run(&mut tx, &steps, &allowed).await.is_err());
             // Dropped without commit, as `provision::apply` does on error.
         }
         let mut c = store.conn().await.unwrap();

@@ -79,6 +79,9 @@ pub enum ProvisionError {
     },
     #[error("{0} (nothing was written)")]
     Store(#[from] StoreError),
+    /// The policy refused (see `gatehouse_core::policy::provision`).
+    #[error("{0} (nothing was written)")]
+    Refused(String),
 }
 
 fn render_problems(file: &str, problems: &[Problem]) -> String {
@@ -185,12 +188,15 @@ pub async fn apply<R: RngCore + CryptoRng>(
         let plan = plan::plan(&file.desired, &cur, now, rng, settings).map_err(invalid)?;
         return Ok(Report::new(plan, true));
     }
+    // The command line is the operator; the policy says what the operator may do.
+    let allowed = gatehouse_core::policy::provision(&gatehouse_core::policy::Principal::operator())
+        .map_err(|r| ProvisionError::Refused(r.message))?;
     // Read and write in the same transaction, so the plan cannot be overtaken by another writer.
     let mut tx = store.begin().await?;
     let cur = plan::Current::load(&mut tx, &file.desired).await?;
     let plan = plan::plan(&file.desired, &cur, now, rng, settings).map_err(invalid)?;
     if !plan.steps.is_empty() {
-        apply::run(&mut tx, &plan.steps).await?;
+        apply::run(&mut tx, &plan.steps, &allowed).await?;
         tx.commit().await?;
     }
     Ok(Report::new(plan, false))

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Caller;
-use crate::{Core, Error, Kind};
+use crate::{Core, Error, Kind, error::OnField};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,13 +35,13 @@ pub async fn create(
     let code = input
         .event_code
         .as_deref()
-        .ok_or_else(|| Error::new(Kind::Invalid, "invalid_event_code", "event_code is required."))?;
+        .ok_or_else(|| Error::new(Kind::Invalid, "invalid_event_code", "event_code is required.").on("event_code"))?;
     let now = state.now();
     let t = EventType {
         provider_id: provider_id.to_owned(),
-        event_code: EventCode::parse(code)?,
-        label: model::parse_label(&input.label)?,
-        description: model::parse_description(&input.description)?,
+        event_code: EventCode::parse(code).on_field("event_code")?,
+        label: model::parse_label(&input.label).on_field("label")?,
+        description: model::parse_description(&input.description).on_field("description")?,
         sample: input.sample.clone(),
         created_at: now,
     };
@@ -53,7 +53,8 @@ pub async fn create(
                 Kind::Conflict,
                 "event_code_taken",
                 format!("The provider already has the event type {}.", t.event_code),
-            ));
+            )
+            .on("event_code"));
         }
         Err(e) => return Err(e.into()),
     }
@@ -83,8 +84,8 @@ pub async fn update(
     })?;
     drop(conn);
     let t = EventType {
-        label: model::parse_label(&input.label)?,
-        description: model::parse_description(&input.description)?,
+        label: model::parse_label(&input.label).on_field("label")?,
+        description: model::parse_description(&input.description).on_field("description")?,
         sample: input.sample.clone(),
         ..current
     };

@@ -6,7 +6,7 @@ use gatehouse_store::{AuditStore, EventStore};
 use serde::Deserialize;
 
 use super::Caller;
-use crate::{Core, Error};
+use crate::{Core, Error, error::OnField};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,14 +21,15 @@ pub struct ProviderInput {
 /// Checks a provider input; the parts are the label, description and docs URL.
 pub fn parse(input: &ProviderInput) -> Result<(String, String, Option<String>), Error> {
     Ok((
-        model::parse_label(&input.label)?,
-        model::parse_description(&input.description)?,
+        model::parse_label(&input.label).on_field("label")?,
+        model::parse_description(&input.description).on_field("description")?,
         input
             .docs_url
             .as_deref()
             .filter(|u| !u.is_empty())
             .map(model::parse_docs_url)
-            .transpose()?,
+            .transpose()
+            .on_field("docs_url")?,
     ))
 }
 

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::{Caller, keys::DeliveryKeys, outbound::Outbound};
-use crate::{Core, Error, Kind};
+use crate::{Core, Error, Kind, error::OnField};
 
 pub use gatehouse_domain::events::model::{MAX_EVENTS_OF_INTEREST, MAX_REGISTRATIONS_PER_INTEGRATION};
 
@@ -190,16 +190,16 @@ async fn validate(
     input: &RegistrationInput,
 ) -> Result<(String, String, Option<WebhookUrl>, Vec<EventOfInterest>), Error> {
     use gatehouse_domain::events::{code::EventCode, model};
-    let name = model::parse_registration_name(&input.name)?;
-    let description = model::parse_description(&input.description)?;
+    let name = model::parse_registration_name(&input.name).on_field("name")?;
+    let description = model::parse_description(&input.description).on_field("description")?;
     let url = match (
         input.delivery_method.pushes(),
         input.webhook_url.as_deref().map(str::trim),
     ) {
         (true, Some(u)) if !u.is_empty() => {
-            let url = WebhookUrl::parse(u)?;
+            let url = WebhookUrl::parse(u).on_field("webhook_url")?;
             let resolved = svc.outbound.resolve(&url).await;
-            url.admit(svc.outbound.policy(), &resolved)?;
+            url.admit(svc.outbound.policy(), &resolved).on_field("webhook_url")?;
             Some(url)
         }
         (true, _) => {
@@ -207,7 +207,8 @@ async fn validate(
                 Kind::Invalid,
                 "webhook_url_required",
                 "A webhook or webhook_batch registration needs a webhook_url.",
-            ));
+            )
+            .on("webhook_url"));
         }
         (false, _) => None,
     };
@@ -216,20 +217,22 @@ async fn validate(
             Kind::Invalid,
             "invalid_events_of_interest",
             format!("events_of_interest must list 1–{MAX_EVENTS_OF_INTEREST} (provider_id, event_code) pairs."),
-        ));
+        )
+        .on("events_of_interest"));
     }
     let mut interests = Vec::with_capacity(input.events_of_interest.len());
     for (provider_id, code) in &input.events_of_interest {
-        let code = EventCode::parse(code)?;
+        let code = EventCode::parse(code).on_field("events_of_interest")?;
         visible_provider(conn, caller, provider_id)
             .await
-            .map_err(|e| Error::new(Kind::Invalid, "unknown_provider", e.message))?;
+            .map_err(|e| Error::new(Kind::Invalid, "unknown_provider", e.message).on("events_of_interest"))?;
         if conn.event_type(provider_id, code.as_str()).await?.is_none() {
             return Err(Error::new(
                 Kind::Invalid,
                 "unknown_event_code",
                 format!("The provider {provider_id:?} has no event type {code}."),
-            ));
+            )
+            .on("events_of_interest"));
         }
         interests.push(EventOfInterest {
             provider_id: provider_id.clone(),
@@ -340,7 +343,7 @@ pub async fn create_registration(
                 .await?;
             let same = existing.iter().find(|r| r.name == registration.name);
             return Err(same.map_or_else(
-                || Error::new(Kind::Conflict, "name_taken", "The name is taken."),
+                || Error::new(Kind::Conflict, "name_taken", "The name is taken.").on("name"),
                 |r| conflict_with(&r.id),
             ));
         }
@@ -369,7 +372,8 @@ fn check_room(existing: &[Registration], name: &str) -> Result<(), Error> {
             Kind::Conflict,
             "quota_exceeded",
             format!("An integration may have at most {MAX_REGISTRATIONS_PER_INTEGRATION} registrations."),
-        ));
+        )
+        .on("name"));
     }
     Ok(())
 }
@@ -381,6 +385,7 @@ pub fn conflict_with(id: &str) -> Error {
         "name_taken",
         format!("Your integration already has a registration with this name ({id})."),
     )
+    .on("name")
 }
 
 /// Replaces a registration's settings. A new or changed webhook URL is challenged again.
@@ -606,6 +611,7 @@ pub async fn recover_failed(state: &Core, caller: &Caller, id: &str, since: &str
                 "invalid_since",
                 "since must be an RFC 3339 instant such as 2026-01-02T03:04:05Z.",
             )
+            .on("since")
         })?
         .unix_timestamp();
     let mut conn = state.store.conn().await?;

@@ -18,7 +18,8 @@
 //!   may do nothing on that organization's resources — its integrations, members, settings —
 //!   whichever surface they use. A person's access token carries no proof of a second factor, so
 //!   it counts as none. Integrations acting for themselves are not people and are not asked.
-//! - **Operators** edit the services catalog; `gatehouse apply` acts as an operator.
+//! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
+//!   line, the only principal that may provision from a file ([`provision`]).
 
 mod load;
 mod principal;
@@ -76,6 +77,11 @@ impl InOrganization {
 /// Proof that the principal may edit the services catalog.
 #[derive(Debug, Clone, Copy)]
 pub struct CatalogAdmin(());
+
+/// Proof that the principal may provision from a declarative file (`gatehouse apply`): write
+/// organizations, accounts, services, integrations and registrations as the file says.
+#[derive(Debug, Clone, Copy)]
+pub struct Provision(());
 
 /// Proof that an integration acts for itself on the events APIs.
 #[derive(Debug, Clone)]
@@ -183,6 +189,19 @@ pub fn in_organization(p: &Principal, org: &Organization, admin: bool) -> Result
 pub fn catalog_admin(p: &Principal) -> Result<CatalogAdmin, Refusal> {
     access::check_catalog_admin(&p.access()).map_err(refused)?;
     Ok(CatalogAdmin(()))
+}
+
+/// May `p` provision from a declarative file? Only Gatehouse's operator at the command line, who
+/// holds the database and the master key already; no person or integration, whatever their roles
+/// (a console operator edits the catalog through the console, not through `apply`).
+pub fn provision(p: &Principal) -> Result<Provision, Refusal> {
+    match p.who {
+        Who::Operator => Ok(Provision(())),
+        Who::Person { .. } | Who::Integration(_) => Err(Refusal::forbidden(
+            "operator_cli_required",
+            "Provisioning from a file is for Gatehouse's operator at the command line (gatehouse apply).",
+        )),
+    }
 }
 
 /// May `p` use the events APIs (`/api/v1/events`, the Adobe `/events` paths, `/events/ingress`)?

@@ -322,3 +322,16 @@ fn listings_leave_out_what_the_principal_may_not_manage() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].org_id(), Some(ORG));
 }
+
+#[test]
+fn only_the_operator_at_the_command_line_provisions_from_a_file() {
+    assert!(provision(&Principal::operator()).is_ok());
+    let mut console_operator = person("o", Some(Role::Admin), true);
+    console_operator.operator = true;
+    assert_eq!(
+        verdict(provision(&console_operator)),
+        Err((FORBIDDEN, "operator_cli_required"))
+    );
+    let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "a"));
+    assert_eq!(verdict(provision(&sa)), Err((FORBIDDEN, "operator_cli_required")));
+}

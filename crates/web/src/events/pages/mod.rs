@@ -68,22 +68,12 @@ impl EventsCtx {
     }
 }
 
-/// The form field an events refusal is about, by its code (`main` when none fits).
-pub fn field_of(code: &str) -> &'static str {
-    match code {
-        "invalid_name" | "name_taken" | "quota_exceeded" => "name",
-        "invalid_description" => "description",
-        "invalid_webhook_url" | "address_not_allowed" | "webhook_unresolvable" | "webhook_url_required" => {
-            "webhook_url"
-        }
-        "invalid_events_of_interest" | "unknown_provider" | "unknown_event_code" => "events",
-        "invalid_delivery_type" => "delivery_method",
-        "invalid_label" => "label",
-        "invalid_docs_url" => "docs_url",
-        "invalid_event_code" | "event_code_taken" => "event_code",
-        "invalid_sample" => "sample",
-        "invalid_since" => "since",
-        _ => "main",
+/// The form field that shows a problem with the API field `field` (the forms name two of them
+/// differently).
+fn form_field(field: &str) -> String {
+    match field {
+        "events_of_interest" => "events".to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -94,7 +84,8 @@ pub fn refusal(e: impl Into<gatehouse_core::Error>) -> Result<(StatusCode, Error
     if status.is_server_error() || (e.kind == gatehouse_core::Kind::NotFound && e.code == "not_found") {
         return Err(e.into());
     }
-    Ok((status, Errors::one(field_of(e.code), sentence(&e.message))))
+    let field = e.field().map_or_else(|| "main".to_owned(), form_field);
+    Ok((status, Errors::one(field, sentence(&e.message))))
 }
 
 /// A message as a sentence: capitalised, ending with a full stop.

@@ -208,7 +208,8 @@ async fn add_type(
                     gatehouse_core::Kind::Invalid,
                     "invalid_sample",
                     format!("The sample is not valid JSON: {e}."),
-                );
+                )
+                .on("sample");
                 return refused(&state, ec, csrf, pid, typed, e).await;
             }
         },

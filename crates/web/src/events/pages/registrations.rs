@@ -254,7 +254,8 @@ fn input_of(form: &FormValues, enabled: bool) -> Result<RegistrationInput, gateh
     Ok(RegistrationInput {
         name: form.name.clone(),
         description: form.description.clone(),
-        delivery_method: DeliveryMethod::parse(&form.delivery_method)?,
+        delivery_method: DeliveryMethod::parse(&form.delivery_method)
+            .map_err(|e| gatehouse_core::Error::from(e).on("delivery_method"))?,
         webhook_url: Some(form.webhook_url.clone()).filter(|u| !u.trim().is_empty()),
         events_of_interest: form.chosen.iter().map(|v| parse_choice(v)).collect(),
         enabled,
