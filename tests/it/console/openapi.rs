@@ -22,3 +22,40 @@ fn console_openapi_info_names_the_api_and_its_release() {
     }
     assert!(doc["paths"]["/api/v1/services/{code}"]["delete"].is_object());
 }
+
+/// Every `/api/v1` route the web crate serves is in the OpenAPI document (the document itself
+/// excepted), so a new operation cannot ship undocumented.
+#[test]
+fn every_api_v1_route_is_in_the_openapi_document() {
+    let doc: serde_json::Value = serde_json::from_str(&gatehouse_web::api::openapi_json()).unwrap();
+    let documented: std::collections::BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/web/src");
+    let mut stack = vec![src];
+    let mut served = std::collections::BTreeSet::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("\"/api/v1/") {
+                let rest = &text[i + 1..];
+                let route = &rest[..rest.find('"').unwrap()];
+                // Only route registrations: the string follows `.route(`, possibly on the next line.
+                let before = text[..i].trim_end();
+                if before.ends_with(".route(") {
+                    served.insert(route.to_owned());
+                }
+            }
+        }
+    }
+    served.remove("/api/v1/openapi.json");
+    assert!(served.len() > 30, "the scan found the routes: {served:?}");
+    let missing: Vec<&String> = served.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "served under /api/v1 but not in the OpenAPI document: {missing:?}"
+    );
+}

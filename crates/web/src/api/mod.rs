@@ -86,6 +86,7 @@ are described by /.well-known/openid-configuration, not here.";
 pub fn openapi_json() -> String {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::api::openapi::ConsoleApi::openapi());
+    doc.merge(crate::events::api::EventsApi::openapi());
     doc.info.title = "Gatehouse API".to_owned();
     doc.info.description = Some(DESCRIPTION.to_owned());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

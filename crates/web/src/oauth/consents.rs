@@ -187,12 +187,17 @@ async fn revoke_form(
 }
 
 /// `GET /api/v1/account/consents`: the apps the signed-in person allowed.
-async fn list_api(State(state): State<AppState>, ApiSession(who): ApiSession) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/api/v1/account/consents", tag = "account",
+    responses((status = 200, description = "The consents", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem)))]
+pub(crate) async fn list_api(State(state): State<AppState>, ApiSession(who): ApiSession) -> Result<Response, ApiError> {
     Ok(Json(views(&state, &who.account.id).await?).into_response())
 }
 
 /// `DELETE /api/v1/account/consents/{client_id}`: withdraws consent; 204, or 404 without one.
-async fn revoke_api(
+#[utoipa::path(delete, path = "/api/v1/account/consents/{client_id}", tag = "account",
+    params(("client_id" = String, Path, description = "The app's client ID")),
+    responses((status = 204, description = "Withdrawn"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn revoke_api(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<TokenService>>,
     ApiSession(who): ApiSession,

@@ -18,7 +18,11 @@ use crate::{
 };
 use gatehouse_core::events::event_types::{EventTypeInput, create, delete, update};
 
-async fn list(
+/// The event types of a provider.
+#[utoipa::path(get, path = "/api/v1/events/providers/{id}/event-types", tag = "events",
+    params(("id" = String, Path, description = "Provider ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(provider): Path<String>,
@@ -31,7 +35,12 @@ async fn list(
     ))
 }
 
-async fn post(
+/// Defines an event type of a provider the integration owns.
+#[utoipa::path(post, path = "/api/v1/events/providers/{id}/event-types", tag = "events",
+    params(("id" = String, Path, description = "Provider ID")),
+    request_body = serde_json::Value,
+    responses((status = 201, description = "The event type", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn post(
     State(state): State<AppState>,
     caller: Caller,
     Path(provider): Path<String>,
@@ -41,7 +50,11 @@ async fn post(
     Ok((StatusCode::CREATED, ApiJson(view::event_type(&t))))
 }
 
-async fn get_one(
+/// One event type.
+#[utoipa::path(get, path = "/api/v1/events/providers/{id}/event-types/{code}", tag = "events",
+    params(("id" = String, Path, description = "Provider ID"), ("code" = String, Path, description = "Event code")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path((provider, code)): Path<(String, String)>,
@@ -55,7 +68,12 @@ async fn get_one(
     Ok(ApiJson(view::event_type(&t)))
 }
 
-async fn put(
+/// Replaces an event type's label, description and sample.
+#[utoipa::path(put, path = "/api/v1/events/providers/{id}/event-types/{code}", tag = "events",
+    params(("id" = String, Path, description = "Provider ID"), ("code" = String, Path, description = "Event code")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Path((provider, code)): Path<(String, String)>,
@@ -66,7 +84,11 @@ async fn put(
     )))
 }
 
-async fn remove(
+/// Deletes an event type.
+#[utoipa::path(delete, path = "/api/v1/events/providers/{id}/event-types/{code}", tag = "events",
+    params(("id" = String, Path, description = "Provider ID"), ("code" = String, Path, description = "Event code")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
     Path((provider, code)): Path<(String, String)>,

@@ -22,3 +22,40 @@ pub fn router() -> Router<AppState> {
         .merge(journal::router())
         .merge(recovery::router())
 }
+
+/// The OpenAPI description of the events API (merged into `/api/v1/openapi.json`). It takes an
+/// integration's own access token (`access_token`), never the console session.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        providers::list,
+        providers::post,
+        providers::get_one,
+        providers::put,
+        providers::remove,
+        event_types::list,
+        event_types::post,
+        event_types::get_one,
+        event_types::put,
+        event_types::remove,
+        registrations::list,
+        registrations::create,
+        registrations::get_one,
+        registrations::put,
+        registrations::remove,
+        registrations::secret,
+        registrations::rotate,
+        registrations::enable,
+        registrations::disable,
+        journal::read,
+        publish::publish,
+        recovery::resend,
+        recovery::recover,
+        recovery::attempts,
+        recovery::event_attempts,
+        crate::oauth::consents::list_api,
+        crate::oauth::consents::revoke_api,
+    ),
+    tags((name = "events", description = "Event providers and types, registrations, the journal, publishing and recovery"))
+)]
+pub struct EventsApi;

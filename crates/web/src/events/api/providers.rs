@@ -17,7 +17,10 @@ use crate::{
 };
 use gatehouse_core::events::providers::{ProviderInput, create, delete, update};
 
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<Value>, ApiError> {
+/// The event providers the integration can see.
+#[utoipa::path(get, path = "/api/v1/events/providers", tag = "events",
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem)))]
+pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<Value>, ApiError> {
     let mut conn = state.store.conn().await?;
     let providers = conn.list_providers(Some(&caller.scope())).await?;
     Ok(ApiJson(
@@ -25,7 +28,11 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<V
     ))
 }
 
-async fn post(
+/// Creates a custom event provider owned by the integration.
+#[utoipa::path(post, path = "/api/v1/events/providers", tag = "events",
+    request_body = serde_json::Value,
+    responses((status = 201, description = "The provider", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn post(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<ProviderInput>,
@@ -34,7 +41,11 @@ async fn post(
     Ok((StatusCode::CREATED, ApiJson(view::provider(&p))))
 }
 
-async fn get_one(
+/// One event provider.
+#[utoipa::path(get, path = "/api/v1/events/providers/{id}", tag = "events",
+    params(("id" = String, Path, description = "Provider ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -44,7 +55,12 @@ async fn get_one(
     Ok(ApiJson(view::provider(&p)))
 }
 
-async fn put(
+/// Replaces a provider's label, description and docs URL.
+#[utoipa::path(put, path = "/api/v1/events/providers/{id}", tag = "events",
+    params(("id" = String, Path, description = "Provider ID")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -53,7 +69,15 @@ async fn put(
     Ok(ApiJson(view::provider(&update(&state, &caller, &id, &input).await?)))
 }
 
-async fn remove(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+/// Deletes a provider the integration owns.
+#[utoipa::path(delete, path = "/api/v1/events/providers/{id}", tag = "events",
+    params(("id" = String, Path, description = "Provider ID")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem)))]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     delete(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

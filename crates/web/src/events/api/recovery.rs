@@ -18,7 +18,11 @@ use crate::{
     extract::{ApiJson, ApiQuery},
 };
 
-async fn resend(
+/// Delivers one journal event again.
+#[utoipa::path(post, path = "/api/v1/events/registrations/{id}/events/{position}/resend", tag = "events",
+    params(("id" = String, Path, description = "Registration ID"), ("position" = String, Path, description = "Journal position")),
+    responses((status = 202, description = "Queued"), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn resend(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, cursor)): Path<(String, String)>,
@@ -29,12 +33,17 @@ async fn resend(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecoverInput {
+pub(crate) struct RecoverInput {
     /// RFC 3339 instant: events published at or after it.
     since: String,
 }
 
-async fn recover(
+/// Queues again every delivery that failed since an instant.
+#[utoipa::path(post, path = "/api/v1/events/registrations/{id}/recover", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "How many were queued", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn recover(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -45,12 +54,16 @@ async fn recover(
 }
 
 #[derive(Debug, Deserialize)]
-struct Page {
+pub(crate) struct Page {
     before: Option<i64>,
     limit: Option<i64>,
 }
 
-async fn attempts(
+/// The registration's recent delivery attempts.
+#[utoipa::path(get, path = "/api/v1/events/registrations/{id}/attempts", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn attempts(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -72,7 +85,11 @@ async fn attempts(
     })))
 }
 
-async fn event_attempts(
+/// The delivery attempts of one journal event.
+#[utoipa::path(get, path = "/api/v1/events/registrations/{id}/events/{position}/attempts", tag = "events",
+    params(("id" = String, Path, description = "Registration ID"), ("position" = String, Path, description = "Journal position")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn event_attempts(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, cursor)): Path<(String, String)>,

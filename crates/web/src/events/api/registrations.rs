@@ -65,7 +65,10 @@ impl Input {
     }
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<Value>, ApiError> {
+/// The integration's registrations.
+#[utoipa::path(get, path = "/api/v1/events/registrations", tag = "events",
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem)))]
+pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<Value>, ApiError> {
     let mut conn = state.store.conn().await?;
     let regs = conn.registrations_of_integration(caller.id()).await?;
     Ok(ApiJson(
@@ -73,7 +76,11 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<V
     ))
 }
 
-async fn create(
+/// Creates a registration (a webhook URL is challenged first).
+#[utoipa::path(post, path = "/api/v1/events/registrations", tag = "events",
+    request_body = serde_json::Value,
+    responses((status = 201, description = "The registration and its webhook secret", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
@@ -85,7 +92,11 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(body)))
 }
 
-async fn get_one(
+/// One registration.
+#[utoipa::path(get, path = "/api/v1/events/registrations/{id}", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -96,7 +107,12 @@ async fn get_one(
     )))
 }
 
-async fn put(
+/// Replaces a registration's settings (a changed URL is challenged again).
+#[utoipa::path(put, path = "/api/v1/events/registrations/{id}", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+pub(crate) async fn put(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
@@ -107,12 +123,24 @@ async fn put(
     Ok(ApiJson(view::registration(&r)))
 }
 
-async fn remove(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+/// Deletes a registration with its deliveries.
+#[utoipa::path(delete, path = "/api/v1/events/registrations/{id}", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     service::delete_registration(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn secret(
+/// The registration's webhook secret (whsec_...).
+#[utoipa::path(get, path = "/api/v1/events/registrations/{id}/secret", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn secret(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
@@ -121,7 +149,11 @@ async fn secret(
     Ok(ApiJson(service::read_secret(&svc, &state, &caller, &id).await?))
 }
 
-async fn rotate(
+/// A new webhook secret; the previous one keeps signing for the overlap.
+#[utoipa::path(post, path = "/api/v1/events/registrations/{id}/secret/rotate", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn rotate(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
@@ -130,7 +162,11 @@ async fn rotate(
     Ok(ApiJson(service::rotate_secret(&svc, &state, &caller, &id).await?))
 }
 
-async fn enable(
+/// Enables a registration (its webhook is challenged again).
+#[utoipa::path(post, path = "/api/v1/events/registrations/{id}/enable", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn enable(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
     caller: Caller,
@@ -141,7 +177,11 @@ async fn enable(
     )))
 }
 
-async fn disable(
+/// Disables a registration.
+#[utoipa::path(post, path = "/api/v1/events/registrations/{id}/disable", tag = "events",
+    params(("id" = String, Path, description = "Registration ID")),
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+pub(crate) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
