@@ -48,6 +48,22 @@ pub fn router(state: AppState) -> Router {
     telemetry::layer(app)
 }
 
+/// The OpenAPI document of `/api/v1` as pretty JSON with a final newline (the checked-in file's
+/// form): the identity and console resources (`api`) and the events API (`events`), assembled here
+/// at the root so neither surface depends on the other. Its version is the release that serves it.
+pub fn openapi_json() -> String {
+    use utoipa::OpenApi;
+    let mut doc = api::ApiDoc::openapi();
+    doc.merge(api::openapi::ConsoleApi::openapi());
+    doc.merge(events::api::EventsApi::openapi());
+    doc.info.title = "Gatehouse API".to_owned();
+    doc.info.description = Some(api::DESCRIPTION.to_owned());
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut s = doc.to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// Which surface a path belongs to, so errors outside any route still take that surface's shape.
 fn is_json_surface(path: &str) -> bool {
     path.starts_with("/api/")

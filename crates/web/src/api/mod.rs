@@ -22,18 +22,7 @@ use utoipa::OpenApi;
 use self::openapi::Authentication;
 use crate::{AppState, error::ApiError};
 
-/// The problem JSON body every error has (RFC 7807).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    #[schema(example = "about:blank")]
-    pub r#type: String,
-    pub title: String,
-    pub status: u16,
-    /// Stable, machine-readable code, e.g. `last_admin`.
-    pub code: String,
-    /// A sentence for the person.
-    pub detail: String,
-}
+pub use crate::error::Problem;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,6 +47,8 @@ pub struct Problem {
         orgs::cancel_invitation,
         org_accounts::create_account,
         org_accounts::account_action,
+        crate::oauth::consents::list_api,
+        crate::oauth::consents::revoke_api,
     ),
     components(schemas(Problem)),
     tags(
@@ -81,19 +72,7 @@ it). \
 Errors are problem JSON (RFC 7807) with a stable, machine-readable code. The OAuth 2.0 / OpenID Connect endpoints \
 are described by /.well-known/openid-configuration, not here.";
 
-/// The OpenAPI document as pretty JSON with a final newline (the checked-in file's form). Its
-/// version is the Gatehouse release that serves it.
-pub fn openapi_json() -> String {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::api::openapi::ConsoleApi::openapi());
-    doc.merge(crate::events::api::EventsApi::openapi());
-    doc.info.title = "Gatehouse API".to_owned();
-    doc.info.description = Some(DESCRIPTION.to_owned());
-    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let mut s = doc.to_pretty_json().unwrap_or_default();
-    s.push('\n');
-    s
-}
+pub use crate::openapi_json;
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json())

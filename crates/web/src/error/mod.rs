@@ -25,6 +25,19 @@ pub mod console;
 
 pub use console::{ConsoleError, ConsoleProblem, FieldProblem, OpResult};
 
+/// The problem JSON body every error has (RFC 7807).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[schema(example = "about:blank")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable, machine-readable code, e.g. `last_admin`.
+    pub code: String,
+    /// A sentence for the person.
+    pub detail: String,
+}
+
 const INTERNAL_DETAIL: &str = "An internal error occurred. The request ID in the x-request-id header identifies it \
                                in the server log.";
 

@@ -188,7 +188,7 @@ async fn revoke_form(
 
 /// `GET /api/v1/account/consents`: the apps the signed-in person allowed.
 #[utoipa::path(get, path = "/api/v1/account/consents", tag = "account",
-    responses((status = 200, description = "The consents", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem)))]
+    responses((status = 200, description = "The consents", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem)))]
 pub(crate) async fn list_api(State(state): State<AppState>, ApiSession(who): ApiSession) -> Result<Response, ApiError> {
     Ok(Json(views(&state, &who.account.id).await?).into_response())
 }
@@ -196,7 +196,7 @@ pub(crate) async fn list_api(State(state): State<AppState>, ApiSession(who): Api
 /// `DELETE /api/v1/account/consents/{client_id}`: withdraws consent; 204, or 404 without one.
 #[utoipa::path(delete, path = "/api/v1/account/consents/{client_id}", tag = "account",
     params(("client_id" = String, Path, description = "The app's client ID")),
-    responses((status = 204, description = "Withdrawn"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 204, description = "Withdrawn"), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn revoke_api(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<TokenService>>,

@@ -21,7 +21,7 @@ use gatehouse_core::events::event_types::{EventTypeInput, create, delete, update
 /// The event types of a provider.
 #[utoipa::path(get, path = "/api/v1/events/providers/{id}/event-types", tag = "events",
     params(("id" = String, Path, description = "Provider ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,7 +39,7 @@ pub(crate) async fn list(
 #[utoipa::path(post, path = "/api/v1/events/providers/{id}/event-types", tag = "events",
     params(("id" = String, Path, description = "Provider ID")),
     request_body = serde_json::Value,
-    responses((status = 201, description = "The event type", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 201, description = "The event type", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn post(
     State(state): State<AppState>,
     caller: Caller,
@@ -53,7 +53,7 @@ pub(crate) async fn post(
 /// One event type.
 #[utoipa::path(get, path = "/api/v1/events/providers/{id}/event-types/{code}", tag = "events",
     params(("id" = String, Path, description = "Provider ID"), ("code" = String, Path, description = "Event code")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,7 +72,7 @@ pub(crate) async fn get_one(
 #[utoipa::path(put, path = "/api/v1/events/providers/{id}/event-types/{code}", tag = "events",
     params(("id" = String, Path, description = "Provider ID"), ("code" = String, Path, description = "Event code")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,7 +87,7 @@ pub(crate) async fn put(
 /// Deletes an event type.
 #[utoipa::path(delete, path = "/api/v1/events/providers/{id}/event-types/{code}", tag = "events",
     params(("id" = String, Path, description = "Provider ID"), ("code" = String, Path, description = "Event code")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -22,7 +22,7 @@ use crate::{
 /// Reads a registration's journal from a position (since, limit, latest, seek); Link headers name the next page.
 #[utoipa::path(get, path = "/api/v1/events/registrations/{id}/journal", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "Events from the journal (204 when there are none)", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 410, description = "No longer available", body = crate::api::Problem), (status = 503, description = "Busy; try again", body = crate::api::Problem)))]
+    responses((status = 200, description = "Events from the journal (204 when there are none)", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::error::Problem), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 410, description = "No longer available", body = crate::error::Problem), (status = 503, description = "Busy; try again", body = crate::error::Problem)))]
 pub(crate) async fn read(
     State(state): State<AppState>,
     caller: Caller,

@@ -53,8 +53,6 @@ pub fn router() -> Router<AppState> {
         recovery::recover,
         recovery::attempts,
         recovery::event_attempts,
-        crate::oauth::consents::list_api,
-        crate::oauth::consents::revoke_api,
     ),
     tags((name = "events", description = "Event providers and types, registrations, the journal, publishing and recovery"))
 )]

@@ -19,7 +19,7 @@ use gatehouse_core::events::providers::{ProviderInput, create, delete, update};
 
 /// The event providers the integration can see.
 #[utoipa::path(get, path = "/api/v1/events/providers", tag = "events",
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem)))]
 pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<Value>, ApiError> {
     let mut conn = state.store.conn().await?;
     let providers = conn.list_providers(Some(&caller.scope())).await?;
@@ -31,7 +31,7 @@ pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Resul
 /// Creates a custom event provider owned by the integration.
 #[utoipa::path(post, path = "/api/v1/events/providers", tag = "events",
     request_body = serde_json::Value,
-    responses((status = 201, description = "The provider", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 201, description = "The provider", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn post(
     State(state): State<AppState>,
     caller: Caller,
@@ -44,7 +44,7 @@ pub(crate) async fn post(
 /// One event provider.
 #[utoipa::path(get, path = "/api/v1/events/providers/{id}", tag = "events",
     params(("id" = String, Path, description = "Provider ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,7 +59,7 @@ pub(crate) async fn get_one(
 #[utoipa::path(put, path = "/api/v1/events/providers/{id}", tag = "events",
     params(("id" = String, Path, description = "Provider ID")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,7 +72,7 @@ pub(crate) async fn put(
 /// Deletes a provider the integration owns.
 #[utoipa::path(delete, path = "/api/v1/events/providers/{id}", tag = "events",
     params(("id" = String, Path, description = "Provider ID")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem)))]
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -19,7 +19,7 @@ pub const MAX_BATCH: usize = 100;
 /// Publishes a CloudEvent, or a batch of them, of a provider the integration owns.
 #[utoipa::path(post, path = "/api/v1/events/publish", tag = "events",
     request_body = serde_json::Value,
-    responses((status = 202, description = "Accepted and stored for delivery", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem), (status = 503, description = "Busy; try again", body = crate::api::Problem)))]
+    responses((status = 202, description = "Accepted and stored for delivery", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::error::Problem), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem), (status = 503, description = "Busy; try again", body = crate::error::Problem)))]
 pub(crate) async fn publish(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,

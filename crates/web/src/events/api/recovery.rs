@@ -21,7 +21,7 @@ use crate::{
 /// Delivers one journal event again.
 #[utoipa::path(post, path = "/api/v1/events/registrations/{id}/events/{position}/resend", tag = "events",
     params(("id" = String, Path, description = "Registration ID"), ("position" = String, Path, description = "Journal position")),
-    responses((status = 202, description = "Queued"), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 202, description = "Queued"), (status = 400, description = "Malformed request", body = crate::error::Problem), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn resend(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,7 +42,7 @@ pub(crate) struct RecoverInput {
 #[utoipa::path(post, path = "/api/v1/events/registrations/{id}/recover", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "How many were queued", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 200, description = "How many were queued", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn recover(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,7 +62,7 @@ pub(crate) struct Page {
 /// The registration's recent delivery attempts.
 #[utoipa::path(get, path = "/api/v1/events/registrations/{id}/attempts", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::error::Problem), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn attempts(
     State(state): State<AppState>,
     caller: Caller,
@@ -88,7 +88,7 @@ pub(crate) async fn attempts(
 /// The delivery attempts of one journal event.
 #[utoipa::path(get, path = "/api/v1/events/registrations/{id}/events/{position}/attempts", tag = "events",
     params(("id" = String, Path, description = "Registration ID"), ("position" = String, Path, description = "Journal position")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::api::Problem), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 400, description = "Malformed request", body = crate::error::Problem), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn event_attempts(
     State(state): State<AppState>,
     caller: Caller,

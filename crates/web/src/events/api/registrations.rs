@@ -67,7 +67,7 @@ impl Input {
 
 /// The integration's registrations.
 #[utoipa::path(get, path = "/api/v1/events/registrations", tag = "events",
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem)))]
 pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<ApiJson<Value>, ApiError> {
     let mut conn = state.store.conn().await?;
     let regs = conn.registrations_of_integration(caller.id()).await?;
@@ -79,7 +79,7 @@ pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Resul
 /// Creates a registration (a webhook URL is challenged first).
 #[utoipa::path(post, path = "/api/v1/events/registrations", tag = "events",
     request_body = serde_json::Value,
-    responses((status = 201, description = "The registration and its webhook secret", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 201, description = "The registration and its webhook secret", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
@@ -95,7 +95,7 @@ pub(crate) async fn create(
 /// One registration.
 #[utoipa::path(get, path = "/api/v1/events/registrations/{id}", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,7 +111,7 @@ pub(crate) async fn get_one(
 #[utoipa::path(put, path = "/api/v1/events/registrations/{id}", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem), (status = 409, description = "Conflicts with the current state", body = crate::api::Problem), (status = 422, description = "Invalid input", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem), (status = 409, description = "Conflicts with the current state", body = crate::error::Problem), (status = 422, description = "Invalid input", body = crate::error::Problem)))]
 pub(crate) async fn put(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
@@ -126,7 +126,7 @@ pub(crate) async fn put(
 /// Deletes a registration with its deliveries.
 #[utoipa::path(delete, path = "/api/v1/events/registrations/{id}", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -139,7 +139,7 @@ pub(crate) async fn remove(
 /// The registration's webhook secret (whsec_...).
 #[utoipa::path(get, path = "/api/v1/events/registrations/{id}/secret", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn secret(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
@@ -152,7 +152,7 @@ pub(crate) async fn secret(
 /// A new webhook secret; the previous one keeps signing for the overlap.
 #[utoipa::path(post, path = "/api/v1/events/registrations/{id}/secret/rotate", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn rotate(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
@@ -165,7 +165,7 @@ pub(crate) async fn rotate(
 /// Enables a registration (its webhook is challenged again).
 #[utoipa::path(post, path = "/api/v1/events/registrations/{id}/enable", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn enable(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<EventsService>>,
@@ -180,7 +180,7 @@ pub(crate) async fn enable(
 /// Disables a registration.
 #[utoipa::path(post, path = "/api/v1/events/registrations/{id}/disable", tag = "events",
     params(("id" = String, Path, description = "Registration ID")),
-    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::api::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::api::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::api::Problem)))]
+    responses((status = 200, description = "The resource", body = serde_json::Value), (status = 401, description = "No valid access token", body = crate::error::Problem), (status = 403, description = "Not the caller's to use or change", body = crate::error::Problem), (status = 404, description = "No such resource, or not visible to the caller", body = crate::error::Problem)))]
 pub(crate) async fn disable(
     State(state): State<AppState>,
     caller: Caller,
