@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::{Caller, keys::DeliveryKeys, outbound::Outbound};
-use crate::{Core, Error, Kind, error::OnField};
+use crate::{Core, Error, Kind, error::OnField, policy};
 
 pub use gatehouse_domain::events::model::{MAX_EVENTS_OF_INTEREST, MAX_REGISTRATIONS_PER_INTEGRATION};
 
@@ -121,10 +121,9 @@ impl EventsService {
 
 /// A provider the caller may see.
 pub async fn visible_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, Error> {
-    let scope = caller.scope();
     conn.provider_by_id(id)
         .await?
-        .filter(|p| p.owner_scope.is_none() || p.owner_scope.as_deref() == Some(scope.as_str()))
+        .filter(|p| policy::sees_provider(&caller.integration, p))
         .ok_or_else(|| {
             Error::new(
                 Kind::NotFound,
@@ -137,7 +136,7 @@ pub async fn visible_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Res
 /// A provider the caller owns (may change, and publish to).
 pub async fn owned_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Provider, Error> {
     let p = visible_provider(conn, caller, id).await?;
-    if p.owner_integration_id.as_deref() != Some(caller.id()) {
+    if !policy::owns_provider(&caller.integration, &p) {
         return Err(Error::new(
             Kind::Forbidden,
             "forbidden",
@@ -151,7 +150,7 @@ pub async fn owned_provider(conn: &mut Conn, caller: &Caller, id: &str) -> Resul
 pub async fn owned_registration(conn: &mut Conn, caller: &Caller, id: &str) -> Result<Registration, Error> {
     conn.registration_by_id(id)
         .await?
-        .filter(|r| r.integration_id == caller.id())
+        .filter(|r| policy::owns_registration(&caller.integration, r))
         .ok_or_else(|| {
             Error::new(
                 Kind::NotFound,
@@ -670,11 +669,10 @@ pub async fn check_event(
             )
         })?
         .to_owned();
-    let scope = caller.scope();
     let provider = svc
         .provider(conn, &provider_id)
         .await?
-        .filter(|p| p.owner_scope.is_none() || p.owner_scope.as_deref() == Some(scope.as_str()))
+        .filter(|p| policy::sees_provider(&caller.integration, p))
         .ok_or_else(|| {
             Error::new(
                 Kind::NotFound,
@@ -682,7 +680,7 @@ pub async fn check_event(
                 format!("There is no event provider {provider_id:?} you can see."),
             )
         })?;
-    if provider.owner_integration_id.as_deref() != Some(caller.id()) {
+    if !policy::owns_provider(&caller.integration, &provider) {
         return Err(Error::new(
             Kind::Forbidden,
             "provider_not_owned",

@@ -18,6 +18,9 @@
 //!   may do nothing on that organization's resources — its integrations, members, settings —
 //!   whichever surface they use. A person's access token carries no proof of a second factor, so
 //!   it counts as none. Integrations acting for themselves are not people and are not asked.
+//! - **Owner of this provider**: only the integration that created a custom event provider changes
+//!   it, defines its types and publishes to it; its organization's integrations see it
+//!   ([`sees_provider`], [`owns_provider`], [`owns_registration`]).
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 
@@ -202,6 +205,23 @@ pub fn provision(p: &Principal) -> Result<Provision, Refusal> {
             "Provisioning from a file is for Gatehouse's operator at the command line (gatehouse apply).",
         )),
     }
+}
+
+/// May an integration see this event provider? Gatehouse's own and other public providers are
+/// seen by all; a custom one by the integrations of its owner's organization (or account).
+pub fn sees_provider(caller: &Integration, provider: &gatehouse_domain::events::model::Provider) -> bool {
+    let scope = gatehouse_domain::events::model::provider_scope(&caller.owner);
+    provider.owner_scope.is_none() || provider.owner_scope.as_deref() == Some(scope.as_str())
+}
+
+/// Does an integration own this event provider (may change it, define its types, publish to it)?
+pub fn owns_provider(caller: &Integration, provider: &gatehouse_domain::events::model::Provider) -> bool {
+    provider.owner_integration_id.as_deref() == Some(caller.id.as_str())
+}
+
+/// Does this registration belong to the integration?
+pub fn owns_registration(caller: &Integration, registration: &gatehouse_domain::events::model::Registration) -> bool {
+    registration.integration_id == caller.id
 }
 
 /// May `p` use the events APIs (`/api/v1/events`, the Adobe `/events` paths, `/events/ingress`)?

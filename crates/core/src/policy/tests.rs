@@ -335,3 +335,41 @@ fn only_the_operator_at_the_command_line_provisions_from_a_file() {
     let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "a"));
     assert_eq!(verdict(provision(&sa)), Err((FORBIDDEN, "operator_cli_required")));
 }
+
+#[test]
+fn a_custom_provider_is_seen_in_its_scope_and_changed_by_its_owner_only() {
+    let mut owner = integration(IntegrationType::ServiceAccount, in_org(ORG), "a");
+    owner.id = "owner".into();
+    let mut colleague = integration(IntegrationType::Oauth, in_org(ORG), "a");
+    colleague.id = "colleague".into();
+    let mut outsider = integration(IntegrationType::Oauth, in_org(STRICT), "a");
+    outsider.id = "outsider".into();
+    let custom = gatehouse_domain::events::model::Provider {
+        id: "p1".into(),
+        label: "Invoices".into(),
+        description: String::new(),
+        docs_url: None,
+        service_code: None,
+        owner_integration_id: Some("owner".into()),
+        owner_scope: Some(ORG.into()),
+        instance_id: None,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let public = gatehouse_domain::events::model::Provider {
+        owner_integration_id: None,
+        owner_scope: None,
+        ..custom.clone()
+    };
+    let table = [
+        ("owner", &owner, true, true),
+        ("an integration of the same organization", &colleague, true, false),
+        ("an integration of another organization", &outsider, false, false),
+    ];
+    for (case, i, sees, owns) in table {
+        assert_eq!(sees_provider(i, &custom), sees, "{case} sees");
+        assert_eq!(owns_provider(i, &custom), owns, "{case} owns");
+        assert!(sees_provider(i, &public), "{case} sees a public provider");
+        assert!(!owns_provider(i, &public), "{case} owns no public provider");
+    }
+}

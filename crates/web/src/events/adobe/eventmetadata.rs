@@ -55,7 +55,7 @@ pub fn view(state: &AppState, caller: &Caller, t: &EventType, caller_owns: bool)
 async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let mut conn = state.store.conn().await?;
     let p = service::visible_provider(&mut conn, &caller, &id).await?;
-    let owns = p.owner_integration_id.as_deref() == Some(caller.id());
+    let owns = gatehouse_core::policy::owns_provider(&caller.integration, &p);
     let types = conn.event_types_of(&id).await?;
     Ok(hal(
         StatusCode::OK,
@@ -73,7 +73,7 @@ async fn one(state: &AppState, caller: &Caller, id: &str, code: &str) -> Result<
         .event_type(id, code)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("The provider has no event metadata {code:?}.")))?;
-    Ok((t, p.owner_integration_id.as_deref() == Some(caller.id())))
+    Ok((t, gatehouse_core::policy::owns_provider(&caller.integration, &p)))
 }
 
 async fn get_one(

@@ -47,7 +47,7 @@ pub async fn view(
         "rel:eventmetadata": href(state, &format!("/events/providers/{}/eventmetadata", p.id)),
         "self": href(state, &format!("/events/providers/{}", p.id)),
     });
-    if p.owner_integration_id.as_deref() == Some(caller.id()) {
+    if gatehouse_core::policy::owns_provider(&caller.integration, p) {
         links["rel:update"] = href(
             state,
             &format!(
@@ -72,7 +72,7 @@ pub async fn view(
     });
     if with_metadata {
         let types = conn.event_types_of(&p.id).await?;
-        let caller_owns = p.owner_integration_id.as_deref() == Some(caller.id());
+        let caller_owns = gatehouse_core::policy::owns_provider(&caller.integration, p);
         let list: Vec<Value> = types
             .iter()
             .map(|t| eventmetadata::view(state, caller, t, caller_owns))

@@ -109,7 +109,7 @@ async fn render(
     let mut conn = state.store.conn().await?;
     let mut rows = Vec::new();
     for p in conn.list_providers(Some(&ec.caller.scope())).await? {
-        if p.owner_integration_id.as_deref() != Some(ec.caller.id()) {
+        if !gatehouse_core::policy::owns_provider(&ec.caller.integration, &p) {
             continue;
         }
         let types = conn.event_types_of(&p.id).await?;

@@ -162,7 +162,7 @@ async fn choices(state: &AppState, caller: &Caller, chosen: &[String]) -> Result
             continue;
         }
         out.push(ProviderChoices {
-            own: p.owner_integration_id.as_deref() == Some(caller.id()),
+            own: gatehouse_core::policy::owns_provider(&caller.integration, &p),
             types: types
                 .iter()
                 .map(|t| {
