@@ -1,10 +1,11 @@
-//! Who is calling the console API: a person with a console session (state-changing calls must
-//! repeat the CSRF cookie in `x-csrf-token`), or a client with an access token carrying
-//! [`API_SCOPE`] — a service account's token acts as an admin of its organization, a token issued
-//! to a person acts as that person. Pages use [`principal_of`] with the [`SignedIn`] extractor.
+//! Who is calling the console and identity APIs: a person with a console session (state-changing
+//! calls must repeat the CSRF cookie in `x-csrf-token`), or an access token checked by the node's
+//! one token verifier. Whether a token may call them is the policy's decision
+//! (`gatehouse_core::policy::console_api_token`, `person_api`): the `gatehouse.console` scope, and a
+//! service account's own token (acting as an admin of its organization) or a person's. Pages use
+//! [`principal_of`] with the [`SignedIn`] extractor.
 
 use gatehouse_core::Kind;
-use std::sync::Arc;
 
 use axum::{
     extract::FromRequestParts,
@@ -13,16 +14,13 @@ use axum::{
 use gatehouse_core::policy::Principal;
 use gatehouse_domain::{
     audit::Actor,
-    console::{API_SCOPE, cutoff::is_cut_off},
     identity::session::{AuthMethod, Session},
-    integration::{IntegrationStatus, IntegrationType},
     token::claims::AccessTokenClaims,
 };
-use gatehouse_store::{AccountStore, ConsoleStore};
+use gatehouse_store::AccountStore;
 
 use crate::error::ConsoleError;
 use crate::{AppState, csrf::CsrfHeader, extract::ClientInfo, identity::SignedIn};
-use gatehouse_core::TokenService;
 
 /// The caller of a console use case ([`gatehouse_core::console::Caller`]) as an extractor. The
 /// person, when one is calling, is their console session or — for a token issued to them — their
@@ -75,11 +73,10 @@ fn unauthorized(code: &'static str, message: &str) -> ConsoleError {
     ConsoleError::new(Kind::Unauthorized, code, message)
 }
 
-async fn from_token(
-    state: &AppState,
-    svc: &TokenService,
-    token: &str,
-) -> Result<(Principal, Actor, Option<SignedIn>), ConsoleError> {
+/// Who an access token stands for, as the node's one token verifier and the policy see it. The
+/// verifier has checked the signature, lifetime, deny-list, cutoffs and that the client is active.
+async fn from_token(state: &AppState, token: &str) -> Result<(Principal, Actor, Option<SignedIn>), ConsoleError> {
+    let svc = &state.tokens;
     let claims = match svc.inspect_access_token(token).await.map_err(ConsoleError::internal)? {
         Ok(c) => c,
         Err(why) => {
@@ -89,55 +86,35 @@ async fn from_token(
             ));
         }
     };
-    let scopes = claims.scopes();
-    if !scopes.iter().any(|s| s == API_SCOPE) {
-        return Err(ConsoleError::new(
-            Kind::Forbidden,
-            "insufficient_scope",
-            format!("The access token lacks the scope {API_SCOPE} that this API requires."),
-        ));
-    }
-    let mut conn = state.store.conn().await?;
-    if is_cut_off(&conn.token_cutoffs_of(&claims.client_id).await?, claims.iat, &scopes) {
-        return Err(unauthorized("invalid_token", "The access token has been revoked."));
-    }
     let client = svc
         .client(&claims.client_id)
         .await
         .map_err(ConsoleError::internal)?
-        .filter(|c| c.integration.status == IntegrationStatus::Active)
-        .ok_or_else(|| unauthorized("invalid_token", "The access token's client is disabled or gone."))?;
-    let i = &client.integration;
-    if i.integration_type == IntegrationType::ServiceAccount
-        && i.technical_account_id.as_deref() == Some(claims.sub.as_str())
-        && i.org_id().is_some()
-    {
-        return Ok((
-            Principal::integration(i.clone()),
-            Actor::Integration(i.id.clone()),
-            None,
-        ));
-    }
-    if claims.sub != claims.client_id
-        && let Some(account) = conn.account_by_id(&claims.sub).await?
-        && !account.disabled
-    {
-        drop(conn);
+        .ok_or_else(|| unauthorized("invalid_token", "The access token's client is gone."))?;
+    let (principal, actor, person) = if claims.sub == client.own_subject() {
+        let i = client.integration.clone();
+        (Principal::integration(i.clone()), Actor::Integration(i.id), None)
+    } else {
+        let account = state
+            .store
+            .conn()
+            .await?
+            .account_by_id(&claims.sub)
+            .await?
+            .filter(|a| !a.disabled)
+            .ok_or_else(|| unauthorized("invalid_token", "The access token's account is disabled or gone."))?;
         let session = token_session(&claims, state.now());
         // A token does not say how its sign-in went: no second factor counts as used.
         let principal =
             gatehouse_core::policy::load_person(&state.store, &account, false, Some(claims.client_id.clone())).await?;
-        return Ok((
+        (
             principal,
             Actor::Account(account.id.clone()),
             Some(SignedIn::new(account, session)),
-        ));
-    }
-    Err(ConsoleError::new(
-        Kind::Forbidden,
-        "token_not_allowed",
-        "Only a service account's token or a token issued to a person can call this API.",
-    ))
+        )
+    };
+    gatehouse_core::policy::console_api_token(&principal, &claims.scopes())?;
+    Ok((principal, actor, person))
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -152,12 +129,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_owned());
         if let Some(token) = bearer {
-            let svc = parts
-                .extensions
-                .get::<Arc<TokenService>>()
-                .cloned()
-                .ok_or_else(|| ConsoleError::internal("the console API has no token service"))?;
-            let (principal, actor, person) = from_token(state, &svc, &token).await?;
+            let (principal, actor, person) = from_token(state, &token).await?;
             return Ok(Self(gatehouse_core::console::Caller {
                 principal,
                 actor,
@@ -193,13 +165,11 @@ impl FromRequestParts<AppState> for ApiSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        caller.0.person.map(|p| Self(SignedIn(p))).ok_or_else(|| {
-            ConsoleError::new(
-                Kind::Forbidden,
-                "token_not_allowed",
-                "This API acts for a person: use the console session or a token issued to a person. \
-                 A service account's token cannot use it.",
-            )
-        })
+        gatehouse_core::policy::person_api(&caller.principal)?;
+        let person = caller
+            .0
+            .person
+            .ok_or_else(|| ConsoleError::internal("a person's caller without a person"))?;
+        Ok(Self(SignedIn(person)))
     }
 }

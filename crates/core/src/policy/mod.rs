@@ -21,6 +21,8 @@
 //! - **Owner of this provider**: only the integration that created a custom event provider changes
 //!   it, defines its types and publishes to it; its organization's integrations see it
 //!   ([`sees_provider`], [`owns_provider`], [`owns_registration`]).
+//! - **Console and identity APIs by token**: the console scope, and a person's or a service
+//!   account's own token ([`console_api_token`]); the identity API acts for people only ([`person_api`]).
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 
@@ -222,6 +224,41 @@ pub fn owns_provider(caller: &Integration, provider: &gatehouse_domain::events::
 /// Does this registration belong to the integration?
 pub fn owns_registration(caller: &Integration, registration: &gatehouse_domain::events::model::Registration) -> bool {
     registration.integration_id == caller.id
+}
+
+/// May `p`, calling with an access token that carries `scopes`, use the console's JSON API? The
+/// token needs the console scope, and must be a person's (acting as that person) or a service
+/// account's own (acting as an admin of its organization); other integrations' tokens have no one
+/// to act for there.
+pub fn console_api_token(p: &Principal, scopes: &[String]) -> Result<(), Refusal> {
+    use gatehouse_domain::console::API_SCOPE;
+    if !scopes.iter().any(|s| s == API_SCOPE) {
+        return Err(Refusal::forbidden(
+            "insufficient_scope",
+            format!("The access token lacks the scope {API_SCOPE} that this API requires."),
+        ));
+    }
+    match &p.who {
+        Who::Person { .. } => Ok(()),
+        Who::Integration(i) if i.integration_type == IntegrationType::ServiceAccount && i.org_id().is_some() => Ok(()),
+        Who::Integration(_) | Who::Operator => Err(Refusal::forbidden(
+            "token_not_allowed",
+            "Only a service account's token or a token issued to a person can call this API.",
+        )),
+    }
+}
+
+/// May `p` use the identity API, which acts for a person (their account, their organizations)?
+pub fn person_api(p: &Principal) -> Result<(), Refusal> {
+    if p.is_person() {
+        Ok(())
+    } else {
+        Err(Refusal::forbidden(
+            "token_not_allowed",
+            "This API acts for a person: use the console session or a token issued to a person. A service \
+             account's token cannot use it.",
+        ))
+    }
 }
 
 /// May `p` use the events APIs (`/api/v1/events`, the Adobe `/events` paths, `/events/ingress`)?

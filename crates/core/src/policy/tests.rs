@@ -373,3 +373,39 @@ fn a_custom_provider_is_seen_in_its_scope_and_changed_by_its_owner_only() {
         assert!(!owns_provider(i, &public), "{case} owns no public provider");
     }
 }
+
+#[test]
+fn console_and_identity_apis_by_token() {
+    let console = vec!["openid".to_owned(), "gatehouse.console".to_owned()];
+    let openid = vec!["openid".to_owned()];
+    let person = Principal::person_token("a", "0123456789abcdef0123456789abcdef");
+    let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "a"));
+    let web_app = Principal::integration(integration(IntegrationType::Oauth, in_org(ORG), "a"));
+    let table: Vec<(&str, &Principal, &Vec<String>, Expected)> = vec![
+        ("a person's token with the console scope", &person, &console, Ok(())),
+        (
+            "a person's token without it",
+            &person,
+            &openid,
+            Err((FORBIDDEN, "insufficient_scope")),
+        ),
+        ("a service account's own token", &sa, &console, Ok(())),
+        (
+            "a service account's token without the scope",
+            &sa,
+            &openid,
+            Err((FORBIDDEN, "insufficient_scope")),
+        ),
+        (
+            "another integration's own token",
+            &web_app,
+            &console,
+            Err((FORBIDDEN, "token_not_allowed")),
+        ),
+    ];
+    for (case, p, scopes, expected) in table {
+        assert_eq!(verdict(console_api_token(p, scopes)), expected, "{case}");
+    }
+    assert!(person_api(&person).is_ok());
+    assert_eq!(verdict(person_api(&sa)), Err((FORBIDDEN, "token_not_allowed")));
+}
