@@ -39,11 +39,6 @@ impl CatalogWatch {
         self.store.catalog_changes()
     }
 
-    /// The generation last known.
-    pub fn current(&self) -> i64 {
-        *self.store.catalog_changes().borrow()
-    }
-
     /// Reads the generation now and tells every cache if it moved.
     pub async fn refresh(&self) -> Result<i64, StoreError> {
         let g = self.store.catalog_generation().await?;

@@ -95,10 +95,6 @@ impl Error {
         }
     }
 
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Kind::Invalid, code, message)
-    }
-
     pub fn not_found(what: &str) -> Self {
         Self::new(
             Kind::NotFound,

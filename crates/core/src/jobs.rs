@@ -14,15 +14,6 @@ impl Jobs {
         self.running.push((name, job));
     }
 
-    /// The names of the jobs that are running, in start order.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.running
-            .iter()
-            .filter(|(_, j)| !j.is_finished())
-            .map(|(n, _)| *n)
-            .collect()
-    }
-
     pub fn abort(&self) {
         for (_, job) in &self.running {
             job.abort();

@@ -65,8 +65,8 @@ impl ConsoleError {
     }
 }
 
-/// An API error met where the core's error is expected (a page showing an API refusal): its
-/// kind from its status.
+/// A request the web crate refused while reading it (a malformed body, a missing CSRF header) on
+/// its way to a console response: its kind from its status.
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         let kind = match e.status {

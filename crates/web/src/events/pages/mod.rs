@@ -78,8 +78,7 @@ fn form_field(field: &str) -> String {
 }
 
 /// A refusal as form errors, or the error page when it is not the person's to fix.
-pub fn refusal(e: impl Into<gatehouse_core::Error>) -> Result<(StatusCode, Errors), PageError> {
-    let e: gatehouse_core::Error = e.into();
+pub fn refusal(e: gatehouse_core::Error) -> Result<(StatusCode, Errors), PageError> {
     let status = crate::error::status_of(e.kind);
     if status.is_server_error() || (e.kind == gatehouse_core::Kind::NotFound && e.code == "not_found") {
         return Err(e.into());
