@@ -114,10 +114,4 @@ impl Caller {
     pub fn org_id(&self) -> Option<&str> {
         self.integration.org_id()
     }
-
-    /// Does `org` in an Adobe-style path name the caller's organization (or, for a personal
-    /// integration, its account scope)?
-    pub fn owns_org_path(&self, org: &str) -> bool {
-        org == self.scope() || Some(org) == self.org_id()
-    }
 }

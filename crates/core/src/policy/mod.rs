@@ -221,6 +221,12 @@ pub fn owns_provider(caller: &Integration, provider: &gatehouse_domain::events::
     provider.owner_integration_id.as_deref() == Some(caller.id.as_str())
 }
 
+/// Does `org` in an Adobe-style events path (`/events/{org}/...`) name the integration's
+/// organization, or for a personal integration its account scope?
+pub fn owns_org_path(caller: &Integration, org: &str) -> bool {
+    org == gatehouse_domain::events::model::provider_scope(&caller.owner) || Some(org) == caller.org_id()
+}
+
 /// Does this registration belong to the integration?
 pub fn owns_registration(caller: &Integration, registration: &gatehouse_domain::events::model::Registration) -> bool {
     registration.integration_id == caller.id

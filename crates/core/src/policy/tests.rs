@@ -366,6 +366,8 @@ fn a_custom_provider_is_seen_in_its_scope_and_changed_by_its_owner_only() {
         ("an integration of the same organization", &colleague, true, false),
         ("an integration of another organization", &outsider, false, false),
     ];
+    assert!(owns_org_path(&owner, ORG));
+    assert!(!owns_org_path(&owner, STRICT));
     for (case, i, sees, owns) in table {
         assert_eq!(sees_provider(i, &custom), sees, "{case} sees");
         assert_eq!(owns_provider(i, &custom), owns, "{case} owns");

@@ -42,7 +42,7 @@ pub fn href(state: &AppState, path: &str) -> Value {
 
 /// Checks the `{org}` of a path against the caller.
 pub fn check_org(caller: &Caller, org: &str) -> Result<(), ApiError> {
-    if caller.owns_org_path(org) {
+    if gatehouse_core::policy::owns_org_path(&caller.integration, org) {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
