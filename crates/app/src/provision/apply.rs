@@ -1,74 +1,144 @@
 //! Running a plan: every write and its audit entry in one transaction, committed at the end, so a
 //! failure anywhere writes nothing. Also the [`Report`] that `apply` returns and prints.
 //!
-//! Like the console, a file that disables an integration ends what its client was issued (a token
-//! cutoff, its refresh tokens revoked, its unused authorization codes deleted), and one that drops
-//! or narrows a subscription cuts the withdrawn scopes off the tokens already issued.
+//! The writes go through the same writing half of the use cases as the console and `/api/v1`
+//! (`gatehouse_core::console::changes`, `gatehouse_core::identity::changes`), so a change has the
+//! same consequences whichever surface made it: disabling an integration ends what its client was
+//! issued, a withdrawn scope is cut off the tokens already issued, a narrowed service narrows the
+//! subscriptions to it, disabling an account ends its sessions and tokens, and Gatehouse's own
+//! events tell subscribers of each.
 
+use gatehouse_core::{
+    console::changes,
+    identity::changes::{account_changed, member_event},
+    policy::Provision,
+};
 use gatehouse_domain::{
-    Timestamp,
-    console::cutoff::{TokenCutoff, withdrawn_scopes},
-    integration::{Integration, IntegrationStatus},
+    audit::AuditEntry,
+    events::own::OwnEventKind,
+    integration::Integration,
 };
 use gatehouse_store::{
-    AccountStore, AuditStore, ConsoleStore, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError,
-    TokenStore, Tx,
+    AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, StoreError, Tx,
+};
+use serde_json::json;
+
+use super::{
+    ProvisionError, Settings,
+    plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write},
 };
 
-use gatehouse_core::policy::Provision;
-
-use super::plan::{Action, Change, GeneratedSecret, Kind, Plan, Step, Write};
-
-/// Runs every step in `tx`: the write, then its audit entry. The policy's leave to provision
-/// (`gatehouse_core::policy::provision`) is the only way in.
-pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision) -> Result<(), StoreError> {
+/// Runs every step in `tx`: the write with its consequences, then its audit entry. The policy's
+/// leave to provision (`gatehouse_core::policy::provision`) is the only way in.
+pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision, settings: &Settings) -> Result<(), ProvisionError> {
     for step in steps {
+        let at = step.audit.at;
+        let mut entry = step.audit.clone();
         match &step.write {
             Write::InsertOrg(o) => tx.insert_org(o).await?,
             Write::UpdateOrg(o) => tx.update_org(o).await?,
             Write::InsertAccount(a) => tx.insert_account(a).await?,
-            Write::UpdateAccount(a) => tx.update_account(a).await?,
-            Write::UpsertMembership(m) => tx.upsert_membership(m).await?,
-            Write::DeleteMembership { org_id, account_id } => {
-                tx.delete_membership(org_id, account_id).await?;
+            Write::UpdateAccount(a) => {
+                let before = tx.account_by_id(&a.id).await?.ok_or_else(|| gone("account", &a.id))?;
+                let ended = account_changed(tx, &before, a, at, settings.longest_access_token).await?;
+                entry = with(entry, ended);
             }
-            Write::UpsertService(s) => tx.upsert_service(s).await?,
-            Write::InsertIntegration(i) => tx.insert_integration(i).await?,
-            Write::UpdateIntegration(i) => {
-                let before = tx.integration_by_id(&i.id).await?;
-                tx.update_integration(i).await?;
-                let disabled = i.status == IntegrationStatus::Disabled
-                    && before.is_some_and(|b| b.status == IntegrationStatus::Active);
-                if disabled {
-                    end_client_tokens(tx, i, step.audit.at).await?;
+            Write::UpsertMembership(m) => {
+                let org = tx.org_by_id(&m.org_id).await?.ok_or_else(|| gone("organization", m.org_id.as_str()))?;
+                let account = tx
+                    .account_by_id(&m.account_id)
+                    .await?
+                    .ok_or_else(|| gone("account", &m.account_id))?;
+                let previous = tx
+                    .memberships_of_account(&m.account_id)
+                    .await?
+                    .into_iter()
+                    .find(|x| x.org_id == m.org_id)
+                    .map(|x| x.role);
+                tx.upsert_membership(m).await?;
+                if previous != Some(m.role) {
+                    member_event(tx, OwnEventKind::MemberAdded, &org, &account, m.role, previous, at).await?;
                 }
             }
-            Write::InsertSecret(s) => tx.insert_secret(s).await?,
+            Write::DeleteMembership { org_id, account_id } => {
+                let org = tx.org_by_id(org_id).await?.ok_or_else(|| gone("organization", org_id.as_str()))?;
+                let account = tx.account_by_id(account_id).await?.ok_or_else(|| gone("account", account_id))?;
+                let previous = tx
+                    .memberships_of_account(account_id)
+                    .await?
+                    .into_iter()
+                    .find(|x| &x.org_id == org_id)
+                    .map(|x| x.role);
+                tx.delete_membership(org_id, account_id).await?;
+                if let Some(role) = previous {
+                    member_event(tx, OwnEventKind::MemberRemoved, &org, &account, role, None, at).await?;
+                }
+            }
+            Write::UpsertService(s) => {
+                let created = entry.action == "service.created";
+                for a in changes::service_saved(tx, s, created, at).await? {
+                    // Each subscriber's audit trail records what the change did to it.
+                    tx.append_audit(&AuditEntry {
+                        at,
+                        actor: step.audit.actor.clone(),
+                        action: a.action.to_owned(),
+                        target: format!("integration:{}", a.integration.id),
+                        org_id: a.integration.org_id().map(str::to_owned),
+                        ip: None,
+                        user_agent: None,
+                        details: json!({
+                            "service": s.code,
+                            "scopes": a.kept,
+                            "withdrawn_scopes": a.withdrawn,
+                            "reason": "service_changed",
+                        }),
+                    })
+                    .await?;
+                }
+            }
+            Write::InsertIntegration(i) => changes::integration_created(tx, i, at).await?,
+            Write::UpdateIntegration(i) => {
+                let before = integration(tx, &i.id).await?;
+                let done = changes::integration_changed(tx, &before, i, at).await?;
+                if done.get("refresh_tokens_revoked").is_some() {
+                    entry = with(entry, done);
+                }
+            }
+            Write::InsertSecret(s) => {
+                let i = integration(tx, &s.integration_id).await?;
+                changes::secret_added(tx, &i, s, at).await?;
+            }
             Write::RevokeSecret {
                 integration_id,
                 secret_id,
             } => {
-                tx.revoke_secret(integration_id, secret_id, step.audit.at).await?;
+                let i = integration(tx, integration_id).await?;
+                changes::secret_revoked(tx, &i, secret_id, at).await?;
             }
-            Write::InsertCertificate(c) => tx.insert_certificate(c).await?,
+            Write::InsertCertificate(c) => {
+                let i = integration(tx, &c.integration_id).await?;
+                changes::certificate_added(tx, &i, c, at).await?;
+            }
             Write::RevokeCertificate {
                 integration_id,
                 cert_id,
             } => {
-                tx.revoke_certificate(integration_id, cert_id, step.audit.at).await?;
+                let i = integration(tx, integration_id).await?;
+                changes::certificate_revoked(tx, &i, cert_id, at).await?;
             }
             Write::UpsertSubscription(s) => {
-                let before = scopes_of(tx, &s.integration_id).await?;
-                tx.upsert_subscription(s).await?;
-                cut_withdrawn(tx, &s.integration_id, &before, step.audit.at).await?;
+                let i = integration(tx, &s.integration_id).await?;
+                let is_new = entry.action == "subscription.created";
+                let withdrawn = changes::subscription_saved(tx, &i, s, is_new, at).await?;
+                entry = with(entry, json!({ "withdrawn_scopes": withdrawn }));
             }
             Write::DeleteSubscription {
                 integration_id,
                 service,
             } => {
-                let before = scopes_of(tx, integration_id).await?;
-                tx.delete_subscription(integration_id, service).await?;
-                cut_withdrawn(tx, integration_id, &before, step.audit.at).await?;
+                let i = integration(tx, integration_id).await?;
+                let withdrawn = changes::subscription_removed(tx, &i, service, None, at).await?;
+                entry = with(entry, json!({ "withdrawn_scopes": withdrawn.unwrap_or_default() }));
             }
             Write::InsertProvider(p) => tx.insert_provider(p).await?,
             Write::UpdateProvider(p) => {
@@ -92,52 +162,32 @@ pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision) -> Result<()
                 tx.delete_registration(id).await?;
             }
         }
-        tx.append_audit(&step.audit).await?;
+        tx.append_audit(&entry).await?;
     }
     Ok(())
 }
 
-/// Every scope the integration's subscriptions grant.
-async fn scopes_of(tx: &mut Tx, integration_id: &str) -> Result<Vec<String>, StoreError> {
-    Ok(tx
-        .subscriptions_of(integration_id)
-        .await?
-        .into_iter()
-        .flat_map(|s| s.scopes)
-        .collect())
+/// The integration a planned write refers to (created earlier in the same transaction, or loaded
+/// when the plan was made).
+async fn integration(tx: &mut Tx, id: &str) -> Result<Integration, ProvisionError> {
+    tx.integration_by_id(id).await?.ok_or_else(|| gone("integration", id))
 }
 
-/// Records cutoffs for the scopes `before` granted and the integration's subscriptions no longer do.
-async fn cut_withdrawn(tx: &mut Tx, integration_id: &str, before: &[String], at: Timestamp) -> Result<(), StoreError> {
-    let after = scopes_of(tx, integration_id).await?;
-    let withdrawn = withdrawn_scopes(before, &after);
-    if withdrawn.is_empty() {
-        return Ok(());
-    }
-    let Some(i) = tx.integration_by_id(integration_id).await? else {
-        return Ok(());
-    };
-    for scope in withdrawn {
-        tx.record_token_cutoff(&TokenCutoff {
-            client_id: i.client_id.to_string(),
-            scope: Some(scope),
-            at,
-        })
-        .await?;
-    }
-    Ok(())
+/// A planned write whose object disappeared between planning and writing (another writer).
+fn gone(what: &str, id: &str) -> ProvisionError {
+    ProvisionError::Store(StoreError::Conflict(format!(
+        "the {what} {id} changed while the file was applied; run apply again"
+    )))
 }
 
-/// Ends every token and grant issued to a client being disabled.
-async fn end_client_tokens(tx: &mut Tx, i: &Integration, at: Timestamp) -> Result<(), StoreError> {
-    tx.record_token_cutoff(&TokenCutoff {
-        client_id: i.client_id.to_string(),
-        scope: None,
-        at,
-    })
-    .await?;
-    tx.revoke_client_grants(i.client_id.as_str(), at).await?;
-    Ok(())
+/// `entry` with `extra`'s fields added to its details.
+fn with(mut entry: AuditEntry, extra: serde_json::Value) -> AuditEntry {
+    if let (Some(d), Some(extra)) = (entry.details.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    entry
 }
 
 /// Created / updated / unchanged counts for one kind of object.
@@ -271,7 +321,7 @@ mod tests {
         {
             let mut tx = store.begin().await.unwrap();
             let allowed = gatehouse_core::policy::provision(&gatehouse_core::policy::Principal::operator()).unwrap();
-            assert!(run(&mut tx, &steps, &allowed).await.is_err());
+            assert!(run(&mut tx, &steps, &allowed, &Settings::default()).await.is_err());
             // Dropped without commit, as `provision::apply` does on error.
         }
         let mut c = store.conn().await.unwrap();

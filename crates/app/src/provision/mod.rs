@@ -82,6 +82,15 @@ pub enum ProvisionError {
     /// The policy refused (see `gatehouse_core::policy::provision`).
     #[error("{0} (nothing was written)")]
     Refused(String),
+    /// A write's rule refused it in the transaction (e.g. a certificate already on the integration).
+    #[error("{0} (nothing was written)")]
+    Change(gatehouse_core::Error),
+}
+
+impl From<gatehouse_core::Error> for ProvisionError {
+    fn from(e: gatehouse_core::Error) -> Self {
+        Self::Change(e)
+    }
 }
 
 fn render_problems(file: &str, problems: &[Problem]) -> String {
@@ -99,6 +108,9 @@ pub struct Settings {
     pub dry_run: bool,
     /// Seals the webhook secrets of new event registrations; a file that creates one needs it.
     pub master_key: Option<Arc<MasterKey>>,
+    /// The longest an access token lives, in seconds: how long the marker that ends a disabled
+    /// account's tokens must be kept.
+    pub longest_access_token: i64,
 }
 
 impl Default for Settings {
@@ -108,6 +120,7 @@ impl Default for Settings {
             technical_account_domain: "gatehouse".to_owned(),
             dry_run: false,
             master_key: None,
+            longest_access_token: gatehouse_domain::token::Lifetimes::default().longest_access_token(),
         }
     }
 }
@@ -119,6 +132,9 @@ impl Settings {
             technical_account_domain: cfg.technical_account_domain().to_owned(),
             dry_run,
             master_key: None,
+            longest_access_token: gatehouse_core::tokens::TokenSettings::from_settings(&crate::serve::core_settings(cfg))
+                .lifetimes
+                .longest_access_token(),
         }
     }
 }
@@ -196,7 +212,7 @@ pub async fn apply<R: RngCore + CryptoRng>(
     let cur = plan::Current::load(&mut tx, &file.desired).await?;
     let plan = plan::plan(&file.desired, &cur, now, rng, settings).map_err(invalid)?;
     if !plan.steps.is_empty() {
-        apply::run(&mut tx, &plan.steps, &allowed).await?;
+        apply::run(&mut tx, &plan.steps, &allowed, settings).await?;
         tx.commit().await?;
     }
     Ok(Report::new(plan, false))

@@ -6,18 +6,14 @@
 use crate::policy;
 use gatehouse_domain::{
     audit::AuditEntry,
-    console::{
-        catalog::{ServiceInput, SubscriptionEffect, effect_on, parse_service},
-        cutoff::{TokenCutoff, withdrawn_scopes},
-    },
-    events::own::OwnEventKind,
+    console::catalog::{ServiceInput, parse_service},
     integration::Integration,
     service::{Service, ServiceCode},
 };
 use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, ServiceStore};
 use serde_json::json;
 
-use super::{OpResult, audit, publish};
+use super::{OpResult, audit, changes};
 use crate::{
     Core,
     console::Caller,
@@ -72,52 +68,17 @@ pub async fn save(
         _ => {}
     }
     let service = parse_service(&input, existing.as_ref(), state.now())?;
-    tx.upsert_service(&service).await?;
     let created = existing.is_none();
     let mut affected = Vec::new();
-    if !created {
-        for sub in tx.subscriptions_of_service(&service.code).await? {
-            let Some(i) = tx.integration_by_id(&sub.integration_id).await? else {
-                continue;
-            };
-            let (kept, action) = match effect_on(&service, i.integration_type, &sub) {
-                SubscriptionEffect::Unchanged => continue,
-                SubscriptionEffect::Narrow(kept) => {
-                    let mut narrowed = sub.clone();
-                    narrowed.scopes = kept.clone();
-                    narrowed.updated_at = state.now();
-                    tx.upsert_subscription(&narrowed).await?;
-                    (kept, "subscription.updated")
-                }
-                SubscriptionEffect::Remove => {
-                    tx.delete_subscription(&i.id, &service.code).await?;
-                    (Vec::new(), "subscription.deleted")
-                }
-            };
-            let others: Vec<String> = tx
-                .subscriptions_of(&i.id)
-                .await?
-                .into_iter()
-                .flat_map(|s| s.scopes)
-                .collect();
-            let withdrawn = withdrawn_scopes(&sub.scopes, &others);
-            for scope in &withdrawn {
-                tx.record_token_cutoff(&TokenCutoff {
-                    client_id: i.client_id.to_string(),
-                    scope: Some(scope.clone()),
-                    at: state.now(),
-                })
-                .await?;
-            }
-            tx.append_audit(&audit(state, caller, action, &i).details(json!({
-                "service": service.code,
-                "scopes": kept,
-                "withdrawn_scopes": withdrawn,
-                "reason": "service_changed",
-            })))
-            .await?;
-            affected.push(i.id.clone());
-        }
+    for a in changes::service_saved(&mut tx, &service, created, state.now()).await? {
+        tx.append_audit(&audit(state, caller, a.action, &a.integration).details(json!({
+            "service": service.code,
+            "scopes": a.kept,
+            "withdrawn_scopes": a.withdrawn,
+            "reason": "service_changed",
+        })))
+        .await?;
+        affected.push(a.integration.id);
     }
     let entry = AuditEntry::new(
         state.now(),
@@ -166,44 +127,15 @@ pub async fn delete(state: &Core, caller: &Caller, code: &str) -> OpResult<(Serv
         .await?
         .ok_or_else(|| Error::not_found("service"))?;
     let mut affected = Vec::new();
-    for sub in tx.subscriptions_of_service(&code).await? {
-        let Some(i) = tx.integration_by_id(&sub.integration_id).await? else {
-            continue;
-        };
-        tx.delete_subscription(&i.id, &code).await?;
-        let others: Vec<String> = tx
-            .subscriptions_of(&i.id)
-            .await?
-            .into_iter()
-            .flat_map(|s| s.scopes)
-            .collect();
-        let withdrawn = withdrawn_scopes(&sub.scopes, &others);
-        for scope in &withdrawn {
-            tx.record_token_cutoff(&TokenCutoff {
-                client_id: i.client_id.to_string(),
-                scope: Some(scope.clone()),
-                at: state.now(),
-            })
-            .await?;
-        }
+    for (i, withdrawn) in changes::service_deleted(&mut tx, &code, state.now()).await? {
         tx.append_audit(&audit(state, caller, "subscription.deleted", &i).details(json!({
             "service": code,
             "withdrawn_scopes": withdrawn,
             "reason": "service_deleted",
         })))
         .await?;
-        publish(
-            state,
-            &mut tx,
-            OwnEventKind::SubscriptionChanged,
-            &i,
-            json!({"integration_id": i.id, "client_id": i.client_id, "service": code, "change": "unsubscribed",
-                   "reason": "service_deleted"}),
-        )
-        .await?;
-        affected.push(i.id.clone());
+        affected.push(i.id);
     }
-    tx.delete_service(&code).await?;
     let entry = AuditEntry::new(state.now(), &caller.actor, "service.deleted", format!("service:{code}"))
         .from_client(caller.client.ip.clone(), caller.client.user_agent.clone())
         .details(json!({

@@ -9,14 +9,13 @@
 use gatehouse_domain::{
     certificate,
     console::{certificates, keypair},
-    events::own::OwnEventKind,
     integration::{Integration, StoredCertificate},
     secret,
 };
-use gatehouse_store::{AuditStore, IntegrationStore, PendingKeyStore, PendingPrivateKey, StoreError, Tx};
+use gatehouse_store::{AuditStore, IntegrationStore, PendingKeyStore, PendingPrivateKey, Tx};
 use serde_json::json;
 
-use super::{OpResult, audit, publish, visible_integration};
+use super::{OpResult, audit, changes, visible_integration};
 use crate::{Core, console::Caller, error::Error};
 
 /// How long a generated private key waits for its download, in seconds.
@@ -38,16 +37,7 @@ async fn add(
     let existing = tx.certificates_of(&i.id).await?;
     certificates::check_add(i, &existing, cert)?;
     let stored = certificates::to_stored(cert, &i.id, state.now(), &mut rand::thread_rng());
-    tx.insert_certificate(&stored).await.map_err(|e| match e {
-        StoreError::Conflict(_) => Error::from(gatehouse_domain::DomainError::new(
-            "certificate_duplicate",
-            format!(
-                "This certificate (SHA-256 fingerprint {}) is already on this integration.",
-                cert.fingerprint
-            ),
-        )),
-        other => other.into(),
-    })?;
+    changes::certificate_added(tx, i, &stored, state.now()).await?;
     tx.append_audit(&audit(state, caller, action, i).details(json!({
         "certificate_id": stored.id,
         "fingerprint": stored.fingerprint,
@@ -55,15 +45,6 @@ async fn add(
         "key": cert.key.to_string(),
         "not_after": stored.not_after,
     })))
-    .await?;
-    publish(
-        state,
-        tx,
-        OwnEventKind::CredentialRotated,
-        i,
-        json!({"integration_id": i.id, "client_id": i.client_id, "credential": "certificate", "change": "added",
-               "fingerprint": stored.fingerprint, "not_after": stored.not_after}),
-    )
     .await?;
     Ok(stored)
 }
@@ -177,23 +158,12 @@ pub async fn private_key_waits(state: &Core, caller: &Caller, integration_id: &s
 pub async fn remove(state: &Core, caller: &Caller, integration_id: &str, cert_id: &str) -> OpResult<()> {
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
-    let existing = tx.certificates_of(&i.id).await?;
-    let Some(cert) = existing.iter().find(|c| c.id == cert_id && c.revoked_at.is_none()) else {
-        return Err(Error::not_found("certificate"));
-    };
-    tx.revoke_certificate(&i.id, cert_id, state.now()).await?;
+    let fingerprint = changes::certificate_revoked(&mut tx, &i, cert_id, state.now())
+        .await?
+        .ok_or_else(|| Error::not_found("certificate"))?;
     tx.append_audit(
         &audit(state, caller, "certificate.removed", &i)
-            .details(json!({"certificate_id": cert.id, "fingerprint": cert.fingerprint})),
-    )
-    .await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::CredentialRotated,
-        &i,
-        json!({"integration_id": i.id, "client_id": i.client_id, "credential": "certificate", "change": "removed",
-               "fingerprint": cert.fingerprint}),
+            .details(json!({"certificate_id": cert_id, "fingerprint": fingerprint})),
     )
     .await?;
     tx.commit().await?;

@@ -9,18 +9,16 @@ use crate::policy;
 use gatehouse_domain::{
     console::{
         credentials::{CredentialsFile, credentials_file},
-        cutoff::TokenCutoff,
         integration::{self, CreateContext, IntegrationChanges, IntegrationInput},
     },
-    events::own::OwnEventKind,
     integration::{Integration, IntegrationStatus, StoredCertificate, StoredSecret},
     org::Role,
     service::Subscription,
 };
-use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, TokenStore, Tx};
+use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore};
 use serde_json::json;
 
-use super::{OpResult, audit, publish, visible_integration};
+use super::{OpResult, audit, changes, visible_integration};
 use crate::{Core, console::Caller};
 
 /// What the caller may see, oldest first, each with its subscriptions.
@@ -56,7 +54,7 @@ pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> O
     let created = integration::create(input, ctx, &mut rand::thread_rng())?;
     let i = created.integration;
     let mut tx = state.store.begin().await?;
-    tx.insert_integration(&i).await?;
+    changes::integration_created(&mut tx, &i, state.now()).await?;
     tx.append_audit(&audit(state, caller, "integration.created", &i).details(json!({
         "name": i.name,
         "client_id": i.client_id,
@@ -67,7 +65,7 @@ pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> O
     .await?;
     let secret = match created.secret {
         Some(s) => {
-            tx.insert_secret(&s.stored).await?;
+            changes::secret_added(&mut tx, &i, &s.stored, state.now()).await?;
             let details = json!({"secret_id": s.stored.id, "hint": s.stored.hint});
             tx.append_audit(&audit(state, caller, "client_secret.created", &i).details(details.clone()))
                 .await?;
@@ -77,19 +75,6 @@ pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> O
         }
         None => None,
     };
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::IntegrationCreated,
-        &i,
-        json!({
-            "integration_id": i.id,
-            "client_id": i.client_id,
-            "name": i.name,
-            "integration_type": i.integration_type.as_str(),
-        }),
-    )
-    .await?;
     tx.commit().await?;
     Ok((i, secret))
 }
@@ -115,57 +100,20 @@ pub async fn details(state: &Core, caller: &Caller, id: &str) -> OpResult<Detail
 }
 
 /// Applies an edit (name, description, redirect settings).
-pub async fn update(state: &Core, caller: &Caller, id: &str, changes: &IntegrationChanges) -> OpResult<Integration> {
+pub async fn update(state: &Core, caller: &Caller, id: &str, edits: &IntegrationChanges) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
-    let next = integration::edit(&current, changes, state.now())?;
-    tx.update_integration(&next).await?;
-    let mut changed = Vec::new();
-    if next.name != current.name {
-        changed.push("name");
-    }
-    if next.description != current.description {
-        changed.push("description");
-    }
-    if next.redirect_uri != current.redirect_uri {
-        changed.push("redirect_uri");
-    }
-    if next.redirect_patterns != current.redirect_patterns {
-        changed.push("redirect_patterns");
-    }
+    let next = integration::edit(&current, edits, state.now())?;
+    let changed = changes::integration_changed(&mut tx, &current, &next, state.now()).await?;
     tx.append_audit(&audit(state, caller, "integration.updated", &next).details(json!({
-        "changed": changed,
+        "changed": changed["changed"],
         "name": next.name,
         "redirect_uri": next.redirect_uri,
         "redirect_patterns": next.redirect_patterns,
     })))
     .await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::IntegrationUpdated,
-        &next,
-        json!({"integration_id": next.id, "client_id": next.client_id, "changed": changed}),
-    )
-    .await?;
     tx.commit().await?;
     Ok(next)
-}
-
-/// Ends every token and grant issued to the integration's client (it is being disabled or
-/// deleted); returns what was revoked, for the audit entry.
-async fn end_client_tokens(state: &Core, tx: &mut Tx, i: &Integration) -> OpResult<serde_json::Value> {
-    tx.record_token_cutoff(&TokenCutoff {
-        client_id: i.client_id.to_string(),
-        scope: None,
-        at: state.now(),
-    })
-    .await?;
-    let ended = tx.revoke_client_grants(i.client_id.as_str(), state.now()).await?;
-    Ok(json!({
-        "refresh_tokens_revoked": ended.refresh_tokens,
-        "authorization_codes_revoked": ended.authorization_codes,
-    }))
 }
 
 /// Enables or disables. Disabling ends the client's issued access tokens, refresh tokens and
@@ -177,23 +125,15 @@ pub async fn set_status(state: &Core, caller: &Caller, id: &str, status: Integra
         return Ok(current);
     }
     let next = integration::set_status(&current, status, state.now());
-    tx.update_integration(&next).await?;
+    let done = changes::integration_changed(&mut tx, &current, &next, state.now()).await?;
     let entry = match status {
         IntegrationStatus::Active => audit(state, caller, "integration.enabled", &next),
-        IntegrationStatus::Disabled => {
-            let ended = end_client_tokens(state, &mut tx, &next).await?;
-            audit(state, caller, "integration.disabled", &next).details(ended)
-        }
+        IntegrationStatus::Disabled => audit(state, caller, "integration.disabled", &next).details(json!({
+            "refresh_tokens_revoked": done["refresh_tokens_revoked"],
+            "authorization_codes_revoked": done["authorization_codes_revoked"],
+        })),
     };
     tx.append_audit(&entry).await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::IntegrationUpdated,
-        &next,
-        json!({"integration_id": next.id, "client_id": next.client_id, "status": status.as_str()}),
-    )
-    .await?;
     tx.commit().await?;
     Ok(next)
 }
@@ -203,16 +143,7 @@ pub async fn set_status(state: &Core, caller: &Caller, id: &str, status: Integra
 pub async fn delete(state: &Core, caller: &Caller, id: &str) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
-    let ended = end_client_tokens(state, &mut tx, &current).await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::IntegrationDeleted,
-        &current,
-        json!({"integration_id": current.id, "client_id": current.client_id, "name": current.name}),
-    )
-    .await?;
-    tx.delete_integration(&current.id).await?;
+    let ended = changes::integration_deleted(&mut tx, &current, state.now()).await?;
     tx.append_audit(&audit(state, caller, "integration.deleted", &current).details(json!({
         "name": current.name,
         "client_id": current.client_id,

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod certificates;
+pub mod changes;
 pub mod expiry;
 pub mod integrations;
 pub mod reveal;
@@ -60,22 +61,22 @@ pub fn audience_of(i: &Integration) -> Audience {
 
 /// Publishes one of Gatehouse's own events about `i` in the caller's transaction.
 pub async fn publish(
-    state: &Core,
     tx: &mut Tx,
     kind: OwnEventKind,
     i: &Integration,
     data: serde_json::Value,
+    now: gatehouse_domain::Timestamp,
 ) -> OpResult<()> {
     let event = own_event(
         kind,
         audience_of(i),
         &format!("integration:{}", i.id),
         data,
-        state.now(),
+        now,
         &mut rand::thread_rng(),
     )
     .map_err(Error::internal)?;
-    tx.publish_event(&event, state.now(), OWN_EVENT_DEDUP_WINDOW).await?;
+    tx.publish_event(&event, now, OWN_EVENT_DEDUP_WINDOW).await?;
     Ok(())
 }
 

@@ -1,11 +1,11 @@
 //! Client secrets: add one (shown once, in plain text, to the caller) and revoke one. At most two
 //! are active at once and the last one cannot be revoked (`gatehouse_domain::console::secrets`).
 
-use gatehouse_domain::{console::secrets, events::own::OwnEventKind, integration::StoredSecret};
+use gatehouse_domain::{console::secrets, integration::StoredSecret};
 use gatehouse_store::{AuditStore, IntegrationStore};
 use serde_json::json;
 
-use super::{OpResult, audit, publish, visible_integration};
+use super::{OpResult, audit, changes, visible_integration};
 use crate::{Core, console::Caller, error::Error};
 
 /// Adds a secret; returns it as stored and in plain text (to show once).
@@ -14,21 +14,12 @@ pub async fn add(state: &Core, caller: &Caller, integration_id: &str) -> OpResul
     let i = visible_integration(&mut tx, caller, integration_id).await?;
     let existing = tx.secrets_of(&i.id).await?;
     let new = secrets::add(&i, &existing, state.now(), &mut rand::thread_rng())?;
-    tx.insert_secret(&new.stored).await?;
+    changes::secret_added(&mut tx, &i, &new.stored, state.now()).await?;
     let details = json!({"secret_id": new.stored.id, "hint": new.stored.hint});
     tx.append_audit(&audit(state, caller, "client_secret.created", &i).details(details.clone()))
         .await?;
     tx.append_audit(&audit(state, caller, "client_secret.displayed", &i).details(details))
         .await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::CredentialRotated,
-        &i,
-        json!({"integration_id": i.id, "client_id": i.client_id, "credential": "client_secret", "change": "added",
-               "hint": new.stored.hint}),
-    )
-    .await?;
     tx.commit().await?;
     Ok((new.stored, new.plaintext))
 }
@@ -42,19 +33,11 @@ pub async fn revoke(state: &Core, caller: &Caller, integration_id: &str, secret_
         "secret_not_found" => Error::not_found("client secret"),
         _ => e.into(),
     })?;
-    tx.revoke_secret(&i.id, secret_id, state.now()).await?;
-    let hint = existing.iter().find(|s| s.id == secret_id).map(|s| s.hint.clone());
+    let hint = changes::secret_revoked(&mut tx, &i, secret_id, state.now())
+        .await?
+        .ok_or_else(|| Error::not_found("client secret"))?;
     tx.append_audit(
         &audit(state, caller, "client_secret.revoked", &i).details(json!({"secret_id": secret_id, "hint": hint})),
-    )
-    .await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::CredentialRotated,
-        &i,
-        json!({"integration_id": i.id, "client_id": i.client_id, "credential": "client_secret", "change": "revoked",
-               "hint": hint}),
     )
     .await?;
     tx.commit().await?;

@@ -3,52 +3,16 @@
 //! the integration's subscriptions are left out of future tokens (the token service grants only
 //! subscribed scopes) and cut off from the tokens already issued.
 
-use gatehouse_domain::{
-    console::cutoff::{TokenCutoff, withdrawn_scopes},
-    events::own::OwnEventKind,
-    integration::Integration,
-    service::{ServiceCode, Subscription, check_subscription},
-};
-use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, ServiceStore, Tx};
+use gatehouse_domain::service::{ServiceCode, Subscription, check_subscription};
+use gatehouse_store::{AuditStore, IntegrationStore, ServiceStore};
 use serde_json::json;
 
-use super::{OpResult, audit, publish, visible_integration};
+use super::{OpResult, audit, changes, visible_integration};
 use crate::{
     Core,
     console::Caller,
     error::{Error, Kind},
 };
-
-fn union(subs: &[Subscription]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in subs.iter().flat_map(|s| s.scopes.iter()) {
-        if !out.contains(s) {
-            out.push(s.clone());
-        }
-    }
-    out
-}
-
-/// Records cutoffs for the scopes `before` granted and `after` does not.
-async fn cut_withdrawn(
-    state: &Core,
-    tx: &mut Tx,
-    i: &Integration,
-    before: &[Subscription],
-    after: &[Subscription],
-) -> OpResult<Vec<String>> {
-    let (before, after) = (union(before), union(after));
-    let withdrawn = withdrawn_scopes(&before, &after);
-    for scope in &withdrawn {
-        tx.record_token_cutoff(&TokenCutoff {
-            client_id: i.client_id.to_string(),
-            scope: Some(scope.clone()),
-            at: state.now(),
-        })
-        .await?;
-    }
-    Ok(withdrawn)
-}
 
 /// Parses a service code given in a request and finds the service.
 pub async fn find_service(db: &mut impl ServiceStore, code: &str) -> OpResult<gatehouse_domain::service::Service> {
@@ -109,9 +73,7 @@ pub async fn subscribe(
         created_at: existing.map_or(state.now(), |s| s.created_at),
         updated_at: state.now(),
     };
-    tx.upsert_subscription(&sub).await?;
-    let after = tx.subscriptions_of(&i.id).await?;
-    let withdrawn = cut_withdrawn(state, &mut tx, &i, &before, &after).await?;
+    let withdrawn = changes::subscription_saved(&mut tx, &i, &sub, is_new, state.now()).await?;
     let action = if is_new {
         "subscription.created"
     } else {
@@ -123,15 +85,6 @@ pub async fn subscribe(
         "withdrawn_scopes": withdrawn,
     })))
     .await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::SubscriptionChanged,
-        &i,
-        json!({"integration_id": i.id, "client_id": i.client_id, "service": service.code, "scopes": sub.scopes,
-               "change": if is_new { "subscribed" } else { "scopes_changed" }}),
-    )
-    .await?;
     tx.commit().await?;
     Ok((sub, is_new))
 }
@@ -141,23 +94,12 @@ pub async fn unsubscribe(state: &Core, caller: &Caller, integration_id: &str, se
     let mut tx = state.store.begin().await?;
     let i = visible_integration(&mut tx, caller, integration_id).await?;
     let code = ServiceCode::parse(service_code).map_err(|_| Error::not_found("subscription"))?;
-    let before = tx.subscriptions_of(&i.id).await?;
-    if !tx.delete_subscription(&i.id, &code).await? {
-        return Err(Error::not_found("subscription"));
-    }
-    let after = tx.subscriptions_of(&i.id).await?;
-    let withdrawn = cut_withdrawn(state, &mut tx, &i, &before, &after).await?;
+    let withdrawn = changes::subscription_removed(&mut tx, &i, &code, None, state.now())
+        .await?
+        .ok_or_else(|| Error::not_found("subscription"))?;
     tx.append_audit(
         &audit(state, caller, "subscription.deleted", &i)
             .details(json!({"service": code, "withdrawn_scopes": withdrawn})),
-    )
-    .await?;
-    publish(
-        state,
-        &mut tx,
-        OwnEventKind::SubscriptionChanged,
-        &i,
-        json!({"integration_id": i.id, "client_id": i.client_id, "service": code, "change": "unsubscribed"}),
     )
     .await?;
     tx.commit().await?;

@@ -6,7 +6,7 @@
 use gatehouse_domain::{
     account::{Account, Email},
     audit::{Actor, AuditEntry},
-    events::own::{Audience, OwnEventKind},
+    events::own::OwnEventKind,
     identity::profile::{Profile, ProfileInput, parse_profile},
     org::{Organization, Role},
 };
@@ -34,26 +34,7 @@ pub async fn publish_member_event(
     role: Role,
     previous_role: Option<Role>,
 ) -> OpResult<()> {
-    let mut data = serde_json::json!({
-        "org_id": org.id.as_str(),
-        "account_id": account.id,
-        "email": account.email.as_str(),
-        "account_type": account.account_type.as_str(),
-        "role": role.as_str(),
-    });
-    if let Some(p) = previous_role {
-        data["previous_role"] = p.as_str().into();
-    }
-    crate::events::publish_own(
-        tx,
-        kind,
-        Audience::Organization(org.id.as_str().to_owned()),
-        &format!("account:{}", account.id),
-        data,
-        state.now(),
-    )
-    .await?;
-    Ok(())
+    super::changes::member_event(tx, kind, org, account, role, previous_role, state.now()).await
 }
 
 pub(crate) fn entry(state: &Core, who: &SignedIn, action: &str, target: String, client: &ClientInfo) -> AuditEntry {

@@ -20,17 +20,15 @@ use gatehouse_domain::{
         profile::{ProfileInput, parse_email_field, parse_profile},
     },
     org::{Membership, Organization, Role},
-    token::grant::account_deny_key,
 };
 use gatehouse_store::{
     AccountStore, AuditStore, MfaKind, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError,
-    TokenStore,
 };
 
 use super::{
     SignedIn,
     accounts::{OpResult, not_found, publish_member_event},
-    emails,
+    changes, emails,
     links::link,
 };
 use crate::tokens::TokenSettings;
@@ -171,19 +169,15 @@ pub async fn admin_action(
     let mut details = serde_json::json!({ "email": account.email.as_str() });
     match action {
         AdminAction::Disable => {
+            let before = account.clone();
             account.disabled = true;
             account.updated_at = now;
-            tx.update_account(&account).await?;
-            let sessions = tx.delete_sessions_of_account(&account.id, None).await?;
-            let refresh = tx.revoke_all_refresh_tokens_of(&account.id, now).await?;
-            let until = now
-                + TokenSettings::from_settings(&state.settings)
-                    .lifetimes
-                    .longest_access_token();
-            tx.revoke_access_token(&account_deny_key(&account.id, now), "", now, until)
-                .await?;
-            details["sessions_ended"] = sessions.into();
-            details["refresh_tokens_revoked"] = refresh.into();
+            let longest = TokenSettings::from_settings(&state.settings)
+                .lifetimes
+                .longest_access_token();
+            let ended = changes::account_changed(&mut tx, &before, &account, now, longest).await?;
+            details["sessions_ended"] = ended["sessions_ended"].clone();
+            details["refresh_tokens_revoked"] = ended["refresh_tokens_revoked"].clone();
         }
         AdminAction::Enable => {
             account.disabled = false;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod changes;
 pub mod emails;
 pub mod enterprise;
 pub mod failure_events;
