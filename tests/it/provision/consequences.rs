@@ -134,7 +134,11 @@ async fn apply_narrowing_a_service_narrows_its_subscriptions_and_cuts_the_withdr
         .unwrap();
     let subs = c.subscriptions_of(&web.id).await.unwrap();
     assert_eq!(subs.len(), 1);
-    assert_eq!(subs[0].scopes, vec!["read_stock".to_owned()], "the subscription is narrowed");
+    assert_eq!(
+        subs[0].scopes,
+        vec!["read_stock".to_owned()],
+        "the subscription is narrowed"
+    );
     let cutoffs = c.token_cutoffs_of(WEB).await.unwrap();
     assert!(
         cutoffs.iter().any(|x| x.scope.as_deref() == Some("write_stock")),
@@ -146,7 +150,10 @@ async fn apply_narrowing_a_service_narrows_its_subscriptions_and_cuts_the_withdr
         .find(|a| a.entry.action == "subscription.updated" && a.entry.target == format!("integration:{}", web.id))
         .expect("Web's audit trail records the narrowing");
     assert_eq!(narrowed.entry.details["reason"], "service_changed");
-    assert_eq!(narrowed.entry.details["withdrawn_scopes"], serde_json::json!(["write_stock"]));
+    assert_eq!(
+        narrowed.entry.details["withdrawn_scopes"],
+        serde_json::json!(["write_stock"])
+    );
     drop(c);
     let events = journal(&store).await;
     let changed = events
@@ -212,12 +219,17 @@ async fn apply_disabling_an_account_ends_its_sessions_and_tokens() {
     );
     apply_text(&store, &disabled).await.unwrap();
     let mut c = store.conn().await.unwrap();
-    assert!(c.sessions_of_account(&account.id).await.unwrap().is_empty(), "its sessions end");
+    assert!(
+        c.sessions_of_account(&account.id).await.unwrap().is_empty(),
+        "its sessions end"
+    );
     let refresh = c.refresh_token_by_digest("refresh-digest").await.unwrap().unwrap();
     assert!(refresh.revoked_at.is_some(), "its refresh tokens are revoked");
     let since = c.revoked_access_tokens_since(0, now()).await.unwrap();
     assert!(
-        since.iter().any(|r| r.0.starts_with(&format!("account:{}:", account.id))),
+        since
+            .iter()
+            .any(|r| r.0.starts_with(&format!("account:{}:", account.id))),
         "a deny-list marker ends the access tokens issued to it: {since:?}"
     );
     let audit = c.recent_audit(None, 100).await.unwrap();

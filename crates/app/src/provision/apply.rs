@@ -13,14 +13,8 @@ use gatehouse_core::{
     identity::changes::{account_changed, member_event},
     policy::Provision,
 };
-use gatehouse_domain::{
-    audit::AuditEntry,
-    events::own::OwnEventKind,
-    integration::Integration,
-};
-use gatehouse_store::{
-    AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, StoreError, Tx,
-};
+use gatehouse_domain::{audit::AuditEntry, events::own::OwnEventKind, integration::Integration};
+use gatehouse_store::{AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, StoreError, Tx};
 use serde_json::json;
 
 use super::{
@@ -44,7 +38,10 @@ pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision, settings: &S
                 entry = with(entry, ended);
             }
             Write::UpsertMembership(m) => {
-                let org = tx.org_by_id(&m.org_id).await?.ok_or_else(|| gone("organization", m.org_id.as_str()))?;
+                let org = tx
+                    .org_by_id(&m.org_id)
+                    .await?
+                    .ok_or_else(|| gone("organization", m.org_id.as_str()))?;
                 let account = tx
                     .account_by_id(&m.account_id)
                     .await?
@@ -61,8 +58,14 @@ pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision, settings: &S
                 }
             }
             Write::DeleteMembership { org_id, account_id } => {
-                let org = tx.org_by_id(org_id).await?.ok_or_else(|| gone("organization", org_id.as_str()))?;
-                let account = tx.account_by_id(account_id).await?.ok_or_else(|| gone("account", account_id))?;
+                let org = tx
+                    .org_by_id(org_id)
+                    .await?
+                    .ok_or_else(|| gone("organization", org_id.as_str()))?;
+                let account = tx
+                    .account_by_id(account_id)
+                    .await?
+                    .ok_or_else(|| gone("account", account_id))?;
                 let previous = tx
                     .memberships_of_account(account_id)
                     .await?

@@ -132,9 +132,11 @@ impl Settings {
             technical_account_domain: cfg.technical_account_domain().to_owned(),
             dry_run,
             master_key: None,
-            longest_access_token: gatehouse_core::tokens::TokenSettings::from_settings(&crate::serve::core_settings(cfg))
-                .lifetimes
-                .longest_access_token(),
+            longest_access_token: gatehouse_core::tokens::TokenSettings::from_settings(&crate::serve::core_settings(
+                cfg,
+            ))
+            .lifetimes
+            .longest_access_token(),
         }
     }
 }

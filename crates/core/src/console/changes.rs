@@ -130,12 +130,7 @@ pub async fn secret_added(tx: &mut Tx, i: &Integration, s: &StoredSecret, now: T
 }
 
 /// Revokes a secret of `i`; returns its hint, or `None` when `i` has no such active secret.
-pub async fn secret_revoked(
-    tx: &mut Tx,
-    i: &Integration,
-    secret_id: &str,
-    now: Timestamp,
-) -> OpResult<Option<String>> {
+pub async fn secret_revoked(tx: &mut Tx, i: &Integration, secret_id: &str, now: Timestamp) -> OpResult<Option<String>> {
     let hint = tx
         .secrets_of(&i.id)
         .await?
@@ -212,7 +207,12 @@ pub async fn certificate_revoked(
 /// Every scope the integration's subscriptions grant, once each.
 async fn granted(tx: &mut Tx, integration_id: &str) -> OpResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
-    for s in tx.subscriptions_of(integration_id).await?.into_iter().flat_map(|s| s.scopes) {
+    for s in tx
+        .subscriptions_of(integration_id)
+        .await?
+        .into_iter()
+        .flat_map(|s| s.scopes)
+    {
         if !out.contains(&s) {
             out.push(s);
         }
@@ -275,7 +275,8 @@ pub async fn subscription_removed(
         return Ok(None);
     }
     let withdrawn = cut_withdrawn(tx, i, &before, now).await?;
-    let mut data = json!({"integration_id": i.id, "client_id": i.client_id, "service": service, "change": "unsubscribed"});
+    let mut data =
+        json!({"integration_id": i.id, "client_id": i.client_id, "service": service, "change": "unsubscribed"});
     if let Some(r) = reason {
         data["reason"] = r.into();
     }
