@@ -130,6 +130,21 @@ fn start_jobs(core: &Core, metrics: &metrics_exporter_prometheus::PrometheusHand
         "credential expiry",
         gatehouse_core::console::expiry::spawn(core.clone()),
     );
+    if core.store.backend() == gatehouse_store::Backend::Postgres {
+        // Other nodes' caches hear of this node's changes within milliseconds, and this node's of
+        // theirs; the catalog poll and the deny-list interval remain the bound when a listener is
+        // down.
+        let store = core.store.clone();
+        jobs.add(
+            "change announcements",
+            tokio::spawn(async move { store.announce_changes_to_other_nodes().await }),
+        );
+        let store = core.store.clone();
+        jobs.add(
+            "other nodes' changes",
+            tokio::spawn(async move { store.follow_other_nodes_changes().await }),
+        );
+    }
     jobs
 }
 

@@ -41,6 +41,9 @@ pub trait AsDb: Send {
     /// registration made active): the dispatcher is woken once the write is committed, see
     /// [`Store::deliveries_queued`].
     fn mark_queued(&mut self);
+    /// Called when a write put an entry on the access-token deny-list: other nodes are told once
+    /// it is committed (see `Store::announce_changes_to_other_nodes`).
+    fn mark_denied(&mut self);
 }
 
 #[derive(Clone)]
@@ -58,12 +61,20 @@ pub struct Store {
     /// The newest catalog generation this process knows: set by its own audited commits at once,
     /// and by [`Store::note_catalog_generation`] for what other processes committed.
     generation: Arc<watch::Sender<i64>>,
+    /// Signalled after a commit here that other nodes' caches must hear of (the catalog
+    /// generation moved, or the deny-list grew).
+    pub(crate) changed: Arc<Notify>,
+    /// Counts the deny-list changes other nodes announced (see `Store::deny_list_changes`).
+    pub(crate) denied_elsewhere: Arc<watch::Sender<u64>>,
+    /// This process's name in its announcements, so it ignores its own.
+    pub(crate) node: Arc<str>,
 }
 
 /// A pooled connection for reads (autocommit).
 pub struct Conn {
     inner: ConnInner,
     queued: Arc<Notify>,
+    changed: Arc<Notify>,
 }
 
 enum ConnInner {
@@ -83,6 +94,10 @@ impl AsDb for Conn {
     fn mark_queued(&mut self) {
         self.queued.notify_one();
     }
+
+    fn mark_denied(&mut self) {
+        self.changed.notify_one();
+    }
 }
 
 enum TxInner {
@@ -98,6 +113,8 @@ pub struct Tx {
     /// Deliveries were made due: signal `Store::queued` after the commit, not before.
     queued: Arc<Notify>,
     made_due: bool,
+    changed: Arc<Notify>,
+    denied: bool,
 }
 
 impl AsDb for Tx {
@@ -114,6 +131,10 @@ impl AsDb for Tx {
 
     fn mark_queued(&mut self) {
         self.made_due = true;
+    }
+
+    fn mark_denied(&mut self) {
+        self.denied = true;
     }
 }
 
@@ -132,9 +153,12 @@ impl Tx {
             .await?
         });
         let local = self.generation.clone();
+        let changed = self.changed.clone();
         self.commit_unaudited().await?;
-        // This process's caches see its own change before the caller answers anyone.
+        // This process's caches see its own change before the caller answers anyone; other
+        // nodes hear of it from the announcement.
         note(&local, generation);
+        changed.notify_one();
         Ok(())
     }
 
@@ -147,6 +171,9 @@ impl Tx {
         }
         if self.made_due {
             self.queued.notify_one();
+        }
+        if self.denied {
+            self.changed.notify_one();
         }
         Ok(())
     }
@@ -232,6 +259,9 @@ impl Store {
             pool,
             queued: Arc::new(Notify::new()),
             generation: Arc::new(watch::channel(0).0),
+            changed: Arc::new(Notify::new()),
+            denied_elsewhere: Arc::new(watch::channel(0).0),
+            node: uuid::Uuid::new_v4().simple().to_string().into(),
         })
     }
 
@@ -262,6 +292,7 @@ impl Store {
         Ok(Conn {
             inner,
             queued: self.queued.clone(),
+            changed: self.changed.clone(),
         })
     }
 
@@ -290,6 +321,8 @@ impl Store {
             audited: false,
             queued: self.queued.clone(),
             made_due: false,
+            changed: self.changed.clone(),
+            denied: false,
         })
     }
 

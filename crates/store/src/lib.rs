@@ -7,6 +7,7 @@
 mod backend;
 mod error;
 pub mod migrate;
+mod node_changes;
 mod node_wakeups;
 mod rows;
 pub mod traits;
@@ -25,6 +26,7 @@ mod passkeys;
 mod services;
 mod sessions;
 mod signing_keys;
+mod throttles;
 mod tokens;
 
 pub use backend::{AsDb, Backend, Conn, Db, Store, Tx, WAL_AUTOCHECKPOINT_PAGES};

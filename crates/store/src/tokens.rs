@@ -131,6 +131,7 @@ impl<T: AsDb> TokenStore for T {
             revoked_at,
             expires_at,
         );
+        self.mark_denied();
         Ok(())
     }
 

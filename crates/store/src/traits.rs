@@ -305,6 +305,24 @@ pub trait SessionStore: AsDb {
     async fn purge_sessions(&mut self, now: Timestamp, idle_timeout: i64) -> Result<u64>;
 }
 
+/// Failed sign-in attempts per key, shared by every node (see
+/// `gatehouse_domain::identity::throttle`). The counts are bookkeeping; the audit log records the
+/// attempts themselves.
+#[async_trait]
+pub trait ThrottleStore: AsDb {
+    /// The stored count for `key` of `kind` — `(failures, last_failure)` — held until the
+    /// transaction ends, so that nodes deciding about the same key take turns. Call it in a `Tx`.
+    async fn lock_throttle(&mut self, kind: &str, key: &str) -> Result<Option<(u32, Timestamp)>>;
+    /// The stored count for `key` of `kind`, without holding it.
+    async fn throttle(&mut self, kind: &str, key: &str) -> Result<Option<(u32, Timestamp)>>;
+    /// Stores the count for `key` of `kind`.
+    async fn set_throttle(&mut self, kind: &str, key: &str, failures: u32, last_failure: Timestamp) -> Result<()>;
+    /// Forgets `key` of `kind` (a success).
+    async fn clear_throttle(&mut self, kind: &str, key: &str) -> Result<()>;
+    /// Deletes counts whose last failure is before `before`; returns how many.
+    async fn purge_throttles(&mut self, before: Timestamp) -> Result<u64>;
+}
+
 /// The kind of a stored second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MfaKind {

@@ -46,7 +46,8 @@ pub struct TestServer {
     background: gatehouse_core::jobs::Jobs,
     // Dropped last: the database and the data directory outlive the server.
     _data_dir: tempfile::TempDir,
-    db: TestDatabase,
+    /// Shared by the nodes of one cluster ([`TestServer::another_node`]).
+    db: Arc<TestDatabase>,
 }
 
 impl TestServer {
@@ -65,7 +66,23 @@ impl TestServer {
     /// A server whose clock is `clock`: with [`Clock::manual`], a test moves time forward through
     /// `server.state().clock.advance(seconds)` instead of sleeping.
     pub async fn start_with_clock(clock: Clock, tweak: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDatabase::fresh().await;
+        Self::start_on(Arc::new(TestDatabase::fresh().await), clock, tweak).await
+    }
+
+    /// Another node of this server's cluster: its own process state, listener and data
+    /// directory, on the same database with the same master key and public URL, as an operator
+    /// runs several nodes behind a load balancer.
+    pub async fn another_node(&self) -> Self {
+        let key = self.config.master_key_path();
+        let public_url = self.config.public_url.clone();
+        Self::start_on(self.db.clone(), Clock::system(), move |c| {
+            c.master_key_file = Some(key);
+            c.public_url = public_url;
+        })
+        .await
+    }
+
+    async fn start_on(db: Arc<TestDatabase>, clock: Clock, tweak: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::Builder::new()
             .prefix("gatehouse-data-")
             .tempdir()

@@ -175,6 +175,8 @@ struct DenyList {
     /// Disabled accounts: tokens issued to the account at or before the instant are revoked.
     accounts: HashMap<String, Timestamp>,
     synced_at: Option<Timestamp>,
+    /// The count of other nodes' announced deny-list changes at the last catch-up.
+    heard: u64,
 }
 
 impl DenyList {
@@ -211,6 +213,9 @@ pub struct TokenService {
     verified: RwLock<VerifiedTokens>,
     deny: RwLock<DenyList>,
     deny_sync: Mutex<()>,
+    /// Other nodes' announced deny-list changes (`Store::deny_list_changes`): a change makes the
+    /// in-memory copy catch up before the next answer instead of at the next interval.
+    denied_elsewhere: watch::Receiver<u64>,
     /// Consents read from the store, by (account ID, integration ID); see [`TokenService::consent_covers`].
     consents: RwLock<HashMap<(String, String), Vec<String>>>,
     cutoffs: super::cutoffs::Cutoffs,
@@ -225,6 +230,7 @@ impl TokenService {
         settings: TokenSettings,
     ) -> Self {
         let generation = *catalog.borrow();
+        let denied_elsewhere = store.deny_list_changes();
         Self {
             settings,
             cutoffs: super::cutoffs::Cutoffs::new(store.clone(), catalog.clone()),
@@ -241,6 +247,7 @@ impl TokenService {
             ring_reload: Mutex::new(()),
             deny: RwLock::new(DenyList::default()),
             deny_sync: Mutex::new(()),
+            denied_elsewhere,
             consents: RwLock::new(HashMap::new()),
             catalog,
         }
@@ -610,10 +617,12 @@ impl TokenService {
     }
 
     /// Brings the in-memory deny-list up to date with the store, at most once per
-    /// [`DENY_LIST_SYNC`]; withdrawn-consent markers among the news empty those consents here.
+    /// [`DENY_LIST_SYNC`] or as soon as another node announced a change; withdrawn-consent markers
+    /// among the news empty those consents here.
     async fn sync_deny_list(&self) -> Result<(), ServiceError> {
         let now = self.now();
-        let stale = |d: &DenyList| d.synced_at.is_none_or(|t| now >= t + DENY_LIST_SYNC);
+        let heard = *self.denied_elsewhere.borrow();
+        let stale = |d: &DenyList| d.heard != heard || d.synced_at.is_none_or(|t| now >= t + DENY_LIST_SYNC);
         if self.deny.read().map_or(true, |d| stale(&d)) {
             let _guard = self.deny_sync.lock().await;
             let since = match self.deny.read().ok().map(|d| (stale(&d), d.synced_at)) {
@@ -644,6 +653,7 @@ impl TokenService {
                         .collect();
                     deny.accounts.retain(|a, _| keep.contains(a));
                     deny.synced_at = Some(now);
+                    deny.heard = heard;
                 }
             }
         }

@@ -4,9 +4,11 @@
 //! attacker could trigger on purpose: the count is forgotten some time after the last failure,
 //! and a success clears it.
 //!
-//! This is plain data with the clock passed in; the web layer keeps one [`Throttle`] per key
-//! kind in memory, so limits are per node (a PostgreSQL deployment with N nodes allows up to N
-//! times the attempts). Unknown and known emails are counted alike, so the delay reveals nothing.
+//! This is plain data with the clock passed in. The counts live in the database
+//! (`gatehouse_core::identity::throttles`), so every node of a deployment shares them and N nodes
+//! allow exactly the attempts one would; [`ThrottlePolicy::admit`] decides each attempt. [`Throttle`]
+//! is the same rule over counts kept in memory. Unknown and known emails are counted alike, so the
+//! delay reveals nothing.
 
 use std::collections::HashMap;
 
@@ -54,6 +56,23 @@ impl ThrottlePolicy {
     pub fn alerts_at(&self, failures: u32) -> bool {
         failures >= self.free_failures.max(1)
             && (failures - self.free_failures.max(1)).is_multiple_of(Self::ALERT_EVERY)
+    }
+
+    /// Decides an attempt for a key whose stored count is `count` (failures, last failure):
+    /// `Ok(n)` with the count to store while the attempt runs — it counts as a failure until it
+    /// succeeds, so attempts made at the same moment on several nodes cannot all slip through —
+    /// or `Err(seconds)` to wait.
+    pub fn admit(&self, count: Option<(u32, Timestamp)>, now: Timestamp) -> Result<u32, i64> {
+        let Some((failures, last)) = count else { return Ok(1) };
+        if now - last >= self.forget_after {
+            return Ok(1);
+        }
+        let ready_at = last + self.delay_after(failures);
+        if now >= ready_at {
+            Ok(failures.saturating_add(1))
+        } else {
+            Err(ready_at - now)
+        }
     }
 
     /// The delay owed after `failures` failures.
@@ -156,6 +175,21 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn admit_counts_each_attempt_and_then_makes_it_wait() {
+        let p = ThrottlePolicy::ACCOUNT;
+        let mut count = None;
+        for n in 1..=p.free_failures + 1 {
+            assert_eq!(p.admit(count, 100), Ok(n), "attempt {n} is free");
+            count = Some((n, 100));
+        }
+        // Six failures owe one second after the last.
+        assert_eq!(p.admit(count, 100), Err(1));
+        assert_eq!(p.admit(count, 101), Ok(p.free_failures + 2));
+        // A count is forgotten a day after its last failure.
+        assert_eq!(p.admit(Some((50, 100)), 100 + p.forget_after), Ok(1));
+    }
 
     const P: ThrottlePolicy = ThrottlePolicy {
         free_failures: 3,

@@ -19,8 +19,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
-use gatehouse_core::identity::ThrottleKind;
 use gatehouse_core::identity::audit;
+use gatehouse_core::identity::{ThrottleKind, throttles};
 use gatehouse_domain::{
     audit::Actor,
     identity::passkey::{
@@ -278,7 +278,7 @@ async fn remove(
         )
     };
     let throttle_key = format!("reauth:{}", who.account.id);
-    if let Err(wait) = state.identity.check(ThrottleKind::Account, &throttle_key, now) {
+    if let Err(wait) = throttles::check(&state, ThrottleKind::Account, &throttle_key, now).await? {
         return fail(StatusCode::TOO_MANY_REQUESTS, crate::identity::signin::too_many(wait)).await;
     }
     match who.account.password_hash.clone() {
@@ -295,14 +295,14 @@ async fn remove(
                 .await
                 .map_err(PageError::internal)?;
             if !ok {
-                state.identity.fail(ThrottleKind::Account, &throttle_key, now);
+                throttles::fail(&state, ThrottleKind::Account, &throttle_key, now).await?;
                 return fail(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "The password is incorrect.".to_owned(),
                 )
                 .await;
             }
-            state.identity.succeed(ThrottleKind::Account, &throttle_key);
+            throttles::succeed(&state, ThrottleKind::Account, &throttle_key).await?;
         }
         None if who.auth_age(now) > RECENT_SIGNIN => {
             return fail(

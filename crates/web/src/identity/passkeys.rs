@@ -25,8 +25,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use gatehouse_core::identity::ThrottleKind;
 use gatehouse_core::identity::audit;
+use gatehouse_core::identity::{ThrottleKind, throttles};
 use gatehouse_domain::{
     account::Account,
     audit::Actor,
@@ -192,6 +192,8 @@ struct Refusal {
     account: Option<String>,
     reason: &'static str,
     error: ApiError,
+    /// Another throttle key the failure counts against (the second-factor step's).
+    also: Option<String>,
 }
 
 impl Refusal {
@@ -200,7 +202,13 @@ impl Refusal {
             account: account.map(str::to_owned),
             reason,
             error,
+            also: None,
         }
+    }
+
+    fn counting(mut self, key: &str) -> Self {
+        self.also = Some(key.to_owned());
+        self
     }
 }
 
@@ -208,12 +216,17 @@ impl Refusal {
 async fn refuse(state: &AppState, client: &ClientInfo, step: &str, r: Refusal) -> ApiError {
     let now = state.now();
     let ip = client.ip.clone().unwrap_or_default();
-    state.identity.fail(ThrottleKind::Ip, &ip, now);
+    if let Err(e) = throttles::fail(state, ThrottleKind::Ip, &ip, now).await {
+        return ApiError::from(e);
+    }
     let (actor, target) = match &r.account {
         Some(id) => {
-            state
-                .identity
-                .fail(ThrottleKind::Account, &format!("passkey:{id}"), now);
+            let keys = std::iter::once(format!("passkey:{id}")).chain(r.also.clone());
+            for key in keys {
+                if let Err(e) = throttles::fail(state, ThrottleKind::Account, &key, now).await {
+                    return ApiError::from(e);
+                }
+            }
             (Actor::Account(id.clone()), audit::account_target(id))
         }
         None => (Actor::System, "passkey".to_owned()),
@@ -262,7 +275,7 @@ async fn passwordless_finish(
 ) -> Result<Response, ApiError> {
     let now = state.now();
     let ip = client.ip.clone().unwrap_or_default();
-    if let Err(wait) = state.identity.check(ThrottleKind::Ip, &ip, now) {
+    if let Err(wait) = throttles::check(&state, ThrottleKind::Ip, &ip, now).await? {
         return Err(throttled(wait));
     }
     let rp = ceremony::relying_party(&state)?;
@@ -277,10 +290,7 @@ async fn passwordless_finish(
         Ok(found) => found,
         Err(r) => return Err(refuse(&state, &client, "passwordless", r).await),
     };
-    if let Err(wait) = state
-        .identity
-        .check(ThrottleKind::Account, &format!("passkey:{}", account.id), now)
-    {
+    if let Err(wait) = throttles::check(&state, ThrottleKind::Account, &format!("passkey:{}", account.id), now).await? {
         return Err(throttled(wait));
     }
     let key = parse_passkey(&stored)?;
@@ -295,9 +305,7 @@ async fn passwordless_finish(
         let r = Refusal::new(Some(&account.id), "passkey_replayed", unknown_passkey());
         return Err(refuse(&state, &client, "passwordless", r).await);
     }
-    state
-        .identity
-        .succeed(ThrottleKind::Account, &format!("passkey:{}", account.id));
+    throttles::succeed(&state, ThrottleKind::Account, &format!("passkey:{}", account.id)).await?;
     let rt = return_to::or_default(Some(&body.return_to));
     let replaces = current_digest(&state, &headers).await.map_err(page_error)?;
     let (cookie, to) = complete(
@@ -401,10 +409,9 @@ async fn second_factor_finish(
     let (pending, account) = pending_account(&state, &headers).await?;
     let key = format!("mfa:{}", account.id);
     let ip = client.ip.clone().unwrap_or_default();
-    if let Err(wait) = state
-        .identity
-        .check(ThrottleKind::Account, &key, now)
-        .and_then(|()| state.identity.check(ThrottleKind::Ip, &ip, now))
+    if let Err(wait) = throttles::check(&state, ThrottleKind::Account, &key, now)
+        .await?
+        .and(throttles::check(&state, ThrottleKind::Ip, &ip, now).await?)
     {
         return Err(throttled(wait));
     }
@@ -416,10 +423,7 @@ async fn second_factor_finish(
         &pending_binding(&pending),
     )
     .await?;
-    let fail = |reason: &'static str, error: ApiError| {
-        state.identity.fail(ThrottleKind::Account, &key, now);
-        Refusal::new(Some(&account.id), reason, error)
-    };
+    let fail = |reason: &'static str, error: ApiError| Refusal::new(Some(&account.id), reason, error).counting(&key);
     let result = match rp.finish_authentication(&body.credential, &st) {
         Ok(r) => r,
         Err(e) => {
@@ -437,7 +441,7 @@ async fn second_factor_finish(
         let r = fail("passkey_replayed", unknown_passkey());
         return Err(refuse(&state, &client, "second_factor", r).await);
     }
-    state.identity.succeed(ThrottleKind::Account, &key);
+    throttles::succeed(&state, ThrottleKind::Account, &key).await?;
     let (cookie, to) = complete(
         &state,
         &account,

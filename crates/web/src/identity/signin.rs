@@ -26,7 +26,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use gatehouse_core::identity::ThrottleKind;
+use gatehouse_core::identity::throttles;
 use gatehouse_core::identity::{audit, emails, failure_events};
 use gatehouse_domain::{
     account::{Account, AccountType, Email},
@@ -279,28 +279,28 @@ async fn signin_submit(
     let key = account_key(email.as_str());
     let ip = client.ip.clone().unwrap_or_default();
     let rt_ = state.identity.clone();
-    if let Err(wait) = rt_
-        .check(ThrottleKind::Account, &key, now)
-        .and_then(|()| rt_.check(ThrottleKind::Ip, &ip, now))
-    {
-        let entry = audit::entry(
-            &state,
-            &Actor::System,
-            "signin.failed",
-            format!("email:{email}"),
-            &client,
-        )
-        .details(serde_json::json!({ "reason": "throttled", "retry_after": wait }));
-        audit::record(&state, &entry).await?;
-        let errors = Errors::one("password", too_many(wait));
-        return Ok(password_page(
-            csrf,
-            &rt,
-            email.as_str(),
-            StatusCode::TOO_MANY_REQUESTS,
-            errors,
-        ));
-    }
+    let failures = match throttles::begin_attempt(&state, &key, &ip, now).await? {
+        Ok(n) => n,
+        Err(wait) => {
+            let entry = audit::entry(
+                &state,
+                &Actor::System,
+                "signin.failed",
+                format!("email:{email}"),
+                &client,
+            )
+            .details(serde_json::json!({ "reason": "throttled", "retry_after": wait }));
+            audit::record(&state, &entry).await?;
+            let errors = Errors::one("password", too_many(wait));
+            return Ok(password_page(
+                csrf,
+                &rt,
+                email.as_str(),
+                StatusCode::TOO_MANY_REQUESTS,
+                errors,
+            ));
+        }
+    };
 
     let account = state.store.conn().await?.account_by_email(&email).await?;
     let stored = account
@@ -319,8 +319,7 @@ async fn signin_submit(
         Some(_) => None,
     };
     if let Some(reason) = failure {
-        let n = rt_.fail(ThrottleKind::Account, &key, now);
-        rt_.fail(ThrottleKind::Ip, &ip, now);
+        let n = failures;
         let (actor, target) = match &account {
             Some(a) => (Actor::Account(a.id.clone()), audit::account_target(&a.id)),
             None => (Actor::System, format!("email:{email}")),
@@ -353,7 +352,7 @@ async fn signin_submit(
     let Some(mut account) = account else {
         return Err(PageError::internal("sign-in passed without an account"));
     };
-    rt_.succeed(ThrottleKind::Account, &key);
+    throttles::succeeded(&state, &key, &ip).await?;
 
     if account.account_type == AccountType::Personal && !account.email_verified && !account.operator {
         emails::send_verification(&state, &account).await?;
@@ -552,24 +551,23 @@ async fn mfa_submit(
     }
     let key = format!("mfa:{}", account.id);
     let ip = client.ip.clone().unwrap_or_default();
-    let rt_ = state.identity.clone();
-    if let Err(wait) = rt_
-        .check(ThrottleKind::Account, &key, now)
-        .and_then(|()| rt_.check(ThrottleKind::Ip, &ip, now))
-    {
-        return mfa_render(
-            &state,
-            &account.id,
-            csrf,
-            StatusCode::TOO_MANY_REQUESTS,
-            Errors::one("code", too_many(wait)),
-        )
-        .await;
-    }
+    let failures = match throttles::begin_attempt(&state, &key, &ip, now).await? {
+        Ok(n) => n,
+        Err(wait) => {
+            return mfa_render(
+                &state,
+                &account.id,
+                csrf,
+                StatusCode::TOO_MANY_REQUESTS,
+                Errors::one("code", too_many(wait)),
+            )
+            .await;
+        }
+    };
     let result = check_second_factor(&state, &account, &form.code, now).await?;
     match result {
         Ok(method) => {
-            rt_.succeed(ThrottleKind::Account, &key);
+            throttles::succeeded(&state, &key, &ip).await?;
             if method == AuthMethod::RecoveryCode {
                 let entry = audit::entry(
                     &state,
@@ -591,8 +589,7 @@ async fn mfa_submit(
             .await
         }
         Err(e) => {
-            let n = rt_.fail(ThrottleKind::Account, &key, now);
-            rt_.fail(ThrottleKind::Ip, &ip, now);
+            let n = failures;
             let entry = audit::entry(
                 &state,
                 &Actor::Account(account.id.clone()),
