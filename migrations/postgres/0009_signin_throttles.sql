@@ -3,7 +3,7 @@
 CREATE TABLE signin_throttles (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
-    failures INTEGER NOT NULL,
+    failures BIGINT NOT NULL,
     last_failure BIGINT NOT NULL,
     PRIMARY KEY (kind, key)
 );

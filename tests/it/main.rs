@@ -4,13 +4,14 @@
 mod harness;
 
 mod architecture;
+mod cluster;
 mod config;
 mod console;
 mod events;
-mod identity;
+pub(crate) mod identity;
 mod migrations;
 mod ops;
 mod provision;
 mod security;
 mod store;
-mod token;
+pub(crate) mod token;

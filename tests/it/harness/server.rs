@@ -71,11 +71,12 @@ impl TestServer {
 
     /// Another node of this server's cluster: its own process state, listener and data
     /// directory, on the same database with the same master key and public URL, as an operator
-    /// runs several nodes behind a load balancer.
+    /// runs several nodes behind a load balancer. It shares this server's clock (a manual clock
+    /// moves for every node at once).
     pub async fn another_node(&self) -> Self {
         let key = self.config.master_key_path();
         let public_url = self.config.public_url.clone();
-        Self::start_on(self.db.clone(), Clock::system(), move |c| {
+        Self::start_on(self.db.clone(), self.state.clock.clone(), move |c| {
             c.master_key_file = Some(key);
             c.public_url = public_url;
         })

@@ -1,0 +1,216 @@
+//! Several nodes on one PostgreSQL database, as operators run them behind a load balancer: each
+//! node here is a whole Gatehouse process state (its own caches, token verifier and background
+//! jobs) on the same database, master key and public URL. Changes made on one node reach the
+//! others' caches within 100 ms (PostgreSQL `NOTIFY`), and the sign-in throttles are counted once
+//! for the whole cluster.
+//!
+//! PostgreSQL only: SQLite is one process by design. `scripts/test` runs this module in its
+//! PostgreSQL pass (docs/testing.md).
+
+use std::time::{Duration, Instant};
+
+use axum::http::{Method, StatusCode};
+use gatehouse_domain::{
+    audit::{Actor, AuditEntry},
+    integration::IntegrationStatus,
+};
+use gatehouse_store::{AuditStore, IntegrationStore};
+use gatehouse_web::Clock;
+use serde_json::Value;
+
+use crate::harness::{db::backend_name, server::TestServer};
+use crate::identity::helpers::{PASSWORD, account, csrf, post};
+use crate::token::{ServiceAccount, service_account};
+
+/// The bound on how long a change on one node may take to reach another node's caches.
+const CONVERGENCE: Duration = Duration::from_millis(100);
+
+async fn three_nodes() -> (TestServer, TestServer, TestServer) {
+    three_nodes_with(Clock::system()).await
+}
+
+async fn three_nodes_with(clock: Clock) -> (TestServer, TestServer, TestServer) {
+    assert_eq!(
+        backend_name(),
+        "postgres",
+        "the cluster tests run on PostgreSQL (GATEHOUSE_TEST_BACKEND=postgres)"
+    );
+    let a = TestServer::start_with_clock(clock, |_| {}).await;
+    let b = a.another_node().await;
+    let c = a.another_node().await;
+    (a, b, c)
+}
+
+async fn token(node: &TestServer, sa: &ServiceAccount) -> String {
+    let creds = [
+        ("grant_type", "client_credentials"),
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+    ];
+    let body = node
+        .client()
+        .post_form("/oauth/token", &creds, StatusCode::OK)
+        .await
+        .json_value();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn active(node: &TestServer, sa: &ServiceAccount, token: &str) -> bool {
+    let form = [
+        ("token", token),
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+    ];
+    let res = node
+        .client()
+        .request(Method::POST, "/oauth/introspect")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    res.status() == StatusCode::OK && res.json::<Value>().await.unwrap()["active"] == true
+}
+
+/// How long until `node` stops accepting `token` (polled every 2 ms, up to 2 s).
+async fn until_refused(node: &TestServer, sa: &ServiceAccount, token: &str, since: Instant) -> Duration {
+    while since.elapsed() < Duration::from_secs(2) {
+        if !active(node, sa, token).await {
+            return since.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    since.elapsed()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::test]
+async fn cluster_a_revocation_on_one_node_is_refused_by_the_others_within_100_ms() {
+    let (a, b, c) = three_nodes().await;
+    let sa = service_account(&a).await;
+    let nodes = [&a, &b, &c];
+    let mut seen = Vec::new();
+    for trial in 0..9 {
+        // Issued by one node, revoked at another, watched from the third.
+        let (issuer, revoker, watcher) = (nodes[trial % 3], nodes[(trial + 1) % 3], nodes[(trial + 2) % 3]);
+        let t = token(issuer, &sa).await;
+        assert!(
+            active(watcher, &sa, &t).await,
+            "trial {trial}: every node accepts the token"
+        );
+        let form = [
+            ("token", t.as_str()),
+            ("client_id", sa.client_id.as_str()),
+            ("client_secret", sa.secret.as_str()),
+        ];
+        revoker.client().post_form("/oauth/revoke", &form, StatusCode::OK).await;
+        let started = Instant::now();
+        seen.push(until_refused(watcher, &sa, &t, started).await);
+    }
+    eprintln!("revocation reached another node after (ms): {:?}", millis(&seen));
+    let m = median(seen.clone());
+    assert!(
+        m <= CONVERGENCE,
+        "half the revocations reach the other nodes within {CONVERGENCE:?}; median {m:?} of {:?}",
+        millis(&seen)
+    );
+    assert!(
+        seen.iter().all(|d| *d < Duration::from_secs(1)),
+        "no revocation waits for the fallback interval: {:?}",
+        millis(&seen)
+    );
+}
+
+#[tokio::test]
+async fn cluster_a_disabled_integration_is_refused_by_the_others_within_100_ms() {
+    let (a, b, c) = three_nodes().await;
+    let sa = service_account(&a).await;
+    let t = token(&b, &sa).await;
+    assert!(active(&b, &sa, &t).await && active(&c, &sa, &t).await);
+    // Node A disables the integration (an audited change, as the console makes it).
+    let mut disabled = sa.integration.clone();
+    disabled.status = IntegrationStatus::Disabled;
+    let mut tx = a.store().begin().await.unwrap();
+    tx.update_integration(&disabled).await.unwrap();
+    tx.append_audit(&AuditEntry::new(
+        a.state().now(),
+        &Actor::System,
+        "test.disable",
+        "test",
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let started = Instant::now();
+    let (on_b, on_c) = tokio::join!(until_refused(&b, &sa, &t, started), until_refused(&c, &sa, &t, started));
+    eprintln!("a disabled integration was refused by the other nodes after {on_b:?} and {on_c:?}");
+    assert!(
+        on_b <= CONVERGENCE && on_c <= CONVERGENCE,
+        "the other nodes refuse the disabled integration's token within {CONVERGENCE:?}: {on_b:?}, {on_c:?}"
+    );
+}
+
+#[tokio::test]
+async fn cluster_three_nodes_together_allow_exactly_the_sign_in_attempts_of_one() {
+    // Time stands still, so the first delay does not run out while the attempts are made.
+    let (a, b, c) = three_nodes_with(Clock::manual(1_800_000_000)).await;
+    account(&a, "ada@example.com").await;
+    let clients = [a.new_client(), b.new_client(), c.new_client()];
+    let wrong = [("email", "ada@example.com"), ("password", "wrong password!")];
+    // Five free failures and a sixth that earns the first delay, spread over the nodes.
+    for i in 0..6 {
+        post(&clients[i % 3], "/signin", &wrong, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    // Now every node makes the next attempt wait, even with the right password.
+    for client in &clients {
+        let res = post(
+            client,
+            "/signin",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+        assert!(res.text().contains("Too many failed attempts"), "{}", res.text());
+    }
+}
+
+#[tokio::test]
+async fn cluster_concurrent_attempts_on_three_nodes_cannot_slip_past_the_limit() {
+    let (a, b, c) = three_nodes_with(Clock::manual(1_800_000_000)).await;
+    account(&a, "ada@example.com").await;
+    let clients = [a.new_client(), b.new_client(), c.new_client()];
+    let wrong = [("email", "ada@example.com"), ("password", "wrong password!")];
+    // 24 wrong passwords at once, 8 on each node: each attempt is counted before its password is
+    // checked, so exactly the six the policy lets through in this second are checked.
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let client = &clients[i % 3];
+        let token = csrf(client).await;
+        let mut fields: Vec<(&str, String)> = wrong.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let cookie = format!("gatehouse_csrf={token}");
+        fields.push(("csrf_token", token));
+        let request = client
+            .request(Method::POST, "/signin")
+            .header(axum::http::header::COOKIE, cookie)
+            .form(&fields);
+        attempts.spawn(async move { request.send().await.unwrap().status() });
+    }
+    let statuses: Vec<StatusCode> = attempts.join_all().await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let waited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(checked + waited, 24, "{statuses:?}");
+    assert!(
+        checked == 6,
+        "the cluster checked {checked} passwords in one burst; the policy allows six: {statuses:?}"
+    );
+}
+
+fn millis(v: &[Duration]) -> Vec<u128> {
+    v.iter().map(Duration::as_millis).collect()
+}
