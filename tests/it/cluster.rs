@@ -7,6 +7,9 @@
 //! PostgreSQL only: SQLite is one process by design. `scripts/test` runs this module in its
 //! PostgreSQL pass (docs/testing.md).
 
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
