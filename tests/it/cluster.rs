@@ -217,3 +217,141 @@ async fn cluster_concurrent_attempts_on_three_nodes_cannot_slip_past_the_limit()
 fn millis(v: &[Duration]) -> Vec<u128> {
     v.iter().map(Duration::as_millis).collect()
 }
+
+/// Runs `scripts/cluster` with this test's binary, state directory, ports and database.
+struct ScriptedCluster {
+    dir: tempfile::TempDir,
+    port: u16,
+    db: String,
+    pg: reqwest::Url,
+}
+
+impl ScriptedCluster {
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(crate::harness::browser::repo().join("scripts/cluster"));
+        cmd.args(args)
+            .env("CLUSTER_BIN", env!("CARGO_BIN_EXE_gatehouse"))
+            .env("CLUSTER_DIR", self.dir.path())
+            .env("CLUSTER_PORT", self.port.to_string())
+            .env("CLUSTER_DB", &self.db)
+            .env("GH_PG_HOST", self.pg.host_str().unwrap_or("127.0.0.1"))
+            .env("GH_PG_PORT", self.pg.port().unwrap_or(5432).to_string())
+            .env("GH_PG_USER", self.pg.username());
+        cmd
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn node_url(&self, n: u16, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port + n)
+    }
+}
+
+impl Drop for ScriptedCluster {
+    fn drop(&mut self) {
+        let _ = self.command(&["destroy"]).output();
+    }
+}
+
+/// Four consecutive free ports: the load balancer's and the three nodes'.
+fn free_ports() -> u16 {
+    for _ in 0..50 {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = probe.local_addr().unwrap().port();
+        drop(probe);
+        if base < 60_000 && (0..4).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no four consecutive free ports");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_the_cluster_script_runs_three_nodes_behind_haproxy_that_survive_a_crash() {
+    let found = std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .map_err(|e| format!("haproxy ({e}; apt install haproxy)"));
+    let Some(_) = crate::harness::require_tool(found) else {
+        return;
+    };
+    assert_eq!(backend_name(), "postgres", "the cluster tests run on PostgreSQL");
+    let pg = reqwest::Url::parse(&std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap()).unwrap();
+    let cluster = ScriptedCluster {
+        dir: tempfile::tempdir().unwrap(),
+        port: free_ports(),
+        db: format!("gh_t_cluster_{}", uuid::Uuid::new_v4().simple()),
+        pg,
+    };
+    let started = tokio::task::block_in_place(|| cluster.command(&["start"]).output().unwrap());
+    assert!(
+        started.status.success(),
+        "scripts/cluster start failed:\n{}{}",
+        String::from_utf8_lossy(&started.stdout),
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move { http.get(&url).send().await }
+    };
+    // One issuer and one key set, whichever node answers.
+    let discovery: Value = get(cluster.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], cluster.url(""));
+    let jwks_path = reqwest::Url::parse(discovery["jwks_uri"].as_str().unwrap())
+        .unwrap()
+        .path()
+        .to_owned();
+    let mut key_sets = Vec::new();
+    for n in 1..=3 {
+        let keys: Value = get(cluster.node_url(n, &jwks_path))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        key_sets.push(keys);
+    }
+    assert!(
+        key_sets.windows(2).all(|w| w[0] == w[1]),
+        "every node publishes the same keys: {key_sets:?}"
+    );
+
+    // A node dies: the load balancer keeps answering from the others.
+    tokio::task::block_in_place(|| run_ok(cluster.command(&["kill", "2"])));
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(
+            get(cluster.url("/readyz"))
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0),
+        );
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "requests during the crash: {statuses:?}"
+    );
+    tokio::task::block_in_place(|| run_ok(cluster.command(&["restart", "2"])));
+    assert_eq!(
+        get(cluster.node_url(2, "/readyz")).await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+fn run_ok(mut cmd: std::process::Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

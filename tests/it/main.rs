@@ -7,6 +7,7 @@ mod architecture;
 mod cluster;
 mod config;
 mod console;
+mod deploy;
 mod events;
 pub(crate) mod identity;
 mod migrations;
