@@ -5,6 +5,7 @@ mod harness;
 
 mod architecture;
 mod cluster;
+mod cluster_chaos;
 mod config;
 mod console;
 mod deploy;
