@@ -554,6 +554,77 @@ async fn serve_starts_with_zero_configuration_and_stops_on_sigterm() {
 }
 
 #[tokio::test]
+async fn sigterm_lets_the_requests_in_flight_finish() {
+    let db = TestDatabase::fresh().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("gatehouse-data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut args = vec!["serve", "--listen", &listen, "--data-dir", data_dir.to_str().unwrap()];
+    let db_args = database_args(&db);
+    args.extend(db_args.iter().map(String::as_str));
+    let mut server = gatehouse(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    read_bootstrap_link(&mut server).await;
+    let base = format!("http://{listen}");
+
+    // Sign-in attempts verify a password hash each (about 30 ms, two at a time): 24 of them keep the
+    // server busy for a while after SIGTERM arrives.
+    let http = reqwest::Client::new();
+    let page = http.get(format!("{base}/password-reset")).send().await.unwrap();
+    let csrf = page
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("gatehouse_csrf=").and_then(|v| v.split(';').next()))
+        .expect("a CSRF cookie")
+        .to_owned();
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let email = format!("nobody{i}@example.com");
+        let request = http
+            .post(format!("{base}/signin"))
+            .header(reqwest::header::COOKIE, format!("gatehouse_csrf={csrf}"))
+            .form(&[
+                ("email", email.as_str()),
+                ("password", "not the password"),
+                ("csrf_token", csrf.as_str()),
+            ]);
+        attempts.spawn(async move { request.send().await.map(|r| r.status()) });
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let pid = server.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let answers = attempts.join_all().await;
+    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+        .await
+        .expect("stopped within 15 seconds of SIGTERM")
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let failed: Vec<_> = answers.iter().filter(|a| a.is_err()).collect();
+    assert!(
+        failed.is_empty(),
+        "every request in flight at SIGTERM got its answer: {answers:?}"
+    );
+    assert!(
+        answers.iter().all(|a| matches!(a, Ok(s) if s.is_client_error())),
+        "each attempt was answered as a wrong password (or a throttled one): {answers:?}"
+    );
+    // Afterwards the port is closed.
+    assert!(http.get(format!("{base}/healthz")).send().await.is_err());
+}
+
+#[tokio::test]
 async fn serve_refuses_an_unusable_data_directory() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
