@@ -355,3 +355,47 @@ fn run_ok(mut cmd: std::process::Command) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn cluster_signing_keys_rotate_without_a_token_any_node_cannot_verify() {
+    let clock = Clock::manual(1_800_000_000);
+    let (a, b, c) = three_nodes_with(clock.clone()).await;
+    let sa = service_account(&a).await;
+    let nodes = [&a, &b, &c];
+    let mut kids = std::collections::BTreeSet::new();
+    // Ten days at a time across 80 days: the default schedule signs with a key for 30 days, and
+    // publishes the next one a whole period ahead.
+    for step in 0..9 {
+        let mut tokens = Vec::new();
+        for node in nodes {
+            let t = token(node, &sa).await;
+            let (header, _) = crate::token::decode(&t);
+            kids.insert(header["kid"].as_str().unwrap().to_owned());
+            tokens.push((header["kid"].as_str().unwrap().to_owned(), t));
+        }
+        for node in nodes {
+            let jwks: Value = node.client().get("/oauth/jwks", StatusCode::OK).await.json_value();
+            let published: Vec<&str> = jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|k| k["kid"].as_str())
+                .collect();
+            for (kid, t) in &tokens {
+                assert!(
+                    published.contains(&kid.as_str()),
+                    "day {}: {} does not publish the key {kid} another node signs with: {published:?}",
+                    step * 10,
+                    node.base_url()
+                );
+                assert!(
+                    active(node, &sa, t).await,
+                    "day {}: a token signed with {kid} is refused",
+                    step * 10
+                );
+            }
+        }
+        clock.advance(10 * 86_400);
+    }
+    assert!(kids.len() >= 3, "the keys rotated at least twice: {kids:?}");
+}
