@@ -317,6 +317,8 @@ pub trait ThrottleStore: AsDb {
     async fn throttle(&mut self, kind: &str, key: &str) -> Result<Option<(u32, Timestamp)>>;
     /// Stores the count for `key` of `kind`.
     async fn set_throttle(&mut self, kind: &str, key: &str, failures: u32, last_failure: Timestamp) -> Result<()>;
+    /// Takes one failure off `key` of `kind` (an attempt counted in advance that succeeded).
+    async fn forgive_throttle(&mut self, kind: &str, key: &str) -> Result<()>;
     /// Forgets `key` of `kind` (a success).
     async fn clear_throttle(&mut self, kind: &str, key: &str) -> Result<()>;
     /// Deletes counts whose last failure is before `before`; returns how many.

@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use gatehouse_domain::{Timestamp, identity::throttle::ThrottlePolicy, password};
-use gatehouse_store::{StoreError, ThrottleStore, Tx};
+use gatehouse_store::{StoreError, ThrottleStore};
 
 use crate::{Core, identity::accounts::OpResult};
 
@@ -64,18 +64,10 @@ pub async fn begin_attempt(
 /// The attempt succeeded: the account key is forgiven, and the address's count loses the
 /// attempt it was charged (people behind one address who sign in fine are never slowed down).
 pub async fn succeeded(state: &Core, account_key: &str, address: &str) -> OpResult<()> {
-    let mut tx = state.store.begin().await?;
-    tx.clear_throttle(ACCOUNT, account_key).await?;
-    forgive_one(&mut tx, address).await?;
-    tx.commit_unaudited().await?;
+    let mut conn = state.store.conn().await?;
+    conn.clear_throttle(ACCOUNT, account_key).await?;
+    conn.forgive_throttle(ADDRESS, address).await?;
     Ok(())
-}
-
-async fn forgive_one(tx: &mut Tx, address: &str) -> Result<(), StoreError> {
-    match tx.lock_throttle(ADDRESS, address).await? {
-        Some((n, last)) if n > 1 => tx.set_throttle(ADDRESS, address, n - 1, last).await,
-        _ => tx.clear_throttle(ADDRESS, address).await,
-    }
 }
 
 /// Deletes counts no policy remembers any more (their last failure is older than the longest
