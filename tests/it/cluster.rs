@@ -399,3 +399,32 @@ async fn cluster_signing_keys_rotate_without_a_token_any_node_cannot_verify() {
     }
     assert!(kids.len() >= 3, "the keys rotated at least twice: {kids:?}");
 }
+
+#[tokio::test]
+async fn cluster_a_session_works_and_ends_whichever_node_a_request_lands_on() {
+    let (a, b, c) = three_nodes().await;
+    let (on_a, account) = crate::identity::helpers::signed_in(&a, "ada@example.com").await;
+    // The same browser, its next requests sent to the other nodes by the load balancer.
+    let session = on_a.cookie("gatehouse_session").expect("a session cookie");
+    let csrf = csrf(&on_a).await;
+    let (on_b, on_c) = (b.new_client(), c.new_client());
+    for client in [&on_b, &on_c] {
+        client.set_cookie("gatehouse_session", &session);
+        client.set_cookie("gatehouse_csrf", &csrf);
+    }
+    let page = on_b.get("/console/account", StatusCode::OK).await.text();
+    assert!(
+        page.contains(account.email.as_str()),
+        "node B knows the session node A started"
+    );
+    // Signing out on node C ends the session for every node.
+    post(&on_c, "/signout", &[], StatusCode::SEE_OTHER).await;
+    for client in [&on_a, &on_b] {
+        let res = client.get("/console/account", StatusCode::SEE_OTHER).await;
+        assert!(
+            res.header("location").unwrap().starts_with("/signin"),
+            "{:?}",
+            res.header("location")
+        );
+    }
+}

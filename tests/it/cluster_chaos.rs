@@ -232,16 +232,26 @@ struct Tally {
     failed: AtomicUsize,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_chaos_nothing_acknowledged_is_lost_when_nodes_and_the_database_restart() {
-    let Some(bin) = require_tool(OwnPostgres::find()) else {
-        return;
-    };
+/// A running cluster of the test's own with a publisher's credentials, an event provider and a
+/// webhook registration to `receiver`; `None` when a tool is missing and skipping is allowed.
+struct Setup {
+    pg: OwnPostgres,
+    cluster: Cluster,
+    http: reqwest::Client,
+    token: String,
+    client_id: String,
+    secret: String,
+    provider: String,
+    receiver: TestReceiver,
+}
+
+async fn setup() -> Option<Setup> {
+    let bin = require_tool(OwnPostgres::find())?;
     let found = Command::new("haproxy")
         .arg("-v")
         .output()
         .map_err(|e| format!("haproxy ({e})"));
-    let Some(_) = require_tool(found) else { return };
+    require_tool(found)?;
     let pg = tokio::task::block_in_place(|| OwnPostgres::start(bin, free_port()));
     let cluster = Cluster {
         dir: tempfile::tempdir().unwrap(),
@@ -317,6 +327,33 @@ async fn cluster_chaos_nothing_acknowledged_is_lost_when_nodes_and_the_database_
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
+    Some(Setup {
+        pg,
+        cluster,
+        http,
+        token,
+        client_id,
+        secret,
+        provider,
+        receiver,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_chaos_nothing_acknowledged_is_lost_when_nodes_and_the_database_restart() {
+    let Some(Setup {
+        pg,
+        cluster,
+        http,
+        token,
+        client_id,
+        secret,
+        provider,
+        receiver,
+    }) = setup().await
+    else {
+        return;
+    };
 
     // The steady load: two publishers (each event retried until acknowledged) and a token issuer
     // whose every answer is tallied for the phase it falls in.
