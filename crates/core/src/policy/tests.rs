@@ -64,6 +64,8 @@ fn integration(t: IntegrationType, owner: Owner, created_by: &str) -> Integratio
         redirect_patterns: vec![],
         technical_account_id: None,
         technical_account_email: None,
+        id_token_signed_response_alg: None,
+        may_introspect: false,
         status: IntegrationStatus::Active,
         created_at: 0,
         updated_at: 0,
