@@ -16,6 +16,7 @@ import traceback
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
+from cryptojwt.key_jar import KeyJar
 from idpyoidc.client.rp_handler import RPHandler
 
 cfg = json.loads(os.environ["GH_INTEROP"])
@@ -64,7 +65,11 @@ CLIENT = {
     },
 }
 
-rph = RPHandler(base_url="https://rp.example.test", client_configs={"gatehouse": CLIENT}, verify_ssl=False)
+# An empty key jar: the client authenticates with its secret and needs no keys of its own (without
+# one, idpyoidc generates keys and writes them to files in the working directory).
+rph = RPHandler(
+    base_url="https://rp.example.test", client_configs={"gatehouse": CLIENT}, keyjar=KeyJar(), verify_ssl=False
+)
 
 
 def discovery():
