@@ -80,6 +80,9 @@ async fn discovery_offers_rs256_id_tokens_honest_prompts_and_every_endpoints_ass
             "{endpoint}"
         );
     }
+    // Introspection refuses unauthenticated clients, so it does not offer `none`.
+    let methods = d["introspection_endpoint_auth_methods_supported"].as_array().unwrap();
+    assert!(!methods.contains(&json!("none")), "{d}");
     let ims = c
         .get("/ims/.well-known/openid-configuration", StatusCode::OK)
         .await

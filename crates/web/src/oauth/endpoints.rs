@@ -57,7 +57,8 @@ pub async fn discovery(axum::extract::State(state): axum::extract::State<AppStat
         "prompt_values_supported": ["none", "login", "consent"],
         "token_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-        "introspection_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
+        // Introspection needs an authenticated client (RFC 7662 §2.1), so `none` is not offered there.
+        "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS,
         "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
         "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
@@ -75,6 +76,9 @@ pub async fn discovery(axum::extract::State(state): axum::extract::State<AppStat
 /// The algorithms of the `private_key_jwt` assertions every endpoint that authenticates clients
 /// accepts (RFC 8414 §2: listed for each endpoint that lists `private_key_jwt`).
 pub const ASSERTION_ALGS: [&str; 4] = ["RS256", "RS384", "RS512", "ES256"];
+
+/// The client authentication methods of the introspection endpoint: every one but `none`.
+pub const INTROSPECTION_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
 
 /// Claims Gatehouse may release about a person.
 pub const CLAIMS_SUPPORTED: [&str; 14] = [
