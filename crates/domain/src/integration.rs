@@ -1,7 +1,7 @@
 //! Integrations: a developer's registered application, of one of three types, with its
 //! credentials (client ID, client secrets, certificates) and — for OAuth — its redirect rules.
 
-use crate::{DomainError, Timestamp, ids::ClientId};
+use crate::{DomainError, Timestamp, ids::ClientId, token::keys::SigningAlg};
 
 /// The three integration types of the seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -126,6 +126,11 @@ pub struct Integration {
     pub redirect_patterns: Vec<String>,
     pub technical_account_id: Option<String>,
     pub technical_account_email: Option<String>,
+    /// OAuth: the algorithm its ID tokens are signed with (OpenID Connect Registration
+    /// `id_token_signed_response_alg`); `None` signs them with the configured algorithm.
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+    /// May introspect tokens issued to other clients (a resource server); only operators grant it.
+    pub may_introspect: bool,
     pub status: IntegrationStatus,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

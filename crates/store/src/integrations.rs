@@ -7,6 +7,7 @@ use gatehouse_domain::{
     ids::ClientId,
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform, StoredCertificate, StoredSecret},
     service::{ServiceCode, Subscription},
+    token::keys::SigningAlg,
 };
 
 use crate::{
@@ -34,6 +35,8 @@ pub(crate) struct IntegrationRow {
     status: String,
     created_at: i64,
     updated_at: i64,
+    id_token_signed_response_alg: Option<String>,
+    may_introspect: bool,
 }
 
 impl TryFrom<IntegrationRow> for Integration {
@@ -61,6 +64,8 @@ impl TryFrom<IntegrationRow> for Integration {
             redirect_patterns: from_json_list(&r.redirect_patterns)?,
             technical_account_id: r.technical_account_id,
             technical_account_email: r.technical_account_email,
+            id_token_signed_response_alg: parse_opt(r.id_token_signed_response_alg.as_deref(), SigningAlg::parse)?,
+            may_introspect: r.may_introspect,
             status: IntegrationStatus::parse(&r.status)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -143,7 +148,8 @@ impl TryFrom<SubscriptionRow> for Subscription {
 
 pub(crate) const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, integration_type, platform, owner_account_id, \
                                    org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
-                                   technical_account_email, status, created_at, updated_at";
+                                   technical_account_email, status, created_at, updated_at, \
+                                   id_token_signed_response_alg, may_introspect";
 const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at";
 pub(crate) const CERTIFICATE_COLUMNS: &str =
     "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
@@ -161,8 +167,9 @@ impl<T: AsDb> IntegrationStore for T {
             sqlx::query(
                 "INSERT INTO integrations (id, client_id, name, description, integration_type, platform, \
                  owner_account_id, org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
-                 technical_account_email, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 technical_account_email, status, created_at, updated_at, id_token_signed_response_alg, \
+                 may_introspect) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             )
             .bind(&i.id)
             .bind(i.client_id.as_str())
@@ -180,6 +187,8 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(i.status.as_str())
             .bind(i.created_at)
             .bind(i.updated_at)
+            .bind(i.id_token_signed_response_alg.map(SigningAlg::as_str))
+            .bind(i.may_introspect)
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -193,7 +202,7 @@ impl<T: AsDb> IntegrationStore for T {
             sqlx::query(
                 "UPDATE integrations SET name = $2, description = $3, platform = $4, redirect_uri = $5, \
                  redirect_patterns = $6, technical_account_id = $7, technical_account_email = $8, status = $9, \
-                 updated_at = $10 WHERE id = $1",
+                 updated_at = $10, id_token_signed_response_alg = $11, may_introspect = $12 WHERE id = $1",
             )
             .bind(&i.id)
             .bind(&i.name)
@@ -205,6 +214,8 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(&i.technical_account_email)
             .bind(i.status.as_str())
             .bind(i.updated_at)
+            .bind(i.id_token_signed_response_alg.map(SigningAlg::as_str))
+            .bind(i.may_introspect)
             .execute(&mut *c)
             .await?
             .rows_affected()

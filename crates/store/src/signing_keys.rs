@@ -52,7 +52,7 @@ impl<T: AsDb> SigningKeyStore for T {
             sqlx::query(
                 "INSERT INTO signing_keys (kid, alg, private_key_enc, public_jwk, created_at, activates_at, retires_at, \
                  expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
-                 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE activates_at = $6 AND expires_at > $5)",
+                 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = $2 AND activates_at = $6 AND expires_at > $5)",
             )
             .bind(&k.kid)
             .bind(k.alg.as_str())

@@ -76,6 +76,7 @@ struct CodeRow {
     consumed_at: Option<i64>,
     issued_family_id: Option<String>,
     issued_jti: Option<String>,
+    redirect_uri_sent: bool,
 }
 
 impl From<CodeRow> for AuthorizationCodeRecord {
@@ -85,6 +86,7 @@ impl From<CodeRow> for AuthorizationCodeRecord {
             client_id: r.client_id,
             account_id: r.account_id,
             redirect_uri: r.redirect_uri,
+            redirect_uri_sent: r.redirect_uri_sent,
             scope: r.scope,
             code_challenge: r.code_challenge,
             code_challenge_method: r.code_challenge_method,
@@ -102,7 +104,7 @@ impl From<CodeRow> for AuthorizationCodeRecord {
 
 const CODE_COLUMNS: &str = "code_digest, client_id, account_id, redirect_uri, scope, code_challenge, \
                             code_challenge_method, nonce, auth_time, amr, created_at, expires_at, consumed_at, \
-                            issued_family_id, issued_jti";
+                            issued_family_id, issued_jti, redirect_uri_sent";
 
 /// Runs a statement that only reports how many rows it changed.
 macro_rules! exec {
@@ -329,7 +331,8 @@ impl<T: AsDb> TokenStore for T {
             self,
             "INSERT INTO authorization_codes (code_digest, client_id, account_id, redirect_uri, scope, code_challenge, \
              code_challenge_method, nonce, auth_time, created_at, expires_at, consumed_at, issued_family_id, \
-             issued_jti, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             issued_jti, amr, redirect_uri_sent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             &a.code_digest,
             &a.client_id,
             &a.account_id,
@@ -345,6 +348,7 @@ impl<T: AsDb> TokenStore for T {
             &a.issued_family_id,
             &a.issued_jti,
             amr_to_db(&a.amr),
+            a.redirect_uri_sent,
         );
         Ok(())
     }

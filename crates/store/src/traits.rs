@@ -177,8 +177,9 @@ use gatehouse_domain::token::records::{
 /// Token-signing keys (see `gatehouse_domain::token::rotation` for the schedule they follow).
 #[async_trait]
 pub trait SigningKeyStore: AsDb {
-    /// Inserts a key unless a live key (one not yet expired at the new key's `created_at`) already
-    /// activates at the same instant: nodes that race to create the same successor create one.
+    /// Inserts a key unless a live key of the same algorithm (one not yet expired at the new key's
+    /// `created_at`) already activates at the same instant: nodes that race to create the same
+    /// successor create one. Each algorithm has its own schedule.
     /// Returns whether this key was inserted.
     async fn insert_signing_key(&mut self, key: &StoredSigningKey) -> Result<bool>;
     /// Every key, expired ones included, ordered by activation then key ID.

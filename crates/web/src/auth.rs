@@ -117,6 +117,12 @@ async fn from_token(state: &AppState, token: &str) -> Result<(Principal, Actor, 
     Ok((principal, actor, person))
 }
 
+/// The token of an `Authorization: Bearer …` value; the scheme is case-insensitive (RFC 7235 §2.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ConsoleError;
 
@@ -126,8 +132,8 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|t| t.trim().to_owned());
+            .and_then(bearer_token)
+            .map(str::to_owned);
         if let Some(token) = bearer {
             let (principal, actor, person) = from_token(state, &token).await?;
             return Ok(Self(gatehouse_core::console::Caller {
@@ -171,5 +177,19 @@ impl FromRequestParts<AppState> for ApiSession {
             .person
             .ok_or_else(|| ConsoleError::internal("a person's caller without a person"))?;
         Ok(Self(SignedIn(person)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_case_insensitively() {
+        for v in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR  t0k "] {
+            assert_eq!(bearer_token(v), Some("t0k"), "{v}");
+        }
+        assert_eq!(bearer_token("Basic dXNlcjpwdw=="), None);
+        assert_eq!(bearer_token("Bearer"), None);
     }
 }

@@ -154,6 +154,15 @@ where
     }
 }
 
+/// Does a form already read (`fields`) repeat the cookie's token in `csrf_token`? For endpoints
+/// that take both a request from another site and the answer to Gatehouse's own form (the
+/// authorization endpoint: OpenID Connect Core §3.1.2.1 allows POST requests), which check the
+/// token only for the answer.
+pub fn form_matches(headers: &HeaderMap, fields: &[(String, String)]) -> bool {
+    let submitted = fields.iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v.as_str());
+    tokens_match(cookie_value(headers).as_deref(), submitted)
+}
+
 /// For browser scripts calling the JSON API with the session cookie: the request must carry the
 /// cookie's token in the `x-csrf-token` header. The cookie is HttpOnly, so the page hands the
 /// token to its scripts (e.g. `<meta name="csrf-token" content="{{ csrf_token }}">` rendered from

@@ -406,3 +406,84 @@ async fn console_edits_redirect_tests_and_deletes_keep_the_audit() {
         ]
     );
 }
+
+#[tokio::test]
+async fn console_integrations_register_an_id_token_algorithm_and_only_operators_allow_introspection() {
+    let w = world().await;
+    let c = &w.dev.client;
+    let created = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(
+            json!({"name": "Web app", "integration_type": "oauth", "platform": "web",
+            "redirect_uri": "https://app.example.com/callback", "org_id": w.org_id}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(created["integration"]["id_token_signed_response_alg"], json!(null));
+    assert_eq!(created["integration"]["may_introspect"], false);
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/integrations/{id}");
+    let patch = |body: serde_json::Value, expected: StatusCode| api(c, Method::PATCH, &path, Some(body), expected);
+    let edited = patch(json!({"id_token_signed_response_alg": "RS256"}), StatusCode::OK).await;
+    assert_eq!(edited["id_token_signed_response_alg"], "RS256");
+    let e = patch(
+        json!({"id_token_signed_response_alg": "HS256"}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(e["errors"][0]["field"], "id_token_signed_response_alg");
+    // Letting an integration read other clients' tokens is an operator's call.
+    let e = patch(json!({"may_introspect": true}), StatusCode::FORBIDDEN).await;
+    assert_eq!(e["code"], "operator_required");
+    make_operator(&w.server, &w.dev.account).await;
+    let edited = patch(json!({"may_introspect": true}), StatusCode::OK).await;
+    assert_eq!(edited["may_introspect"], true);
+    assert_eq!(edited["id_token_signed_response_alg"], "RS256");
+
+    // The console's settings form sets it too; empty goes back to the server's default.
+    let page = c
+        .get(&format!("/console/integrations/{id}"), StatusCode::OK)
+        .await
+        .text();
+    assert!(page.contains("ID token signing algorithm"), "{page}");
+    let token = crate::identity::helpers::csrf(c).await;
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("name", "Web app"),
+        ("description", ""),
+        ("redirect_uri", "https://app.example.com/callback"),
+        ("redirect_patterns", ""),
+        ("id_token_signed_response_alg", "ES256"),
+    ];
+    c.post_form(
+        &format!("/console/integrations/{id}/edit"),
+        &form,
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+    let read = api(c, Method::GET, &path, None, StatusCode::OK).await;
+    assert_eq!(read["integration"]["id_token_signed_response_alg"], "ES256");
+
+    // Only OAuth integrations receive ID tokens.
+    let key = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Key", "integration_type": "api_key"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let key_path = format!("/api/v1/integrations/{}", key["integration"]["id"].as_str().unwrap());
+    let e = api(
+        c,
+        Method::PATCH,
+        &key_path,
+        Some(json!({"id_token_signed_response_alg": "RS256"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(e["errors"][0]["code"], "id_token_alg_not_applicable");
+}

@@ -90,6 +90,8 @@ impl<'s> Fixtures<'s> {
             redirect_patterns: Vec::new(),
             technical_account_id: None,
             technical_account_email: None,
+            id_token_signed_response_alg: None,
+            may_introspect: false,
             status: IntegrationStatus::Active,
             created_at: self.now,
             updated_at: self.now,

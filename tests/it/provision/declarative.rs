@@ -251,3 +251,56 @@ async fn renaming_an_organization_by_id() {
     let orgs = store.conn().await.unwrap().list_orgs().await.unwrap();
     assert!(orgs.iter().any(|o| o.name == "Beta Two"));
 }
+
+#[tokio::test]
+async fn an_oauth_integration_declares_its_id_token_algorithm_and_the_introspection_permission() {
+    let db = TestDatabase::fresh().await;
+    let store = db.store().await;
+    let web = r#"
+[[integrations]]
+name = "Web app"
+type = "oauth"
+organization = "Acme"
+client_id = "dddddddddddddddddddddddddddddddd"
+platform = "web"
+redirect_uri = "https://app.example.com/callback"
+id_token_signed_response_alg = "RS256"
+may_introspect = true
+"#;
+    apply_text(&store, &format!("{BASE}{web}")).await.unwrap();
+    let i = store
+        .conn()
+        .await
+        .unwrap()
+        .integration_by_client_id(&ClientId::parse("dddddddddddddddddddddddddddddddd").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        i.id_token_signed_response_alg,
+        Some(gatehouse_domain::token::keys::SigningAlg::RS256)
+    );
+    assert!(i.may_introspect);
+    let exported = gatehouse_app::provision::export(&store).await.unwrap();
+    assert!(
+        exported.contains("id_token_signed_response_alg = \"RS256\""),
+        "{exported}"
+    );
+    assert!(exported.contains("may_introspect = true"), "{exported}");
+    // Applying the same file again changes nothing.
+    assert!(
+        apply_text(&store, &format!("{BASE}{web}"))
+            .await
+            .unwrap()
+            .is_unchanged()
+    );
+    // An unknown algorithm is refused, naming the key; a service account takes none.
+    let bad = error_text(apply_text(&store, &format!("{BASE}{}", web.replace("RS256", "HS256"))).await);
+    assert!(bad.contains("id_token_signed_response_alg"), "{bad}");
+    let sa = BASE.replace(
+        "client_secret = \"first-secret-0123456789\"",
+        "client_secret = \"first-secret-0123456789\"\nid_token_signed_response_alg = \"RS256\"",
+    );
+    let bad = error_text(apply_text(&store, &sa).await);
+    assert!(bad.contains("id_token_signed_response_alg"), "{bad}");
+}

@@ -80,6 +80,7 @@ async fn provision_disabling_ends_grants_and_dropping_a_subscription_cuts_its_sc
         client_id: CLIENT.into(),
         account_id: account.id.clone(),
         redirect_uri: "https://app.example.com/cb".into(),
+        redirect_uri_sent: true,
         scope: "openid".into(),
         code_challenge: None,
         code_challenge_method: None,

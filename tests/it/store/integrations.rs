@@ -6,6 +6,7 @@ use gatehouse_domain::{
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
     org::Organization,
     service::Service,
+    token::keys::SigningAlg,
 };
 use gatehouse_store::{AccountStore, IntegrationStore, OrgStore, ServiceStore, Store, StoreError};
 
@@ -138,6 +139,30 @@ async fn integrations_update_replaces_mutable_fields_only() {
     let mut c = conn(&store).await;
     assert_eq!(c.integration_by_id(&original.id).await.unwrap(), Some(changed));
     assert_eq!(c.integration_by_client_id(&attempt.client_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn integrations_keep_their_id_token_algorithm_and_introspection_permission() {
+    let (_db, store) = fresh().await;
+    let w = world(&store).await;
+    let mut original = oauth_integration(&w.ada);
+    original.id_token_signed_response_alg = Some(SigningAlg::RS256);
+    original.may_introspect = true;
+    insert(&store, &[&original]).await;
+    let mut c = conn(&store).await;
+    assert_eq!(c.integration_by_id(&original.id).await.unwrap(), Some(original.clone()));
+    drop(c);
+    let mut changed = original.clone();
+    changed.id_token_signed_response_alg = None;
+    changed.may_introspect = false;
+    let mut tx = begin(&store).await;
+    tx.update_integration(&changed).await.unwrap();
+    commit(tx).await;
+    let mut c = conn(&store).await;
+    assert_eq!(
+        c.integration_by_client_id(&original.client_id).await.unwrap(),
+        Some(changed)
+    );
 }
 
 #[tokio::test]

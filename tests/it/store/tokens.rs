@@ -43,6 +43,28 @@ fn signing_key(kid: &str, activates_at: Timestamp) -> StoredSigningKey {
 }
 
 #[tokio::test]
+async fn signing_keys_of_each_algorithm_have_their_own_slots() {
+    let (_db, store) = fresh().await;
+    let mut c = store.conn().await.unwrap();
+    assert!(c.insert_signing_key(&signing_key("ec", T0)).await.unwrap());
+    let mut rsa = signing_key("rsa", T0);
+    rsa.alg = SigningAlg::RS256;
+    assert!(
+        c.insert_signing_key(&rsa).await.unwrap(),
+        "an RS256 key may activate with the ES256 one"
+    );
+    let mut rsa_again = signing_key("rsa-other", T0);
+    rsa_again.alg = SigningAlg::RS256;
+    assert!(
+        !c.insert_signing_key(&rsa_again).await.unwrap(),
+        "but one per algorithm and slot"
+    );
+    let algs: Vec<SigningAlg> = c.list_signing_keys().await.unwrap().iter().map(|k| k.alg).collect();
+    assert_eq!(algs.len(), 2);
+    assert!(algs.contains(&SigningAlg::ES256) && algs.contains(&SigningAlg::RS256));
+}
+
+#[tokio::test]
 async fn signing_keys_round_trip_and_one_key_per_slot() {
     let (_db, store) = fresh().await;
     let mut c = store.conn().await.unwrap();
@@ -329,6 +351,7 @@ fn code(digest: &str, account_id: &str) -> AuthorizationCodeRecord {
         client_id: "client-a".into(),
         account_id: account_id.into(),
         redirect_uri: "https://app.example.test/cb".into(),
+        redirect_uri_sent: true,
         scope: "openid".into(),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         code_challenge_method: Some("S256".into()),
@@ -358,6 +381,7 @@ async fn an_authorization_code_is_consumed_once_and_remembers_what_it_issued() {
         panic!("first use consumes")
     };
     assert_eq!(first.nonce.as_deref(), Some("n-1"));
+    assert!(first.redirect_uri_sent, "whether the request sent redirect_uri is kept");
     assert_eq!(first.consumed_at, Some(T0 + 5));
 
     let CodeConsumption::AlreadyConsumed(again) = c
@@ -493,6 +517,8 @@ async fn consents_are_stored_per_account_and_integration() {
         redirect_patterns: vec![],
         technical_account_id: None,
         technical_account_email: None,
+        id_token_signed_response_alg: None,
+        may_introspect: false,
         status: IntegrationStatus::Active,
         created_at: T0,
         updated_at: T0,

@@ -1,6 +1,7 @@
 //! Interoperability: the token service driven by clients nobody on the project wrote, against the
 //! real server on 127.0.0.1 — `@adobe/jwt-auth`, `@adobe/aio-lib-ims` and `openid-client` (npm,
-//! with a real sign-in in headless Chromium through playwright-core) and Python's `authlib`. The
+//! with a real sign-in in headless Chromium through playwright-core), Python's `authlib`, and
+//! IdentityPython's `idpyoidc` running the OpenID Connect Basic and Config profile checks. The
 //! scripts live in `interop/token/`; each prints `ok - …` per step and `N passed, N failed`.
 //!
 //! A test fails, saying what is missing, when its runtime is absent (node, Chromium, the npm or PyPI
@@ -8,7 +9,8 @@
 
 use std::time::Duration;
 
-use gatehouse_domain::integration::Platform;
+use gatehouse_domain::{integration::Platform, token::keys::SigningAlg};
+use gatehouse_store::{AuditStore, IntegrationStore};
 use serde_json::{Value, json};
 
 use super::{
@@ -127,4 +129,55 @@ async fn authlib_uses_private_key_jwt_and_the_jwt_bearer_grant() {
         "scope": "pdf_read",
     });
     run(&python.to_string_lossy(), "authlib_client.py", &config, 3).await;
+}
+
+/// idpyoidc as the relying party of an OAuth integration that expects `alg` ID tokens; with
+/// `register`, the integration registered that algorithm (as the console would record it).
+async fn idpyoidc(server: &TestServer, alg: SigningAlg, register: bool) {
+    let Some(python) = require_tool(python(&["idpyoidc", "requests"])) else {
+        return;
+    };
+    let web = oauth_app(server, Platform::Web).await;
+    if register {
+        let mut i = web.integration.clone();
+        i.id_token_signed_response_alg = Some(alg);
+        let mut tx = server.store().begin().await.unwrap();
+        tx.update_integration(&i).await.unwrap();
+        tx.append_audit(&gatehouse_domain::audit::AuditEntry::new(
+            server.state().now(),
+            &gatehouse_domain::audit::Actor::System,
+            "integration.updated",
+            format!("integration:{}", i.id),
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let email = format!("{}@example.com", alg.as_str().to_lowercase());
+    account(server, &email).await;
+    let config = json!({
+        "base": server.base_url(),
+        "client_id": web.client_id,
+        "client_secret": web.secret,
+        "redirect_uri": REDIRECT,
+        "email": email,
+        "password": PASSWORD,
+        "alg": alg.as_str(),
+    });
+    run(&python.to_string_lossy(), "idpyoidc_client.py", &config, 6).await;
+}
+
+#[tokio::test]
+async fn idpyoidc_runs_the_basic_and_config_checks_against_the_default_es256_provider() {
+    let server = TestServer::start().await;
+    // A relying party that expects ES256 needs nothing registered; one that expects RS256 (the
+    // OpenID Connect default, idpyoidc's too) registers it.
+    idpyoidc(&server, SigningAlg::ES256, false).await;
+    idpyoidc(&server, SigningAlg::RS256, true).await;
+}
+
+#[tokio::test]
+async fn idpyoidc_runs_the_basic_and_config_checks_against_an_rs256_provider() {
+    let server = TestServer::start_with(|c| c.tokens.signing_algorithm = "RS256".into()).await;
+    idpyoidc(&server, SigningAlg::RS256, false).await;
 }

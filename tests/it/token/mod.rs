@@ -6,6 +6,7 @@
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod conformance;
 pub mod flow;
 mod ims;
 mod ims_user;

@@ -193,6 +193,12 @@ async fn integration(
     if !i.redirect_patterns.is_empty() {
         t["redirect_patterns"] = value(strings(i.redirect_patterns.iter().map(String::as_str)));
     }
+    if let Some(a) = i.id_token_signed_response_alg {
+        t["id_token_signed_response_alg"] = value(a.as_str());
+    }
+    if i.may_introspect {
+        t["may_introspect"] = value(true);
+    }
     if let Some(id) = &i.technical_account_id {
         t["technical_account_id"] = value(id);
     }

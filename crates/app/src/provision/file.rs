@@ -156,6 +156,10 @@ pub struct RawIntegration {
     pub platform: Option<RawPlatform>,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Option<Vec<String>>,
+    /// OAuth: `"RS256"` or `"ES256"` for its ID tokens (absent: the configured algorithm).
+    pub id_token_signed_response_alg: Option<String>,
+    /// May introspect tokens issued to other clients (a resource server).
+    pub may_introspect: Option<bool>,
     /// The custom event providers this integration owns (a declarative list).
     pub event_providers: Option<Vec<RawEventProvider>>,
     /// This integration's event registrations (a declarative list).

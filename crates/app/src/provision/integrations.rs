@@ -197,6 +197,8 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 redirect_patterns: Vec::new(),
                 technical_account_id: None,
                 technical_account_email: None,
+                id_token_signed_response_alg: None,
+                may_introspect: false,
                 status: IntegrationStatus::Active,
                 created_at: self.now,
                 updated_at: self.now,
@@ -240,6 +242,18 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         {
             changed.push("redirect_patterns".to_owned());
             i.redirect_patterns = p.clone();
+        }
+        if x.id_token_signed_response_alg.is_some() && i.id_token_signed_response_alg != x.id_token_signed_response_alg
+        {
+            changed.push("id_token_signed_response_alg".to_owned());
+            i.id_token_signed_response_alg = x.id_token_signed_response_alg;
+        }
+        // The command line is the operator, who alone may grant this (`policy::grant_introspection`).
+        if let Some(may) = x.may_introspect
+            && i.may_introspect != may
+        {
+            changed.push(format!("may_introspect → {may}"));
+            i.may_introspect = may;
         }
         if i.integration_type == IntegrationType::ServiceAccount {
             self.technical_account(x, &mut i, created, &mut changed, tech_ids);

@@ -15,6 +15,7 @@ use gatehouse_domain::{
     org::{self, Role},
     password, secret,
     service::{self, ActsFor, ServiceCode},
+    token::keys::SigningAlg,
 };
 
 use super::{
@@ -165,6 +166,8 @@ pub struct DIntegration {
     pub platform: Option<Platform>,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Option<Vec<String>>,
+    pub id_token_signed_response_alg: Option<SigningAlg>,
+    pub may_introspect: Option<bool>,
     /// `None`: the file says nothing about the integration's event providers.
     pub event_providers: Option<Vec<DProvider>>,
     /// `None`: the file says nothing about the integration's event registrations.
@@ -485,6 +488,7 @@ fn forbidden_keys(x: &RawIntegration, t: IntegrationType) -> Vec<(&'static str, 
         ("platform", x.platform.is_some()),
         ("redirect_uri", x.redirect_uri.is_some()),
         ("redirect_patterns", x.redirect_patterns.is_some()),
+        ("id_token_signed_response_alg", x.id_token_signed_response_alg.is_some()),
     ];
     let sa_keys = [
         ("technical_account_id", x.technical_account_id.is_some()),
@@ -635,6 +639,11 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
             redirect_patterns = Some(ok);
         }
     }
+    // A value that does not parse is a problem, so the integration is refused below.
+    let id_token_signed_response_alg = x
+        .id_token_signed_response_alg
+        .as_deref()
+        .and_then(|a| c.ok(&format!("{path}.id_token_signed_response_alg"), SigningAlg::parse(a)));
     let event_providers = x
         .event_providers
         .map(|list| event_file::providers(&mut c.problems, path, list));
@@ -664,6 +673,8 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
         platform,
         redirect_uri,
         redirect_patterns,
+        id_token_signed_response_alg,
+        may_introspect: x.may_introspect,
         event_providers,
         event_registrations,
     })

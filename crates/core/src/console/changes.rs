@@ -61,6 +61,11 @@ pub async fn integration_changed(
         ("redirect_uri", before.redirect_uri != after.redirect_uri),
         ("redirect_patterns", before.redirect_patterns != after.redirect_patterns),
         ("status", before.status != after.status),
+        (
+            "id_token_signed_response_alg",
+            before.id_token_signed_response_alg != after.id_token_signed_response_alg,
+        ),
+        ("may_introspect", before.may_introspect != after.may_introspect),
     ] {
         if differs {
             changed.push(field);

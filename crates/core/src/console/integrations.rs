@@ -103,6 +103,9 @@ pub async fn details(state: &Core, caller: &Caller, id: &str) -> OpResult<Detail
 pub async fn update(state: &Core, caller: &Caller, id: &str, edits: &IntegrationChanges) -> OpResult<Integration> {
     let mut tx = state.store.begin().await?;
     let current = visible_integration(&mut tx, caller, id).await?;
+    if edits.may_introspect.is_some_and(|m| m != current.may_introspect) {
+        policy::grant_introspection(&caller.principal)?;
+    }
     let next = integration::edit(&current, edits, state.now())?;
     let changed = changes::integration_changed(&mut tx, &current, &next, state.now()).await?;
     tx.append_audit(&audit(state, caller, "integration.updated", &next).details(json!({
@@ -110,6 +113,8 @@ pub async fn update(state: &Core, caller: &Caller, id: &str, edits: &Integration
         "name": next.name,
         "redirect_uri": next.redirect_uri,
         "redirect_patterns": next.redirect_patterns,
+        "id_token_signed_response_alg": next.id_token_signed_response_alg.map(|a| a.as_str()),
+        "may_introspect": next.may_introspect,
     })))
     .await?;
     tx.commit().await?;

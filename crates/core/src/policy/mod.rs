@@ -23,6 +23,9 @@
 //!   ([`sees_provider`], [`owns_provider`], [`owns_registration`]).
 //! - **Console and identity APIs by token**: the console scope, and a person's or a service
 //!   account's own token ([`console_api_token`]); the identity API acts for people only ([`person_api`]).
+//! - **Introspection and revocation**: a client introspects its own tokens, and others' only when
+//!   an operator allowed it ([`introspects`], [`grant_introspection`]); it revokes only its own
+//!   ([`revokes`]).
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 
@@ -225,6 +228,32 @@ pub fn owns_provider(caller: &Integration, provider: &gatehouse_domain::events::
 /// organization, or for a personal integration its account scope?
 pub fn owns_org_path(caller: &Integration, org: &str) -> bool {
     org == gatehouse_domain::events::model::provider_scope(&caller.owner) || Some(org) == caller.org_id()
+}
+
+/// May the integration `caller` learn about a token issued to `token_client_id` (RFC 7662 §4)?
+/// Its own tokens, always; another client's only when an operator allowed it to introspect (a
+/// resource server). A refusal is answered `active: false`, so it says nothing about the token.
+pub fn introspects(caller: &Integration, token_client_id: &str) -> bool {
+    caller.client_id.as_str() == token_client_id || caller.may_introspect
+}
+
+/// May the integration `caller` revoke a token issued to `token_client_id` (RFC 7009 §2.1)? Only
+/// its own; the introspection permission does not extend to revocation.
+pub fn revokes(caller: &Integration, token_client_id: &str) -> bool {
+    caller.client_id.as_str() == token_client_id
+}
+
+/// May `p` allow an integration to introspect other clients' tokens? Only operators: it opens
+/// every client's tokens' claims to it.
+pub fn grant_introspection(p: &Principal) -> Result<(), Refusal> {
+    if p.operator || matches!(p.who, Who::Operator) {
+        Ok(())
+    } else {
+        Err(Refusal::forbidden(
+            "operator_required",
+            "Only a Gatehouse operator allows an integration to introspect other clients' tokens.",
+        ))
+    }
 }
 
 /// Does this registration belong to the integration?

@@ -64,6 +64,8 @@ fn integration(t: IntegrationType, owner: Owner, created_by: &str) -> Integratio
         redirect_patterns: vec![],
         technical_account_id: None,
         technical_account_email: None,
+        id_token_signed_response_alg: None,
+        may_introspect: false,
         status: IntegrationStatus::Active,
         created_at: 0,
         updated_at: 0,
@@ -410,4 +412,32 @@ fn console_and_identity_apis_by_token() {
     }
     assert!(person_api(&person).is_ok());
     assert_eq!(verdict(person_api(&sa)), Err((FORBIDDEN, "token_not_allowed")));
+}
+
+#[test]
+fn a_client_introspects_its_own_tokens_and_others_only_when_allowed_and_revokes_only_its_own() {
+    let mut caller = integration(IntegrationType::Oauth, in_org(ORG), "d");
+    let own = caller.client_id.to_string();
+    let other = "ffffffffffffffffffffffffffffffff";
+    assert!(introspects(&caller, &own));
+    assert!(!introspects(&caller, other));
+    assert!(revokes(&caller, &own));
+    assert!(!revokes(&caller, other));
+    caller.may_introspect = true;
+    assert!(introspects(&caller, other));
+    assert!(!revokes(&caller, other), "introspecting is not revoking");
+}
+
+#[test]
+fn only_operators_allow_an_integration_to_introspect() {
+    assert!(grant_introspection(&Principal::operator()).is_ok());
+    let mut console_operator = person("o", Some(Role::Admin), true);
+    console_operator.operator = true;
+    assert!(grant_introspection(&console_operator).is_ok());
+    assert_eq!(
+        verdict(grant_introspection(&person("a", Some(Role::Admin), true))),
+        Err((FORBIDDEN, "operator_required"))
+    );
+    let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "a"));
+    assert_eq!(verdict(grant_introspection(&sa)), Err((FORBIDDEN, "operator_required")));
 }

@@ -37,7 +37,7 @@ pub async fn authenticate_client(
 ) -> Result<(Arc<Client>, ClientAuthMethod), Failure> {
     let presented = params.presented_client()?;
     let claim = match client_auth::identify(&presented, |a| assertion::peek(a).and_then(|u| u.sub)) {
-        Err(TokenError::MissingParameter("client_id")) if grant == Some(GrantType::JwtBearer) => {
+        Err(TokenError::NoClientAuthentication) if grant == Some(GrantType::JwtBearer) => {
             let a = params.require("assertion")?;
             let u = assertion::peek(a).ok_or(TokenError::Assertion(
                 gatehouse_domain::token::AssertionError::Malformed("not a JWT".into()),

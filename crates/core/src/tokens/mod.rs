@@ -4,6 +4,7 @@
 
 pub mod cutoffs;
 pub mod grants;
+pub mod introspection;
 pub mod params;
 pub mod purge;
 pub mod service;

@@ -136,13 +136,27 @@ impl Client {
     }
 }
 
-/// The keys in use: the one that signs and the published ones that verify.
+/// The keys in use: the one that signs, the published ones that verify, and the signers of the
+/// other algorithm when ID tokens need it.
 pub struct KeyRing {
+    /// Signs with the configured algorithm: access tokens, and every other JWT by default.
     pub signing: Arc<SigningKey>,
+    /// Signers of other algorithms this node was asked to sign ID tokens with (a client registered
+    /// `id_token_signed_response_alg`).
+    others: Vec<Arc<SigningKey>>,
     pub verifying: Vec<VerifyingKey>,
     pub jwks: Jwks,
     valid_until: Timestamp,
     loaded_at: Timestamp,
+}
+
+impl KeyRing {
+    /// The key that signs with `alg` now, if this ring has one.
+    pub fn signer(&self, alg: SigningAlg) -> Option<&Arc<SigningKey>> {
+        std::iter::once(&self.signing)
+            .chain(&self.others)
+            .find(|k| k.alg() == alg)
+    }
 }
 
 /// Something the token service could not do for internal reasons (never the client's fault).
@@ -210,6 +224,8 @@ pub struct TokenService {
     clients: RwLock<ClientCache>,
     ring: RwLock<Option<Arc<KeyRing>>>,
     ring_reload: Mutex<()>,
+    /// Algorithms other than the configured one that ID tokens were asked for ([`Self::signer`]).
+    other_algs: RwLock<Vec<SigningAlg>>,
     verified: RwLock<VerifiedTokens>,
     deny: RwLock<DenyList>,
     deny_sync: Mutex<()>,
@@ -243,6 +259,7 @@ impl TokenService {
                 unknown: 0,
             }),
             ring: RwLock::new(None),
+            other_algs: RwLock::new(Vec::new()),
             verified: RwLock::new(VerifiedTokens::default()),
             ring_reload: Mutex::new(()),
             deny: RwLock::new(DenyList::default()),
@@ -348,22 +365,93 @@ impl TokenService {
         Ok(ring)
     }
 
+    /// The key that signs with `alg` now. An algorithm other than the configured one gets keys of
+    /// its own the first time it is needed (OpenID Connect requires every provider to offer RS256
+    /// ID tokens), which then rotate on the same schedule for as long as this node runs.
+    async fn signer(&self, alg: SigningAlg) -> Result<Arc<SigningKey>, ServiceError> {
+        let ring = self.key_ring().await?;
+        if let Some(k) = ring.signer(alg) {
+            return Ok(k.clone());
+        }
+        let _guard = self.ring_reload.lock().await;
+        if let Ok(mut wanted) = self.other_algs.write()
+            && !wanted.contains(&alg)
+        {
+            wanted.push(alg);
+        }
+        let ring = Arc::new(self.load_ring(self.now()).await?);
+        if let Ok(mut slot) = self.ring.write() {
+            *slot = Some(ring.clone());
+        }
+        ring.signer(alg)
+            .cloned()
+            .ok_or_else(|| ServiceError::Keys(format!("no {} key may sign", alg.as_str())))
+    }
+
     fn cached_ring(&self, now: Timestamp) -> Option<Arc<KeyRing>> {
         let slot = self.ring.read().ok()?;
         slot.as_ref().filter(|r| now < r.valid_until).cloned()
     }
 
-    /// Reads the stored keys, creates the ones the rotation plan asks for, and loads the signer.
-    /// Only keys of the configured algorithm sign; keys of another one (from before the
-    /// configuration changed) stay published until they expire, so their tokens still verify.
+    /// Reads the stored keys, creates the ones the rotation plan asks for, and loads the signers.
+    /// Keys of the configured algorithm sign access tokens; keys of another one sign only the ID
+    /// tokens of clients that registered it, and otherwise (from before the configuration
+    /// changed) stay published until they expire, so their tokens still verify.
     async fn load_ring(&self, now: Timestamp) -> Result<KeyRing, ServiceError> {
-        let alg = self.settings.alg;
+        let mut conn = self.store.conn().await?;
+        let mut stored = conn.list_signing_keys().await?;
+        let mut algs = vec![self.settings.alg];
+        if let Ok(wanted) = self.other_algs.read() {
+            algs.extend(wanted.iter().filter(|a| **a != self.settings.alg));
+        }
+        let mut signers = Vec::new();
+        let mut valid_until = now + KEY_RING_MAX_AGE;
+        for alg in algs {
+            let (signer, next_change_at) = self.signer_of(&mut conn, &mut stored, alg, now).await?;
+            signers.push(Arc::new(signer));
+            valid_until = next_change_at.map_or(valid_until, |t| valid_until.min(t));
+        }
+        let everything = plan(now, &stored, &self.settings.rotation);
+        let mut verifying = Vec::new();
+        for kid in &everything.published {
+            if let Some(row) = stored.iter().find(|k| k.kid == *kid) {
+                match VerifyingKey::from_jwk(row.alg, row.public_jwk.clone()) {
+                    Ok(v) => verifying.push(v),
+                    Err(e) => tracing::warn!(kid = %kid, error = %e, "a stored public key is unusable"),
+                }
+            }
+        }
+        let jwks = Jwks {
+            keys: verifying.iter().map(|v| v.jwk.clone()).collect(),
+        };
+        let valid_until = everything.next_change_at.map_or(valid_until, |t| valid_until.min(t));
+        let mut signers = signers.into_iter();
+        let signing = signers
+            .next()
+            .ok_or_else(|| ServiceError::Keys("no key may sign".into()))?;
+        Ok(KeyRing {
+            signing,
+            others: signers.collect(),
+            verifying,
+            jwks,
+            valid_until,
+            loaded_at: now,
+        })
+    }
+
+    /// Creates the keys of `alg` the rotation plan asks for and loads the one that signs now;
+    /// with when the plan for `alg` changes next.
+    async fn signer_of(
+        &self,
+        conn: &mut gatehouse_store::Conn,
+        stored: &mut Vec<StoredSigningKey>,
+        alg: SigningAlg,
+        now: Timestamp,
+    ) -> Result<(SigningKey, Option<Timestamp>), ServiceError> {
         let same_alg = |keys: &[StoredSigningKey]| -> Vec<StoredSigningKey> {
             keys.iter().filter(|k| k.alg == alg).cloned().collect()
         };
-        let mut conn = self.store.conn().await?;
-        let mut stored = conn.list_signing_keys().await?;
-        let mut rotation = plan(now, &same_alg(&stored), &self.settings.rotation);
+        let mut rotation = plan(now, &same_alg(stored), &self.settings.rotation);
         for _ in 0..3 {
             let Some(schedule) = rotation.create else { break };
             let generated = tokio::task::spawn_blocking(move || keys::generate(alg, &mut rand::rngs::OsRng))
@@ -382,46 +470,25 @@ impl TokenService {
                 schedule,
             };
             if conn.insert_signing_key(&key).await? {
-                tracing::info!(kid = %kid, activates_at = schedule.activates_at, "created a signing key");
+                tracing::info!(kid = %kid, alg = alg.as_str(), activates_at = schedule.activates_at, "created a signing key");
             }
-            stored = conn.list_signing_keys().await?;
-            rotation = plan(now, &same_alg(&stored), &self.settings.rotation);
+            *stored = conn.list_signing_keys().await?;
+            rotation = plan(now, &same_alg(stored), &self.settings.rotation);
         }
-        let everything = plan(now, &stored, &self.settings.rotation);
         let signing_kid = rotation
             .signing
-            .ok_or_else(|| ServiceError::Keys("no key may sign".into()))?;
-        let by_kid = |kid: &str| stored.iter().find(|k| k.kid == kid);
-        let signing_row = by_kid(&signing_kid).ok_or_else(|| ServiceError::Keys("signing key vanished".into()))?;
+            .ok_or_else(|| ServiceError::Keys(format!("no {} key may sign", alg.as_str())))?;
+        let signing_row = stored
+            .iter()
+            .find(|k| k.kid == signing_kid)
+            .ok_or_else(|| ServiceError::Keys("signing key vanished".into()))?;
         let pkcs8 = self
             .master_key
             .decrypt(&signing_row.private_key_enc, &signing_key_aad(&signing_kid))
             .map_err(|e| ServiceError::Keys(format!("key {signing_kid}: {e}")))?;
         let signing = SigningKey::load(signing_row.alg, &pkcs8, &signing_kid)
             .map_err(|e| ServiceError::Keys(format!("key {signing_kid}: {e}")))?;
-        let mut verifying = Vec::new();
-        for kid in &everything.published {
-            if let Some(row) = by_kid(kid) {
-                match VerifyingKey::from_jwk(row.alg, row.public_jwk.clone()) {
-                    Ok(v) => verifying.push(v),
-                    Err(e) => tracing::warn!(kid = %kid, error = %e, "a stored public key is unusable"),
-                }
-            }
-        }
-        let jwks = Jwks {
-            keys: verifying.iter().map(|v| v.jwk.clone()).collect(),
-        };
-        let valid_until = [rotation.next_change_at, everything.next_change_at]
-            .into_iter()
-            .flatten()
-            .fold(now + KEY_RING_MAX_AGE, Timestamp::min);
-        Ok(KeyRing {
-            signing: Arc::new(signing),
-            verifying,
-            jwks,
-            valid_until,
-            loaded_at: now,
-        })
+        Ok((signing, rotation.next_change_at))
     }
 
     /// Re-reads the keys early when a token names a key this node has not seen (another node may
@@ -455,7 +522,22 @@ impl TokenService {
         Ok((token, claims))
     }
 
-    /// Signs any other JWT (ID tokens, JWT-shaped codes and refresh tokens) with the current key.
+    /// Signs an ID token with `alg` (the client's registered `id_token_signed_response_alg`), or
+    /// with the configured algorithm.
+    pub async fn sign_id_token(
+        &self,
+        claims: &impl serde::Serialize,
+        alg: Option<SigningAlg>,
+    ) -> Result<String, ServiceError> {
+        let key = match alg {
+            Some(alg) if alg != self.settings.alg => self.signer(alg).await?,
+            _ => self.key_ring().await?.signing.clone(),
+        };
+        key.sign(gatehouse_domain::token::id_token::ID_TOKEN_TYP, claims)
+            .map_err(|e| ServiceError::Keys(e.to_string()))
+    }
+
+    /// Signs any other JWT (JWT-shaped codes and refresh tokens) with the current key.
     pub async fn sign_jwt(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String, ServiceError> {
         let ring = self.key_ring().await?;
         ring.signing

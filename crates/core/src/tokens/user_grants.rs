@@ -28,7 +28,7 @@ use gatehouse_domain::{
             self, CODE_PREFIX, CodeRedemption, GrantTokenKind, REFRESH_PREFIX, adobe_grant_claims, check_code,
             refreshed_scopes,
         },
-        id_token::{ID_TOKEN_TYP, IdTokenRequest, id_token_claims, releases_person_claims},
+        id_token::{IdTokenRequest, id_token_claims, releases_person_claims},
         records::{CodeConsumption, RefreshRotation, RefreshTokenRecord},
         scope::parse_scope_list,
     },
@@ -144,7 +144,10 @@ async fn issue(
             },
             claims.iat,
         );
-        Some(svc.sign_jwt(ID_TOKEN_TYP, &c).await?)
+        Some(
+            svc.sign_id_token(&c, client.integration.id_token_signed_response_alg)
+                .await?,
+        )
     } else {
         None
     };
@@ -276,21 +279,32 @@ pub async fn refresh_token(
     let requested = parse_scope_list(params.get("scope")?.unwrap_or(""))?;
     let now = svc.now();
     let lifetime = svc.settings.lifetimes.refresh_token;
-    let (old, new_value) = match flavour {
-        Flavour::Standard => {
-            let value = grant::opaque(REFRESH_PREFIX, &mut rand::thread_rng());
-            (rotate(svc, client, presented, &value, now + lifetime).await?, value)
-        }
+    // Read the row first: a request this token cannot satisfy (a scope beyond its grant) is
+    // refused before rotation, so the token stays usable and a retry is no reuse. Rotation below
+    // still decides atomically whether this use is the first.
+    let row = svc
+        .store()
+        .conn()
+        .await?
+        .refresh_token_by_digest(&secret::digest(presented))
+        .await?
+        .filter(|r| r.client_id == client.client_id());
+    // Only a current token is spared: one rotated before is reuse whatever it asks for.
+    if let Some(r) = row
+        .as_ref()
+        .filter(|r| r.rotated_at.is_none() && r.revoked_at.is_none())
+    {
+        refreshed_scopes(&parse_scope_list(&r.scope)?, &requested)?;
+    }
+    let new_value = match flavour {
+        Flavour::Standard => grant::opaque(REFRESH_PREFIX, &mut rand::thread_rng()),
         Flavour::Adobe => {
-            // The Adobe shape carries the account and scope, so read the row first; rotation
-            // below still decides atomically whether this use is the first.
-            let digest = secret::digest(presented);
-            let row = svc.store().conn().await?.refresh_token_by_digest(&digest).await?;
+            // The Adobe shape carries the account and scope.
             let (account_id, scopes) = match &row {
                 Some(r) => (r.account_id.clone().unwrap_or_default(), parse_scope_list(&r.scope)?),
                 None => (String::new(), Vec::new()),
             };
-            let value = new_grant_token(
+            new_grant_token(
                 svc,
                 GrantTokenKind::RefreshToken,
                 flavour,
@@ -299,11 +313,10 @@ pub async fn refresh_token(
                 &scopes,
                 lifetime,
             )
-            .await?;
-            let old = rotate(svc, client, presented, &value, now + lifetime).await?;
-            (old, value)
+            .await?
         }
     };
+    let old = rotate(svc, client, presented, &new_value, now + lifetime).await?;
     let account = match old.account_id.as_deref() {
         Some(id) => live_account(svc, id).await?,
         None => return Err(TokenError::InvalidRefreshToken.into()),

@@ -11,6 +11,7 @@ use crate::{
     ids::{ClientId, TechnicalAccount, new_row_id},
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform, parse_name},
     redirect::{RedirectUri, parse_patterns},
+    token::keys::SigningAlg,
 };
 
 use super::secrets::{NewSecret, new_secret};
@@ -187,6 +188,8 @@ pub fn create(input: IntegrationInput, ctx: CreateContext<'_>, rng: &mut impl Rn
         redirect_patterns,
         technical_account_id: technical.as_ref().map(|a| a.id.clone()),
         technical_account_email: technical.map(|a| a.email),
+        id_token_signed_response_alg: None,
+        may_introspect: false,
         status: IntegrationStatus::Active,
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -204,6 +207,11 @@ pub struct IntegrationChanges {
     pub description: Option<String>,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Option<Vec<String>>,
+    /// OAuth: the ID-token algorithm; `Some(None)` goes back to the configured one.
+    pub id_token_signed_response_alg: Option<Option<SigningAlg>>,
+    /// Whether it may introspect other clients' tokens (the caller's right to change it is the
+    /// policy's decision).
+    pub may_introspect: Option<bool>,
 }
 
 /// Applies an edit to `current`; the type, platform, owner and credentials never change.
@@ -234,6 +242,19 @@ pub fn edit(current: &Integration, changes: &IntegrationChanges, now: Timestamp)
         let (uri, patterns) = redirect_settings(current.integration_type, current.platform, uri, patterns, &mut errors);
         next.redirect_uri = uri;
         next.redirect_patterns = patterns;
+    }
+    if let Some(alg) = changes.id_token_signed_response_alg {
+        if alg.is_some() && current.integration_type != IntegrationType::Oauth {
+            errors.push(FieldError::new(
+                "id_token_signed_response_alg",
+                "id_token_alg_not_applicable",
+                "Only OAuth integrations receive ID tokens.",
+            ));
+        }
+        next.id_token_signed_response_alg = alg;
+    }
+    if let Some(may) = changes.may_introspect {
+        next.may_introspect = may;
     }
     if !errors.is_empty() {
         return Err(errors);

@@ -114,6 +114,8 @@ mod tests {
             redirect_patterns: vec![],
             technical_account_id: None,
             technical_account_email: None,
+            id_token_signed_response_alg: None,
+            may_introspect: false,
             status: IntegrationStatus::Active,
             created_at: 0,
             updated_at: 0,

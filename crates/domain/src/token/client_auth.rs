@@ -158,7 +158,8 @@ pub fn identify<'a>(
             credential: Credential::Assertion(assertion),
         });
     }
-    let id = p.client_id.ok_or(TokenError::MissingParameter("client_id"))?;
+    // RFC 6749 §5.2: a request that names no client at all failed client authentication.
+    let id = p.client_id.ok_or(TokenError::NoClientAuthentication)?;
     Ok(ClientClaim {
         client_id: id.to_owned(),
         method: ClientAuthMethod::None,
@@ -303,6 +304,8 @@ pub(crate) mod tests {
             redirect_patterns: vec![],
             technical_account_id: Some("0123456789abcdef01234567@techacct.gatehouse".into()),
             technical_account_email: None,
+            id_token_signed_response_alg: None,
+            may_introspect: false,
             status: IntegrationStatus::Active,
             created_at: 0,
             updated_at: 0,
@@ -371,7 +374,7 @@ pub(crate) mod tests {
         assert_eq!(identify(&none, |_| None).unwrap().credential, Credential::None);
         assert_eq!(
             identify(&PresentedClient::default(), |_| None),
-            Err(TokenError::MissingParameter("client_id"))
+            Err(TokenError::NoClientAuthentication)
         );
     }
 

@@ -136,6 +136,8 @@ pub enum TokenError {
     UnsupportedGrantType(String),
 
     // invalid_client
+    #[error("client authentication failed: the request names no client and carries no client credentials")]
+    NoClientAuthentication,
     #[error("client authentication failed: unknown client")]
     UnknownClient,
     #[error("client authentication failed: the integration is disabled")]
@@ -150,6 +152,8 @@ pub enum TokenError {
     ClientAssertion(AssertionError),
 
     // unauthorized_client
+    #[error("the token was issued to another client; a client revokes only its own tokens")]
+    TokenOfAnotherClient,
     #[error("{integration_type} integrations may not use the {grant} grant")]
     GrantNotAllowed {
         grant: &'static str,
@@ -165,6 +169,8 @@ pub enum TokenError {
     AuthorizationCodeReused,
     #[error("the redirect_uri does not match the one the authorization code was issued for")]
     RedirectUriMismatch,
+    #[error("the authorization request sent a redirect_uri, so the token request must repeat it")]
+    RedirectUriMissing,
     #[error("the PKCE code_verifier does not match the code_challenge")]
     PkceMismatch,
     #[error("the authorization request sent a PKCE code_challenge, so the code_verifier is required")]
@@ -181,6 +187,8 @@ pub enum TokenError {
     // invalid_scope
     #[error("none of the requested scopes are granted to this integration: {}", .0.join(" "))]
     ScopeNotGranted(Vec<String>),
+    #[error("the refresh token's grant does not include the requested scopes: {}", .0.join(" "))]
+    ScopeBeyondGrant(Vec<String>),
     #[error("The metascopes in the JWT are not a subset of the metascopes in the binding: {}", .0.join(", "))]
     MetascopeNotSubscribed(Vec<String>),
     #[error("the JWT carries no metascope claim")]
@@ -197,24 +205,29 @@ impl TokenError {
             | Self::InvalidParameter { .. }
             | Self::MultipleClientAuthentication => C::InvalidRequest,
             Self::UnsupportedGrantType(_) => C::UnsupportedGrantType,
-            Self::UnknownClient
+            Self::NoClientAuthentication
+            | Self::UnknownClient
             | Self::ClientDisabled
             | Self::ClientAuthenticationRequired
             | Self::InvalidClientSecret
             | Self::AuthMethodNotAllowed(_)
             | Self::ClientAssertion(_) => C::InvalidClient,
-            Self::GrantNotAllowed { .. } => C::UnauthorizedClient,
+            Self::GrantNotAllowed { .. } | Self::TokenOfAnotherClient => C::UnauthorizedClient,
             Self::Assertion(_)
             | Self::InvalidAuthorizationCode
             | Self::AuthorizationCodeReused
             | Self::RedirectUriMismatch
+            | Self::RedirectUriMissing
             | Self::PkceMismatch
             | Self::PkceVerifierMissing
             | Self::PkceNotRequested
             | Self::AccountUnavailable
             | Self::InvalidRefreshToken
             | Self::RefreshTokenReused => C::InvalidGrant,
-            Self::ScopeNotGranted(_) | Self::MetascopeNotSubscribed(_) | Self::NoMetascope => C::InvalidScope,
+            Self::ScopeNotGranted(_)
+            | Self::ScopeBeyondGrant(_)
+            | Self::MetascopeNotSubscribed(_)
+            | Self::NoMetascope => C::InvalidScope,
         }
     }
 
@@ -226,6 +239,7 @@ impl TokenError {
             Self::InvalidParameter { .. } => "invalid_parameter",
             Self::MultipleClientAuthentication => "multiple_client_authentication",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::NoClientAuthentication => "no_client_authentication",
             Self::UnknownClient => "unknown_client",
             Self::ClientDisabled => "client_disabled",
             Self::ClientAuthenticationRequired => "client_authentication_required",
@@ -233,9 +247,11 @@ impl TokenError {
             Self::AuthMethodNotAllowed(_) => "auth_method_not_allowed",
             Self::ClientAssertion(a) | Self::Assertion(a) => a.reason(),
             Self::GrantNotAllowed { .. } => "grant_not_allowed",
+            Self::TokenOfAnotherClient => "token_of_another_client",
             Self::InvalidAuthorizationCode => "invalid_authorization_code",
             Self::AuthorizationCodeReused => "authorization_code_reused",
             Self::RedirectUriMismatch => "redirect_uri_mismatch",
+            Self::RedirectUriMissing => "redirect_uri_missing",
             Self::PkceMismatch => "pkce_mismatch",
             Self::PkceVerifierMissing => "pkce_verifier_missing",
             Self::PkceNotRequested => "pkce_not_requested",
@@ -243,6 +259,7 @@ impl TokenError {
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::ScopeNotGranted(_) => "scope_not_granted",
+            Self::ScopeBeyondGrant(_) => "scope_beyond_grant",
             Self::MetascopeNotSubscribed(_) => "metascope_not_subscribed",
             Self::NoMetascope => "no_metascope",
         }
@@ -272,6 +289,7 @@ mod tests {
                 "unsupported_grant_type",
             ),
             (TokenError::InvalidClientSecret, "invalid_client"),
+            (TokenError::NoClientAuthentication, "invalid_client"),
             (TokenError::ClientAssertion(AssertionError::Expired), "invalid_client"),
             (TokenError::Assertion(AssertionError::Expired), "invalid_grant"),
             (

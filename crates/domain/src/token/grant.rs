@@ -128,14 +128,16 @@ pub struct CodeRedemption<'a> {
 /// redirect URI when one is sent, and the PKCE verifier when a challenge was sent — and no
 /// verifier when none was (RFC 9700 §2.1.1: that would hide a PKCE downgrade).
 ///
-/// The redirect URI may be omitted: Adobe's clients never send it, PKCE binds public clients, and
-/// confidential ones authenticate (as OAuth 2.1 allows).
+/// The redirect URI must be repeated when the authorization request sent one (RFC 6749 §4.1.3).
+/// Codes of the Adobe-compatible surface never require it (Adobe's clients never send it there).
 pub fn check_code(code: &AuthorizationCodeRecord, r: &CodeRedemption<'_>) -> Result<(), TokenError> {
     if code.client_id != r.client_id || code.expires_at <= r.now {
         return Err(TokenError::InvalidAuthorizationCode);
     }
-    if r.redirect_uri.is_some_and(|u| u != code.redirect_uri) {
-        return Err(TokenError::RedirectUriMismatch);
+    match r.redirect_uri {
+        Some(u) if u != code.redirect_uri => return Err(TokenError::RedirectUriMismatch),
+        None if code.redirect_uri_sent => return Err(TokenError::RedirectUriMissing),
+        _ => {}
     }
     match (&code.code_challenge, r.code_verifier) {
         (Some(challenge), Some(verifier)) => {
@@ -152,18 +154,17 @@ pub fn check_code(code: &AuthorizationCodeRecord, r: &CodeRedemption<'_>) -> Res
 }
 
 /// The scopes of a refreshed token: the original ones, narrowed to those requested when a
-/// `scope` parameter is sent (RFC 6749 §6). Requested scopes that were never granted are dropped;
-/// if nothing is left, the request is `invalid_scope`.
+/// `scope` parameter is sent (RFC 6749 §6). A requested scope the grant does not include is
+/// `invalid_scope`: a refresh never widens, nor silently narrows what was asked for.
 pub fn refreshed_scopes(original: &[String], requested: &[String]) -> Result<Vec<String>, TokenError> {
     if requested.is_empty() {
         return Ok(original.to_vec());
     }
-    let kept: Vec<String> = original.iter().filter(|s| requested.contains(s)).cloned().collect();
-    if kept.is_empty() {
-        Err(TokenError::ScopeNotGranted(requested.to_vec()))
-    } else {
-        Ok(kept)
+    let beyond: Vec<String> = requested.iter().filter(|s| !original.contains(s)).cloned().collect();
+    if !beyond.is_empty() {
+        return Err(TokenError::ScopeBeyondGrant(beyond));
     }
+    Ok(original.iter().filter(|s| requested.contains(s)).cloned().collect())
 }
 
 /// A person's consent to an integration's scopes, remembered so the consent screen is shown once.
@@ -212,6 +213,7 @@ mod tests {
             client_id: "client".into(),
             account_id: "acct".into(),
             redirect_uri: "https://app.example.com/cb".into(),
+            redirect_uri_sent: true,
             scope: "openid".into(),
             code_challenge: challenge.map(str::to_owned),
             code_challenge_method: challenge.map(|_| "S256".to_owned()),
@@ -267,7 +269,12 @@ mod tests {
             redirect_uri: None,
             ..redemption(Some(VERIFIER))
         };
-        assert_eq!(check_code(&c, &no_uri), Ok(()));
+        assert_eq!(check_code(&c, &no_uri), Err(TokenError::RedirectUriMissing));
+        let not_sent = AuthorizationCodeRecord {
+            redirect_uri_sent: false,
+            ..code(Some(CHALLENGE))
+        };
+        assert_eq!(check_code(&not_sent, &no_uri), Ok(()));
         assert_eq!(check_code(&c, &redemption(None)), Err(TokenError::PkceVerifierMissing));
         assert_eq!(
             check_code(&c, &redemption(Some(&VERIFIER.replace('d', "e")))),
@@ -286,8 +293,12 @@ mod tests {
         let orig = vec!["openid".to_owned(), "offline_access".to_owned(), "pdf_read".to_owned()];
         assert_eq!(refreshed_scopes(&orig, &[]).unwrap(), orig);
         assert_eq!(
-            refreshed_scopes(&orig, &["pdf_read".into(), "admin".into()]).unwrap(),
-            vec!["pdf_read".to_owned()]
+            refreshed_scopes(&orig, &["pdf_read".into(), "openid".into()]).unwrap(),
+            vec!["openid".to_owned(), "pdf_read".to_owned()]
+        );
+        assert_eq!(
+            refreshed_scopes(&orig, &["pdf_read".into(), "admin".into()]),
+            Err(TokenError::ScopeBeyondGrant(vec!["admin".into()]))
         );
         assert!(refreshed_scopes(&orig, &["admin".into()]).is_err());
     }

@@ -38,6 +38,10 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
+    /// Every algorithm Gatehouse signs with; ID tokens may use either (RS256 is the one OpenID
+    /// Connect requires every provider to offer).
+    pub const ALL: [Self; 2] = [Self::RS256, Self::ES256];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ES256 => "ES256",

@@ -71,6 +71,8 @@ pub struct AuthorizationCodeRecord {
     pub client_id: String,
     pub account_id: String,
     pub redirect_uri: String,
+    /// The authorization request sent `redirect_uri`, so the token request must repeat it.
+    pub redirect_uri_sent: bool,
     /// Granted scopes, space-separated.
     pub scope: String,
     pub code_challenge: Option<String>,

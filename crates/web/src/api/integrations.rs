@@ -16,6 +16,7 @@ use gatehouse_domain::{
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
     redirect::RedirectRules,
     service::Subscription,
+    token::keys::SigningAlg,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -51,6 +52,12 @@ pub struct IntegrationOut {
     pub redirect_patterns: Vec<String>,
     pub technical_account_id: Option<String>,
     pub technical_account_email: Option<String>,
+    /// OAuth: the algorithm its ID tokens are signed with (`RS256` or `ES256`); `null` signs them
+    /// with the server's configured algorithm.
+    #[schema(example = "RS256")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// May introspect tokens issued to other clients (a resource server). Only operators set it.
+    pub may_introspect: bool,
     /// `active` or `disabled`.
     pub status: String,
     /// The services it subscribes to.
@@ -79,6 +86,8 @@ impl IntegrationOut {
             redirect_patterns: i.redirect_patterns.clone(),
             technical_account_id: i.technical_account_id.clone(),
             technical_account_email: i.technical_account_email.clone(),
+            id_token_signed_response_alg: i.id_token_signed_response_alg.map(|a| a.as_str().to_owned()),
+            may_introspect: i.may_introspect,
             status: i.status.as_str().to_owned(),
             services: subs.iter().map(|s| s.service_code.to_string()).collect(),
             created_at: i.created_at,
@@ -125,6 +134,12 @@ pub struct UpdateIntegration {
     pub description: Option<String>,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Option<Vec<String>>,
+    /// OAuth: `RS256` or `ES256` for the ID tokens it receives, or `""` for the server's
+    /// configured algorithm (OpenID Connect Registration `id_token_signed_response_alg`).
+    #[schema(example = "RS256")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// Lets the integration introspect tokens issued to other clients. Operators only.
+    pub may_introspect: Option<bool>,
     /// `active` or `disabled`. Disabling stops the integration's tokens from validating at once.
     pub status: Option<String>,
 }
@@ -260,11 +275,21 @@ pub async fn update(
         .as_deref()
         .map(|s| field(IntegrationStatus::parse(s.trim()), "status"))
         .transpose()?;
+    let id_token_signed_response_alg = body
+        .id_token_signed_response_alg
+        .as_deref()
+        .map(|a| match a.trim() {
+            "" => Ok(None),
+            a => field(SigningAlg::parse(a), "id_token_signed_response_alg").map(Some),
+        })
+        .transpose()?;
     let changes = IntegrationChanges {
         name: body.name,
         description: body.description,
         redirect_uri: body.redirect_uri,
         redirect_patterns: body.redirect_patterns,
+        id_token_signed_response_alg,
+        may_introspect: body.may_introspect,
     };
     let mut i = if changes == IntegrationChanges::default() {
         console::integrations::details(&state, &caller, &id).await?.integration

@@ -107,7 +107,21 @@ impl IntoResponse for ConsoleError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, bearer_challenge(self.0.code));
+        }
         res
+    }
+}
+
+/// RFC 6750 §3: a 401 names the scheme it wants, and says `invalid_token` when a token was sent
+/// and refused (a request without credentials gets no error code, §3.1).
+pub fn bearer_challenge(code: &str) -> HeaderValue {
+    if code == "invalid_token" {
+        HeaderValue::from_static("Bearer realm=\"gatehouse\", error=\"invalid_token\"")
+    } else {
+        HeaderValue::from_static("Bearer realm=\"gatehouse\"")
     }
 }
 

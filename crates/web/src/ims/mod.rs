@@ -33,6 +33,7 @@ use gatehouse_domain::token::{
     TokenError,
     claims::{ExpiresInUnit, Flavour},
     client_auth::GrantType,
+    keys::SigningAlg,
 };
 use serde_json::json;
 
@@ -164,7 +165,7 @@ async fn revoke(Extension(svc): Extension<Arc<TokenService>>, params: Params) ->
 
 /// `/ims/.well-known/openid-configuration` (compat §5.8): the same service, described with the
 /// `/ims` paths Adobe's clients use.
-async fn discovery(State(state): State<AppState>, Extension(svc): Extension<Arc<TokenService>>) -> Response {
+async fn discovery(State(state): State<AppState>) -> Response {
     let s = &state.settings;
     endpoints::cached_json(json!({
         "issuer": s.public_url,
@@ -177,7 +178,7 @@ async fn discovery(State(state): State<AppState>, Extension(svc): Extension<Arc<
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [svc.settings.alg.as_str()],
+        "id_token_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "scopes_supported": ["openid", "email", "profile", "offline_access"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "claims_supported": endpoints::CLAIMS_SUPPORTED,
@@ -220,11 +221,11 @@ async fn invalidate(Extension(svc): Extension<Arc<TokenService>>, params: Params
     let result = async {
         let (caller, _) = authenticate_client(&svc, &params, None).await?;
         let token = params.require("token")?;
-        endpoints::revoke_token(&svc, caller.client_id(), token).await
+        gatehouse_core::tokens::introspection::revoke(&svc, &caller, token).await
     }
     .await;
     match result {
-        Ok(()) => StatusCode::OK.into_response(),
+        Ok(_) => StatusCode::OK.into_response(),
         Err(f) => ims_error(f).into_response(),
     }
 }

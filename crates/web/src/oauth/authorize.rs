@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::{
-    Extension, Router,
-    extract::State,
+    Extension, Form, Router,
+    extract::{State, rejection::FormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -55,7 +55,7 @@ use gatehouse_core::tokens::user_grants::new_grant_token;
 use super::params::Params;
 use crate::{
     AppState,
-    csrf::{CsrfForm, CsrfToken},
+    csrf::CsrfToken,
     error::PageError,
     extract::ClientInfo,
     identity::{OptionalSession, SignedIn, redirect_to_signin},
@@ -111,7 +111,9 @@ async fn authorize_get(
     handle(&state, &svc, &incoming, session, None, csrf, &headers, &client_info).await
 }
 
-/// POST: the consent form's answer (every request parameter travels along as a hidden field).
+/// POST: an authorization request sent as a form (OpenID Connect Core §3.1.2.1), handled like a
+/// GET, or the consent form's answer (every request parameter travels along as a hidden field),
+/// which alone carries `decision` and must carry the CSRF token.
 #[allow(clippy::too_many_arguments)]
 async fn authorize_post(
     State(state): State<AppState>,
@@ -121,12 +123,22 @@ async fn authorize_post(
     csrf: CsrfToken,
     client_info: ClientInfo,
     OptionalSession(session): OptionalSession,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let Ok(Form(fields)) = form else {
+        return PageError::bad_request("The request's parameters could not be read.").into_response();
+    };
     let decision = fields
         .iter()
         .find(|(k, _)| k == "decision")
         .map(|(_, v)| v.as_str() == "allow");
+    if decision.is_some() && !crate::csrf::form_matches(&headers, &fields) {
+        tracing::info!("consent answer refused: CSRF token missing or wrong");
+        return PageError::forbidden(
+            "This form has expired or was not sent from this site. Go back, reload the page and try again.",
+        )
+        .into_response();
+    }
     let pairs: Vec<(String, String)> = fields
         .into_iter()
         .filter(|(k, _)| k != "decision" && k != crate::csrf::FORM_FIELD)
@@ -136,17 +148,7 @@ async fn authorize_post(
         params: Params::from_pairs(pairs),
         flavour: flavour_of(uri.path()),
     };
-    handle(
-        &state,
-        &svc,
-        &incoming,
-        session,
-        Some(decision.unwrap_or(false)),
-        csrf,
-        &headers,
-        &client_info,
-    )
-    .await
+    handle(&state, &svc, &incoming, session, decision, csrf, &headers, &client_info).await
 }
 
 fn refusal_page(r: &ClientRefusal) -> Response {
@@ -280,6 +282,8 @@ async fn handle(
         req: &req,
         granted: &granted,
         redirect_uri: &reply.redirect_uri,
+        // Adobe's clients never repeat it at `/ims/token`, so codes of that surface do not ask.
+        redirect_uri_sent: redirect_param.is_some() && incoming.flavour == Flavour::Standard,
     };
     match proceed(state, svc, incoming, &client, &asked, session, decision, client_info).await {
         Ok(Step::SignIn { force }) => {
@@ -329,6 +333,8 @@ struct Asked<'a> {
     req: &'a AuthorizationRequest,
     granted: &'a GrantedScopes,
     redirect_uri: &'a str,
+    /// The token request must repeat the redirect URI (RFC 6749 §4.1.3).
+    redirect_uri_sent: bool,
 }
 
 enum Step {
@@ -463,6 +469,7 @@ async fn issue_code(
         client_id: client.client_id().to_owned(),
         account_id: who.account.id.clone(),
         redirect_uri: asked.redirect_uri.to_owned(),
+        redirect_uri_sent: asked.redirect_uri_sent,
         scope: granted.scopes.join(" "),
         code_challenge: req.pkce.as_ref().map(|p| p.0.clone()),
         code_challenge_method: req.pkce.as_ref().map(|_| PkceChallenge::METHOD.to_owned()),

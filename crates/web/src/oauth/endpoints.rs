@@ -20,11 +20,13 @@ use gatehouse_domain::token::{
     TokenError,
     claims::{Audience, Flavour},
     client_auth::{ClientAuthMethod, GrantType},
+    keys::SigningAlg,
 };
 use serde_json::json;
 
 use gatehouse_core::tokens::{
     grants::{self, authenticate_client},
+    introspection::{self, Introspection},
     user_grants::UserTokens,
 };
 
@@ -35,12 +37,8 @@ use super::{
 use crate::{AppState, OAuthError};
 
 /// Authorization-server metadata (RFC 8414 §2, OIDC Discovery §3), served at both discovery paths.
-pub async fn discovery(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Extension(svc): Extension<Arc<TokenService>>,
-) -> Response {
+pub async fn discovery(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let s = &state.settings;
-    let alg = svc.settings.alg.as_str();
     let body = json!({
         "issuer": s.public_url,
         "authorization_endpoint": s.url("/oauth/authorize"),
@@ -55,14 +53,18 @@ pub async fn discovery(
         "response_modes_supported": ["query", "fragment"],
         "scopes_supported": ["openid", "email", "profile", "offline_access"],
         "claims_supported": CLAIMS_SUPPORTED,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        // No `select_account`: a browser holds one Gatehouse session, so there is no account to choose.
+        "prompt_values_supported": ["none", "login", "consent"],
         "token_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "ES256"],
-        "introspection_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        // Introspection needs an authenticated client (RFC 7662 §2.1), so `none` is not offered there.
+        "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint_auth_methods_supported": ClientAuthMethod::SUPPORTED,
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [alg],
+        "id_token_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -70,6 +72,13 @@ pub async fn discovery(
     });
     cached_json(body)
 }
+
+/// The algorithms of the `private_key_jwt` assertions every endpoint that authenticates clients
+/// accepts (RFC 8414 §2: listed for each endpoint that lists `private_key_jwt`).
+pub const ASSERTION_ALGS: [&str; 4] = ["RS256", "RS384", "RS512", "ES256"];
+
+/// The client authentication methods of the introspection endpoint: every one but `none`.
+pub const INTROSPECTION_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
 
 /// Claims Gatehouse may release about a person.
 pub const CLAIMS_SUPPORTED: [&str; 14] = [
@@ -180,19 +189,20 @@ pub async fn run_grant(
     }
 }
 
-/// RFC 7662 §2: token introspection for an authenticated integration.
+/// RFC 7662 §2: token introspection for an authenticated integration: access and refresh
+/// tokens, its own or (when an operator allowed it) other clients'.
 pub async fn introspect(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
     let result = async {
-        let (_caller, method) = authenticate_client(&svc, &params, None).await?;
+        let (caller, method) = authenticate_client(&svc, &params, None).await?;
         if method == ClientAuthMethod::None {
             return Err(TokenError::ClientAuthenticationRequired.into());
         }
         let token = params.require("token")?;
-        Ok::<_, Failure>(svc.inspect_access_token(token).await?)
+        introspection::introspect(&svc, &caller, token).await
     }
     .await;
     match result {
-        Ok(Ok(c)) => {
+        Ok(Introspection::Access(c)) => {
             let mut body = json!({
                 "active": true,
                 "scope": c.scopes().join(" "),
@@ -210,13 +220,22 @@ pub async fn introspect(Extension(svc): Extension<Arc<TokenService>>, params: Pa
             }
             token_response(body)
         }
-        Ok(Err(_)) => token_response(json!({ "active": false })),
+        Ok(Introspection::Refresh(r)) => token_response(json!({
+            "active": true,
+            "scope": r.scope,
+            "client_id": r.client_id,
+            "sub": r.account_id,
+            "iss": svc.settings.issuer.issuer,
+            "exp": r.expires_at,
+            "iat": r.created_at,
+        })),
+        Ok(Introspection::Inactive) => token_response(json!({ "active": false })),
         Err(f) => oauth_error(f).into_response(),
     }
 }
 
 /// RFC 7009 §2: revocation of an access token (deny-list) or a refresh token (its whole grant).
-/// Answers 200 whether or not the token was valid (§2.2).
+/// Answers 200 whether or not the token was valid (§2.2); another client's token is refused.
 pub async fn revoke(Extension(svc): Extension<Arc<TokenService>>, params: Params) -> Response {
     match revoke_inner(&svc, &params).await {
         Ok(()) => token_response(json!({})),
@@ -228,18 +247,6 @@ pub async fn revoke(Extension(svc): Extension<Arc<TokenService>>, params: Params
 pub async fn revoke_inner(svc: &TokenService, params: &Params) -> Result<(), Failure> {
     let (caller, _) = authenticate_client(svc, params, None).await?;
     let token = params.require("token")?;
-    revoke_token(svc, caller.client_id(), token).await
-}
-
-/// Revokes `token` if `client_id` holds it: an access token goes on the deny-list, a refresh
-/// token revokes its grant. Unknown tokens are ignored.
-pub async fn revoke_token(svc: &TokenService, client_id: &str, token: &str) -> Result<(), Failure> {
-    if let Ok(claims) = svc.inspect_access_token(token).await? {
-        if claims.client_id == client_id {
-            svc.revoke_access_token(&claims).await?;
-        }
-        return Ok(());
-    }
-    gatehouse_core::tokens::user_grants::revoke_refresh_token(svc, client_id, token).await?;
+    introspection::revoke(svc, &caller, token).await?;
     Ok(())
 }

@@ -15,7 +15,10 @@
 //! anything else is shown on a page, never followed.
 
 use gatehouse_core::identity::audit;
-use gatehouse_core::tokens::service::{Client, TokenService};
+use gatehouse_core::tokens::{
+    introspection,
+    service::{Client, Failure, TokenService},
+};
 use std::sync::Arc;
 
 use askama::Template;
@@ -28,7 +31,7 @@ use axum::{
 use gatehouse_domain::{audit::Actor, token::id_token::ID_TOKEN_TYP};
 use serde_json::json;
 
-use super::{endpoints, params::Params};
+use super::params::Params;
 use crate::{
     AppState,
     csrf::{CsrfForm, CsrfToken},
@@ -240,11 +243,16 @@ pub async fn logout_post(
 
 /// `/ims/logout/v1` (compat §5.6): ends the browser's session, revokes `access_token` when it is
 /// the client's, then redirects to `redirect_uri` (which must be registered for `client_id`) or,
-/// without one (the back-channel form), answers 200 with `{}`.
+/// without one (the back-channel form), answers 200 with `{}`. A browser with a session is signed
+/// out only when the request names the client's registered redirect or carries an
+/// `id_token_hint` for this person; otherwise the person is asked first, as on `/oauth/logout`,
+/// so another site cannot sign people out with a link.
+#[allow(clippy::too_many_arguments)]
 pub async fn ims_logout(
     State(state): State<AppState>,
     Extension(svc): Extension<Arc<TokenService>>,
     headers: HeaderMap,
+    csrf: CsrfToken,
     client_info: ClientInfo,
     OptionalSession(who): OptionalSession,
     params: Params,
@@ -268,10 +276,41 @@ pub async fn ims_logout(
             return refuse("The redirect_uri is not registered for the application (or no client_id was sent).");
         }
     }
-    if let (Some(token), Some(c)) = (get("access_token"), &client)
-        && let Err(e) = endpoints::revoke_token(&svc, c.client_id(), token).await
+    if let Some(s) = &who
+        && redirect.is_none()
     {
-        return PageError::internal(e).into_response();
+        let hinted = match get("id_token_hint") {
+            Some(hint) => match svc.verify_own_jwt(hint, ID_TOKEN_TYP).await {
+                Ok(claims) => claims.and_then(|c| c.get("sub").and_then(|v| v.as_str()).map(str::to_owned)),
+                Err(e) => return PageError::internal(e).into_response(),
+            },
+            None => None,
+        };
+        if hinted.as_deref() != Some(s.account.id.as_str()) {
+            let fields = client
+                .as_ref()
+                .map(|c| vec![("client_id".to_owned(), c.client_id().to_owned())])
+                .unwrap_or_default();
+            let page = ConfirmPage {
+                app_name: client.as_ref().map(|c| c.integration.name.as_str()),
+                email: s.account.email.as_str(),
+                csrf_token: csrf.value(),
+                fields,
+            };
+            let html = pages::render(&page);
+            let mut res = (csrf, html).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return res;
+        }
+    }
+    // The client is only named here, not authenticated: its own token is revoked, another's is
+    // left alone without a word, and the sign-out goes on.
+    if let (Some(token), Some(c)) = (get("access_token"), &client) {
+        match introspection::revoke(&svc, c, token).await {
+            Ok(_) | Err(Failure::Token(_)) => {}
+            Err(Failure::Internal(e)) => return PageError::internal(e).into_response(),
+        }
     }
     let mut res = match redirect {
         Some(uri) => sign_out(&state, &headers, who.as_ref(), &client_info, Some(uri), false).await,

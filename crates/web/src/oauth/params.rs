@@ -46,7 +46,11 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         };
         let mut params = gatehouse_core::tokens::Params::default();
         if let Some(value) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-            params.read_authorization(value).map_err(|e| invalid(e.to_string()))?;
+            // RFC 6749 §5.2: credentials in the Authorization header that cannot be read failed
+            // client authentication (401 with a challenge), not the request's syntax.
+            params
+                .read_authorization(value)
+                .map_err(|e| OAuthError::invalid_client(e.to_string()))?;
         }
         let content_type = req
             .headers()

@@ -14,6 +14,7 @@ use gatehouse_core::console;
 use gatehouse_domain::{
     console::integration::IntegrationChanges,
     integration::{Integration, IntegrationStatus, IntegrationType},
+    token::keys::SigningAlg,
 };
 use serde::Deserialize;
 
@@ -46,6 +47,8 @@ struct EditValues {
     description: String,
     redirect_uri: String,
     redirect_patterns: String,
+    /// `RS256`, `ES256` or empty (the configured algorithm).
+    id_token_alg: String,
 }
 
 impl EditValues {
@@ -55,6 +58,10 @@ impl EditValues {
             description: i.description.clone(),
             redirect_uri: i.redirect_uri.clone().unwrap_or_default(),
             redirect_patterns: i.redirect_patterns.join("\n"),
+            id_token_alg: i
+                .id_token_signed_response_alg
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -155,6 +162,8 @@ struct EditForm {
     description: String,
     redirect_uri: Option<String>,
     redirect_patterns: Option<String>,
+    /// OAuth: `RS256`, `ES256`, or empty for the configured algorithm.
+    id_token_signed_response_alg: Option<String>,
 }
 
 async fn edit(
@@ -171,6 +180,17 @@ async fn edit(
         description: Some(f.description.clone()),
         redirect_uri: f.redirect_uri.clone(),
         redirect_patterns: f.redirect_patterns.as_deref().map(lines),
+        id_token_signed_response_alg: match f.id_token_signed_response_alg.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(a) => match SigningAlg::parse(a) {
+                Ok(a) => Some(Some(a)),
+                Err(e) => {
+                    return Err(PageError::bad_request(e.message));
+                }
+            },
+        },
+        may_introspect: None,
     };
     match console::integrations::update(&state, &ctx.caller, &id, &changes).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/integrations/{id}?done=saved")).into_response()),
@@ -184,6 +204,7 @@ async fn edit(
                     description: f.description,
                     redirect_uri: f.redirect_uri.unwrap_or_default(),
                     redirect_patterns: f.redirect_patterns.unwrap_or_default(),
+                    id_token_alg: f.id_token_signed_response_alg.unwrap_or_default(),
                 }),
                 errors: form_errors(&e),
                 ..View::plain(None)
