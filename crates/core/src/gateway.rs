@@ -27,8 +27,10 @@ use governor::{
     state::{InMemoryState, NotKeyed},
 };
 
+use gatehouse_store::{AuditStore, IntegrationStore};
+
 use crate::{
-    Core,
+    Core, console,
     error::{Error, Kind},
     policy::{self, CallService, PresentedToken, Principal},
 };
@@ -48,15 +50,19 @@ const UNKNOWN: &str = "unknown";
 const MAX_TRACKED: usize = 100_000;
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
+/// (integration ID, service code).
+type CallKey = (String, String);
+/// (integration ID, service code, UTC day, outcome).
+type UsageKey = (String, String, i64, &'static str);
 
 /// The gateway's in-memory state on one node.
 #[derive(Default)]
 pub struct GatewayRuntime {
     services: RwLock<ServiceCache>,
-    limiters: Mutex<HashMap<(String, String), (Limits, Arc<Limiter>)>>,
-    days: Mutex<HashMap<(String, String), DayCount>>,
-    /// Counts not yet added to the store, by (integration ID, service, day, outcome).
-    pending: Mutex<HashMap<(String, String, i64, &'static str), i64>>,
+    limiters: Mutex<HashMap<CallKey, (Limits, Arc<Limiter>)>>,
+    days: Mutex<HashMap<CallKey, DayCount>>,
+    /// Counts not yet added to the store.
+    pending: Mutex<HashMap<UsageKey, i64>>,
 }
 
 #[derive(Default)]
@@ -529,14 +535,43 @@ pub fn spawn_usage_flush(core: Core) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// An integration's stored usage from `days` days ago on (this node's last two seconds may not be
-/// in it yet). Who may read it is decided by the caller (the console's `manage_integration`).
-pub async fn usage(core: &Core, integration: &policy::ManageIntegration, days: i64) -> Result<Vec<UsageCount>, Error> {
+/// The stored usage of the integration `id` over the last `days` UTC days (today included; this
+/// node's last [`USAGE_FLUSH_EVERY`] may not be in it yet), for those who may manage it.
+pub async fn usage(core: &Core, caller: &console::Caller, id: &str, days: i64) -> Result<Vec<UsageCount>, Error> {
+    let mut conn = core.store.conn().await?;
+    let integration = console::managed_integration(&mut conn, caller, id).await?;
     let since = gateway::day_of(core.now()) - days.clamp(1, USAGE_DAYS_KEPT) + 1;
-    Ok(core
-        .store
-        .conn()
+    Ok(conn.usage_of(&integration.integration().id, since).await?)
+}
+
+/// Sets the integration's own limits on a subscribed service (operators only: limits are the
+/// operator's to grant). Kinds left out follow the service's defaults.
+pub async fn set_limits(
+    core: &Core,
+    caller: &console::Caller,
+    id: &str,
+    code: &str,
+    limits: Limits,
+) -> Result<gatehouse_domain::service::Subscription, Error> {
+    policy::catalog_admin(&caller.principal)?;
+    limits.validate().map_err(|e| Error::rule(e).on("limits"))?;
+    let code = ServiceCode::parse(code).map_err(|_| Error::not_found("subscription"))?;
+    let mut tx = core.store.begin().await?;
+    let integration = console::managed_integration(&mut tx, caller, id)
         .await?
-        .usage_of(&integration.integration().id, since)
-        .await?)
+        .into_integration();
+    let mut sub = tx
+        .subscriptions_of(&integration.id)
+        .await?
+        .into_iter()
+        .find(|s| s.service_code == code)
+        .ok_or_else(|| Error::not_found("subscription"))?;
+    sub.limits = limits;
+    sub.updated_at = core.now();
+    tx.upsert_subscription(&sub).await?;
+    let entry = console::audit(core, caller, "subscription.limits_changed", &integration)
+        .details(serde_json::json!({ "service": code.as_str(), "limits": limits }));
+    tx.append_audit(&entry).await?;
+    tx.commit().await?;
+    Ok(sub)
 }

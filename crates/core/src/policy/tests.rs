@@ -483,6 +483,8 @@ mod calling_a_service {
         Principal::person_token("acct-1", i.client_id.as_str())
     }
 
+    type Verdict = Result<(), (Kind, &'static str)>;
+
     fn call(
         k: &Integration,
         subs: &[Subscription],
@@ -510,70 +512,70 @@ mod calling_a_service {
         let forbidden = |c| Err((Kind::Forbidden, c));
         let read: &[&str] = &["pdf.read"];
         let write: &[&str] = &["pdf.write", "openid"];
-        let cases: Vec<(&str, Result<CallService, Refusal>, Result<(), (Kind, &str)>)> = vec![
+        let cases: Vec<(&str, Verdict, Verdict)> = vec![
             (
                 "own token with a granted scope",
-                call(&oauth, &subs, &for_org, Some((&own(&oauth), read))),
+                verdict(call(&oauth, &subs, &for_org, Some((&own(&oauth), read)))),
                 Ok(()),
             ),
             (
                 "a service account's own token",
-                call(&sa, &subs, &for_org, Some((&own(&sa), read))),
+                verdict(call(&sa, &subs, &for_org, Some((&own(&sa), read)))),
                 Ok(()),
             ),
             (
                 "an API Key integration without a token",
-                call(&api_key, &subs, &for_org, None),
+                verdict(call(&api_key, &subs, &for_org, None)),
                 Ok(()),
             ),
             (
                 "a person's token where the service acts for people",
-                call(&oauth, &subs, &for_user, Some((&person_via(&oauth), read))),
+                verdict(call(&oauth, &subs, &for_user, Some((&person_via(&oauth), read)))),
                 Ok(()),
             ),
             (
                 "a person's token where the service acts for organizations",
-                call(&oauth, &subs, &for_org, Some((&person_via(&oauth), read))),
+                verdict(call(&oauth, &subs, &for_org, Some((&person_via(&oauth), read)))),
                 forbidden("integration_token_required"),
             ),
             (
                 "a disabled integration",
-                call(&disabled, &subs, &for_org, Some((&own(&disabled), read))),
+                verdict(call(&disabled, &subs, &for_org, Some((&own(&disabled), read)))),
                 forbidden("integration_disabled"),
             ),
             (
                 "no subscription",
-                call(&oauth, &[], &for_org, Some((&own(&oauth), read))),
+                verdict(call(&oauth, &[], &for_org, Some((&own(&oauth), read)))),
                 forbidden("not_subscribed"),
             ),
             (
                 "no token",
-                call(&oauth, &subs, &for_org, None),
+                verdict(call(&oauth, &subs, &for_org, None)),
                 Err((Kind::Unauthorized, "token_required")),
             ),
             (
                 "another integration's token",
-                call(&oauth, &subs, &for_org, Some((&own(&other()), read))),
+                verdict(call(&oauth, &subs, &for_org, Some((&own(&other()), read)))),
                 forbidden("token_of_another_integration"),
             ),
             (
                 "a person's token through another integration",
-                call(&oauth, &subs, &for_user, Some((&person_via(&other()), read))),
+                verdict(call(&oauth, &subs, &for_user, Some((&person_via(&other()), read)))),
                 forbidden("token_of_another_integration"),
             ),
             (
                 "the operator",
-                call(&oauth, &subs, &for_org, Some((&Principal::operator(), read))),
+                verdict(call(&oauth, &subs, &for_org, Some((&Principal::operator(), read)))),
                 forbidden("token_of_another_integration"),
             ),
             (
                 "scopes the subscription does not grant",
-                call(&oauth, &subs, &for_org, Some((&own(&oauth), write))),
+                verdict(call(&oauth, &subs, &for_org, Some((&own(&oauth), write)))),
                 forbidden("insufficient_scope"),
             ),
         ];
         for (what, got, want) in cases {
-            assert_eq!(verdict(got), want, "{what}");
+            assert_eq!(got, want, "{what}");
         }
     }
 
