@@ -164,3 +164,65 @@ async fn operators_set_gateway_settings_and_per_integration_limits_over_the_api(
     .await;
     assert_eq!(problem["code"], "operator_required", "{problem}");
 }
+
+#[tokio::test]
+async fn operators_edit_gateway_settings_on_the_console_service_page() {
+    use crate::identity::helpers::post;
+    let w = world().await;
+    make_operator(&w.server, &w.outsider.account).await;
+    let op = &w.outsider.client;
+    let fields = |per_day: &'static str| {
+        [
+            ("code", "docs"),
+            ("name", "Docs"),
+            ("allowed_types", "api_key"),
+            ("acts_for", "organization"),
+            ("upstream_url", "http://127.0.0.1:9/v1"),
+            ("identity", "token"),
+            ("per_second", "5"),
+            ("burst", ""),
+            ("per_day", per_day),
+        ]
+    };
+    let page = post(
+        op,
+        "/console/services",
+        &fields("many"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+    .text();
+    assert!(
+        page.contains("id=\"limits-error\""),
+        "the limits' error is shown by its fields: {page}"
+    );
+    post(op, "/console/services", &fields("1000"), StatusCode::SEE_OTHER).await;
+    let page = op.get("/console/services/docs", StatusCode::OK).await.text();
+    assert!(
+        page.contains("id=\"identity-token\" name=\"identity\" value=\"token\" checked"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"per_day\" type=\"text\" inputmode=\"numeric\" value=\"1000\""),
+        "{page}"
+    );
+    let stored = w
+        .server
+        .store()
+        .conn()
+        .await
+        .unwrap()
+        .service_by_code(&ServiceCode::parse("docs").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.gateway.identity, IdentityForwarding::Token);
+    assert_eq!(
+        stored.gateway.limits,
+        Limits {
+            per_second: Some(5),
+            burst: None,
+            per_day: Some(1000)
+        }
+    );
+}
