@@ -5,7 +5,7 @@
 //! parses the request, asks [`admit`], and proxies.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     num::NonZeroU32,
     sync::{Arc, Mutex, RwLock},
     time::Duration,
@@ -79,6 +79,9 @@ pub struct Admission {
     pub service: Arc<Service>,
     pub upstream_url: String,
     pub ratelimit: RateLimitState,
+    /// Whether the call brought a token the verifier accepted (only such a token is ever
+    /// forwarded; an API Key integration's calls bring none).
+    pub token_verified: bool,
 }
 
 /// `RateLimit-Policy` and `RateLimit` field values (empty when no limit applies).
@@ -253,6 +256,7 @@ async fn decide(
         service: service.clone(),
         call,
         ratelimit,
+        token_verified: presented.is_some(),
     })
 }
 
@@ -480,13 +484,21 @@ pub async fn flush_usage(core: &Core) -> Result<(), StoreError> {
         tx.commit_unaudited().await?;
     }
     let today = gateway::day_of(core.now());
-    let tracked: Vec<(String, String)> = match core.gateway.days.lock() {
-        Ok(d) => d
-            .iter()
-            .filter(|(_, c)| c.day == today)
-            .map(|(k, _)| k.clone())
-            .collect(),
-        Err(_) => return Ok(()),
+    // The counts of calls made since the last flush are raised to the stored totals; the others
+    // are forgotten, so that their next call starts from the store (one query then, not one per
+    // flush for every pair ever called).
+    let called: HashSet<CallKey> = pending
+        .keys()
+        .filter(|(_, _, day, _)| *day == today)
+        .map(|(i, s, _, _)| (i.clone(), s.clone()))
+        .collect();
+    let tracked: Vec<CallKey> = match (core.gateway.days.lock(), core.gateway.pending.lock()) {
+        (Ok(mut days), Ok(now_pending)) => {
+            let since: HashSet<CallKey> = now_pending.keys().map(|(i, s, _, _)| (i.clone(), s.clone())).collect();
+            days.retain(|k, c| c.day == today && (called.contains(k) || since.contains(k)));
+            days.keys().filter(|k| called.contains(*k)).cloned().collect()
+        }
+        _ => return Ok(()),
     };
     if tracked.is_empty() {
         return Ok(());

@@ -116,6 +116,10 @@ async fn proxy(
         None => (below, ""),
     };
     let (code, rest) = (code.to_owned(), rest.to_owned());
+    // A path that would climb out of the upstream's base is refused before it counts as a call.
+    if let Err(e) = upstream_target("http://upstream", &rest, None) {
+        return ApiError::bad_request(e.code, e.message).into_response();
+    }
     let creds = Credentials {
         api_key: header_str(req.headers(), API_KEY_HEADER).filter(|k| !k.is_empty()),
         bearer: bearer(req.headers()),
@@ -198,7 +202,8 @@ fn forwarded_headers(
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
     headers.remove(IDENTITY_HEADER);
-    if admission.service.gateway.identity == IdentityForwarding::Signed {
+    // Only a token the verifier accepted is forwarded, and only to a service that takes it.
+    if admission.service.gateway.identity == IdentityForwarding::Signed || !admission.token_verified {
         headers.remove(header::AUTHORIZATION);
     }
     if let Some(jwt) = identity.and_then(|j| HeaderValue::from_str(&j).ok()) {

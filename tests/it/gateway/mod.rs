@@ -314,6 +314,16 @@ async fn a_service_may_take_the_callers_token_instead() {
     let r = &w.upstream.requests()[0];
     assert_eq!(r.header("authorization"), Some(format!("Bearer {token}").as_str()));
     assert_eq!(r.header("x-gatehouse-identity"), None);
+    // An API Key integration's call brings no verified token: whatever it sends is not forwarded.
+    w.call(
+        Method::GET,
+        "/x",
+        Some(&w.key.client_id),
+        Some("made-up"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(w.upstream.requests()[1].header("authorization"), None);
 }
 
 #[tokio::test]
