@@ -10,6 +10,7 @@ mod config;
 mod interop;
 mod limits;
 mod refusals;
+mod streaming;
 
 use axum::http::{Method, StatusCode};
 use gatehouse_domain::{
