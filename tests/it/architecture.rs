@@ -1,6 +1,6 @@
 //! The structure docs/design.md describes, checked: the web crate's top-level modules import each
 //! other without cycles, the core knows nothing of HTTP, the web crate sends no mail and makes no
-//! outbound requests, and a node builds exactly one token service.
+//! outbound requests but the gateway's, and a node builds exactly one token service.
 
 // Helpers fail the test loudly when the sources cannot be read.
 #![allow(clippy::unwrap_used)]
@@ -145,6 +145,17 @@ fn the_core_knows_no_http_and_the_web_crate_sends_no_mail_nor_outbound_requests(
     for runtime in ["lettre", "reqwest"] {
         assert!(!web.contains(runtime), "gatehouse-web depends on {runtime}");
     }
+    // The gateway's client to upstreams is the web crate's only outbound traffic.
+    let outbound: Vec<String> = rust_files(&root().join("crates/web/src"))
+        .into_iter()
+        .filter(|f| {
+            let code = code_of(f);
+            code.contains("hyper_util") || code.contains("hyper_rustls") || code.contains("hyper::client")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert_eq!(outbound.len(), 1, "{outbound:?}");
+    assert!(outbound[0].ends_with("crates/web/src/gateway.rs"), "{outbound:?}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod config;
 mod console;
 mod deploy;
 mod events;
+mod gateway;
 pub(crate) mod identity;
 mod migrations;
 mod ops;

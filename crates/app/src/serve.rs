@@ -145,6 +145,10 @@ fn start_jobs(core: &Core, metrics: &metrics_exporter_prometheus::PrometheusHand
             tokio::spawn(async move { store.follow_other_nodes_changes().await }),
         );
     }
+    jobs.add(
+        "gateway usage",
+        gatehouse_core::gateway::spawn_usage_flush(core.clone()),
+    );
     jobs
 }
 

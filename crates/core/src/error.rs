@@ -20,6 +20,8 @@ pub enum Kind {
     Conflict,
     /// The input is larger than allowed.
     TooLarge,
+    /// Too many requests: a rate limit or quota is spent for now.
+    TooManyRequests,
     /// Try again later (the database is busy).
     Unavailable,
     /// Gatehouse's own fault; the details are logged, never shown.

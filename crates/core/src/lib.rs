@@ -9,6 +9,7 @@ pub mod clock;
 pub mod console;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod identity;
 pub mod jobs;
 pub mod mail;
@@ -46,6 +47,8 @@ pub struct Core {
     pub events: events::EventsRuntime,
     /// The node's one token service: every surface issues and verifies tokens through it.
     pub tokens: Arc<TokenService>,
+    /// The gateway's limiters, daily counters and usage counts on this node.
+    pub gateway: Arc<gateway::GatewayRuntime>,
 }
 
 impl Core {
@@ -73,6 +76,7 @@ impl Core {
             identity: Arc::default(),
             events: events::EventsRuntime::default(),
             tokens,
+            gateway: Arc::default(),
         }
     }
 

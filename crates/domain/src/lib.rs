@@ -10,6 +10,7 @@ pub mod console;
 pub mod crypto;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod identity;
 pub mod ids;
 pub mod integration;

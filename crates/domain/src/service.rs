@@ -1,7 +1,11 @@
 //! The services catalog (APIs that integrations subscribe to) and subscriptions. The seed's rules —
 //! which integration types a service allows — are data on each service, not code.
 
-use crate::{DomainError, Timestamp, integration::IntegrationType};
+use crate::{
+    DomainError, Timestamp,
+    gateway::{GatewaySettings, Limits},
+    integration::IntegrationType,
+};
 
 /// A service code: lowercase letters, digits and `_`, 1–64 characters (e.g. `pdf_services`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -100,6 +104,8 @@ pub struct Service {
     pub scopes: Vec<String>,
     pub acts_for: ActsFor,
     pub upstream_url: Option<String>,
+    /// How the gateway calls the upstream, and the default limits of subscribed integrations.
+    pub gateway: GatewaySettings,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -115,6 +121,8 @@ pub struct Subscription {
     pub integration_id: String,
     pub service_code: ServiceCode,
     pub scopes: Vec<String>,
+    /// This integration's limits on the service, overriding the service's defaults kind by kind.
+    pub limits: Limits,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -183,6 +191,7 @@ mod tests {
             scopes: vec!["ent_documentcloud_sdk".into()],
             acts_for: ActsFor::Organization,
             upstream_url: None,
+            gateway: GatewaySettings::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -129,6 +129,9 @@ pub(crate) struct SubscriptionRow {
     integration_id: String,
     service_code: String,
     scopes: String,
+    rate_per_second: Option<i64>,
+    rate_burst: Option<i64>,
+    daily_quota: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -140,6 +143,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
             integration_id: r.integration_id,
             service_code: ServiceCode::parse(&r.service_code)?,
             scopes: from_json_list(&r.scopes)?,
+            limits: crate::services::limits_of(r.rate_per_second, r.rate_burst, r.daily_quota),
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -153,7 +157,8 @@ pub(crate) const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, 
 const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at";
 pub(crate) const CERTIFICATE_COLUMNS: &str =
     "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
-pub(crate) const SUBSCRIPTION_COLUMNS: &str = "integration_id, service_code, scopes, created_at, updated_at";
+pub(crate) const SUBSCRIPTION_COLUMNS: &str =
+    "integration_id, service_code, scopes, rate_per_second, rate_burst, daily_quota, created_at, updated_at";
 
 #[async_trait]
 impl<T: AsDb> IntegrationStore for T {
@@ -347,17 +352,24 @@ impl<T: AsDb> IntegrationStore for T {
 
     async fn upsert_subscription(&mut self, s: &Subscription) -> Result<()> {
         let scopes = to_json_list(&s.scopes)?;
+        let (per_second, burst, per_day) = crate::services::limit_columns(&s.limits);
         on_db!(self.db(), c => {
             sqlx::query(
-                "INSERT INTO subscriptions (integration_id, service_code, scopes, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (integration_id, service_code) \
-                 DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at",
+                "INSERT INTO subscriptions (integration_id, service_code, scopes, created_at, updated_at, \
+                 rate_per_second, rate_burst, daily_quota) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (integration_id, service_code) \
+                 DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at, \
+                 rate_per_second = excluded.rate_per_second, rate_burst = excluded.rate_burst, \
+                 daily_quota = excluded.daily_quota",
             )
             .bind(&s.integration_id)
             .bind(s.service_code.as_str())
             .bind(&scopes)
             .bind(s.created_at)
             .bind(s.updated_at)
+            .bind(per_second)
+            .bind(burst)
+            .bind(per_day)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -17,6 +17,7 @@ mod audit;
 mod consents;
 mod console;
 mod events;
+mod gateway;
 mod integrations;
 mod lists;
 mod mfa;

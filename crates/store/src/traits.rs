@@ -726,3 +726,29 @@ pub trait PasskeyStore: AsDb {
     /// Deletes ceremonies that expired at or before `now`; returns how many.
     async fn purge_passkey_ceremonies(&mut self, now: Timestamp) -> Result<u64>;
 }
+
+/// Gateway calls counted for one integration, service, UTC day and outcome (`allowed` or the code
+/// of a refusal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageCount {
+    pub integration_id: String,
+    pub service_code: String,
+    pub day: i64,
+    pub outcome: String,
+    pub requests: i64,
+}
+
+/// The gateway's usage counters. Adding counts is bookkeeping (commit it unaudited, and it does not
+/// bump the catalog generation).
+#[async_trait]
+pub trait GatewayStore: AsDb {
+    /// Adds each count to the stored one; counts of an integration or service deleted meanwhile
+    /// are dropped.
+    async fn add_usage(&mut self, counts: &[UsageCount]) -> Result<()>;
+    /// An integration's counts from `since_day` on, by day, service and outcome.
+    async fn usage_of(&mut self, integration_id: &str, since_day: i64) -> Result<Vec<UsageCount>>;
+    /// Allowed calls of one integration to one service on one day, as every node has added them.
+    async fn allowed_on(&mut self, integration_id: &str, service_code: &str, day: i64) -> Result<i64>;
+    /// Deletes counts of days before `before_day`; returns how many rows went.
+    async fn purge_usage(&mut self, before_day: i64) -> Result<u64>;
+}

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod gateway;
 pub mod health;
 pub mod identity;
 pub mod ims;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(ims::routes())
         .merge(events::router(&state))
+        .merge(gateway::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The node's one token service, for every surface that verifies tokens.
@@ -67,6 +69,7 @@ pub fn openapi_json() -> String {
 /// Which surface a path belongs to, so errors outside any route still take that surface's shape.
 fn is_json_surface(path: &str) -> bool {
     path.starts_with("/api/")
+        || path.starts_with("/services/")
         || path.starts_with("/events/")
         || path.starts_with("/oauth/")
         || path.starts_with("/ims/")

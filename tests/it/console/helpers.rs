@@ -43,6 +43,7 @@ fn service(code: &str, name: &str, types: &[IntegrationType], scopes: &[&str], a
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         acts_for,
         upstream_url: None,
+        gateway: Default::default(),
         created_at: now,
         updated_at: now,
     }

@@ -260,6 +260,7 @@ impl<'s> Provision<'s> {
                 integration_id: integration.id.clone(),
                 service_code,
                 scopes,
+                limits: Default::default(),
                 created_at: now,
                 updated_at: now,
             })

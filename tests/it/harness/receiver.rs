@@ -129,6 +129,12 @@ impl TestReceiver {
         }
     }
 
+    /// Stops listening (new connections are refused), as a dead endpoint would.
+    pub async fn stop(&self) {
+        self.task.abort();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url

@@ -36,6 +36,7 @@ async fn console_app(server: &TestServer) -> OAuthApp {
         scopes: vec!["gatehouse.console".into()],
         acts_for: ActsFor::User,
         upstream_url: None,
+        gateway: Default::default(),
         created_at: now,
         updated_at: now,
     };
@@ -294,6 +295,7 @@ async fn a_service_accounts_console_token_has_no_person_to_act_for() {
         scopes: vec!["gatehouse.console".into()],
         acts_for: ActsFor::Organization,
         upstream_url: None,
+        gateway: Default::default(),
         created_at: now,
         updated_at: now,
     };

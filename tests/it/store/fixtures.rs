@@ -101,6 +101,7 @@ pub fn service(code_: &str, allowed: &[IntegrationType]) -> Service {
         scopes: vec!["openid".into(), "read".into()],
         acts_for: ActsFor::User,
         upstream_url: None,
+        gateway: Default::default(),
         created_at: T0,
         updated_at: T0,
     }
@@ -212,6 +213,7 @@ pub fn subscription(integration: &Integration, service: &Service, scopes: &[&str
         integration_id: integration.id.clone(),
         service_code: service.code.clone(),
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        limits: Default::default(),
         created_at: T0,
         updated_at: T0,
     }

@@ -13,6 +13,7 @@ mod console;
 mod events;
 mod events_dispatch;
 pub(crate) mod fixtures;
+mod gateway;
 mod identity;
 mod integrations;
 mod one_time;

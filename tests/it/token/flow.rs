@@ -52,6 +52,7 @@ pub async fn oauth_app(server: &TestServer, platform: Platform) -> OAuthApp {
         scopes: vec!["pdf_read".into()],
         acts_for: ActsFor::User,
         upstream_url: None,
+        gateway: Default::default(),
         created_at: now,
         updated_at: now,
     };

@@ -66,6 +66,7 @@ pub async fn service_account(server: &TestServer) -> ServiceAccount {
         scopes: vec!["ent_documentcloud_sdk".into(), "pdf_read".into()],
         acts_for: ActsFor::Organization,
         upstream_url: None,
+        gateway: Default::default(),
         created_at: now,
         updated_at: now,
     };

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use gatehouse_domain::events::model::{Provider, RegistrationStatus};
+use gatehouse_domain::gateway::{IdentityForwarding, Limits};
 use gatehouse_domain::{
     account::Account,
     integration::{Integration, IntegrationStatus, IntegrationType, Owner},
@@ -80,6 +81,12 @@ pub async fn export(store: &Store) -> Result<String, StoreError> {
         if let Some(u) = &s.upstream_url {
             t["upstream_url"] = value(u);
         }
+        if s.gateway.identity != IdentityForwarding::default() {
+            t["identity"] = value(s.gateway.identity.as_str());
+        }
+        if !s.gateway.limits.is_empty() {
+            t["limits"] = value(limits_table(&s.gateway.limits));
+        }
         aot.push(t);
     }
     insert(&mut doc, "services", aot);
@@ -105,6 +112,21 @@ fn insert(doc: &mut DocumentMut, key: &str, aot: ArrayOfTables) {
     if !aot.is_empty() {
         doc.insert(key, Item::ArrayOfTables(aot));
     }
+}
+
+/// Gateway limits as `{ per_second = …, burst = …, per_day = … }`, the kinds that are set.
+fn limits_table(l: &Limits) -> InlineTable {
+    let mut t = InlineTable::new();
+    if let Some(v) = l.per_second {
+        t.insert("per_second", i64::from(v).into());
+    }
+    if let Some(v) = l.burst {
+        t.insert("burst", i64::from(v).into());
+    }
+    if let Some(v) = l.per_day.and_then(|v| i64::try_from(v).ok()) {
+        t.insert("per_day", v.into());
+    }
+    t
 }
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
@@ -235,6 +257,9 @@ async fn integration(
         let mut scopes = s.scopes.clone();
         scopes.sort();
         it.insert("scopes", Value::Array(strings(scopes.iter().map(String::as_str))));
+        if !s.limits.is_empty() {
+            it.insert("limits", Value::InlineTable(limits_table(&s.limits)));
+        }
         subs.push(it);
     }
     t["subscriptions"] = value(one_per_line(subs));

@@ -5,6 +5,7 @@
 //! Only the shape is checked here (unknown keys, types, enum values). The values themselves are
 //! checked in [`super::validate`], and references to the database in [`super::plan`].
 
+use gatehouse_domain::gateway::Limits;
 use serde::Deserialize;
 
 use super::Problem;
@@ -100,6 +101,10 @@ pub struct RawService {
     pub scopes: Vec<String>,
     pub acts_for: Option<RawActsFor>,
     pub upstream_url: Option<String>,
+    /// What the gateway tells the upstream: `signed` (a JWT Gatehouse signs) or `token`.
+    pub identity: Option<String>,
+    /// The default gateway limits of every subscribed integration.
+    pub limits: Option<Limits>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -221,6 +226,8 @@ pub struct RawSubscription {
     pub service: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// This integration's gateway limits on the service, overriding the service's kind by kind.
+    pub limits: Option<Limits>,
 }
 
 /// Parses the TOML text. Syntax errors carry line and column; shape errors (unknown keys, wrong

@@ -557,7 +557,8 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 }
             };
             let have = stored.iter().find(|x| x.service_code == s.service);
-            if have.is_some_and(|h| sorted(&h.scopes) == sorted(&scopes)) {
+            let limits = s.limits.unwrap_or_else(|| have.map(|h| h.limits).unwrap_or_default());
+            if have.is_some_and(|h| sorted(&h.scopes) == sorted(&scopes) && h.limits == limits) {
                 continue;
             }
             let action = if have.is_some() {
@@ -576,6 +577,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 integration_id: ctx.integration_id.to_owned(),
                 service_code: s.service.clone(),
                 scopes: scopes.clone(),
+                limits,
                 created_at: have.map_or(self.now, |h| h.created_at),
                 updated_at: self.now,
             };

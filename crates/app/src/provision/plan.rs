@@ -607,6 +607,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 scopes: s.scopes.clone(),
                 acts_for: s.acts_for,
                 upstream_url: None,
+                gateway: Default::default(),
                 created_at: self.now,
                 updated_at: self.now,
             },
@@ -640,6 +641,18 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         {
             changed.push(format!("upstream_url → {u}"));
             svc.upstream_url = Some(u.clone());
+        }
+        if let Some(i) = s.identity
+            && svc.gateway.identity != i
+        {
+            changed.push(format!("identity → {}", i.as_str()));
+            svc.gateway.identity = i;
+        }
+        if let Some(l) = s.limits
+            && svc.gateway.limits != l
+        {
+            changed.push(format!("limits → {l:?}"));
+            svc.gateway.limits = l;
         }
         self.services.insert(svc.code.clone(), svc.clone());
         let target = format!("service:{}", svc.code);

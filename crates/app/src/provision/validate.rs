@@ -10,6 +10,7 @@ use std::{collections::BTreeSet, path::Path};
 use gatehouse_domain::{
     account::{AccountType, Email},
     certificate::{self, Certificate, MAX_PEM_BYTES},
+    gateway::{IdentityForwarding, Limits},
     ids::{ClientId, OrgId, TechnicalAccount},
     integration::{self, IntegrationStatus, IntegrationType, MAX_ACTIVE_SECRETS, MAX_CERTIFICATES, Platform},
     org::{self, Role},
@@ -110,6 +111,8 @@ pub struct DService {
     pub scopes: Vec<String>,
     pub acts_for: ActsFor,
     pub upstream_url: Option<String>,
+    pub identity: Option<IdentityForwarding>,
+    pub limits: Option<Limits>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +148,7 @@ pub struct DSub {
     pub path: String,
     pub service: ServiceCode,
     pub scopes: Vec<String>,
+    pub limits: Option<Limits>,
 }
 
 #[derive(Debug)]
@@ -459,6 +463,13 @@ fn service(c: &mut Checker<'_>, path: &str, s: RawService) -> Option<DService> {
         },
         None => None,
     };
+    let identity = match &s.identity {
+        Some(i) => c.ok(&format!("{path}.identity"), IdentityForwarding::parse(i)),
+        None => None,
+    };
+    if let Some(l) = &s.limits {
+        c.ok(&format!("{path}.limits"), l.validate());
+    }
     let acts_for = match s.acts_for {
         Some(RawActsFor::User) => ActsFor::User,
         Some(RawActsFor::Organization) => ActsFor::Organization,
@@ -477,6 +488,8 @@ fn service(c: &mut Checker<'_>, path: &str, s: RawService) -> Option<DService> {
         scopes,
         acts_for,
         upstream_url,
+        identity,
+        limits: s.limits,
     })
 }
 
@@ -597,10 +610,14 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
                     scopes.push(scope);
                 }
             }
+            if let Some(l) = &s.limits {
+                c.ok(&format!("{spath}.limits"), l.validate());
+            }
             out.push(DSub {
                 path: spath,
                 service: code,
                 scopes,
+                limits: s.limits,
             });
         }
         out

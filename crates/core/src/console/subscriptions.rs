@@ -70,6 +70,9 @@ pub async fn subscribe(
         integration_id: i.id.clone(),
         service_code: service.code.clone(),
         scopes: granted,
+        // Limits are the operator's to set (`gatehouse apply`, the operators' API); a developer's
+        // change of scopes keeps them.
+        limits: existing.map(|s| s.limits).unwrap_or_default(),
         created_at: existing.map_or(state.now(), |s| s.created_at),
         updated_at: state.now(),
     };

@@ -26,6 +26,10 @@
 //! - **Introspection and revocation**: a client introspects its own tokens, and others' only when
 //!   an operator allowed it ([`introspects`], [`grant_introspection`]); it revokes only its own
 //!   ([`revokes`]).
+//! - **Calling a service through the gateway** ([`call_service`]): the API key's integration is
+//!   active and subscribed to the service; unless it is an API Key integration (anonymous calls),
+//!   it brings an access token of its own — or, for a service that acts for a person, a person's
+//!   token issued through it — that carries one of the scopes its subscription grants.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 
@@ -36,8 +40,10 @@ mod tests;
 
 use gatehouse_domain::{
     console::access,
-    integration::{Integration, IntegrationType, Owner},
+    gateway::{self, Limits},
+    integration::{Integration, IntegrationStatus, IntegrationType, Owner},
     org::{Organization, Role},
+    service::{ActsFor, Service, Subscription},
 };
 
 pub use load::person as load_person;
@@ -317,4 +323,176 @@ pub fn events_caller(p: &Principal) -> Result<EventsCaller, Refusal> {
              console.",
         )),
     }
+}
+
+/// Whom a call through the gateway is made as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectType {
+    /// A person, through a token issued to them by the integration.
+    Person,
+    /// A service account's technical account.
+    TechnicalAccount,
+    /// The integration itself (an API Key integration, or an OAuth integration's own token).
+    Integration,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::TechnicalAccount => "technical_account",
+            Self::Integration => "integration",
+        }
+    }
+}
+
+/// Proof that a call may go through the gateway to a service, with whom it is made as, the scopes
+/// it carries there and the limits that apply to it.
+#[derive(Debug, Clone)]
+pub struct CallService {
+    integration_id: String,
+    client_id: String,
+    org_id: Option<String>,
+    subject: String,
+    subject_type: SubjectType,
+    scopes: Vec<String>,
+    limits: Limits,
+}
+
+impl CallService {
+    pub fn integration_id(&self) -> &str {
+        &self.integration_id
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn org_id(&self) -> Option<&str> {
+        self.org_id.as_deref()
+    }
+
+    /// The person's account ID, the technical account, or the client ID.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    pub fn subject_type(&self) -> SubjectType {
+        self.subject_type
+    }
+
+    /// The token's scopes that the subscription grants on this service (empty for anonymous calls).
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The service's default limits with the subscription's overrides.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+/// The access token a gateway call brings, as the node's token verifier checked it: who it stands
+/// for (an integration acting for itself, or a person through a client) and its scopes.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedToken<'a> {
+    pub principal: &'a Principal,
+    pub scopes: &'a [String],
+}
+
+/// May the integration whose API key is `key` call `service` through the gateway, with `token`?
+/// `subscriptions` are the integration's. Refusals name what is missing: a disabled integration,
+/// no subscription, no token, a token of another integration or of a person where the service acts
+/// for an organization, or no scope the subscription grants.
+pub fn call_service(
+    key: &Integration,
+    subscriptions: &[Subscription],
+    service: &Service,
+    token: Option<PresentedToken<'_>>,
+) -> Result<CallService, Refusal> {
+    if key.status != IntegrationStatus::Active {
+        return Err(Refusal::forbidden(
+            "integration_disabled",
+            "The integration of this API key is disabled.",
+        ));
+    }
+    let subscription = subscriptions
+        .iter()
+        .find(|s| s.service_code == service.code)
+        .filter(|_| service.allows(key.integration_type));
+    let Some(subscription) = subscription else {
+        return Err(Refusal::forbidden(
+            "not_subscribed",
+            format!("The integration of this API key is not subscribed to {}.", service.name),
+        ));
+    };
+    let mut call = CallService {
+        integration_id: key.id.clone(),
+        client_id: key.client_id.as_str().to_owned(),
+        org_id: key.org_id().map(str::to_owned),
+        subject: key.client_id.as_str().to_owned(),
+        subject_type: SubjectType::Integration,
+        scopes: Vec::new(),
+        limits: service.gateway.limits.overridden_by(subscription.limits),
+    };
+    if !gateway::needs_token(key.integration_type) {
+        return Ok(call);
+    }
+    let Some(token) = token else {
+        return Err(Refusal::new(
+            Kind::Unauthorized,
+            "token_required",
+            format!(
+                "{} needs an access token of the API key's integration (Authorization: Bearer).",
+                service.name
+            ),
+        ));
+    };
+    match &token.principal.who {
+        Who::Integration(i) if i.id == key.id => {
+            if let (IntegrationType::ServiceAccount, Some(t)) = (i.integration_type, &i.technical_account_id) {
+                call.subject = t.clone();
+                call.subject_type = SubjectType::TechnicalAccount;
+            }
+        }
+        Who::Person {
+            account_id,
+            via_client: Some(client),
+        } if client == key.client_id.as_str() => {
+            if service.acts_for != ActsFor::User {
+                return Err(Refusal::forbidden(
+                    "integration_token_required",
+                    format!(
+                        "{} acts for an organization: use the integration's own token, not a person's.",
+                        service.name
+                    ),
+                ));
+            }
+            call.subject = account_id.clone();
+            call.subject_type = SubjectType::Person;
+        }
+        Who::Integration(_) | Who::Person { .. } | Who::Operator => {
+            return Err(Refusal::forbidden(
+                "token_of_another_integration",
+                "The access token was not issued to the API key's integration.",
+            ));
+        }
+    }
+    call.scopes = token
+        .scopes
+        .iter()
+        .filter(|s| subscription.scopes.contains(s) && service.scopes.contains(s))
+        .cloned()
+        .collect();
+    if call.scopes.is_empty() && !service.scopes.is_empty() {
+        return Err(Refusal::forbidden(
+            "insufficient_scope",
+            format!(
+                "The access token carries none of the scopes {} grants this integration: {}.",
+                service.name,
+                subscription.scopes.join(" ")
+            ),
+        ));
+    }
+    Ok(call)
 }

@@ -441,3 +441,208 @@ fn only_operators_allow_an_integration_to_introspect() {
     let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "a"));
     assert_eq!(verdict(grant_introspection(&sa)), Err((FORBIDDEN, "operator_required")));
 }
+
+mod calling_a_service {
+    use gatehouse_domain::{
+        gateway::{GatewaySettings, Limits},
+        service::{ActsFor, Service, ServiceCode, Subscription},
+    };
+
+    use super::*;
+
+    fn service(acts_for: ActsFor) -> Service {
+        Service {
+            code: ServiceCode::parse("pdf").unwrap(),
+            name: "PDF".into(),
+            description: String::new(),
+            allowed_types: vec![
+                IntegrationType::Oauth,
+                IntegrationType::ServiceAccount,
+                IntegrationType::ApiKey,
+            ],
+            scopes: vec!["pdf.read".into(), "pdf.write".into()],
+            acts_for,
+            upstream_url: Some("http://127.0.0.1:9/".into()),
+            gateway: GatewaySettings {
+                limits: Limits {
+                    per_second: Some(5),
+                    burst: None,
+                    per_day: Some(100),
+                },
+                ..GatewaySettings::default()
+            },
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn subscribed(scopes: &[&str]) -> Vec<Subscription> {
+        vec![Subscription {
+            integration_id: "i1".into(),
+            service_code: ServiceCode::parse("pdf").unwrap(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            limits: Limits {
+                per_day: Some(1000),
+                ..Limits::default()
+            },
+            created_at: 0,
+            updated_at: 0,
+        }]
+    }
+
+    fn key(t: IntegrationType) -> Integration {
+        let mut i = integration(t, in_org(ORG), "dev");
+        if t == IntegrationType::ServiceAccount {
+            i.technical_account_id = Some("tech@techacct.gatehouse".into());
+        }
+        i
+    }
+
+    fn other() -> Integration {
+        let mut i = key(IntegrationType::Oauth);
+        i.id = "i2".into();
+        i.client_id = ClientId::parse("fedcba9876543210fedcba9876543210").unwrap();
+        i
+    }
+
+    fn own(i: &Integration) -> Principal {
+        Principal::integration(i.clone())
+    }
+
+    fn person_via(i: &Integration) -> Principal {
+        Principal::person_token("acct-1", i.client_id.as_str())
+    }
+
+    type Verdict = Result<(), (Kind, &'static str)>;
+
+    fn call(
+        k: &Integration,
+        subs: &[Subscription],
+        s: &Service,
+        token: Option<(&Principal, &[&str])>,
+    ) -> Result<CallService, Refusal> {
+        let scopes: Vec<String> = token.map_or_else(Vec::new, |(_, s)| s.iter().map(|s| s.to_string()).collect());
+        let presented = token.map(|(p, _)| PresentedToken {
+            principal: p,
+            scopes: &scopes,
+        });
+        call_service(k, subs, s, presented)
+    }
+
+    #[test]
+    fn the_policy_table_of_gateway_calls() {
+        let oauth = key(IntegrationType::Oauth);
+        let sa = key(IntegrationType::ServiceAccount);
+        let api_key = key(IntegrationType::ApiKey);
+        let mut disabled = key(IntegrationType::Oauth);
+        disabled.status = IntegrationStatus::Disabled;
+        let for_org = service(ActsFor::Organization);
+        let for_user = service(ActsFor::User);
+        let subs = subscribed(&["pdf.read"]);
+        let forbidden = |c| Err((Kind::Forbidden, c));
+        let read: &[&str] = &["pdf.read"];
+        let write: &[&str] = &["pdf.write", "openid"];
+        let cases: Vec<(&str, Verdict, Verdict)> = vec![
+            (
+                "own token with a granted scope",
+                verdict(call(&oauth, &subs, &for_org, Some((&own(&oauth), read)))),
+                Ok(()),
+            ),
+            (
+                "a service account's own token",
+                verdict(call(&sa, &subs, &for_org, Some((&own(&sa), read)))),
+                Ok(()),
+            ),
+            (
+                "an API Key integration without a token",
+                verdict(call(&api_key, &subs, &for_org, None)),
+                Ok(()),
+            ),
+            (
+                "a person's token where the service acts for people",
+                verdict(call(&oauth, &subs, &for_user, Some((&person_via(&oauth), read)))),
+                Ok(()),
+            ),
+            (
+                "a person's token where the service acts for organizations",
+                verdict(call(&oauth, &subs, &for_org, Some((&person_via(&oauth), read)))),
+                forbidden("integration_token_required"),
+            ),
+            (
+                "a disabled integration",
+                verdict(call(&disabled, &subs, &for_org, Some((&own(&disabled), read)))),
+                forbidden("integration_disabled"),
+            ),
+            (
+                "no subscription",
+                verdict(call(&oauth, &[], &for_org, Some((&own(&oauth), read)))),
+                forbidden("not_subscribed"),
+            ),
+            (
+                "no token",
+                verdict(call(&oauth, &subs, &for_org, None)),
+                Err((Kind::Unauthorized, "token_required")),
+            ),
+            (
+                "another integration's token",
+                verdict(call(&oauth, &subs, &for_org, Some((&own(&other()), read)))),
+                forbidden("token_of_another_integration"),
+            ),
+            (
+                "a person's token through another integration",
+                verdict(call(&oauth, &subs, &for_user, Some((&person_via(&other()), read)))),
+                forbidden("token_of_another_integration"),
+            ),
+            (
+                "the operator",
+                verdict(call(&oauth, &subs, &for_org, Some((&Principal::operator(), read)))),
+                forbidden("token_of_another_integration"),
+            ),
+            (
+                "scopes the subscription does not grant",
+                verdict(call(&oauth, &subs, &for_org, Some((&own(&oauth), write)))),
+                forbidden("insufficient_scope"),
+            ),
+        ];
+        for (what, got, want) in cases {
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_call_names_whom_it_is_made_as_with_granted_scopes_and_limits() {
+        let sa = key(IntegrationType::ServiceAccount);
+        let subs = subscribed(&["pdf.read", "pdf.write"]);
+        let c = call(
+            &sa,
+            &subs,
+            &service(ActsFor::Organization),
+            Some((&own(&sa), &["pdf.write", "openid"])),
+        )
+        .unwrap();
+        assert_eq!(c.subject(), "tech@techacct.gatehouse");
+        assert_eq!(c.subject_type(), SubjectType::TechnicalAccount);
+        assert_eq!(c.scopes(), ["pdf.write"]);
+        assert_eq!(c.org_id(), Some(ORG));
+        assert_eq!(
+            c.limits(),
+            Limits {
+                per_second: Some(5),
+                burst: None,
+                per_day: Some(1000)
+            }
+        );
+        let oauth = key(IntegrationType::Oauth);
+        let p = call(
+            &oauth,
+            &subs,
+            &service(ActsFor::User),
+            Some((&person_via(&oauth), &["pdf.read"])),
+        )
+        .unwrap();
+        assert_eq!((p.subject(), p.subject_type()), ("acct-1", SubjectType::Person));
+        let anon = call(&key(IntegrationType::ApiKey), &subs, &service(ActsFor::User), None).unwrap();
+        assert_eq!(anon.subject_type(), SubjectType::Integration);
+        assert!(anon.scopes().is_empty());
+    }
+}

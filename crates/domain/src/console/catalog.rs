@@ -4,6 +4,7 @@
 
 use crate::{
     DomainError, Timestamp,
+    gateway::{GatewaySettings, IdentityForwarding, Limits},
     identity::{FieldError, FieldErrors},
     integration::IntegrationType,
     service::{ActsFor, Service, ServiceCode, Subscription, parse_scope},
@@ -25,6 +26,10 @@ pub struct ServiceInput {
     pub scopes: Vec<String>,
     pub acts_for: String,
     pub upstream_url: Option<String>,
+    /// `signed` (the default when empty) or `token`: see [`IdentityForwarding`].
+    pub identity: String,
+    /// The default limits of every subscribed integration.
+    pub limits: Limits,
 }
 
 fn printable(s: &str, max: usize, multiline: bool) -> bool {
@@ -135,6 +140,22 @@ pub fn parse_service(input: &ServiceInput, existing: Option<&Service>, now: Time
             }
         },
     };
+    let identity = match input.identity.trim() {
+        "" => IdentityForwarding::default(),
+        s => IdentityForwarding::parse(s).unwrap_or_else(|e| {
+            errors.push(FieldError {
+                field: "identity",
+                error: e,
+            });
+            IdentityForwarding::default()
+        }),
+    };
+    if let Err(e) = input.limits.validate() {
+        errors.push(FieldError {
+            field: "limits",
+            error: e,
+        });
+    }
     let (Ok(code), Ok(acts_for)) = (code, acts_for) else {
         return Err(errors);
     };
@@ -149,6 +170,10 @@ pub fn parse_service(input: &ServiceInput, existing: Option<&Service>, now: Time
         scopes,
         acts_for,
         upstream_url,
+        gateway: GatewaySettings {
+            identity,
+            limits: input.limits,
+        },
         created_at: existing.map_or(now, |s| s.created_at),
         updated_at: now,
     })
@@ -195,6 +220,8 @@ mod tests {
             scopes: vec!["ent_documentcloud_sdk".into(), " ".into()],
             acts_for: "organization".into(),
             upstream_url: Some("https://pdf.internal.example/".into()),
+            identity: String::new(),
+            limits: Limits::default(),
         }
     }
 
@@ -219,12 +246,26 @@ mod tests {
             scopes: vec!["a b".into()],
             acts_for: "everyone".into(),
             upstream_url: Some("ftp://x".into()),
+            identity: "pigeon".into(),
+            limits: Limits {
+                burst: Some(3),
+                ..Limits::default()
+            },
         };
         let e = parse_service(&bad, None, 0).unwrap_err();
         let fields: Vec<_> = e.iter().map(|f| f.field).collect();
         assert_eq!(
             fields,
-            vec!["code", "name", "allowed_types", "scopes", "acts_for", "upstream_url"]
+            vec![
+                "code",
+                "name",
+                "allowed_types",
+                "scopes",
+                "acts_for",
+                "upstream_url",
+                "identity",
+                "limits"
+            ]
         );
         let none = ServiceInput {
             allowed_types: vec![],
@@ -243,6 +284,7 @@ mod tests {
             integration_id: "i".into(),
             service_code: s.code.clone(),
             scopes: vec!["ent_documentcloud_sdk".into(), "gone".into()],
+            limits: Limits::default(),
             created_at: 0,
             updated_at: 0,
         };

@@ -121,6 +121,7 @@ mod tests {
             integration_id: "i".into(),
             service_code: ServiceCode::parse(code).unwrap(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            limits: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod secrets;
 pub mod services;
 pub mod subscriptions;
+pub mod usage;
 
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 use utoipa::OpenApi;
@@ -89,6 +90,7 @@ pub fn router() -> Router<AppState> {
         .merge(certificates::router())
         .merge(subscriptions::router())
         .merge(services::router())
+        .merge(usage::router())
         .merge(credentials::router())
 }
 

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
 };
 
-use super::{certificates, credentials, integrations, secrets, services, subscriptions};
+use super::{certificates, credentials, integrations, secrets, services, subscriptions, usage};
 
 /// The OpenAPI description of the console's routes (merged into `/api/v1/openapi.json`).
 #[derive(OpenApi)]
@@ -35,6 +35,8 @@ use super::{certificates, credentials, integrations, secrets, services, subscrip
         services::replace,
         services::delete,
         credentials::download,
+        usage::usage,
+        usage::set_limits,
     ),
     modifiers(&Authentication),
     tags(
@@ -42,6 +44,7 @@ use super::{certificates, credentials, integrations, secrets, services, subscrip
         (name = "credentials", description = "Client secrets, certificates and the credentials file"),
         (name = "subscriptions", description = "An integration's subscriptions to services"),
         (name = "services", description = "The services catalog (edited and deleted by operators)"),
+        (name = "gateway", description = "The API gateway: an integration's usage and its own limits per service"),
     )
 )]
 pub struct ConsoleApi;

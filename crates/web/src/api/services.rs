@@ -11,11 +11,47 @@ use axum::{
     routing::get,
 };
 use gatehouse_core::console;
-use gatehouse_domain::{console::catalog::ServiceInput, service::Service};
+use gatehouse_domain::{console::catalog::ServiceInput, gateway::Limits, service::Service};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{AppState, auth::Caller, error::ConsoleProblem as Problem, extract::ApiJson};
+
+/// Gateway limits of an integration's calls to a service; a kind left out has no limit (on a
+/// subscription: the service's default applies).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsJson {
+    /// Sustained requests per second (GCRA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_second: Option<u32>,
+    /// Requests allowed at once above the rate; the rate when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    /// Requests per UTC day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_day: Option<u64>,
+}
+
+impl From<Limits> for LimitsJson {
+    fn from(l: Limits) -> Self {
+        Self {
+            per_second: l.per_second,
+            burst: l.burst,
+            per_day: l.per_day,
+        }
+    }
+}
+
+impl From<LimitsJson> for Limits {
+    fn from(l: LimitsJson) -> Self {
+        Self {
+            per_second: l.per_second,
+            burst: l.burst,
+            per_day: l.per_day,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceOut {
@@ -29,7 +65,14 @@ pub struct ServiceOut {
     pub scopes: Vec<String>,
     /// `user` or `organization`.
     pub acts_for: String,
+    /// Where the gateway sends calls to `/services/{code}/…`; none: the service is not proxied.
     pub upstream_url: Option<String>,
+    /// What the upstream learns of the caller: `signed` (the `x-gatehouse-identity` JWT) or
+    /// `token` (the caller's access token).
+    #[schema(example = "signed")]
+    pub identity: String,
+    /// The default gateway limits of every subscribed integration.
+    pub limits: LimitsJson,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -44,6 +87,8 @@ impl From<&Service> for ServiceOut {
             scopes: s.scopes.clone(),
             acts_for: s.acts_for.as_str().to_owned(),
             upstream_url: s.upstream_url.clone(),
+            identity: s.gateway.identity.as_str().to_owned(),
+            limits: s.gateway.limits.into(),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
@@ -66,6 +111,12 @@ pub struct ServiceIn {
     /// `user` or `organization`.
     pub acts_for: String,
     pub upstream_url: Option<String>,
+    /// `signed` (the default) or `token`.
+    #[serde(default)]
+    pub identity: String,
+    /// The default gateway limits of every subscribed integration (none when left out).
+    #[serde(default)]
+    pub limits: LimitsJson,
 }
 
 impl From<ServiceIn> for ServiceInput {
@@ -78,6 +129,8 @@ impl From<ServiceIn> for ServiceInput {
             scopes: s.scopes,
             acts_for: s.acts_for,
             upstream_url: s.upstream_url,
+            identity: s.identity,
+            limits: s.limits.into(),
         }
     }
 }

@@ -23,6 +23,9 @@ pub struct SubscriptionOut {
     pub service: String,
     /// The scopes granted (for service accounts, their metascopes).
     pub scopes: Vec<String>,
+    /// This integration's own gateway limits on the service (operators set them); kinds left out
+    /// follow the service's defaults.
+    pub limits: crate::api::services::LimitsJson,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -32,6 +35,7 @@ impl From<&Subscription> for SubscriptionOut {
         Self {
             service: s.service_code.to_string(),
             scopes: s.scopes.clone(),
+            limits: s.limits.into(),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }

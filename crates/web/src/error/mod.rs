@@ -403,6 +403,7 @@ pub fn status_of(kind: gatehouse_core::error::Kind) -> StatusCode {
         Kind::Gone => StatusCode::GONE,
         Kind::Conflict => StatusCode::CONFLICT,
         Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

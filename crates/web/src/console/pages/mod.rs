@@ -114,7 +114,7 @@ fn sentence(message: &str) -> String {
 
 /// Form field names are a small fixed set; errors refer to them by `&'static str`.
 fn static_field(f: &str) -> &'static str {
-    const FIELDS: [&str; 16] = [
+    const FIELDS: [&str; 18] = [
         "name",
         "description",
         "integration_type",
@@ -130,6 +130,8 @@ fn static_field(f: &str) -> &'static str {
         "allowed_types",
         "acts_for",
         "upstream_url",
+        "identity",
+        "limits",
         "uri",
     ];
     FIELDS.iter().find(|x| **x == f).copied().unwrap_or("main")

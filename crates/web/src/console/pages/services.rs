@@ -23,6 +23,7 @@ use crate::{
     extract::ClientInfo,
     identity::{SignedIn, forms::Errors},
 };
+use gatehouse_domain::gateway::Limits;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,6 +59,21 @@ struct Values {
     scopes: String,
     acts_for: String,
     upstream_url: String,
+    identity: String,
+    per_second: String,
+    burst: String,
+    per_day: String,
+}
+
+/// A limit as typed: empty is none; anything but a positive number reads as 0, which the limits'
+/// validation refuses with its message.
+fn limit<T: std::str::FromStr + Default>(s: &str) -> Option<T> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.parse().unwrap_or_default())
+}
+
+fn shown<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 impl Values {
@@ -70,6 +86,10 @@ impl Values {
             scopes: s.scopes.join("\n"),
             acts_for: s.acts_for.as_str().to_owned(),
             upstream_url: s.upstream_url.clone().unwrap_or_default(),
+            identity: s.gateway.identity.as_str().to_owned(),
+            per_second: shown(s.gateway.limits.per_second),
+            burst: shown(s.gateway.limits.burst),
+            per_day: shown(s.gateway.limits.per_day),
         }
     }
 
@@ -82,6 +102,10 @@ impl Values {
             scopes: one_of(fields, "scopes"),
             acts_for: one_of(fields, "acts_for"),
             upstream_url: one_of(fields, "upstream_url"),
+            identity: one_of(fields, "identity"),
+            per_second: one_of(fields, "per_second"),
+            burst: one_of(fields, "burst"),
+            per_day: one_of(fields, "per_day"),
         }
     }
 
@@ -94,6 +118,12 @@ impl Values {
             scopes: self.scopes.split([' ', '\n', '\r', ',']).map(str::to_owned).collect(),
             acts_for: self.acts_for.clone(),
             upstream_url: Some(self.upstream_url.clone()),
+            identity: self.identity.clone(),
+            limits: Limits {
+                per_second: limit(&self.per_second),
+                burst: limit(&self.burst),
+                per_day: limit(&self.per_day),
+            },
         }
     }
 
