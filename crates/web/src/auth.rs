@@ -118,7 +118,7 @@ async fn from_token(state: &AppState, token: &str) -> Result<(Principal, Actor, 
 }
 
 /// The token of an `Authorization: Bearer …` value; the scheme is case-insensitive (RFC 7235 §2.1).
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

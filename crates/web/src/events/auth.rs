@@ -44,8 +44,7 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
+            .and_then(crate::auth::bearer_token)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized("Send an access token: Authorization: Bearer <token>."))?;
         let invalid = || unauthorized("The access token is invalid, expired or revoked.");
