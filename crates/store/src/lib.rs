@@ -14,6 +14,7 @@ pub mod traits;
 mod accounts;
 mod audit;
 mod consents;
+mod domains;
 mod console;
 mod events;
 mod integrations;

@@ -193,7 +193,7 @@ async fn an_admin_creates_an_enterprise_account_whose_holder_sets_a_password_by_
     assert!(e.ip.is_some());
 
     // The person opens the link, chooses a password and signs in.
-    let link = latest_link(&server, "worker@acme.test", "/password-reset/");
+    let link = latest_link(&server, "worker@acme.test", "/password-reset/").await;
     let person = server.new_client();
     person.get(&link, StatusCode::OK).await;
     post(
@@ -369,7 +369,7 @@ async fn password_and_two_step_resets_end_sessions_and_mail_a_link() {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    let link = latest_link(&server, "worker@acme.test", "/password-reset/");
+    let link = latest_link(&server, "worker@acme.test", "/password-reset/").await;
     post(
         &person,
         &link,
@@ -461,5 +461,5 @@ async fn the_member_list_page_manages_enterprise_accounts_with_csrf() {
         StatusCode::SEE_OTHER,
     )
     .await;
-    latest_link(&server, "new@acme.test", "/password-reset/");
+    latest_link(&server, "new@acme.test", "/password-reset/").await;
 }

@@ -9,7 +9,7 @@
 //! until then on every node (see `crate::tokens::service`). Its consents stay stored but cannot be used: a
 //! disabled account has no session and gets no tokens.
 
-use crate::mail::{self, messages};
+use crate::mail::messages;
 use gatehouse_domain::{
     account::{Account, AccountType},
     audit::Actor,
@@ -140,11 +140,12 @@ pub async fn create_account(
     publish_member_event(state, &mut tx, OwnEventKind::MemberAdded, org, &account, role, None).await?;
     tx.commit().await?;
     let url = link(state, LinkPurpose::AccountSetup, &issued.token);
-    mail::send_logged(
-        &state.settings.identity,
+    emails::deliver(
+        state,
         messages::account_setup(email.as_str(), &org.name, &who.account.display_name, &url),
+        client,
     )
-    .await;
+    .await?;
     Ok(account)
 }
 
@@ -202,7 +203,7 @@ pub async fn admin_action(
         .await?;
     tx.commit().await?;
     if action == AdminAction::ResetPassword {
-        emails::send_password_reset(state, &account).await?;
+        emails::send_password_reset(state, &account, client).await?;
     }
     Ok(account)
 }

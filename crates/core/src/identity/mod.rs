@@ -10,9 +10,10 @@ pub mod failure_events;
 pub mod links;
 pub mod organizations;
 pub mod settings;
+pub mod signup;
 pub mod signed_in;
 pub mod throttles;
 
-pub use settings::{IdentitySettings, SmtpSecurity, SmtpSettings};
+pub use settings::{IdentitySettings, MailLimits, SmtpSecurity, SmtpSettings};
 pub use signed_in::SignedIn;
 pub use throttles::{IdentityRuntime, ThrottleKind};

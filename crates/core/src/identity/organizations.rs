@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     ClientInfo, Core, Error, Kind,
-    mail::{self, messages},
+    mail::messages,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -326,7 +326,7 @@ pub async fn invite(
         role.as_str(),
         &url,
     );
-    mail::send_logged(&state.settings.identity, m).await;
+    super::emails::deliver(state, m, client).await?;
     Ok(PendingInvitation {
         id: issued.digest,
         invitation,

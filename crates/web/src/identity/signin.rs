@@ -356,7 +356,7 @@ async fn signin_submit(
     rt_.succeed(ThrottleKind::Account, &key);
 
     if account.account_type == AccountType::Personal && !account.email_verified && !account.operator {
-        emails::send_verification(&state, &account).await?;
+        emails::send_verification(&state, &account, &client).await?;
         let entry = audit::entry(
             &state,
             &Actor::Account(account.id.clone()),
