@@ -77,7 +77,10 @@ async fn a_password_reset_request_takes_as_long_for_a_known_address_as_for_an_un
     let server = TestServer::start().await;
     account(&server, "known@example.com").await;
     let c = server.new_client();
-    let reset = |email: &'static str| timed(&c, "/password-reset", &[("email", email)]);
+    let reset = |email: &'static str| {
+        let c = &c;
+        async move { timed(c, "/password-reset", &[("email", email)]).await }
+    };
     // Warm up the connection pool and the page's code paths.
     for _ in 0..5 {
         reset("known@example.com").await;

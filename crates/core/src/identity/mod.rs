@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod changes;
+pub mod domains;
 pub mod emails;
 pub mod enterprise;
 pub mod failure_events;
