@@ -137,7 +137,10 @@ impl DomainsConfig {
         self.resolver.parse().map(Some).map_err(|_| {
             invalid(
                 "domains.resolver",
-                format!("{:?} must be \"system\" or an IP:PORT such as 127.0.0.1:53", self.resolver),
+                format!(
+                    "{:?} must be \"system\" or an IP:PORT such as 127.0.0.1:53",
+                    self.resolver
+                ),
             )
         })
     }

@@ -38,7 +38,10 @@ impl TryFrom<ClaimRow> for DomainClaim {
 const COLUMNS: &str = "org_id, domain, token, created_at, verified_at, verified_by";
 
 fn sorted(rows: Vec<ClaimRow>) -> Result<Vec<DomainClaim>> {
-    let mut claims = rows.into_iter().map(DomainClaim::try_from).collect::<Result<Vec<_>>>()?;
+    let mut claims = rows
+        .into_iter()
+        .map(DomainClaim::try_from)
+        .collect::<Result<Vec<_>>>()?;
     // Byte order, the same on both backends (PostgreSQL's ORDER BY follows the collation).
     claims.sort_by(|a, b| (&a.org_id, &a.domain).cmp(&(&b.org_id, &b.domain)));
     Ok(claims)
@@ -47,7 +50,9 @@ fn sorted(rows: Vec<ClaimRow>) -> Result<Vec<DomainClaim>> {
 #[async_trait]
 impl<T: AsDb> DomainStore for T {
     async fn insert_domain_claim(&mut self, c: &DomainClaim) -> Result<()> {
-        let (at, by) = c.verified.map_or((None, None), |(at, by)| (Some(at), Some(by.as_str())));
+        let (at, by) = c
+            .verified
+            .map_or((None, None), |(at, by)| (Some(at), Some(by.as_str())));
         on_db!(self.db(), conn => {
             sqlx::query(
                 "INSERT INTO org_domains (org_id, domain, token, created_at, verified_at, verified_by) \
@@ -67,7 +72,9 @@ impl<T: AsDb> DomainStore for T {
     }
 
     async fn mark_domain_verified(&mut self, c: &DomainClaim) -> Result<bool> {
-        let (at, by) = c.verified.map_or((None, None), |(at, by)| (Some(at), Some(by.as_str())));
+        let (at, by) = c
+            .verified
+            .map_or((None, None), |(at, by)| (Some(at), Some(by.as_str())));
         let n = on_db!(self.db(), conn => {
             sqlx::query("UPDATE org_domains SET verified_at = $3, verified_by = $4 WHERE org_id = $1 AND domain = $2")
                 .bind(&c.org_id)

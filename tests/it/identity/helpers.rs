@@ -47,9 +47,7 @@ pub async fn outbox(server: &TestServer) -> Vec<String> {
     for _ in 0..200 {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         let now = outbox_now(server);
-        let partial = now
-            .iter()
-            .any(|p| p.extension().is_none_or(|e| e != "eml"));
+        let partial = now.iter().any(|p| p.extension().is_none_or(|e| e != "eml"));
         if now == before && !partial {
             break;
         }

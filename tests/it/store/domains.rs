@@ -29,13 +29,18 @@ async fn store_a_domain_is_claimed_once_per_org_and_verified_by_one_org_only() {
     let mine = claim(a.id.as_str(), "acme.example");
     let theirs = claim(b.id.as_str(), "acme.example");
     c.insert_domain_claim(&mine).await.unwrap();
-    c.insert_domain_claim(&claim(a.id.as_str(), "zeta.example")).await.unwrap();
+    c.insert_domain_claim(&claim(a.id.as_str(), "zeta.example"))
+        .await
+        .unwrap();
     c.insert_domain_claim(&theirs).await.unwrap();
     assert!(matches!(
         c.insert_domain_claim(&mine).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(c.domain_claim(a.id.as_str(), "acme.example").await.unwrap(), Some(mine.clone()));
+    assert_eq!(
+        c.domain_claim(a.id.as_str(), "acme.example").await.unwrap(),
+        Some(mine.clone())
+    );
     let domains: Vec<_> = c
         .domain_claims_of_org(a.id.as_str())
         .await
@@ -48,11 +53,17 @@ async fn store_a_domain_is_claimed_once_per_org_and_verified_by_one_org_only() {
     let mut verified = mine.clone();
     verified.verified = Some((T0 + 5, VerifiedBy::Dns));
     assert!(c.mark_domain_verified(&verified).await.unwrap());
-    assert_eq!(c.domain_claim(a.id.as_str(), "acme.example").await.unwrap(), Some(verified));
+    assert_eq!(
+        c.domain_claim(a.id.as_str(), "acme.example").await.unwrap(),
+        Some(verified)
+    );
     // Another organization cannot hold the same domain verified.
     let mut squat = theirs.clone();
     squat.verified = Some((T0 + 6, VerifiedBy::Operator));
-    assert!(matches!(c.mark_domain_verified(&squat).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        c.mark_domain_verified(&squat).await,
+        Err(StoreError::Conflict(_))
+    ));
     assert!(c.list_domain_claims().await.unwrap().len() == 3);
 
     assert!(c.delete_domain_claim(a.id.as_str(), "acme.example").await.unwrap());
@@ -80,7 +91,15 @@ async fn store_concurrent_mail_counts_are_all_distinct() {
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.conn().await.unwrap().count_mail("to:x@example.com", T0).await.unwrap() })
+            tokio::spawn(async move {
+                store
+                    .conn()
+                    .await
+                    .unwrap()
+                    .count_mail("to:x@example.com", T0)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut counts = Vec::new();

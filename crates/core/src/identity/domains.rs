@@ -23,7 +23,14 @@ async fn principal(state: &Core, who: &SignedIn) -> OpResult<policy::Principal> 
     Ok(policy::load_person(&state.store, &who.account, who.session.used_second_factor(), None).await?)
 }
 
-fn entry(state: &Core, who: &SignedIn, action: &str, org: &Organization, claim: &DomainClaim, client: &ClientInfo) -> gatehouse_domain::audit::AuditEntry {
+fn entry(
+    state: &Core,
+    who: &SignedIn,
+    action: &str,
+    org: &Organization,
+    claim: &DomainClaim,
+    client: &ClientInfo,
+) -> gatehouse_domain::audit::AuditEntry {
     super::audit::entry(
         state,
         &Actor::Account(who.account.id.clone()),

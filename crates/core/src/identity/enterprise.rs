@@ -22,7 +22,8 @@ use gatehouse_domain::{
     org::{Membership, Organization, Role},
 };
 use gatehouse_store::{
-    AccountStore, AuditStore, DomainStore, MfaKind, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError,
+    AccountStore, AuditStore, DomainStore, MfaKind, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore,
+    StoreError,
 };
 
 use super::{

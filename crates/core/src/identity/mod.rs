@@ -11,8 +11,8 @@ pub mod failure_events;
 pub mod links;
 pub mod organizations;
 pub mod settings;
-pub mod signup;
 pub mod signed_in;
+pub mod signup;
 pub mod throttles;
 
 pub use settings::{IdentitySettings, MailLimits, SmtpSecurity, SmtpSettings};

@@ -23,10 +23,7 @@ use super::{
     accounts::{OpResult, entry, not_found, publish_member_event},
     links::link,
 };
-use crate::{
-    ClientInfo, Core, Error, Kind,
-    mail::messages,
-};
+use crate::{ClientInfo, Core, Error, Kind, mail::messages};
 
 // ------------------------------------------------------------------------------------------
 // Organizations

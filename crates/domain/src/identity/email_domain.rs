@@ -90,7 +90,10 @@ impl VerifiedBy {
         match s {
             "dns" => Ok(Self::Dns),
             "operator" => Ok(Self::Operator),
-            _ => Err(DomainError::new("invalid_verification", format!("unknown verification {s:?}"))),
+            _ => Err(DomainError::new(
+                "invalid_verification",
+                format!("unknown verification {s:?}"),
+            )),
         }
     }
 }
@@ -174,7 +177,10 @@ mod tests {
 
     #[test]
     fn domain_names_are_normalised_and_checked() {
-        assert_eq!(DomainName::parse(" BigCorp.Example. ").unwrap().as_str(), "bigcorp.example");
+        assert_eq!(
+            DomainName::parse(" BigCorp.Example. ").unwrap().as_str(),
+            "bigcorp.example"
+        );
         assert_eq!(
             DomainName::parse("xn--bcher-kva.example").unwrap().txt_name(),
             "_gatehouse.xn--bcher-kva.example"
@@ -212,7 +218,11 @@ mod tests {
         for refused in ["ceo@pending.example", "ceo@sub.bigcorp.example", "ceo@other.example"] {
             let e = check_account_domain(&email(refused), &claims).unwrap_err();
             assert_eq!(e.code, "domain_not_verified", "{refused}");
-            assert!(!e.message.contains("ceo"), "the refusal names no address: {}", e.message);
+            assert!(
+                !e.message.contains("ceo"),
+                "the refusal names no address: {}",
+                e.message
+            );
         }
     }
 }
