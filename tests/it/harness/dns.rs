@@ -2,6 +2,9 @@
 //! questions from a table the test fills and NXDOMAIN for every other name (RFC 1035 wire format,
 //! UDP, one question per message).
 
+// Test code: a failed expectation should stop the test with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::{
     collections::HashMap,
     net::SocketAddr,

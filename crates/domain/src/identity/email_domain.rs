@@ -205,7 +205,7 @@ mod tests {
         let c = claim("bigcorp.example", false);
         assert_eq!(c.token.len(), 32);
         assert!(c.txt_matches(&["v=spf1 -all".to_owned(), format!(" {} ", c.txt_value())]));
-        assert!(!c.txt_matches(&[c.token.clone()]));
+        assert!(!c.txt_matches(std::slice::from_ref(&c.token)));
         assert!(!c.txt_matches(&[format!("{}x", c.txt_value())]));
         assert!(!c.txt_matches::<String>(&[]));
     }
