@@ -93,7 +93,57 @@ pub struct Config {
     pub ims: ImsConfig,
     pub events: EventsConfig,
     pub sessions: SessionsConfig,
+    pub mail_limits: MailLimitsConfig,
+    pub domains: DomainsConfig,
     pub smtp: Option<SmtpConfig>,
+}
+
+/// Limits on outgoing mail (`[mail_limits]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailLimitsConfig {
+    /// Messages one address may receive per window; 0 turns the limit off.
+    pub per_recipient: u32,
+    /// Messages one client address may cause per window; 0 turns the limit off.
+    pub per_client: u32,
+    /// The window, in seconds (written as a duration).
+    #[serde(deserialize_with = "crate::duration::seconds")]
+    pub window: u64,
+}
+
+impl MailLimitsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.window == 0 || self.window > 7 * 86_400 {
+            return Err(invalid("mail_limits.window", "must be between 1 second and 7 days"));
+        }
+        Ok(())
+    }
+}
+
+/// Verifying organizations' email domains (`[domains]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainsConfig {
+    /// The DNS server asked for TXT records, as IP:PORT, or "system" for the system's resolvers.
+    pub resolver: String,
+}
+
+impl DomainsConfig {
+    /// The resolver's address; `None` for the system's.
+    pub fn resolver_address(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        if self.resolver == "system" {
+            return Ok(None);
+        }
+        self.resolver.parse().map(Some).map_err(|_| {
+            invalid(
+                "domains.resolver",
+                format!(
+                    "{:?} must be \"system\" or an IP:PORT such as 127.0.0.1:53",
+                    self.resolver
+                ),
+            )
+        })
+    }
 }
 
 /// How long browser sessions last, in seconds (written as durations, see [`crate::duration`]).
@@ -231,6 +281,8 @@ impl std::fmt::Debug for Config {
             .field("ims", &self.ims)
             .field("events", &self.events)
             .field("sessions", &self.sessions)
+            .field("mail_limits", &self.mail_limits)
+            .field("domains", &self.domains)
             .field("smtp", &self.smtp)
             .finish()
     }
@@ -350,6 +402,8 @@ impl Config {
         self.events.validate()?;
         self.ims.validate()?;
         self.sessions.validate()?;
+        self.mail_limits.validate()?;
+        self.domains.resolver_address()?;
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
         }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod client_info;
 pub mod clock;
 pub mod console;
+pub mod dns;
 pub mod error;
 pub mod events;
 pub mod gateway;

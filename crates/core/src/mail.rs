@@ -1,7 +1,8 @@
 //! Outgoing mail: verification links, invitations and password resets. With `[smtp]` configured
 //! messages go through that server (lettre, STARTTLS/TLS/none as configured); without it each
 //! message is written as an `.eml` file to `<data_dir>/outbox/` and its path is logged, so
-//! development needs no mail server and tests read links from the files.
+//! development needs no mail server and tests read links from the files. Either way the message
+//! leaves in the background, after the request that caused it has been answered.
 
 use std::path::PathBuf;
 
@@ -100,22 +101,21 @@ pub async fn send(settings: &IdentitySettings, mail: &Mail) -> Result<Delivered,
             let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
             let name = format!("{stamp}-{}.eml", uuid::Uuid::new_v4().simple());
             let path = dir.join(name);
-            tokio::fs::write(&path, message.formatted()).await?;
+            // Written aside and renamed, so a reader of the outbox never sees half a message.
+            let partial = dir.join(format!(".{}.partial", uuid::Uuid::new_v4().simple()));
+            tokio::fs::write(&partial, message.formatted()).await?;
+            tokio::fs::rename(&partial, &path).await?;
             tracing::info!(path = %path.display(), subject = %mail.subject, "no SMTP server configured; kept the message in the outbox");
             Ok(Delivered::Outbox(path))
         }
     }
 }
 
-/// Sends in the background: a page does not wait for (or fail on) a slow mail server; failures
-/// are logged. With the outbox, the file is written before this returns, so tests can read it.
-pub async fn send_logged(settings: &IdentitySettings, mail: Mail) {
-    if settings.smtp.is_none() {
-        if let Err(e) = send(settings, &mail).await {
-            tracing::error!(error = %e, "could not keep a message in the outbox");
-        }
-        return;
-    }
+/// Sends in the background, with SMTP or to the outbox alike: the answer to the request that
+/// caused the message takes the same time whether or not it sends one (so its timing does not
+/// tell whether an address has an account), and never waits for (or fails on) a slow mail
+/// server. Failures are logged.
+pub fn send_logged(settings: &IdentitySettings, mail: Mail) {
     let settings = settings.clone();
     tokio::spawn(async move {
         if let Err(e) = send(&settings, &mail).await {

@@ -16,6 +16,7 @@ mod accounts;
 mod audit;
 mod consents;
 mod console;
+mod domains;
 mod events;
 mod gateway;
 mod integrations;

@@ -752,3 +752,34 @@ pub trait GatewayStore: AsDb {
     /// Deletes counts of days before `before_day`; returns how many rows went.
     async fn purge_usage(&mut self, before_day: i64) -> Result<u64>;
 }
+
+use gatehouse_domain::identity::email_domain::DomainClaim;
+
+/// Email domains organizations claim (`org_domains`).
+#[async_trait]
+pub trait DomainStore: AsDb {
+    /// Records a new claim; fails with [`StoreError::Conflict`] when the organization has claimed
+    /// this domain already.
+    async fn insert_domain_claim(&mut self, claim: &DomainClaim) -> Result<()>;
+    /// Marks the claim verified; fails with [`StoreError::Conflict`] when another organization
+    /// holds the domain verified. Returns whether there was such a claim.
+    async fn mark_domain_verified(&mut self, claim: &DomainClaim) -> Result<bool>;
+    /// Returns whether there was such a claim.
+    async fn delete_domain_claim(&mut self, org_id: &str, domain: &str) -> Result<bool>;
+    async fn domain_claim(&mut self, org_id: &str, domain: &str) -> Result<Option<DomainClaim>>;
+    /// The organization's claims, by domain.
+    async fn domain_claims_of_org(&mut self, org_id: &str) -> Result<Vec<DomainClaim>>;
+    /// Every organization's claims, by organization then domain (for `gatehouse export`).
+    async fn list_domain_claims(&mut self) -> Result<Vec<DomainClaim>>;
+}
+
+/// Counters of outgoing mail per key in fixed windows (`mail_quota`), shared by every node.
+#[async_trait]
+pub trait MailQuotaStore: AsDb {
+    /// Counts one message for `key` in the window starting at `window_start` and returns how many
+    /// that window holds now, this one included. One statement, so concurrent callers on any
+    /// node each get a distinct count.
+    async fn count_mail(&mut self, key: &str, window_start: Timestamp) -> Result<i64>;
+    /// Deletes the windows that started before `before`; returns how many.
+    async fn purge_mail_quota(&mut self, before: Timestamp) -> Result<u64>;
+}

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod dns;
 pub mod fixtures;
 pub mod receiver;
 pub mod server;

@@ -169,7 +169,7 @@ async fn organizations_members_and_invitations_over_the_api() {
     assert_eq!(list[0]["email"], "bob@example.com");
     // Bob is not a member yet: the org does not exist for him.
     bob.get(&format!("/api/v1/orgs/{id}"), StatusCode::NOT_FOUND).await;
-    let link = latest_link(&server, "bob@example.com", "/invitations/");
+    let link = latest_link(&server, "bob@example.com", "/invitations/").await;
     post(&bob, &format!("{link}/accept"), &[], StatusCode::SEE_OTHER).await;
     let members = bob
         .get(&format!("/api/v1/orgs/{id}/members"), StatusCode::OK)

@@ -74,6 +74,7 @@ async fn membership_changes_reach_only_the_organizations_registrations() {
     let globex_regs = watch(&globex).await;
     let (admin, admin_acc) = signed_in(&server, "boss@acme.test").await;
     add_member(&server, &acme.org, &admin_acc.id, Role::Admin).await;
+    super::enterprise::verified_domain(&server, &acme.org, "acme.test").await;
 
     let created = api(
         &admin,

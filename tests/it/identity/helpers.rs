@@ -30,22 +30,41 @@ pub async fn post(client: &TestClient, path: &str, fields: &[(&str, &str)], expe
     client.post_form(path, &form, expected).await
 }
 
-/// Every message in the outbox, oldest first.
-pub fn outbox(server: &TestServer) -> Vec<String> {
+fn outbox_now(server: &TestServer) -> Vec<std::path::PathBuf> {
     let dir = server.data_dir().join("outbox");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
     let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
     paths.sort();
-    paths.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    paths
+}
+
+/// Every message in the outbox, oldest first, once the messages sent in the background have
+/// landed: the outbox has stopped changing and holds no message half-written.
+pub async fn outbox(server: &TestServer) -> Vec<String> {
+    let mut before = outbox_now(server);
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        let now = outbox_now(server);
+        let partial = now.iter().any(|p| p.extension().is_none_or(|e| e != "eml"));
+        if now == before && !partial {
+            break;
+        }
+        before = now;
+    }
+    before
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
 }
 
 /// The path of the newest link in the outbox sent to `to` that contains `marker`.
-pub fn latest_link(server: &TestServer, to: &str, marker: &str) -> String {
+pub async fn latest_link(server: &TestServer, to: &str, marker: &str) -> String {
     let base = server.base_url().to_owned();
-    outbox(server)
-        .iter()
+    let mail = outbox(server).await;
+    mail.iter()
         .rev()
         .filter(|m| m.contains(&format!("To: {to}")))
         .find_map(|m| {
@@ -53,7 +72,7 @@ pub fn latest_link(server: &TestServer, to: &str, marker: &str) -> String {
                 .find(|w| w.starts_with(&base) && w.contains(marker))
                 .map(|w| w.trim_start_matches(&base).to_owned())
         })
-        .unwrap_or_else(|| panic!("no {marker} link to {to} in the outbox:\n{:#?}", outbox(server)))
+        .unwrap_or_else(|| panic!("no {marker} link to {to} in the outbox:\n{mail:#?}"))
 }
 
 /// Creates a verified personal account directly in the store; returns it.

@@ -8,9 +8,12 @@
 mod api;
 mod api_tokens;
 mod browser;
+mod domains;
 pub(crate) mod enterprise;
+mod enumeration;
 mod events;
 pub(crate) mod helpers;
+mod mail_limits;
 pub(crate) mod mfa;
 mod orgs;
 mod passkeys;

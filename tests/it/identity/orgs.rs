@@ -52,7 +52,7 @@ async fn an_admin_invites_a_new_person_who_joins_with_an_enterprise_account() {
     let page = admin.get(&org, StatusCode::OK).await.text();
     assert!(page.contains("Pending invitations") && page.contains("new@example.com"));
 
-    let link = latest_link(&server, "new@example.com", "/invitations/");
+    let link = latest_link(&server, "new@example.com", "/invitations/").await;
     let guest = server.new_client();
     let page = guest.get(&link, StatusCode::OK).await.text();
     assert!(
@@ -136,7 +136,7 @@ async fn an_existing_account_accepts_only_its_own_invitation() {
         StatusCode::SEE_OTHER,
     )
     .await;
-    let link = latest_link(&server, "bob@example.com", "/invitations/");
+    let link = latest_link(&server, "bob@example.com", "/invitations/").await;
 
     let page = eve.get(&link, StatusCode::OK).await.text();
     assert!(page.contains("Sign in as a different user"), "{page}");
@@ -161,7 +161,7 @@ async fn an_existing_account_accepts_only_its_own_invitation() {
         StatusCode::SEE_OTHER,
     )
     .await;
-    let link = latest_link(&server, "eve@example.com", "/invitations/");
+    let link = latest_link(&server, "eve@example.com", "/invitations/").await;
     clock.advance(7 * 24 * 3600 + 1);
     eve.get(&link, StatusCode::GONE).await;
     // (Eve's session ended with the week too; she signs in again.)

@@ -41,7 +41,7 @@ async fn sign_up_verify_sign_in_and_sign_out() {
         res.text()
     );
 
-    let link = latest_link(&server, "ada@example.com", "/verify-email/");
+    let link = latest_link(&server, "ada@example.com", "/verify-email/").await;
     let page = c.get(&link, StatusCode::OK).await;
     assert!(page.text().contains("Confirm my email address"));
     let done = post(&c, &link, &[], StatusCode::OK).await;
@@ -353,7 +353,7 @@ async fn bad_sign_up_input_gets_specific_errors_and_creates_nothing() {
             .unwrap()
             .is_empty()
     );
-    assert!(outbox(&server).is_empty());
+    assert!(outbox(&server).await.is_empty());
 }
 
 #[tokio::test]
@@ -374,7 +374,7 @@ async fn signing_up_with_a_known_address_reveals_nothing() {
     )
     .await;
     assert!(res.text().contains("Check your inbox"));
-    let mail = outbox(&server);
+    let mail = outbox(&server).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("You already have a Gatehouse account"), "{}", mail[0]);
 }
@@ -403,7 +403,7 @@ async fn password_reset_by_one_time_link() {
     )
     .await;
     assert!(res.text().contains("If an account exists for nobody@example.com"));
-    assert!(outbox(&server).is_empty());
+    assert!(outbox(&server).await.is_empty());
     let res = post(
         &c,
         "/password-reset",
@@ -414,9 +414,9 @@ async fn password_reset_by_one_time_link() {
     assert!(res.text().contains("Enter a valid email address"));
 
     post(&c, "/password-reset", &[("email", "ada@example.com")], StatusCode::OK).await;
-    let first = latest_link(&server, "ada@example.com", "/password-reset/");
+    let first = latest_link(&server, "ada@example.com", "/password-reset/").await;
     post(&c, "/password-reset", &[("email", "ada@example.com")], StatusCode::OK).await;
-    let link = latest_link(&server, "ada@example.com", "/password-reset/");
+    let link = latest_link(&server, "ada@example.com", "/password-reset/").await;
     assert_ne!(first, link);
     c.get(&first, StatusCode::GONE).await; // the newer link replaced it
 
@@ -458,7 +458,7 @@ async fn password_reset_by_one_time_link() {
 
     // An expired link is refused.
     post(&c, "/password-reset", &[("email", "ada@example.com")], StatusCode::OK).await;
-    let link = latest_link(&server, "ada@example.com", "/password-reset/");
+    let link = latest_link(&server, "ada@example.com", "/password-reset/").await;
     clock.advance(3601);
     c.get(&link, StatusCode::GONE).await;
     post(

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod backend;
 mod console;
+mod domains;
 mod events;
 mod events_dispatch;
 pub(crate) mod fixtures;

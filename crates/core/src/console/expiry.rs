@@ -115,5 +115,8 @@ pub async fn run_once(state: &Core, now: Timestamp) -> Result<u64, StoreError> {
     // came back with.
     conn.purge_sessions(now, state.settings.identity.session.idle_timeout)
         .await?;
+    // Mail counters of windows that have ended count nothing any more.
+    let window = state.settings.identity.mail_limits.window.max(1);
+    gatehouse_store::MailQuotaStore::purge_mail_quota(&mut conn, now - window).await?;
     Ok(written)
 }

@@ -95,3 +95,50 @@ pub async fn member_event(
     .await?;
     Ok(())
 }
+
+/// Records an organization's claim on an email domain, verified or not. A second claim of the same
+/// domain by the same organization, or a verified claim on a domain another organization holds
+/// verified, is a conflict.
+pub async fn claim_domain(
+    tx: &mut Tx,
+    claim: &gatehouse_domain::identity::email_domain::DomainClaim,
+) -> OpResult<Value> {
+    use gatehouse_store::{DomainStore, StoreError};
+    match tx.insert_domain_claim(claim).await {
+        Ok(()) => Ok(json!({ "domain": claim.domain.as_str(), "verified_by": claim.verified.map(|v| v.1.as_str()) })),
+        Err(StoreError::Conflict(_)) if claim.is_verified() => Err(verified_elsewhere(claim)),
+        Err(StoreError::Conflict(_)) => Err(crate::Error::new(
+            crate::Kind::Conflict,
+            "domain_claimed_already",
+            format!("This organization has claimed {} already.", claim.domain),
+        )
+        .on("domain")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks a claim verified (its `verified` says when and how).
+pub async fn domain_verified(
+    tx: &mut Tx,
+    claim: &gatehouse_domain::identity::email_domain::DomainClaim,
+) -> OpResult<Value> {
+    use gatehouse_store::{DomainStore, StoreError};
+    match tx.mark_domain_verified(claim).await {
+        Ok(true) => Ok(json!({ "domain": claim.domain.as_str(), "verified_by": claim.verified.map(|v| v.1.as_str()) })),
+        Ok(false) => Err(super::accounts::not_found("domain claim")),
+        Err(StoreError::Conflict(_)) => Err(verified_elsewhere(claim)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn verified_elsewhere(claim: &gatehouse_domain::identity::email_domain::DomainClaim) -> crate::Error {
+    crate::Error::new(
+        crate::Kind::Conflict,
+        "domain_verified_elsewhere",
+        format!(
+            "Another organization has verified {} already; a domain belongs to one organization at a time.",
+            claim.domain
+        ),
+    )
+    .on("domain")
+}

@@ -9,7 +9,7 @@
 //! until then on every node (see `crate::tokens::service`). Its consents stay stored but cannot be used: a
 //! disabled account has no session and gets no tokens.
 
-use crate::mail::{self, messages};
+use crate::mail::messages;
 use gatehouse_domain::{
     account::{Account, AccountType},
     audit::Actor,
@@ -22,7 +22,8 @@ use gatehouse_domain::{
     org::{Membership, Organization, Role},
 };
 use gatehouse_store::{
-    AccountStore, AuditStore, MfaKind, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore, StoreError,
+    AccountStore, AuditStore, DomainStore, MfaKind, MfaStore, OneTimeToken, OneTimeTokenStore, OrgStore, SessionStore,
+    StoreError,
 };
 
 use super::{
@@ -53,7 +54,8 @@ fn entry(
 }
 
 /// Creates an enterprise account owned by `org` with `role`, and mails the person a link (valid a
-/// week, once) to choose their password. Only the organization's admins may.
+/// week, once) to choose their password. Only the organization's admins may, and only for an
+/// address in a domain the organization has verified.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_account(
     state: &Core,
@@ -65,14 +67,13 @@ pub async fn create_account(
     role: &str,
     client: &ClientInfo,
 ) -> OpResult<Account> {
-    if actor_role != Role::Admin {
-        return Err(Error::new(
-            Kind::Forbidden,
-            "admin_required",
-            "Only an admin of this organization can create enterprise accounts for it.",
-        ));
-    }
     let email = parse_email_field("email", email).map_err(|e| Error::from(e.error).on("email"))?;
+    // Before anything is looked up about the address: the refusal tells nothing of its account.
+    let claims = state.store.conn().await?.domain_claims_of_org(org.id.as_str()).await?;
+    let email = crate::policy::create_enterprise_account(actor_role, &email, &claims)
+        .map_err(|r| Error::from(r).on("email"))?
+        .email()
+        .clone();
     let profile = parse_profile(&ProfileInput {
         display_name: display_name.to_owned(),
         ..ProfileInput::default()
@@ -140,11 +141,12 @@ pub async fn create_account(
     publish_member_event(state, &mut tx, OwnEventKind::MemberAdded, org, &account, role, None).await?;
     tx.commit().await?;
     let url = link(state, LinkPurpose::AccountSetup, &issued.token);
-    mail::send_logged(
-        &state.settings.identity,
+    emails::deliver(
+        state,
         messages::account_setup(email.as_str(), &org.name, &who.account.display_name, &url),
+        client,
     )
-    .await;
+    .await?;
     Ok(account)
 }
 
@@ -202,7 +204,7 @@ pub async fn admin_action(
         .await?;
     tx.commit().await?;
     if action == AdminAction::ResetPassword {
-        emails::send_password_reset(state, &account).await?;
+        emails::send_password_reset(state, &account, client).await?;
     }
     Ok(account)
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod changes;
+pub mod domains;
 pub mod emails;
 pub mod enterprise;
 pub mod failure_events;
@@ -11,8 +12,9 @@ pub mod links;
 pub mod organizations;
 pub mod settings;
 pub mod signed_in;
+pub mod signup;
 pub mod throttles;
 
-pub use settings::{IdentitySettings, SmtpSecurity, SmtpSettings};
+pub use settings::{IdentitySettings, MailLimits, SmtpSecurity, SmtpSettings};
 pub use signed_in::SignedIn;
 pub use throttles::{IdentityRuntime, ThrottleKind};

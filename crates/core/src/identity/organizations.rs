@@ -23,10 +23,7 @@ use super::{
     accounts::{OpResult, entry, not_found, publish_member_event},
     links::link,
 };
-use crate::{
-    ClientInfo, Core, Error, Kind,
-    mail::{self, messages},
-};
+use crate::{ClientInfo, Core, Error, Kind, mail::messages};
 
 // ------------------------------------------------------------------------------------------
 // Organizations
@@ -326,7 +323,7 @@ pub async fn invite(
         role.as_str(),
         &url,
     );
-    mail::send_logged(&state.settings.identity, m).await;
+    super::emails::deliver(state, m, client).await?;
     Ok(PendingInvitation {
         id: issued.digest,
         invitation,

@@ -16,6 +16,29 @@ pub struct IdentitySettings {
     pub session: SessionPolicy,
     /// The issuer name shown in authenticator apps next to the account.
     pub totp_issuer: String,
+    /// How much mail one recipient and one client address may cause.
+    pub mail_limits: MailLimits,
+    /// The DNS server asked for domain-verification TXT records; `None`: the system's resolvers.
+    pub dns_resolver: Option<std::net::SocketAddr>,
+}
+
+/// Limits on outgoing mail in fixed windows of `window` seconds, counted in the database so that
+/// they hold across nodes. A limit of 0 turns that limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailLimits {
+    pub per_recipient: u32,
+    pub per_client: u32,
+    pub window: i64,
+}
+
+impl Default for MailLimits {
+    fn default() -> Self {
+        Self {
+            per_recipient: 5,
+            per_client: 30,
+            window: 3600,
+        }
+    }
 }
 
 impl Default for IdentitySettings {
@@ -26,6 +49,8 @@ impl Default for IdentitySettings {
             default_from: "Gatehouse <no-reply@gatehouse.invalid>".to_owned(),
             session: SessionPolicy::default(),
             totp_issuer: "Gatehouse".to_owned(),
+            mail_limits: MailLimits::default(),
+            dns_resolver: None,
         }
     }
 }

@@ -30,6 +30,10 @@
 //!   active and subscribed to the service; unless it is an API Key integration (anonymous calls),
 //!   it brings an access token of its own — or, for a service that acts for a person, a person's
 //!   token issued through it — that carries one of the scopes its subscription grants.
+//! - **Email domains**: an organization's admins claim, verify and release its email domains;
+//!   operators approve a claim without DNS ([`manage_domains`], [`approve_domain`]); an
+//!   organization creates enterprise accounts only in domains it has verified
+//!   ([`create_enterprise_account`]), so nobody can take over an address at someone else's domain.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 
@@ -96,6 +100,22 @@ pub struct CatalogAdmin(());
 /// organizations, accounts, services, integrations and registrations as the file says.
 #[derive(Debug, Clone, Copy)]
 pub struct Provision(());
+
+/// Proof that the principal may approve an organization's domain claim without a DNS record.
+#[derive(Debug, Clone, Copy)]
+pub struct DomainApproval(());
+
+/// Proof that an organization may create an enterprise account for this address.
+#[derive(Debug, Clone)]
+pub struct CreateEnterpriseAccount {
+    email: gatehouse_domain::account::Email,
+}
+
+impl CreateEnterpriseAccount {
+    pub fn email(&self) -> &gatehouse_domain::account::Email {
+        &self.email
+    }
+}
 
 /// Proof that an integration acts for itself on the events APIs.
 #[derive(Debug, Clone)]
@@ -197,6 +217,43 @@ pub fn in_organization(p: &Principal, org: &Organization, admin: bool) -> Result
         ));
     }
     Ok(InOrganization { role })
+}
+
+/// May `p` claim, verify and release `org`'s email domains? Its admins only (outsiders: "not
+/// found").
+pub fn manage_domains(p: &Principal, org: &Organization) -> Result<InOrganization, Refusal> {
+    in_organization(p, org, true)
+}
+
+/// May `p` approve a domain claim without a DNS record? Operators only: a console operator, or the
+/// operator at the command line (`gatehouse apply`).
+pub fn approve_domain(p: &Principal) -> Result<DomainApproval, Refusal> {
+    if p.operator || matches!(p.who, Who::Operator) {
+        return Ok(DomainApproval(()));
+    }
+    Err(Refusal::forbidden(
+        "operator_required",
+        "Only a Gatehouse operator can approve a domain without its DNS record.",
+    ))
+}
+
+/// May an organization, whose member has `role` there, create an enterprise account for `email`,
+/// given the organization's domain `claims`? Admins only, and only in a domain the organization
+/// has verified. Checked before anything is looked up about the address, so the refusal says
+/// nothing of whether it has an account.
+pub fn create_enterprise_account(
+    role: Role,
+    email: &gatehouse_domain::account::Email,
+    claims: &[gatehouse_domain::identity::email_domain::DomainClaim],
+) -> Result<CreateEnterpriseAccount, Refusal> {
+    if role != Role::Admin {
+        return Err(Refusal::forbidden(
+            "admin_required",
+            "Only an admin of this organization can create enterprise accounts for it.",
+        ));
+    }
+    gatehouse_domain::identity::email_domain::check_account_domain(email, claims).map_err(refused)?;
+    Ok(CreateEnterpriseAccount { email: email.clone() })
 }
 
 /// May `p` edit the services catalog?

@@ -646,3 +646,52 @@ mod calling_a_service {
         assert!(anon.scopes().is_empty());
     }
 }
+
+#[test]
+fn org_admins_manage_domains_and_only_operators_approve_them() {
+    let o = org(ORG, false);
+    assert!(manage_domains(&person("a", Some(Role::Admin), false), &o).is_ok());
+    assert_eq!(
+        manage_domains(&person("d", Some(Role::Developer), false), &o)
+            .unwrap_err()
+            .code,
+        "admin_required"
+    );
+    assert_eq!(
+        manage_domains(&person("x", None, false), &o).unwrap_err().kind,
+        Kind::NotFound
+    );
+    assert!(approve_domain(&Principal::operator()).is_ok());
+    let mut console_operator = person("op", None, false);
+    console_operator.operator = true;
+    assert!(approve_domain(&console_operator).is_ok());
+    assert_eq!(
+        approve_domain(&person("a", Some(Role::Admin), true)).unwrap_err().code,
+        "operator_required"
+    );
+}
+
+#[test]
+fn enterprise_accounts_only_in_verified_domains_and_by_admins() {
+    use gatehouse_domain::{
+        account::Email,
+        identity::email_domain::{DomainClaim, DomainName, VerifiedBy},
+    };
+    let mut claim = DomainClaim::new(
+        ORG,
+        DomainName::parse("bigcorp.example").unwrap(),
+        &mut rand::thread_rng(),
+        0,
+    );
+    let email = Email::parse("ceo@bigcorp.example").unwrap();
+    let refusal = create_enterprise_account(Role::Admin, &email, std::slice::from_ref(&claim)).unwrap_err();
+    assert_eq!((refusal.kind, refusal.code), (Kind::Forbidden, "domain_not_verified"));
+    claim.verified = Some((1, VerifiedBy::Dns));
+    assert!(create_enterprise_account(Role::Admin, &email, std::slice::from_ref(&claim)).is_ok());
+    assert_eq!(
+        create_enterprise_account(Role::Developer, &email, &[claim])
+            .unwrap_err()
+            .code,
+        "admin_required"
+    );
+}

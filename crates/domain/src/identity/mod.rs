@@ -3,6 +3,7 @@
 //! clock and the random source are parameters; storing and serving them is the store's and the
 //! web layer's job.
 
+pub mod email_domain;
 pub mod enterprise;
 pub mod invitation;
 pub mod links;

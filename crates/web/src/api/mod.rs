@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod integrations;
 pub mod openapi;
 pub mod org_accounts;
+pub mod org_domains;
 pub mod orgs;
 pub mod secrets;
 pub mod services;
@@ -48,13 +49,18 @@ pub use crate::error::Problem;
         orgs::cancel_invitation,
         org_accounts::create_account,
         org_accounts::account_action,
+        org_domains::list_domains,
+        org_domains::claim_domain,
+        org_domains::verify_domain,
+        org_domains::approve_domain,
+        org_domains::release_domain,
         crate::oauth::consents::list_api,
         crate::oauth::consents::revoke_api,
     ),
     components(schemas(Problem)),
     tags(
         (name = "account", description = "The signed-in account: profile, password, sessions, two-step verification"),
-        (name = "organizations", description = "Organizations, members, roles and invitations")
+        (name = "organizations", description = "Organizations, members, roles, invitations, enterprise accounts and claimed email domains")
     )
 )]
 pub struct ApiDoc;
@@ -85,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(orgs::router())
         .merge(org_accounts::router())
+        .merge(org_domains::router())
         .merge(integrations::router())
         .merge(secrets::router())
         .merge(certificates::router())

@@ -73,8 +73,8 @@ pub struct NewManagedAccount {
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/accounts", tag = "organizations", request_body = NewManagedAccount,
     params(("org" = String, Path, description = "Organization ID")),
     responses((status = 201, description = "Created; the person is mailed a link to choose a password", body = ManagedAccountView),
-              (status = 403, description = "Not an admin of the organization", body = Problem),
-              (status = 409, description = "The address has an account already", body = Problem),
+              (status = 403, description = "Not an admin of the organization, or the address is not in a domain the organization has verified (whether or not it has an account)", body = Problem),
+              (status = 409, description = "The address, in a verified domain, has an account already", body = Problem),
               (status = 422, body = Problem)))]
 pub async fn create_account(
     State(state): State<AppState>,

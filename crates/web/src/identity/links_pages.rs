@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use gatehouse_core::identity::{audit, emails};
+use gatehouse_core::identity::audit;
 use gatehouse_domain::{
     account::Account,
     audit::Actor,
@@ -196,18 +196,7 @@ async fn reset_request_submit(
             return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, csrf, html).into_response());
         }
     };
-    let account = state.store.conn().await?.account_by_email(&email).await?;
-    if let Some(account) = account.filter(|a| !a.disabled) {
-        emails::send_password_reset(&state, &account).await?;
-        let entry = audit::entry(
-            &state,
-            &Actor::Account(account.id.clone()),
-            "password.reset_requested",
-            audit::account_target(&account.id),
-            &client,
-        );
-        audit::record(&state, &entry).await?;
-    }
+    gatehouse_core::identity::signup::request_password_reset(&state, &email, &client).await?;
     let page = MessagePage::new(
         "Check your inbox",
         &[

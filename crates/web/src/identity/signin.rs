@@ -355,7 +355,7 @@ async fn signin_submit(
     throttles::succeeded(&state, &key, &ip).await?;
 
     if account.account_type == AccountType::Personal && !account.email_verified && !account.operator {
-        emails::send_verification(&state, &account).await?;
+        emails::send_verification(&state, &account, &client).await?;
         let entry = audit::entry(
             &state,
             &Actor::Account(account.id.clone()),

@@ -11,18 +11,14 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use gatehouse_core::identity::{audit, emails};
+use gatehouse_core::identity::signup;
 use gatehouse_domain::{
-    account::{Account, AccountType},
-    audit::Actor,
     identity::{
         password_policy,
         profile::{ProfileInput, parse_email_field, parse_profile},
     },
-    ids::new_row_id,
     password,
 };
-use gatehouse_store::{AccountStore, AuditStore, StoreError};
 use serde::Deserialize;
 
 use super::{forms::Errors, signin::MessagePage};
@@ -147,47 +143,7 @@ async fn signup_submit(
     let (Some(email), Some(profile), true) = (email, profile, errors.is_empty()) else {
         return Ok(render(csrf, &form.email, &form.display_name, errors));
     };
-    if state.store.conn().await?.account_by_email(&email).await?.is_some() {
-        emails::send_already_registered(&state, email.as_str()).await;
-        return Ok(check_inbox(email.as_str()));
-    }
-    let hash = hash_password(form.password.clone()).await?;
-    let now = state.now();
-    let account = Account {
-        id: new_row_id(&mut rand::thread_rng()),
-        email: email.clone(),
-        account_type: AccountType::Personal,
-        display_name: profile.display_name,
-        given_name: String::new(),
-        family_name: String::new(),
-        country: String::new(),
-        email_verified: false,
-        password_hash: Some(hash),
-        operator: false,
-        disabled: false,
-        owner_org_id: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut tx = state.store.begin().await?;
-    match tx.insert_account(&account).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            emails::send_already_registered(&state, email.as_str()).await;
-            return Ok(check_inbox(email.as_str()));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let entry = audit::entry(
-        &state,
-        &Actor::Account(account.id.clone()),
-        "account.created",
-        audit::account_target(&account.id),
-        &client,
-    )
-    .details(serde_json::json!({ "email": email.as_str(), "type": "personal", "via": "signup" }));
-    tx.append_audit(&entry).await?;
-    tx.commit().await?;
-    emails::send_verification(&state, &account).await?;
+    // The password was checked above; the use case checks it again for its other callers.
+    signup::sign_up(&state, &email, profile, &form.password, &client).await?;
     Ok(check_inbox(email.as_str()))
 }
