@@ -40,15 +40,20 @@ function totp(secret, seconds) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
-function latestLink(to, marker) {
-  const files = fs.readdirSync(outbox).sort().reverse();
-  for (const f of files) {
-    const text = fs.readFileSync(path.join(outbox, f), 'utf8');
-    if (!text.includes(`To: ${to}`)) continue;
-    const m = text.split(/\s+/).find((w) => w.startsWith(base) && w.includes(marker));
-    if (m) return m;
+// Mail leaves in the background after the page answers: look for up to 10 s.
+async function latestLink(to, marker) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const files = fs.existsSync(outbox) ? fs.readdirSync(outbox).sort().reverse() : [];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(outbox, f), 'utf8');
+      if (!text.includes(`To: ${to}`)) continue;
+      const m = text.split(/\s+/).find((w) => w.startsWith(base) && w.includes(marker));
+      if (m) return m;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${marker} link to ${to} in ${outbox}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no ${marker} link to ${to} in ${outbox}`);
 }
 
 async function expectText(page, text) {
@@ -96,7 +101,7 @@ await step('sign up, confirm, sign in, set up TOTP, sign in with TOTP', async (p
   await page.getByRole('button', { name: 'Create account' }).click();
   await expectText(page, 'Check your inbox');
 
-  await page.goto(latestLink(email, '/verify-email/'));
+  await page.goto(await latestLink(email, '/verify-email/'));
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await expectText(page, 'Email address confirmed');
 
@@ -134,7 +139,7 @@ await step('org admin invites a member who accepts and signs in', async (page, c
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Repeat the password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.goto(latestLink(admin, '/verify-email/'));
+  await page.goto(await latestLink(admin, '/verify-email/'));
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await signIn(page, admin);
   await page.waitForURL(`${base}/console/account`);
@@ -152,7 +157,7 @@ await step('org admin invites a member who accepts and signs in', async (page, c
   const member = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   const p2 = await member.newPage();
   try {
-    await p2.goto(latestLink('member@example.com', '/invitations/'));
+    await p2.goto(await latestLink('member@example.com', '/invitations/'));
     await expectText(p2, 'Join Acme Corp');
     await p2.getByLabel('Your name').fill('Mo Member');
     await p2.getByLabel('Password', { exact: true }).fill(PASSWORD);
