@@ -256,7 +256,7 @@ impl Drop for ScriptedCluster {
 }
 
 /// Four consecutive free ports: the load balancer's and the three nodes'.
-fn free_ports() -> u16 {
+pub(crate) fn free_ports() -> u16 {
     for _ in 0..50 {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = probe.local_addr().unwrap().port();
@@ -325,7 +325,7 @@ async fn cluster_the_cluster_script_runs_three_nodes_behind_haproxy_that_survive
     );
 
     // A node dies: the load balancer keeps answering from the others.
-    tokio::task::block_in_place(|| run_ok(cluster.command(&["kill", "2"])));
+    tokio::task::block_in_place(|| crate::deploy::run(&mut cluster.command(&["kill", "2"])));
     let mut statuses = Vec::new();
     for _ in 0..30 {
         statuses.push(
@@ -339,20 +339,10 @@ async fn cluster_the_cluster_script_runs_three_nodes_behind_haproxy_that_survive
         statuses.iter().all(|s| *s == 200),
         "requests during the crash: {statuses:?}"
     );
-    tokio::task::block_in_place(|| run_ok(cluster.command(&["restart", "2"])));
+    tokio::task::block_in_place(|| crate::deploy::run(&mut cluster.command(&["restart", "2"])));
     assert_eq!(
         get(cluster.node_url(2, "/readyz")).await.unwrap().status(),
         StatusCode::OK
-    );
-}
-
-fn run_ok(mut cmd: std::process::Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

@@ -25,7 +25,9 @@ use gatehouse_domain::{ids::OrgId, org::Organization};
 use gatehouse_store::Store;
 use serde_json::{Value, json};
 
-use crate::events::client::event;
+use crate::cluster::free_ports;
+use crate::deploy::run as run_ok;
+use crate::events::{client::event, durability::post_until_answered};
 use crate::harness::{
     browser::repo,
     fixtures::Fixtures,
@@ -49,17 +51,6 @@ fn as_postgres(bin: &Path, program: &str) -> Command {
     cmd
 }
 
-fn run_ok(mut cmd: Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
-}
-
 impl OwnPostgres {
     fn find() -> Result<PathBuf, String> {
         let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
@@ -81,13 +72,13 @@ impl OwnPostgres {
             .prefix("gatehouse-chaos-pg-")
             .tempdir()
             .unwrap();
-        run_ok({
+        run_ok(&mut {
             let mut c = Command::new("chown");
             c.args(["-R", "postgres:postgres"]).arg(dir.path());
             c
         });
         let pg = Self { bin, dir, port };
-        run_ok({
+        run_ok(&mut {
             let mut c = as_postgres(&pg.bin, "initdb");
             c.args(["--auth=trust", "--username=postgres", "--no-sync", "-D"])
                 .arg(pg.data());
@@ -107,7 +98,7 @@ impl OwnPostgres {
             self.port,
             self.dir.path().display()
         );
-        run_ok({
+        run_ok(&mut {
             let mut c = as_postgres(&self.bin, "pg_ctl");
             c.arg("-D")
                 .arg(self.data())
@@ -187,44 +178,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Four consecutive free ports: the load balancer's and the three nodes'.
-fn free_ports() -> u16 {
-    for _ in 0..50 {
-        let base = free_port();
-        if base < 60_000 && (0..4).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no four consecutive free ports");
-}
-
-/// POSTs until the cluster answers with something other than a server error.
-async fn post_until_answered(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-    api_key: &str,
-    body: &Value,
-) -> (StatusCode, Value) {
-    loop {
-        let sent = http
-            .post(url)
-            .bearer_auth(token)
-            .header("x-api-key", api_key)
-            .json(body)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-        if let Ok(res) = sent {
-            let status = res.status();
-            if !status.is_server_error() {
-                return (status, res.json().await.unwrap_or(Value::Null));
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Client-visible outcomes of the steady token load during one phase.
 #[derive(Default)]
 struct Tally {
@@ -258,7 +211,7 @@ async fn setup() -> Option<Setup> {
         port: free_ports(),
         pg_port: pg.port,
     };
-    tokio::task::block_in_place(|| run_ok(cluster.command(&["start"])));
+    tokio::task::block_in_place(|| run_ok(&mut cluster.command(&["start"])));
 
     let store = Store::connect(&cluster.database_url(), 2).await.unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -434,9 +387,9 @@ async fn cluster_chaos_nothing_acknowledged_is_lost_when_nodes_and_the_database_
         phase.store(n + 1, Ordering::SeqCst);
         tokio::task::block_in_place(|| match fault.split_once(' ') {
             Some(("kill", node)) => {
-                run_ok(cluster.command(&["kill", node]));
+                run_ok(&mut cluster.command(&["kill", node]));
                 std::thread::sleep(Duration::from_secs(1));
-                run_ok(cluster.command(&["restart", node]));
+                run_ok(&mut cluster.command(&["restart", node]));
             }
             _ => pg.restart(),
         });
@@ -448,7 +401,7 @@ async fn cluster_chaos_nothing_acknowledged_is_lost_when_nodes_and_the_database_
     }
 
     // Every node is ready again, and every acknowledged event arrives, however many times.
-    let status = tokio::task::block_in_place(|| run_ok(cluster.command(&["status"])));
+    let status = tokio::task::block_in_place(|| run_ok(&mut cluster.command(&["status"])));
     assert_eq!(status.matches(": running").count(), 4, "{status}");
     let acknowledged = acknowledged.lock().unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(90);

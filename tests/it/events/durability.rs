@@ -113,7 +113,7 @@ async fn provision(store: &Store) -> (String, String) {
 }
 
 /// POSTs until the server answers (it may be down, being restarted); returns status and body.
-async fn post_until_answered(
+pub(crate) async fn post_until_answered(
     http: &reqwest::Client,
     url: &str,
     token: &str,

@@ -12,7 +12,7 @@ mod browser;
 pub(crate) mod client;
 mod config;
 mod console;
-mod durability;
+pub(crate) mod durability;
 pub(crate) mod fixtures;
 mod interop;
 mod ssrf;
