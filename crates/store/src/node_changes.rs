@@ -16,10 +16,9 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use crate::{Store, StoreError};
+use crate::{Store, node_wakeups::follow};
 
 /// The notification channel.
 const CHANNEL: &str = "gatehouse_changes";
@@ -67,34 +66,20 @@ impl Store {
         let Some(pool) = self.pool_postgres() else {
             return;
         };
-        let mut failing = false;
-        loop {
-            match listen(pool).await {
-                Ok(mut listener) => {
-                    if failing {
-                        tracing::info!("listening again for other nodes' changes");
-                        failing = false;
-                    }
-                    // Announcements may have been missed before this: catch up once.
-                    if let Ok(g) = self.catalog_generation().await {
-                        self.note_catalog_generation(g);
-                    }
-                    self.heard_deny_list_change();
-                    loop {
-                        // `recv` reconnects by itself; an error means it could not.
-                        match listener.recv().await {
-                            Ok(n) => self.heard(n.payload()),
-                            Err(e) => {
-                                report(&mut failing, &e.into());
-                                break;
-                            }
-                        }
-                    }
+        let caught_up = || {
+            // Announcements may have been missed before this: catch up once.
+            let store = self.clone();
+            tokio::spawn(async move {
+                if let Ok(g) = store.catalog_generation().await {
+                    store.note_catalog_generation(g);
                 }
-                Err(e) => report(&mut failing, &e),
-            }
-            tokio::time::sleep(RETRY).await;
-        }
+            });
+            self.heard_deny_list_change();
+        };
+        follow(pool, CHANNEL, RETRY, "other nodes' changes", caught_up, |payload| {
+            self.heard(payload)
+        })
+        .await;
     }
 
     /// Acts on one announcement: `<node>:<catalog generation>`.
@@ -107,19 +92,5 @@ impl Store {
             self.note_catalog_generation(g);
         }
         self.heard_deny_list_change();
-    }
-}
-
-async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
-}
-
-/// Logs the first failure of a run of them.
-fn report(failing: &mut bool, e: &StoreError) {
-    if !*failing {
-        tracing::warn!(error = %e, "cannot listen for other nodes' changes; caches fall back to polling");
-        *failing = true;
     }
 }

@@ -52,44 +52,66 @@ impl Store {
         let Some(pool) = self.pool_postgres() else {
             return;
         };
-        let mut failing = false;
-        loop {
-            match listen(pool).await {
-                // Announcements may have been missed before this: one look costs little.
-                Ok(mut listener) => {
-                    if failing {
-                        tracing::info!("listening again for deliveries queued on other nodes");
-                        failing = false;
-                    }
-                    self.wake_dispatcher();
-                    loop {
-                        // `recv` reconnects by itself; an error means it could not.
-                        match listener.recv().await {
-                            Ok(_) => self.wake_dispatcher(),
-                            Err(e) => {
-                                report(&mut failing, &e.into());
-                                break;
-                            }
-                        }
-                    }
-                }
-                Err(e) => report(&mut failing, &e),
-            }
-            tokio::time::sleep(RETRY).await;
-        }
+        // On (re)connecting, announcements may have been missed: one look costs little.
+        follow(
+            pool,
+            CHANNEL,
+            RETRY,
+            "deliveries queued on other nodes",
+            || self.wake_dispatcher(),
+            |_| self.wake_dispatcher(),
+        )
+        .await;
     }
 }
 
-async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
+/// Listens on `channel` until the task is aborted: `connected` runs each time the listener
+/// (re)connects, `heard` with each notification's payload. A lost connection is retried every
+/// `retry`; the first failure of a run of them is logged, naming `what` is being listened for.
+pub(crate) async fn follow(
+    pool: &sqlx::PgPool,
+    channel: &str,
+    retry: Duration,
+    what: &str,
+    connected: impl Fn(),
+    heard: impl Fn(&str),
+) {
+    let mut failing = false;
+    loop {
+        match listen(pool, channel).await {
+            Ok(mut listener) => {
+                if failing {
+                    tracing::info!("listening again for {what}");
+                    failing = false;
+                }
+                connected();
+                loop {
+                    // `recv` reconnects by itself; an error means it could not.
+                    match listener.recv().await {
+                        Ok(n) => heard(n.payload()),
+                        Err(e) => {
+                            report(&mut failing, what, &e.into());
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => report(&mut failing, what, &e),
+        }
+        tokio::time::sleep(retry).await;
+    }
+}
+
+async fn listen(pool: &sqlx::PgPool, channel: &str) -> Result<PgListener, StoreError> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen(channel).await?;
     Ok(listener)
 }
 
 /// Logs the first failure of a run of them.
-fn report(failing: &mut bool, e: &StoreError) {
+fn report(failing: &mut bool, what: &str, e: &StoreError) {
     if !*failing {
-        tracing::warn!(error = %e, "cannot listen for deliveries queued on other nodes; retrying every second");
+        tracing::warn!(error = %e, "cannot listen for {what}; retrying");
         *failing = true;
     }
 }
