@@ -21,4 +21,5 @@ mod one_time;
 mod orgs;
 mod passkeys;
 mod services;
+mod throttles;
 mod tokens;

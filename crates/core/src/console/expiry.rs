@@ -118,5 +118,8 @@ pub async fn run_once(state: &Core, now: Timestamp) -> Result<u64, StoreError> {
     // Mail counters of windows that have ended count nothing any more.
     let window = state.settings.identity.mail_limits.window.max(1);
     gatehouse_store::MailQuotaStore::purge_mail_quota(&mut conn, now - window).await?;
+    drop(conn);
+    // Sign-in counts no policy remembers any more (a spray of made-up addresses leaves many).
+    crate::identity::throttles::purge(state, now).await?;
     Ok(written)
 }

@@ -6,11 +6,8 @@
 //!
 //! This is plain data with the clock passed in. The counts live in the database
 //! (`gatehouse_core::identity::throttles`), so every node of a deployment shares them and N nodes
-//! allow exactly the attempts one would; [`ThrottlePolicy::admit`] decides each attempt. [`Throttle`]
-//! is the same rule over counts kept in memory. Unknown and known emails are counted alike, so the
-//! delay reveals nothing.
-
-use std::collections::HashMap;
+//! allow exactly the attempts one would; [`ThrottlePolicy::admit`] decides each attempt. Unknown
+//! and known emails are counted alike, so the delay reveals nothing.
 
 use crate::Timestamp;
 
@@ -24,8 +21,6 @@ pub struct ThrottlePolicy {
     pub max_delay: i64,
     /// Seconds after the last failure when the count is forgotten.
     pub forget_after: i64,
-    /// Keys kept at most; the stalest are dropped first (bounds memory under a spray attack).
-    pub max_keys: usize,
 }
 
 impl ThrottlePolicy {
@@ -35,7 +30,6 @@ impl ThrottlePolicy {
         base_delay: 1,
         max_delay: 15 * 60,
         forget_after: 24 * 3600,
-        max_keys: 100_000,
     };
     /// Per IP address (many people may share one behind NAT): 20 free failures, then growing
     /// delays up to 5 minutes; forgotten after an hour.
@@ -44,7 +38,6 @@ impl ThrottlePolicy {
         base_delay: 1,
         max_delay: 5 * 60,
         forget_after: 3600,
-        max_keys: 100_000,
     };
 
     /// Failures between two `gatehouse.signin.failed` events after the first.
@@ -85,93 +78,6 @@ impl ThrottlePolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    failures: u32,
-    last_failure: Timestamp,
-}
-
-/// Failure counts per key.
-#[derive(Debug, Clone)]
-pub struct Throttle {
-    policy: ThrottlePolicy,
-    entries: HashMap<String, Entry>,
-}
-
-impl Throttle {
-    pub fn new(policy: ThrottlePolicy) -> Self {
-        Self {
-            policy,
-            entries: HashMap::new(),
-        }
-    }
-
-    /// `Ok` when an attempt for `key` may proceed at `now`, or `Err(seconds)` to wait.
-    pub fn check(&self, key: &str, now: Timestamp) -> Result<(), i64> {
-        let Some(e) = self.entries.get(key) else { return Ok(()) };
-        if now - e.last_failure >= self.policy.forget_after {
-            return Ok(());
-        }
-        let ready_at = e.last_failure + self.policy.delay_after(e.failures);
-        if now >= ready_at { Ok(()) } else { Err(ready_at - now) }
-    }
-
-    /// Records a failure; returns the failure count now held for the key.
-    pub fn record_failure(&mut self, key: &str, now: Timestamp) -> u32 {
-        if self.entries.len() >= self.policy.max_keys && !self.entries.contains_key(key) {
-            self.prune(now);
-            if self.entries.len() >= self.policy.max_keys {
-                self.drop_stalest();
-            }
-        }
-        let forget = self.policy.forget_after;
-        let e = self.entries.entry(key.to_owned()).or_insert(Entry {
-            failures: 0,
-            last_failure: now,
-        });
-        if now - e.last_failure >= forget {
-            e.failures = 0;
-        }
-        e.failures = e.failures.saturating_add(1);
-        e.last_failure = now;
-        e.failures
-    }
-
-    /// A successful sign-in clears the key.
-    pub fn record_success(&mut self, key: &str) {
-        self.entries.remove(key);
-    }
-
-    /// The failures currently counted for a key.
-    pub fn failures(&self, key: &str, now: Timestamp) -> u32 {
-        self.entries
-            .get(key)
-            .filter(|e| now - e.last_failure < self.policy.forget_after)
-            .map_or(0, |e| e.failures)
-    }
-
-    /// Drops keys whose failures have been forgotten.
-    pub fn prune(&mut self, now: Timestamp) {
-        let forget = self.policy.forget_after;
-        self.entries.retain(|_, e| now - e.last_failure < forget);
-    }
-
-    fn drop_stalest(&mut self) {
-        let mut ages: Vec<Timestamp> = self.entries.values().map(|e| e.last_failure).collect();
-        ages.sort_unstable();
-        let cut = ages.get(ages.len() / 10).copied().unwrap_or(Timestamp::MIN);
-        self.entries.retain(|_, e| e.last_failure > cut);
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +102,6 @@ mod tests {
         base_delay: 2,
         max_delay: 30,
         forget_after: 1000,
-        max_keys: 10,
     };
 
     #[test]
@@ -214,42 +119,22 @@ mod tests {
 
     #[test]
     fn a_throttled_key_waits_and_then_may_try_again() {
-        let mut t = Throttle::new(P);
-        for _ in 0..3 {
-            t.record_failure("a@example.com", 100);
-        }
-        assert_eq!(t.check("a@example.com", 100), Ok(()));
-        t.record_failure("a@example.com", 100);
-        assert_eq!(t.check("a@example.com", 100), Err(2));
-        assert_eq!(t.check("a@example.com", 102), Ok(()));
-        assert_eq!(t.check("other@example.com", 100), Ok(()), "keys are independent");
-        t.record_failure("a@example.com", 102);
-        assert_eq!(t.check("a@example.com", 103), Err(3));
+        // Three free failures are stored; the fourth attempt is admitted, and after it a delay is owed.
+        assert_eq!(P.admit(Some((3, 100)), 100), Ok(4));
+        assert_eq!(P.admit(Some((4, 100)), 100), Err(2));
+        assert_eq!(P.admit(Some((4, 100)), 102), Ok(5));
+        assert_eq!(P.admit(Some((5, 102)), 103), Err(3));
+        assert_eq!(P.admit(None, 100), Ok(1), "a key never seen starts afresh");
     }
 
     #[test]
     fn there_is_no_permanent_lockout() {
-        let mut t = Throttle::new(P);
-        for i in 0..50 {
-            t.record_failure("k", i);
-        }
-        assert_eq!(t.check("k", 50), Err(29), "the ceiling applies");
-        assert_eq!(t.check("k", 49 + 30), Ok(()));
-        assert_eq!(t.failures("k", 49 + 1000), 0, "forgotten after a quiet period");
-        assert_eq!(t.record_failure("k", 49 + 1000), 1);
-    }
-
-    #[test]
-    fn success_clears_and_memory_is_bounded() {
-        let mut t = Throttle::new(P);
-        t.record_failure("k", 0);
-        t.record_success("k");
-        assert_eq!(t.failures("k", 0), 0);
-        for i in 0..100 {
-            t.record_failure(&format!("spray{i}"), i);
-        }
-        assert!(t.len() <= 10, "{}", t.len());
-        t.prune(10_000);
-        assert!(t.is_empty());
+        assert_eq!(P.admit(Some((50, 49)), 50), Err(29), "the ceiling applies");
+        assert_eq!(P.admit(Some((50, 49)), 49 + 30), Ok(51));
+        assert_eq!(
+            P.admit(Some((50, 49)), 49 + 1000),
+            Ok(1),
+            "forgotten after a quiet period"
+        );
     }
 }
