@@ -42,10 +42,11 @@ pub fn router(state: AppState) -> Router {
         .merge(ims::routes())
         .merge(events::router(&state))
         .merge(gateway::router())
-        .fallback(not_found)
+        .fallback(gateway::own_path_or_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The node's one token service, for every surface that verifies tokens.
         .layer(axum::Extension(state.tokens.clone()))
+        .layer(gateway::upstreams())
         .with_state(state);
     telemetry::layer(app)
 }

@@ -66,6 +66,7 @@ fn integration(t: IntegrationType, owner: Owner, created_by: &str) -> Integratio
         technical_account_email: None,
         id_token_signed_response_alg: None,
         may_introspect: false,
+        allowed_domains: Vec::new(),
         status: IntegrationStatus::Active,
         created_at: 0,
         updated_at: 0,
@@ -464,10 +465,12 @@ mod calling_a_service {
             acts_for,
             upstream_url: Some("http://127.0.0.1:9/".into()),
             gateway: GatewaySettings {
+                path: None,
                 limits: Limits {
                     per_second: Some(5),
                     burst: None,
                     per_day: Some(100),
+                    per_month: None,
                 },
                 ..GatewaySettings::default()
             },
@@ -629,7 +632,8 @@ mod calling_a_service {
             Limits {
                 per_second: Some(5),
                 burst: None,
-                per_day: Some(1000)
+                per_day: Some(1000),
+                per_month: None,
             }
         );
         let oauth = key(IntegrationType::Oauth);
