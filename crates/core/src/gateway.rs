@@ -70,7 +70,15 @@ pub struct GatewayRuntime {
     leases: Mutex<HashMap<CallKey, Lease>>,
     /// Counts not yet added to the store.
     pending: Mutex<HashMap<UsageKey, i64>>,
+    /// Signed identities by what they say (caller, subject, scopes, service), reused while they
+    /// have at least [`IDENTITY_REUSE_LEFT`] seconds to live.
+    identities: Mutex<HashMap<String, (String, Timestamp)>>,
 }
+
+/// A signed identity is reused for calls that would get the same claims until it has this many
+/// seconds left of its [`IDENTITY_LIFETIME`]: signing one per call would cost more than the rest
+/// of the gateway's work, and an upstream learns nothing more from a fresh `jti`.
+const IDENTITY_REUSE_LEFT: i64 = 30;
 
 /// What is left of this node's lease on one second's shared budget.
 #[derive(Debug, Clone, Copy)]
@@ -561,12 +569,32 @@ pub async fn identity(core: &Core, a: &Admission) -> Result<Option<String>, Erro
         return Ok(None);
     }
     let now = core.now();
+    let key = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        a.call.integration_id(),
+        a.call.subject(),
+        a.call.scopes().join(" "),
+        a.service.code.as_str()
+    );
+    if let Ok(cache) = core.gateway.identities.lock()
+        && let Some((jwt, exp)) = cache.get(&key)
+        && exp - now >= IDENTITY_REUSE_LEFT
+    {
+        return Ok(Some(jwt.clone()));
+    }
     let claims = identity_claims(core, a, now);
-    core.tokens
+    let jwt = core
+        .tokens
         .sign_jwt(IDENTITY_TYP, &claims)
         .await
-        .map(Some)
-        .map_err(Error::internal)
+        .map_err(Error::internal)?;
+    if let Ok(mut cache) = core.gateway.identities.lock() {
+        if cache.len() >= MAX_TRACKED {
+            cache.clear();
+        }
+        cache.insert(key, (jwt.clone(), claims.exp));
+    }
+    Ok(Some(jwt))
 }
 
 fn identity_claims(core: &Core, a: &Admission, now: Timestamp) -> IdentityClaims {

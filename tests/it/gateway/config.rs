@@ -283,3 +283,93 @@ async fn operators_edit_gateway_settings_on_the_console_service_page() {
         }
     );
 }
+
+#[tokio::test]
+async fn an_integrations_overview_charts_its_gateway_calls_of_the_last_30_days() {
+    let w = world().await;
+    make_operator(&w.server, &w.admin.account).await;
+    let upstream = crate::harness::receiver::TestReceiver::start().await;
+    let c = &w.admin.client;
+    api(
+        c,
+        Method::POST,
+        "/api/v1/services",
+        Some(json!({
+            "code": "docs", "name": "Docs", "allowed_types": ["api_key"], "acts_for": "organization",
+            "upstream_url": upstream.url("/"), "limits": {"per_second": 2, "burst": 2}
+        })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let i = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Key", "integration_type": "api_key", "org_id": w.org_id})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = i["integration"]["id"].as_str().unwrap().to_owned();
+    let key = i["integration"]["client_id"].as_str().unwrap().to_owned();
+    let page = c
+        .get(&format!("/console/integrations/{id}"), StatusCode::OK)
+        .await
+        .text();
+    assert!(
+        page.contains("No calls through the gateway in the last 30 days"),
+        "{page}"
+    );
+    api(
+        c,
+        Method::POST,
+        &format!("/api/v1/integrations/{id}/subscriptions"),
+        Some(json!({"service": "docs"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = w
+            .server
+            .client()
+            .request(Method::GET, "/services/docs/x")
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status());
+    }
+    let allowed = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses.len() - allowed;
+    assert!(limited >= 1, "{statuses:?}");
+    gatehouse_core::gateway::flush_usage(w.server.state()).await.unwrap();
+    let page = c
+        .get(&format!("/console/integrations/{id}"), StatusCode::OK)
+        .await
+        .text();
+    assert!(
+        page.contains(&format!("{allowed} let through, {limited} refused")),
+        "the totals: {page}"
+    );
+    assert!(
+        page.contains("<svg") && page.contains("class=\"bar-refused\""),
+        "the chart: {page}"
+    );
+    assert!(
+        page.contains(&format!("<code>rate_limited</code> {limited}")),
+        "the refusals by reason: {page}"
+    );
+    // Someone outside the organization sees neither the page nor the usage.
+    w.outsider
+        .client
+        .get(&format!("/console/integrations/{id}"), StatusCode::NOT_FOUND)
+        .await;
+    api(
+        &w.outsider.client,
+        Method::GET,
+        &format!("/api/v1/integrations/{id}/usage"),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

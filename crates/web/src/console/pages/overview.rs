@@ -85,6 +85,7 @@ struct Overview {
     notice: Option<&'static str>,
     test_uri: String,
     test: Option<RedirectCheckResult>,
+    usage: super::usage::UsageChart,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +116,8 @@ impl View {
 async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Overview, PageError> {
     let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
+    let counts = gatehouse_core::gateway::usage(state, &ctx.caller, id, super::usage::DAYS).await?;
+    let usage = super::usage::chart(&counts, gatehouse_domain::gateway::day_of(state.now()));
     Ok(Overview {
         nav: ctx.nav,
         tabs: Tabs::of(&i, "overview"),
@@ -128,6 +131,7 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
         notice: view.notice,
         test_uri: view.test_uri,
         test: view.test,
+        usage,
         i,
     })
 }
