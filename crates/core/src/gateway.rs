@@ -41,6 +41,9 @@ use crate::{
 /// of the refusal). Labels name only services of the catalog and known integrations (`unknown`
 /// otherwise), so the label sets stay bounded by the catalog.
 pub const GATEWAY_REQUESTS_TOTAL: &str = "gatehouse_gateway_requests_total";
+/// Time from admitting a call to the upstream's status and headers, by service (a catalog code):
+/// the upstream's latency as the gateway sees it, apart from Gatehouse's own.
+pub const GATEWAY_UPSTREAM_DURATION: &str = "gatehouse_gateway_upstream_duration_seconds";
 /// How often a node adds its usage counts to the stored ones (and reads back the other nodes').
 pub const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// Days of stored usage kept.
@@ -552,6 +555,12 @@ fn record(core: &Core, caller: Option<&(String, String)>, service: Option<&Servi
             .entry((integration.clone(), service.as_str().to_owned(), day, outcome))
             .or_default() += 1;
     }
+}
+
+/// Records how long the upstream took to start answering an admitted call.
+pub fn record_upstream_latency(admission: &Admission, elapsed: Duration) {
+    metrics::histogram!(GATEWAY_UPSTREAM_DURATION, "service" => admission.service.code.as_str().to_owned())
+        .record(elapsed.as_secs_f64());
 }
 
 /// Calls the upstream has failed (no answer, a timeout): counted like refusals, under `outcome`

@@ -197,7 +197,11 @@ async fn forward(
         .body(body)
         .unwrap_or_default();
     *out.headers_mut() = forwarded_headers(parts.headers, &admission, identity, peer);
+    let started = std::time::Instant::now();
     let sent = tokio::time::timeout(RESPONSE_TIMEOUT, upstreams.client.request(out)).await;
+    if matches!(sent, Ok(Ok(_))) {
+        gateway::record_upstream_latency(&admission, started.elapsed());
+    }
     let res = match sent {
         Ok(Ok(res)) => res,
         Ok(Err(e)) => {

@@ -390,6 +390,10 @@ async fn usage_is_counted_per_integration_and_service_in_metrics_and_the_api() {
         "unknown API keys are one label, not one each"
     );
     assert!(!metrics.contains("nobody"));
+    assert!(
+        metrics.contains("gatehouse_gateway_upstream_duration_seconds_count{service=\"docs\"}"),
+        "the upstream's latency by service: {metrics}"
+    );
 
     gatehouse_core::gateway::flush_usage(w.server.state()).await.unwrap();
     // A service account's console token reads its own integration's usage.
