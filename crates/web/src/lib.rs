@@ -46,8 +46,17 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // The node's one token service, for every surface that verifies tokens.
         .layer(axum::Extension(state.tokens.clone()))
-        .layer(gateway::upstreams())
-        .with_state(state);
+        .layer(gateway::upstreams());
+    // Served over https: browsers are told to use nothing else for a year (RFC 6797).
+    let app = if state.settings.secure_cookies {
+        app.layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        app
+    };
+    let app = app.with_state(state);
     telemetry::layer(app)
 }
 
