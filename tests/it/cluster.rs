@@ -529,3 +529,38 @@ async fn cluster_three_nodes_share_one_daily_quota_at_the_gateway() {
     );
     assert_eq!(w.upstream.count(), 10);
 }
+
+#[tokio::test]
+async fn cluster_three_nodes_together_send_exactly_the_mail_one_node_would() {
+    use crate::identity::helpers::outbox;
+    assert_eq!(backend_name(), "postgres", "the cluster tests run on PostgreSQL");
+    let limits = |c: &mut gatehouse_app::config::Config| c.mail_limits.per_recipient = 3;
+    let a = TestServer::start_with(limits).await;
+    let b = a.another_node_with(limits).await;
+    let c = a.another_node_with(limits).await;
+    account(&a, "ada@example.com").await;
+    let nodes = [&a, &b, &c];
+    // Twelve reset requests for one address, four on each node: three messages in all.
+    for i in 0..12 {
+        let client = nodes[i % 3].new_client();
+        post(
+            &client,
+            "/password-reset",
+            &[("email", "ada@example.com")],
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let mut sent = 0;
+    for node in nodes {
+        sent += outbox(node)
+            .await
+            .iter()
+            .filter(|m| m.contains("ada@example.com"))
+            .count();
+    }
+    assert_eq!(
+        sent, 3,
+        "three nodes mailed {sent} messages; the limit per recipient is 3"
+    );
+}
