@@ -16,6 +16,7 @@ pub mod health;
 pub mod identity;
 pub mod ims;
 pub mod oauth;
+pub mod operator;
 pub mod pages;
 pub mod setup;
 pub mod state;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(identity::router())
         .merge(account::router())
         .merge(console::router())
+        .merge(operator::router())
         .merge(api::router())
         .merge(oauth::router())
         .merge(ims::routes())
