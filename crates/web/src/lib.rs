@@ -13,6 +13,7 @@ pub mod events;
 pub mod extract;
 pub mod gateway;
 pub mod health;
+pub mod home;
 pub mod identity;
 pub mod ims;
 pub mod oauth;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(health::router())
         .merge(pages::router())
+        .merge(home::router())
         .merge(setup::router())
         .merge(identity::router())
         .merge(account::router())

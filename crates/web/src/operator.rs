@@ -192,7 +192,11 @@ fn action_about(a: OperatorAction) -> (&'static str, &'static str, bool) {
             "Ends its sessions, refresh tokens and access tokens at once; it cannot sign in until re-enabled.",
             true,
         ),
-        OperatorAction::Enable => ("Enable account", "Lets it sign in again. Tokens ended before stay ended.", false),
+        OperatorAction::Enable => (
+            "Enable account",
+            "Lets it sign in again. Tokens ended before stay ended.",
+            false,
+        ),
         OperatorAction::ResetPassword => (
             "Reset password",
             "The password stops working at once and the person is mailed a link to choose a new one.",
@@ -313,7 +317,8 @@ async fn account_action(
     CsrfForm(_): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let ctx = ctx(&state, who, &csrf, client).await?;
-    let action = OperatorAction::parse(&action).map_err(|e| PageError::new(StatusCode::NOT_FOUND, "Page not found", e.message))?;
+    let action = OperatorAction::parse(&action)
+        .map_err(|e| PageError::new(StatusCode::NOT_FOUND, "Page not found", e.message))?;
     match accounts::act(&state, &ctx.caller, &id, action).await {
         Ok(_) => Ok(Redirect::to(&format!("/operator/accounts/{id}?done={}", action.as_str())).into_response()),
         Err(e) if matches!(e.kind, gatehouse_core::Kind::Invalid | gatehouse_core::Kind::Conflict) => {

@@ -54,9 +54,8 @@ pub struct AccountDetail {
 
 fn matches(a: &Account, f: &AccountFilter) -> bool {
     let q = f.q.trim().to_lowercase();
-    let text = q.is_empty()
-        || a.email.as_str().to_lowercase().contains(&q)
-        || a.display_name.to_lowercase().contains(&q);
+    let text =
+        q.is_empty() || a.email.as_str().to_lowercase().contains(&q) || a.display_name.to_lowercase().contains(&q);
     let kind = f.account_type.is_empty() || a.account_type.as_str() == f.account_type;
     text && kind
 }
@@ -96,7 +95,10 @@ pub async fn list(state: &Core, caller: &Caller, filter: &AccountFilter) -> OpRe
 pub async fn get(state: &Core, caller: &Caller, id: &str) -> OpResult<AccountDetail> {
     policy::operate(&caller.principal)?;
     let mut conn = state.store.conn().await?;
-    let account = conn.account_by_id(id).await?.ok_or_else(|| Error::not_found("account"))?;
+    let account = conn
+        .account_by_id(id)
+        .await?
+        .ok_or_else(|| Error::not_found("account"))?;
     let mut orgs = Vec::new();
     for m in conn.memberships_of_account(id).await? {
         if let Some(o) = conn.org_by_id(&m.org_id).await? {
@@ -164,9 +166,14 @@ pub async fn act(state: &Core, caller: &Caller, id: &str, action: OperatorAction
     }
     details["before"] = state_of(&before);
     details["after"] = state_of(&after);
-    let entry = AuditEntry::new(now, &caller.actor, action.audit_action(), format!("account:{}", after.id))
-        .from_client(caller.client.ip.clone(), caller.client.user_agent.clone())
-        .details(details);
+    let entry = AuditEntry::new(
+        now,
+        &caller.actor,
+        action.audit_action(),
+        format!("account:{}", after.id),
+    )
+    .from_client(caller.client.ip.clone(), caller.client.user_agent.clone())
+    .details(details);
     tx.append_audit(&entry).await?;
     tx.commit().await?;
     if action == OperatorAction::ResetPassword {

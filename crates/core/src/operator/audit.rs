@@ -42,9 +42,16 @@ pub struct AuditFilter {
 impl AuditFilter {
     /// Whether any filter is set (for the page's "clear filters" link).
     pub fn is_set(&self) -> bool {
-        [&self.actor, &self.org, &self.integration, &self.action, &self.since, &self.until]
-            .iter()
-            .any(|s| !s.trim().is_empty())
+        [
+            &self.actor,
+            &self.org,
+            &self.integration,
+            &self.action,
+            &self.since,
+            &self.until,
+        ]
+        .iter()
+        .any(|s| !s.trim().is_empty())
     }
 }
 
@@ -82,7 +89,10 @@ async fn query(state: &Core, f: &AuditFilter, max: i64) -> OpResult<Option<Audit
         None => None,
         Some(a) if a.contains('@') && !a.contains(':') => {
             let Ok(email) = Email::parse(&a) else {
-                return Err(invalid("actor", "Enter an email address, an account ID or an actor such as system."));
+                return Err(invalid(
+                    "actor",
+                    "Enter an email address, an account ID or an actor such as system.",
+                ));
             };
             match conn.account_by_email(&email).await? {
                 Some(account) => Some(format!("account:{}", account.id)),
@@ -106,9 +116,12 @@ async fn query(state: &Core, f: &AuditFilter, max: i64) -> OpResult<Option<Audit
     };
     let instant = |field: &str, s: &str, end: bool| match some(s) {
         None => Ok(None),
-        Some(v) => parse_instant(&v, end)
-            .map(Some)
-            .ok_or_else(|| invalid(field, "Enter a date (2026-01-31), a date and time in UTC (2026-01-31T14:30) or Unix seconds.")),
+        Some(v) => parse_instant(&v, end).map(Some).ok_or_else(|| {
+            invalid(
+                field,
+                "Enter a date (2026-01-31), a date and time in UTC (2026-01-31T14:30) or Unix seconds.",
+            )
+        }),
     };
     Ok(Some(AuditQuery {
         actor,
@@ -207,7 +220,11 @@ pub fn csv(records: &[AuditRecord]) -> String {
             e.org_id.clone().unwrap_or_default(),
             e.ip.clone().unwrap_or_default(),
             e.user_agent.clone().unwrap_or_default(),
-            if e.details.is_null() { String::new() } else { e.details.to_string() },
+            if e.details.is_null() {
+                String::new()
+            } else {
+                e.details.to_string()
+            },
         ];
         out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
@@ -238,7 +255,10 @@ mod tests {
         assert_eq!(parse_instant("2026-01-01", false), Some(1_767_225_600));
         assert_eq!(parse_instant("2026-01-01", true), Some(1_767_225_600 + 86_400));
         assert_eq!(parse_instant("2026-01-01T01:30", false), Some(1_767_225_600 + 5_400));
-        assert_eq!(parse_instant("2026-01-01T01:30:05Z", false), Some(1_767_225_600 + 5_405));
+        assert_eq!(
+            parse_instant("2026-01-01T01:30:05Z", false),
+            Some(1_767_225_600 + 5_405)
+        );
         assert_eq!(parse_instant("yesterday", false), None);
     }
 
@@ -249,10 +269,15 @@ mod tests {
             .details(json!({"k": "v"}));
         let out = csv(&[AuditRecord { id: 7, entry }]);
         let mut lines = out.split("\r\n");
-        assert_eq!(lines.next(), Some("id,time,actor,action,target,org_id,ip,user_agent,details"));
         assert_eq!(
             lines.next(),
-            Some("7,2026-01-01T00:00:00Z,system,a.b,x,,203.0.113.9,\"'=HYPERLINK(\"\"x\"\"), evil\",\"{\"\"k\"\":\"\"v\"\"}\"")
+            Some("id,time,actor,action,target,org_id,ip,user_agent,details")
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "7,2026-01-01T00:00:00Z,system,a.b,x,,203.0.113.9,\"'=HYPERLINK(\"\"x\"\"), evil\",\"{\"\"k\"\":\"\"v\"\"}\""
+            )
         );
     }
 

@@ -1,11 +1,6 @@
 //! Every organization, as operators see them: members, integrations and claimed email domains.
 
-use gatehouse_domain::{
-    identity::email_domain::DomainClaim,
-    ids::OrgId,
-    integration::Integration,
-    org::Organization,
-};
+use gatehouse_domain::{identity::email_domain::DomainClaim, ids::OrgId, integration::Integration, org::Organization};
 use gatehouse_store::{ConsoleStore, DomainStore, OrgStore};
 
 use super::{Caller, OpResult};

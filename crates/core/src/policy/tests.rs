@@ -724,7 +724,10 @@ fn only_operators_use_the_operator_area() {
 
 #[test]
 fn a_person_reads_only_their_own_activity() {
-    assert_eq!(own_activity(&person("u1", Some(Role::Admin), false)).unwrap().actor(), "account:u1");
+    assert_eq!(
+        own_activity(&person("u1", Some(Role::Admin), false)).unwrap().actor(),
+        "account:u1"
+    );
     let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "u1"));
     assert_eq!(verdict(own_activity(&sa)), Err((Kind::Forbidden, "token_not_allowed")));
     assert_eq!(

@@ -117,7 +117,10 @@ mod tests {
     #[test]
     fn an_operator_cannot_disable_themselves_but_may_sign_themselves_out() {
         let me = account("me", false);
-        assert_eq!(check("me", &me, OperatorAction::Disable).unwrap_err().code, "cannot_disable_yourself");
+        assert_eq!(
+            check("me", &me, OperatorAction::Disable).unwrap_err().code,
+            "cannot_disable_yourself"
+        );
         assert!(check("me", &me, OperatorAction::SignOutEverywhere).is_ok());
         assert!(check("other", &me, OperatorAction::Disable).is_ok());
     }
@@ -125,11 +128,15 @@ mod tests {
     #[test]
     fn only_real_status_changes_are_allowed() {
         assert_eq!(
-            check("op", &account("a", true), OperatorAction::Disable).unwrap_err().code,
+            check("op", &account("a", true), OperatorAction::Disable)
+                .unwrap_err()
+                .code,
             "already_disabled"
         );
         assert_eq!(
-            check("op", &account("a", false), OperatorAction::Enable).unwrap_err().code,
+            check("op", &account("a", false), OperatorAction::Enable)
+                .unwrap_err()
+                .code,
             "not_disabled"
         );
         assert!(check("op", &account("a", true), OperatorAction::Enable).is_ok());

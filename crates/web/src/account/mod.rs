@@ -21,7 +21,7 @@ use crate::{AppState, csrf::CsrfToken, identity::SignedIn, identity::forms::Erro
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/console", get(|| async { Redirect::to("/console/account") }))
+        .route("/console", get(|| async { Redirect::to("/") }))
         .merge(profile::router())
         .merge(mfa::router())
         .merge(passkeys::router())
