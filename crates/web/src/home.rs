@@ -45,6 +45,7 @@ struct ActivityRow {
 struct HomePage {
     nav: Nav,
     name: String,
+    email: String,
     empty: bool,
     operator: bool,
     email_verified: bool,
@@ -69,6 +70,7 @@ async fn home(
     let account = &ctx.who.account;
     let p = HomePage {
         name: account.display_name.clone(),
+        email: account.email.to_string(),
         empty: h.is_empty(),
         operator: account.operator,
         email_verified: account.email_verified,

@@ -232,11 +232,13 @@ pub fn csv(records: &[AuditRecord]) -> String {
     out
 }
 
-/// The state before and after a change, where the entry recorded them (`before`/`after`, or a
-/// role change's `previous_role`/`role`).
+/// The state before and after a change, where the entry recorded them (`before`/`after`,
+/// `from`/`to` as role changes record them, or `previous_role`/`role`).
 pub fn before_after(details: &Value) -> Option<(Value, Value)> {
-    if let (Some(b), Some(a)) = (details.get("before"), details.get("after")) {
-        return Some((b.clone(), a.clone()));
+    for (b, a) in [("before", "after"), ("from", "to")] {
+        if let (Some(b), Some(a)) = (details.get(b), details.get(a)) {
+            return Some((b.clone(), a.clone()));
+        }
     }
     if let (Some(b), Some(a)) = (details.get("previous_role"), details.get("role")) {
         return Some((json!({ "role": b }), json!({ "role": a })));
@@ -290,6 +292,10 @@ mod tests {
         assert_eq!(
             before_after(&json!({"previous_role": "member", "role": "admin"})),
             Some((json!({"role": "member"}), json!({"role": "admin"})))
+        );
+        assert_eq!(
+            before_after(&json!({"from": "member", "to": "developer"})),
+            Some((json!("member"), json!("developer")))
         );
         assert_eq!(before_after(&json!({"email": "a@b.c"})), None);
     }

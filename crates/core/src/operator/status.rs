@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn the_backlog_tells_idle_keeping_up_and_behind_apart() {
-        let b = |pending, oldest| DeliveryBacklog {
+        let b = |pending, oldest: Option<i64>| DeliveryBacklog {
             pending,
             due: i64::from(oldest.is_some()),
             oldest_due_at: oldest,

@@ -364,7 +364,7 @@ pub struct AuditEntryOut {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     /// What the entry recorded: for changes, the state before and after where it was recorded
-    /// (`before`/`after`, or `previous_role`/`role`).
+    /// (`before`/`after`, `from`/`to`, or `previous_role`/`role`).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
