@@ -48,6 +48,15 @@ async function shot(name) {
   await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
 }
 
+// The elements that reach past a 390 px screen, for the failure message.
+async function wider() {
+  return page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > 391)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`)
+    .join(', '));
+}
+
 let passed = 0;
 let failed = 0;
 async function step(name, fn) {
@@ -100,7 +109,7 @@ await step('the operator area finds an account and signs it out everywhere', asy
 });
 
 await step('the audit log filters by action and shows before and after', async () => {
-  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('link', { name: 'Audit log', exact: true }).click();
   await page.getByLabel('Action').fill('account');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/action=account/);
@@ -145,11 +154,11 @@ await step('the audit log fits a 390 px screen', async () => {
   await page.goto(`${base}/operator/audit?action=account`);
   await expectText('account.signed_out_by_operator');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  if (width > 390) throw new Error(`the page is ${width} px wide`);
+  if (width > 390) throw new Error(`the page is ${width} px wide: ${await wider()}`);
   await shot('operator-audit-390.png');
   await page.goto(`${base}/`);
   const home = await page.evaluate(() => document.documentElement.scrollWidth);
-  if (home > 390) throw new Error(`the home page is ${home} px wide`);
+  if (home > 390) throw new Error(`the home page is ${home} px wide: ${await wider()}`);
   await shot('home-dashboard-390.png');
 });
 

@@ -123,7 +123,7 @@ pub async fn act(state: &Core, caller: &Caller, id: &str, action: OperatorAction
     let now = state.now();
     let mut tx = state.store.begin().await?;
     let before = tx.account_by_id(id).await?.ok_or_else(|| Error::not_found("account"))?;
-    operator::check(op.account_id().unwrap_or_default(), &before, action).map_err(Error::rule)?;
+    operator::check(op.account_id().unwrap_or_default(), &before, action).map_err(Error::from)?;
     let longest = TokenSettings::from_settings(&state.settings)
         .lifetimes
         .longest_access_token();

@@ -185,7 +185,7 @@ pub async fn account_action(
     Path((id, action)): Path<(String, String)>,
 ) -> OpResult<ApiJson<OperatorAccountOut>> {
     gatehouse_core::policy::operate(&caller.principal)?;
-    let action = OperatorAction::parse(&action).map_err(gatehouse_core::Error::rule)?;
+    let action = OperatorAction::parse(&action).map_err(gatehouse_core::Error::from)?;
     accounts::act(&state, &caller, &id, action).await?;
     let d = accounts::get(&state, &caller, &id).await?;
     Ok(ApiJson(OperatorAccountOut::of(&d.summary)))
