@@ -164,8 +164,11 @@ pub async fn act(state: &Core, caller: &Caller, id: &str, action: OperatorAction
             details["refresh_tokens_revoked"] = ended.refresh_tokens.into();
         }
     }
-    details["before"] = state_of(&before);
-    details["after"] = state_of(&after);
+    // Where the action changed the account itself, the entry records it before and after.
+    if state_of(&before) != state_of(&after) {
+        details["before"] = state_of(&before);
+        details["after"] = state_of(&after);
+    }
     let entry = AuditEntry::new(
         now,
         &caller.actor,
