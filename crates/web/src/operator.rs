@@ -127,7 +127,7 @@ async fn accounts_page(
         .into_iter()
         .map(|o| (o.id.to_string(), o.name))
         .collect();
-    orgs.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    orgs.sort_by_key(|o| o.1.to_lowercase());
     let rows = found
         .into_iter()
         .map(|s| AccountRow {

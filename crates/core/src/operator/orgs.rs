@@ -34,7 +34,7 @@ pub async fn list(state: &Core, caller: &Caller, q: &str) -> OpResult<Vec<OrgSum
     let q = q.trim().to_lowercase();
     let mut conn = state.store.conn().await?;
     let mut orgs = conn.list_orgs().await?;
-    orgs.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    orgs.sort_by_key(|a| a.name.to_lowercase());
     let mut out = Vec::new();
     for org in orgs {
         if !q.is_empty() && !org.name.to_lowercase().contains(&q) && !org.id.as_str().to_lowercase().contains(&q) {

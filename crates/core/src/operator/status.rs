@@ -117,7 +117,7 @@ pub async fn status(state: &Core, caller: &Caller) -> OpResult<Status> {
             expires_at: k.schedule.expires_at,
         })
         .collect();
-    keys.sort_by(|a, b| b.activates_at.cmp(&a.activates_at));
+    keys.sort_by_key(|k| std::cmp::Reverse(k.activates_at));
     let identity = &state.settings.identity;
     let mail = match &identity.smtp {
         Some(s) => MailTransport::Smtp {
