@@ -1,7 +1,7 @@
 // The first administrator's walk through Gatehouse in headless Chromium (playwright-core):
 //   1. the setup link creates the administrator and signs them in;
 //   2. the signed-in dashboard (empty: it offers the next step);
-//   3. the operator area: find an account by email, sign it out everywhere;
+//   3. the operator area: find an account by email, disable it;
 //   4. the audit log: filter by action, see the entry's before and after, export JSON lines and CSV;
 //   5. the status page (development-mode mail, signing keys) and the outbox;
 //   6. the audit log at 390 px wide: nothing wider than the screen.
@@ -94,7 +94,7 @@ await step('the dashboard offers the next step to an empty account', async () =>
   await shot('home-dashboard.png');
 });
 
-await step('the operator area finds an account and signs it out everywhere', async () => {
+await step('the operator area finds an account and disables it', async () => {
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Operator' }).click();
   await page.waitForURL(`${base}/operator/accounts`);
   await page.getByLabel('Email or name').fill(member.split('@')[0]);
@@ -103,8 +103,8 @@ await step('the operator area finds an account and signs it out everywhere', asy
   await shot('operator-accounts.png');
   await page.getByRole('link', { name: member }).click();
   await expectText('Live sessions');
-  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
-  await expectText('signed out everywhere');
+  await page.getByRole('button', { name: 'Disable account' }).click();
+  await expectText('The account is disabled');
   await shot('operator-account.png');
 });
 
@@ -113,7 +113,7 @@ await step('the audit log filters by action and shows before and after', async (
   await page.getByLabel('Action').fill('account');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/action=account/);
-  await expectText('account.signed_out_by_operator');
+  await expectText('account.disabled');
   await expectText('Before');
   const other = await page.getByText('integration.created').count();
   if (other !== 0) throw new Error('the filter let other actions through');
@@ -128,7 +128,7 @@ await step('the audit log exports JSON lines and CSV with the filter', async () 
     }],
     ['Export CSV', (text) => {
       if (!text.startsWith('id,time,actor,action,target,org_id,ip,user_agent,details')) throw new Error(`CSV: ${text}`);
-      if (!text.includes('account.signed_out_by_operator')) throw new Error(`CSV: ${text}`);
+      if (!text.includes('account.disabled')) throw new Error(`CSV: ${text}`);
     }],
   ]) {
     const [download] = await Promise.all([
@@ -152,7 +152,7 @@ await step('the status page shows the mail transport and signing keys; the outbo
 await step('the audit log fits a 390 px screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/operator/audit?action=account`);
-  await expectText('account.signed_out_by_operator');
+  await expectText('account.disabled');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   if (width > 390) throw new Error(`the page is ${width} px wide: ${await wider()}`);
   await shot('operator-audit-390.png');

@@ -199,7 +199,7 @@ async fn reset_request_submit(
     gatehouse_core::identity::signup::request_password_reset(&state, &email, &client).await?;
     let page = match super::mail_note(&state) {
         Some(note) => MessagePage::new(
-            "Find the message in the outbox",
+            "Check the outbox",
             &[
                 &format!(
                     "If an account exists for {email}, a link to choose a new password was made for it. The message {note}"

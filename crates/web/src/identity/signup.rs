@@ -106,7 +106,7 @@ pub async fn hash_password(pw: String) -> Result<String, PageError> {
 fn check_inbox(state: &AppState, email: &str) -> Response {
     let page = match super::mail_note(state) {
         Some(note) => MessagePage::new(
-            "Find the message in the outbox",
+            "Check the outbox",
             &[
                 &format!("The message for {email} {note}"),
                 "Open the link in it to confirm your address, then sign in. The link works for 48 hours.",
