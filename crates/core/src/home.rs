@@ -7,7 +7,7 @@ use gatehouse_domain::{
     org::{Organization, Role},
     service::Subscription,
 };
-use gatehouse_store::AuditStore;
+use gatehouse_store::{AuditStore, GatewayStore};
 
 use crate::{
     Core, Error,
@@ -22,6 +22,10 @@ pub const RECENT: i64 = 10;
 #[derive(Debug, Clone)]
 pub struct Home {
     pub integrations: Vec<(Integration, Vec<Subscription>)>,
+    /// Per integration (by ID), the last UTC day (days since 1970-01-01) the gateway let one of its
+    /// calls through, when it has counted any. Gatehouse records no other use of an integration
+    /// (access tokens are not logged), so this is the only "last used" there is to show.
+    pub last_gateway_call: std::collections::HashMap<String, i64>,
     pub orgs: Vec<(Organization, Role)>,
     pub activity: Vec<AuditRecord>,
 }
@@ -49,8 +53,24 @@ pub async fn home(state: &Core, caller: &Caller) -> OpResult<Home> {
             ..AuditQuery::default()
         })
         .await?;
+    let integrations = integrations::list(state, caller).await?;
+    let mut last_gateway_call = std::collections::HashMap::new();
+    let mut conn = state.store.conn().await?;
+    for (i, _) in &integrations {
+        let last = conn
+            .usage_of(&i.id, 0)
+            .await?
+            .iter()
+            .filter(|u| u.outcome == "allowed" && u.requests > 0)
+            .map(|u| u.day)
+            .max();
+        if let Some(day) = last {
+            last_gateway_call.insert(i.id.clone(), day);
+        }
+    }
     Ok(Home {
-        integrations: integrations::list(state, caller).await?,
+        integrations,
+        last_gateway_call,
         orgs: my_orgs(state, who).await?,
         activity,
     })
