@@ -79,7 +79,10 @@ fn every_error_is_documented_as_problem_json_with_the_statuses_it_can_have() {
             }
             let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
             if secured {
-                assert!(responses.contains_key("401"), "{method} {path} needs authentication: 401");
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} needs authentication: 401"
+                );
             }
             if op.pointer("/requestBody/content/application~1json").is_some() {
                 for status in ["400", "415", "422"] {
