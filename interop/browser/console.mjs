@@ -41,7 +41,7 @@ async function signIn(page) {
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console/);
+  await page.waitForURL(`${base}/`);
 }
 
 // Creates an integration through the guided flow; returns its overview path.

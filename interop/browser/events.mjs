@@ -83,7 +83,7 @@ await step('sign in and create a provider with an event type', async () => {
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console/);
+  await page.waitForURL(`${base}/`);
   await page.goto(events);
   await expectText(page, 'has no event registrations yet');
   await page.getByRole('link', { name: 'Providers and event types' }).click();

@@ -77,7 +77,7 @@ async function signOut() {
 
 await step('sign in with the password, add a passkey, sign out', async () => {
   await passwordStep();
-  await page.waitForURL(`${base}/console/account`);
+  await page.waitForURL(`${base}/`);
   await page.goto(`${base}/console/account/mfa`);
   await expectText('You have no passkeys yet.');
   await page.getByLabel('Name of the new passkey').fill('Test device');
@@ -99,7 +99,7 @@ await step('sign in with the passkey alone', async () => {
   await button.waitFor({ state: 'visible', timeout: 10_000 });
   await page.screenshot({ path: path.join(artifacts, 'signin-passkey.png'), fullPage: true });
   await button.click();
-  await page.waitForURL(`${base}/console/account`);
+  await page.waitForURL(`${base}/`);
   await expectText('Your account');
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   if (credentials[0].signCount < 1) throw new Error('the authenticator was not used');
@@ -111,7 +111,7 @@ await step('sign in with the password and the passkey as the second factor', asy
   await page.waitForURL(`${base}/signin/mfa`);
   await page.screenshot({ path: path.join(artifacts, 'signin-mfa-passkey.png'), fullPage: true });
   await page.getByRole('button', { name: 'Use your passkey' }).click();
-  await page.waitForURL(`${base}/console/account`);
+  await page.waitForURL(`${base}/`);
   await expectText('Your account');
   await signOut();
 });

@@ -13,6 +13,7 @@ mod events;
 mod gateway;
 pub(crate) mod identity;
 mod migrations;
+mod operator;
 mod ops;
 mod provision;
 mod security;

@@ -263,7 +263,12 @@ async fn the_bootstrap_link_creates_the_first_administrator_once() {
         )
         .await;
     assert_eq!(created.header("location"), Some("/setup/complete"));
-    client.get("/setup/complete", StatusCode::OK).await;
+    let done = client.get("/setup/complete", StatusCode::OK).await.text();
+    assert!(done.contains("You are signed in"), "{done}");
+    // Completing the setup signed the administrator in: the home page and the operator area open.
+    let home = client.get("/", StatusCode::OK).await.text();
+    assert!(home.contains("Welcome, Ada Admin"), "{home}");
+    client.get("/operator/status", StatusCode::OK).await;
 
     let mut conn = server.store().conn().await.unwrap();
     let account = conn

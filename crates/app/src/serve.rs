@@ -174,6 +174,7 @@ pub fn core_settings(cfg: &Config) -> Settings {
         as_: cfg.ims.as_.clone(),
     };
     s.events_allowed_networks = cfg.events.allowed_networks.clone();
+    s.events_dispatcher = cfg.events.dispatcher;
     s.identity = crate::identity::settings(cfg);
     s
 }

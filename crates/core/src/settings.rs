@@ -23,6 +23,8 @@ pub struct Settings {
     pub ims: ImsSettings,
     /// Private networks webhook deliveries may reach.
     pub events_allowed_networks: Vec<IpNet>,
+    /// Whether this node's configuration runs the dispatcher (`[events] dispatcher`).
+    pub events_dispatcher: bool,
     /// Sessions, mail and the other settings of the hosted sign-in.
     pub identity: crate::identity::IdentitySettings,
 }
@@ -77,6 +79,7 @@ impl Settings {
             signing_algorithm: gatehouse_domain::token::keys::SigningAlg::ES256,
             ims: ImsSettings::default(),
             events_allowed_networks: Vec::new(),
+            events_dispatcher: true,
             identity: crate::identity::IdentitySettings::default(),
         }
     }

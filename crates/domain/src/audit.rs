@@ -74,3 +74,23 @@ pub struct AuditRecord {
     pub id: i64,
     pub entry: AuditEntry,
 }
+
+/// Which audit records to read: every filter left `None` matches everything. Newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// The rendered actor (`account:<id>`, `integration:<id>`, `cli:apply`, `system`).
+    pub actor: Option<String>,
+    pub org_id: Option<String>,
+    /// The rendered target (`integration:<id>`, `account:<id>`, …).
+    pub target: Option<String>,
+    /// An action (`integration.created`) or a family of actions (`integration`, matching
+    /// `integration.*`).
+    pub action: Option<String>,
+    /// Entries at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Entries before this instant.
+    pub until: Option<Timestamp>,
+    /// Entries with a smaller ID than this one (the next page of a listing).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}

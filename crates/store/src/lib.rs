@@ -23,6 +23,7 @@ mod integrations;
 mod lists;
 mod mfa;
 mod one_time;
+mod ops;
 mod orgs;
 mod passkeys;
 mod services;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use gatehouse_domain::{
     Timestamp,
     account::{Account, Email},
-    audit::{AuditEntry, AuditRecord},
+    audit::{AuditEntry, AuditQuery, AuditRecord},
     ids::{ClientId, OrgId},
     integration::{Integration, StoredCertificate, StoredSecret},
     org::{Membership, Organization},
@@ -167,6 +167,40 @@ pub trait AuditStore: AsDb {
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64>;
     /// The newest entries first, optionally only those of one organization, at most `limit`.
     async fn recent_audit(&mut self, org_id: Option<&str>, limit: i64) -> Result<Vec<AuditRecord>>;
+    /// The entries matching every filter of `query`, newest first, at most `query.limit`.
+    async fn search_audit(&mut self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
+}
+
+/// The webhook deliveries waiting, as the operator's status page shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryBacklog {
+    /// Deliveries not yet delivered nor given up on.
+    pub pending: i64,
+    /// Of those, the ones due now (their next attempt is not in the future).
+    pub due: i64,
+    /// When the oldest due delivery fell due.
+    pub oldest_due_at: Option<Timestamp>,
+    /// Attempts since the instant asked about that succeeded, and that failed.
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+/// A migration the database has applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub description: String,
+}
+
+/// What the operator's status page reads of the database itself.
+#[async_trait]
+pub trait OpsStore: AsDb {
+    /// The deliveries waiting at `now`, and the attempts made since `since`.
+    async fn delivery_backlog(&mut self, now: Timestamp, since: Timestamp) -> Result<DeliveryBacklog>;
+    /// How many event registrations are in each status (`active`, `unstable`, …), by status.
+    async fn registrations_by_status(&mut self) -> Result<Vec<(String, i64)>>;
+    /// The migrations applied to the database, in version order.
+    async fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>>;
 }
 
 use gatehouse_domain::token::records::{

@@ -13,9 +13,11 @@ pub mod events;
 pub mod extract;
 pub mod gateway;
 pub mod health;
+pub mod home;
 pub mod identity;
 pub mod ims;
 pub mod oauth;
+pub mod operator;
 pub mod pages;
 pub mod setup;
 pub mod state;
@@ -33,10 +35,12 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(health::router())
         .merge(pages::router())
+        .merge(home::router())
         .merge(setup::router())
         .merge(identity::router())
         .merge(account::router())
         .merge(console::router())
+        .merge(operator::router())
         .merge(api::router())
         .merge(oauth::router())
         .merge(ims::routes())

@@ -15,6 +15,7 @@ use crate::AppState;
 
 const STYLESHEET: &str = include_str!("../static/gatehouse.css");
 const PASSKEY_SCRIPT: &str = include_str!("../static/passkeys.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// Pages never load anything from elsewhere, never run inline script (scripts come from this
 /// server's `/static/`), post and `fetch` only to this server and are never framed; they send no `Referer`
@@ -86,8 +87,23 @@ async fn passkey_script() -> impl IntoResponse {
     )
 }
 
+/// The icon browsers show in the tab (linked from every page, so they do not ask for a missing
+/// `/favicon.ico`).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FAVICON,
+    )
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/static/gatehouse.css", get(stylesheet))
         .route("/static/passkeys.js", get(passkey_script))
 }

@@ -6,8 +6,9 @@
 //!  gatehouse serve ── no operator? ──▶ issue_bootstrap_link ──▶ prints <public_url>/setup/<token>
 //!  browser GET  /setup/{token} ──▶ setup_form     (token still valid? render form + CSRF cookie)
 //!  browser POST /setup/{token} ──▶ create_operator (CSRF, validate, one Tx: consume token,
-//!                                                    insert operator account, audit) ──303──▶
-//!  browser GET  /setup/complete ──▶ setup_complete
+//!                                                    insert operator account, audit; then a
+//!                                                    session: signed in) ──303──▶
+//!  browser GET  /setup/complete ──▶ setup_complete (links to the home page and the operator area)
 //! ```
 //!
 //! The token is 256 random bits, stored only as its SHA-256 digest, valid for 24 hours, and single
@@ -36,6 +37,7 @@ use crate::{
     csrf::{CsrfForm, CsrfToken},
     error::PageError,
     extract::ClientInfo,
+    identity::OptionalSession,
     pages,
 };
 
@@ -305,20 +307,45 @@ async fn create_operator(
         "account.created",
         format!("account:{id}"),
     )
-    .from_client(client.0.ip, client.0.user_agent)
+    .from_client(client.0.ip.clone(), client.0.user_agent.clone())
     .details(serde_json::json!({ "email": account.email.as_str(), "operator": true, "via": "bootstrap" }));
     tx.append_audit(&entry).await?;
     tx.commit().await?;
     tracing::info!(account_id = %id, "the first administrator was created through the bootstrap link");
-    Ok(Redirect::to("/setup/complete").into_response())
+    // The administrator has just proved the link and chosen the password: they are signed in.
+    let (_, cookie) = crate::identity::session::start_session(
+        &state,
+        &account,
+        vec![gatehouse_domain::identity::session::AuthMethod::Password],
+        &client,
+        None,
+    )
+    .await?;
+    gatehouse_core::identity::audit::record(
+        &state,
+        &AuditEntry::new(
+            now,
+            &Actor::Account(id.clone()),
+            "signin.succeeded",
+            format!("account:{id}"),
+        )
+        .from_client(client.0.ip.clone(), client.0.user_agent.clone())
+        .details(serde_json::json!({ "methods": ["pwd"], "via": "bootstrap" })),
+    )
+    .await?;
+    Ok((cookie, Redirect::to("/setup/complete")).into_response())
 }
 
 #[derive(Template)]
 #[template(path = "setup_done.html")]
-struct SetupDonePage;
+struct SetupDonePage {
+    signed_in: bool,
+}
 
-async fn setup_complete() -> Response {
-    pages::render(&SetupDonePage)
+async fn setup_complete(OptionalSession(who): OptionalSession) -> Response {
+    pages::render(&SetupDonePage {
+        signed_in: who.is_some(),
+    })
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ async fn sign_up_mail_is_limited_per_recipient_and_per_client_address() {
                 StatusCode::OK,
             )
             .await;
-            assert!(res.text().contains("Check your inbox"));
+            assert!(res.text().contains("Check the outbox"));
         }
     };
     for _ in 0..5 {

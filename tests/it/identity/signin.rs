@@ -25,7 +25,7 @@ async fn sign_up_verify_sign_in_and_sign_out() {
         StatusCode::OK,
     )
     .await;
-    assert!(res.text().contains("Check your inbox"), "{}", res.text());
+    assert!(res.text().contains("Check the outbox"), "{}", res.text());
 
     // Not verified yet: sign-in is refused with a reason, and a new link is sent.
     let res = post(
@@ -373,7 +373,7 @@ async fn signing_up_with_a_known_address_reveals_nothing() {
         StatusCode::OK,
     )
     .await;
-    assert!(res.text().contains("Check your inbox"));
+    assert!(res.text().contains("Check the outbox"));
     let mail = outbox(&server).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("You already have a Gatehouse account"), "{}", mail[0]);

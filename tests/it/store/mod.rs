@@ -18,6 +18,7 @@ mod gateway;
 mod identity;
 mod integrations;
 mod one_time;
+mod ops;
 mod orgs;
 mod passkeys;
 mod services;

@@ -39,6 +39,12 @@
 //!   ([`create_enterprise_account`]), so nobody can take over an address at someone else's domain.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
+//! - **The operator area** (every account, organization and audit entry, the status page and the
+//!   development outbox) is for operators only: a person whose account has the operator role
+//!   ([`operate`]). An organization's admins, whatever they manage, and integrations acting for
+//!   themselves (a service account's token) are refused.
+//! - **A person's own activity**: the home page shows a person the audit entries of what they did
+//!   themselves, nothing of anyone else's ([`own_activity`]).
 
 mod load;
 mod principal;
@@ -107,6 +113,33 @@ pub struct Provision(());
 /// Proof that the principal may approve an organization's domain claim without a DNS record.
 #[derive(Debug, Clone, Copy)]
 pub struct DomainApproval(());
+
+/// Proof that the principal may use the operator area: read every account, organization and audit
+/// entry, the status page and the development outbox, and act on any account.
+#[derive(Debug, Clone)]
+pub struct Operate {
+    account_id: Option<String>,
+}
+
+impl Operate {
+    /// The operator's own account (`None` for the operator at the command line).
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+}
+
+/// Proof that the principal is a person reading the audit entries of their own actions: the
+/// rendered actor (`account:<id>`) every such read is limited to.
+#[derive(Debug, Clone)]
+pub struct OwnActivity {
+    actor: String,
+}
+
+impl OwnActivity {
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+}
 
 /// Proof that an organization may create an enterprise account for this address.
 #[derive(Debug, Clone)]
@@ -263,6 +296,35 @@ pub fn create_enterprise_account(
 pub fn catalog_admin(p: &Principal) -> Result<CatalogAdmin, Refusal> {
     access::check_catalog_admin(&p.access()).map_err(refused)?;
     Ok(CatalogAdmin(()))
+}
+
+/// May `p` use the operator area? A person whose account has the operator role (by session, or by
+/// a token issued to them with the console scope, as for the catalog), or the operator at the
+/// command line. Nobody else, whatever their roles in organizations.
+pub fn operate(p: &Principal) -> Result<Operate, Refusal> {
+    match &p.who {
+        Who::Person { account_id, .. } if p.operator => Ok(Operate {
+            account_id: Some(account_id.clone()),
+        }),
+        Who::Operator => Ok(Operate { account_id: None }),
+        Who::Person { .. } | Who::Integration(_) => Err(Refusal::forbidden(
+            "operator_required",
+            "Only a Gatehouse operator can use the operator area.",
+        )),
+    }
+}
+
+/// May `p` read the audit entries of their own actions? Any person, and only theirs.
+pub fn own_activity(p: &Principal) -> Result<OwnActivity, Refusal> {
+    match &p.who {
+        Who::Person { .. } => Ok(OwnActivity {
+            actor: p.actor().render(),
+        }),
+        Who::Integration(_) | Who::Operator => Err(Refusal::forbidden(
+            "token_not_allowed",
+            "Only a person has their own activity to read.",
+        )),
+    }
 }
 
 /// May `p` provision from a declarative file? Only Gatehouse's operator at the command line, who

@@ -701,6 +701,46 @@ fn enterprise_accounts_only_in_verified_domains_and_by_admins() {
 }
 
 #[test]
+fn only_operators_use_the_operator_area() {
+    // A member, a developer and an admin of both organizations, with and without a second factor.
+    for role in [None, Some(Role::Member), Some(Role::Developer), Some(Role::Admin)] {
+        for mfa in [false, true] {
+            assert_eq!(
+                verdict(operate(&person("u1", role, mfa))),
+                Err((Kind::Forbidden, "operator_required")),
+                "{role:?} mfa={mfa}"
+            );
+        }
+    }
+    // A service account acts as an admin of its organization, never as an operator.
+    let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "u1"));
+    assert_eq!(verdict(operate(&sa)), Err((Kind::Forbidden, "operator_required")));
+    // A person's token, even one issued through an integration, is a person without the role.
+    assert_eq!(
+        verdict(operate(&Principal::person_token("u1", "c1"))),
+        Err((Kind::Forbidden, "operator_required"))
+    );
+    let mut op = person("op", None, false);
+    op.operator = true;
+    assert_eq!(operate(&op).unwrap().account_id(), Some("op"));
+    assert_eq!(operate(&Principal::operator()).unwrap().account_id(), None);
+}
+
+#[test]
+fn a_person_reads_only_their_own_activity() {
+    assert_eq!(
+        own_activity(&person("u1", Some(Role::Admin), false)).unwrap().actor(),
+        "account:u1"
+    );
+    let sa = Principal::integration(integration(IntegrationType::ServiceAccount, in_org(ORG), "u1"));
+    assert_eq!(verdict(own_activity(&sa)), Err((Kind::Forbidden, "token_not_allowed")));
+    assert_eq!(
+        verdict(own_activity(&Principal::operator())),
+        Err((Kind::Forbidden, "token_not_allowed"))
+    );
+}
+
+#[test]
 fn an_api_key_restricted_to_domains_is_used_only_from_them() {
     let mut key = integration(IntegrationType::ApiKey, in_org("acme"), "dev");
     assert_eq!(verdict(api_key_origin(&key, None, None)), Ok(()), "unrestricted");

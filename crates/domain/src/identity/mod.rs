@@ -9,6 +9,7 @@ pub mod invitation;
 pub mod links;
 pub mod membership;
 pub mod mfa;
+pub mod operator;
 pub mod passkey;
 pub mod password_policy;
 pub mod profile;

@@ -21,7 +21,7 @@ use crate::{AppState, csrf::CsrfToken, identity::SignedIn, identity::forms::Erro
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/console", get(|| async { Redirect::to("/console/account") }))
+        .route("/console", get(|| async { Redirect::to("/") }))
         .merge(profile::router())
         .merge(mfa::router())
         .merge(passkeys::router())
@@ -35,6 +35,8 @@ pub struct Nav {
     pub display_name: String,
     pub csrf: String,
     pub section: &'static str,
+    /// Whether the operator area is offered.
+    pub operator: bool,
 }
 
 impl Nav {
@@ -43,6 +45,7 @@ impl Nav {
             display_name: who.account.display_name.clone(),
             csrf: csrf.value().to_owned(),
             section,
+            operator: who.account.operator,
         }
     }
 }

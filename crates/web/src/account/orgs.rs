@@ -159,7 +159,7 @@ struct InvitationRow {
 #[template(path = "console/org.html")]
 struct OrgPage {
     nav: Nav,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     errors: Errors,
     org_id: String,
     org_name: String,
@@ -181,7 +181,7 @@ async fn org_view(
     csrf: &CsrfToken,
     org: &Organization,
     role: Role,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     errors: Errors,
     invite_email: String,
 ) -> Result<OrgPage, PageError> {
@@ -242,24 +242,27 @@ async fn org_view(
     })
 }
 
-fn org_notice(code: Option<&str>) -> Option<&'static str> {
-    match code? {
-        "created" => Some("The organization has been created. You are its admin."),
-        "role" => Some("The role has been changed."),
-        "removed" => Some("The member has been removed."),
-        "transferred" => Some("Admin has been transferred."),
-        "invited" => Some("The invitation has been sent."),
-        "cancelled" => Some("The invitation has been cancelled."),
-        "settings" => Some("The settings have been saved."),
-        "account_created" => {
-            Some("The account has been created. Its holder has been sent a link to choose a password.")
-        }
-        "disabled" => Some("The account has been disabled and signed out everywhere; its tokens no longer work."),
-        "enabled" => Some("The account has been enabled again."),
-        "password_reset" => Some("The password has been reset. A link to choose a new one has been sent."),
-        "mfa_reset" => Some("Two-step verification has been reset and the account signed out everywhere."),
-        _ => None,
-    }
+/// The notice after a change; where it sent mail, where the mail went ([`crate::identity::mail_note`]).
+fn org_notice(state: &AppState, code: Option<&str>) -> Option<String> {
+    let mailed = |done: &str, what: &str| match crate::identity::mail_note(state) {
+        Some(note) => format!("{done} {what} {note}"),
+        None => format!("{done} {what} has been sent."),
+    };
+    Some(match code? {
+        "created" => "The organization has been created. You are its admin.".to_owned(),
+        "role" => "The role has been changed.".to_owned(),
+        "removed" => "The member has been removed.".to_owned(),
+        "transferred" => "Admin has been transferred.".to_owned(),
+        "invited" => mailed("", "The invitation").trim_start().to_owned(),
+        "cancelled" => "The invitation has been cancelled.".to_owned(),
+        "settings" => "The settings have been saved.".to_owned(),
+        "account_created" => mailed("The account has been created.", "The link to choose a password"),
+        "disabled" => "The account has been disabled and signed out everywhere; its tokens no longer work.".to_owned(),
+        "enabled" => "The account has been enabled again.".to_owned(),
+        "password_reset" => mailed("The password has been reset.", "The link to choose a new one"),
+        "mfa_reset" => "Two-step verification has been reset and the account signed out everywhere.".to_owned(),
+        _ => return None,
+    })
 }
 
 async fn org_page(
@@ -278,7 +281,7 @@ async fn org_page(
         &csrf,
         &org,
         role,
-        org_notice(q.done.as_deref()),
+        org_notice(&state, q.done.as_deref()),
         Errors::none(),
         String::new(),
     )

@@ -56,6 +56,8 @@ struct ProfilePage {
     errors: Errors,
     email: String,
     email_verified: bool,
+    /// Where mail goes when no SMTP server is configured ([`crate::identity::mail_note`]).
+    mail_note: Option<String>,
     account_type: &'static str,
     display_name: String,
     given_name: String,
@@ -64,6 +66,7 @@ struct ProfilePage {
 }
 
 fn profile(
+    state: &AppState,
     who: &SignedIn,
     csrf: &CsrfToken,
     input: Option<&ProfileInput>,
@@ -92,6 +95,7 @@ fn profile(
         errors,
         email: a.email.to_string(),
         email_verified: a.email_verified,
+        mail_note: crate::identity::mail_note(state),
         account_type: a.account_type.as_str(),
         display_name: d,
         given_name: g,
@@ -100,8 +104,13 @@ fn profile(
     }
 }
 
-async fn profile_page(who: SignedIn, csrf: CsrfToken, Query(q): Query<NoticeQuery>) -> Response {
-    let p = profile(&who, &csrf, None, notice(q.done.as_deref()), Errors::none());
+async fn profile_page(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let p = profile(&state, &who, &csrf, None, notice(q.done.as_deref()), Errors::none());
     page(StatusCode::OK, csrf, &p)
 }
 
@@ -132,13 +141,13 @@ async fn profile_submit(
     };
     match gatehouse_domain::identity::profile::parse_profile(&input) {
         Err(errors) => {
-            let p = profile(&who, &csrf, Some(&input), None, errors.into());
+            let p = profile(&state, &who, &csrf, Some(&input), None, errors.into());
             page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p)
         }
         Ok(_) => match gatehouse_core::identity::accounts::update_profile(&state, &who, &input, &client).await {
             Ok(_) => Redirect::to("/console/account?done=profile").into_response(),
             Err(e) => {
-                let p = profile(&who, &csrf, Some(&input), None, op_errors(&e));
+                let p = profile(&state, &who, &csrf, Some(&input), None, op_errors(&e));
                 page(crate::error::status_of(e.kind), csrf, &p)
             }
         },

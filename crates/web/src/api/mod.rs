@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod credentials;
 pub mod integrations;
 pub mod openapi;
+pub mod operator;
 pub mod org_accounts;
 pub mod org_domains;
 pub mod orgs;
@@ -54,13 +55,24 @@ pub use crate::error::Problem;
         org_domains::verify_domain,
         org_domains::approve_domain,
         org_domains::release_domain,
+        operator::list_accounts,
+        operator::get_account,
+        operator::account_action,
+        operator::list_orgs,
+        operator::get_org,
+        operator::audit_log,
+        operator::audit_export,
+        operator::get_status,
+        operator::list_outbox,
+        operator::read_outbox,
         crate::oauth::consents::list_api,
         crate::oauth::consents::revoke_api,
     ),
     components(schemas(Problem)),
     tags(
         (name = "account", description = "The signed-in account: profile, password, sessions, two-step verification"),
-        (name = "organizations", description = "Organizations, members, roles, invitations, enterprise accounts and claimed email domains")
+        (name = "organizations", description = "Organizations, members, roles, invitations, enterprise accounts and claimed email domains"),
+        (name = "operator", description = "Operators only: every account and organization, the audit log with its exports, the status of the deployment and the development outbox")
     )
 )]
 pub struct ApiDoc;
@@ -92,6 +104,7 @@ pub fn router() -> Router<AppState> {
         .merge(orgs::router())
         .merge(org_accounts::router())
         .merge(org_domains::router())
+        .merge(operator::router())
         .merge(integrations::router())
         .merge(secrets::router())
         .merge(certificates::router())

@@ -197,14 +197,26 @@ async fn reset_request_submit(
         }
     };
     gatehouse_core::identity::signup::request_password_reset(&state, &email, &client).await?;
-    let page = MessagePage::new(
-        "Check your inbox",
-        &[
-            &format!("If an account exists for {email}, we have sent it a link to choose a new password."),
-            "The link works once, for one hour.",
-        ],
-        Some(("/signin", "Back to sign-in")),
-    );
+    let page = match super::mail_note(&state) {
+        Some(note) => MessagePage::new(
+            "Check the outbox",
+            &[
+                &format!(
+                    "If an account exists for {email}, a link to choose a new password was made for it. The message {note}"
+                ),
+                "The link works once, for one hour.",
+            ],
+            Some(("/signin", "Back to sign-in")),
+        ),
+        None => MessagePage::new(
+            "Check your inbox",
+            &[
+                &format!("If an account exists for {email}, we have sent it a link to choose a new password."),
+                "The link works once, for one hour.",
+            ],
+            Some(("/signin", "Back to sign-in")),
+        ),
+    };
     Ok(pages::render(&page))
 }
 

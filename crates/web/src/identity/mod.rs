@@ -23,6 +23,19 @@ pub use session::{OptionalSession, SessionCookie, SignedIn, redirect_to_signin};
 
 use crate::AppState;
 
+/// Where a message went when no SMTP server is configured (development mode): a sentence that
+/// replaces "we sent you a message" on the pages that say it, naming the outbox folder and where
+/// an operator reads it. `None` when mail is sent over SMTP.
+pub fn mail_note(state: &AppState) -> Option<String> {
+    gatehouse_core::operator::outbox::outbox_dir(state).map(|dir| {
+        format!(
+            "was not sent by email: no mail server is configured (development mode), so it was written to the \
+             outbox folder {} on the server. An operator can read it in the operator area (Operator › Outbox).",
+            dir.display()
+        )
+    })
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(signin::router())

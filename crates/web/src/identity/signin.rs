@@ -365,12 +365,13 @@ async fn signin_submit(
         )
         .details(serde_json::json!({ "reason": "email_not_verified" }));
         audit::record(&state, &entry).await?;
+        let sent = match super::mail_note(&state) {
+            Some(note) => format!("A new confirmation link for {} {note}", account.email),
+            None => format!("We have sent a new confirmation link to {}.", account.email),
+        };
         let page = MessagePage::new(
             "Confirm your email address first",
-            &[
-                &format!("We have sent a new confirmation link to {}.", account.email),
-                "Open it, then sign in again. The link works for 48 hours.",
-            ],
+            &[&sent, "Open it, then sign in again. The link works for 48 hours."],
             None,
         );
         return Ok((StatusCode::FORBIDDEN, pages::render(&page)).into_response());

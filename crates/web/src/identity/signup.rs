@@ -103,15 +103,27 @@ pub async fn hash_password(pw: String) -> Result<String, PageError> {
         .map_err(PageError::internal)
 }
 
-fn check_inbox(email: &str) -> Response {
-    let page = MessagePage::new(
-        "Check your inbox",
-        &[
-            &format!("We have sent a message to {email}. Open the link in it to confirm your address, then sign in."),
-            "The link works for 48 hours. If nothing arrives, check your spam folder.",
-        ],
-        Some(("/signin", "Go to sign-in")),
-    );
+fn check_inbox(state: &AppState, email: &str) -> Response {
+    let page = match super::mail_note(state) {
+        Some(note) => MessagePage::new(
+            "Check the outbox",
+            &[
+                &format!("The message for {email} {note}"),
+                "Open the link in it to confirm your address, then sign in. The link works for 48 hours.",
+            ],
+            Some(("/signin", "Go to sign-in")),
+        ),
+        None => MessagePage::new(
+            "Check your inbox",
+            &[
+                &format!(
+                    "We have sent a message to {email}. Open the link in it to confirm your address, then sign in."
+                ),
+                "The link works for 48 hours. If nothing arrives, check your spam folder.",
+            ],
+            Some(("/signin", "Go to sign-in")),
+        ),
+    };
     pages::render(&page)
 }
 
@@ -145,5 +157,5 @@ async fn signup_submit(
     };
     // The password was checked above; the use case checks it again for its other callers.
     signup::sign_up(&state, &email, profile, &form.password, &client).await?;
-    Ok(check_inbox(email.as_str()))
+    Ok(check_inbox(&state, email.as_str()))
 }
