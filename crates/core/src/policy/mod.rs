@@ -34,6 +34,8 @@
 //!   operators approve a claim without DNS ([`manage_domains`], [`approve_domain`]); an
 //!   organization creates enterprise accounts only in domains it has verified
 //!   ([`create_enterprise_account`]), so nobody can take over an address at someone else's domain.
+//! - **Test tokens from the console** ([`generate_test_token`]): a signed-in person who manages a
+//!   service account (as an admin of its organization) or an OAuth integration with a secret.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 
@@ -117,6 +119,19 @@ impl CreateEnterpriseAccount {
     }
 }
 
+/// Proof that a person may mint a short-lived access token of this integration from the console,
+/// to try it out (the "Generate access token" button).
+#[derive(Debug, Clone)]
+pub struct GenerateTestToken {
+    integration: Integration,
+}
+
+impl GenerateTestToken {
+    pub fn integration(&self) -> &Integration {
+        &self.integration
+    }
+}
+
 /// Proof that an integration acts for itself on the events APIs.
 #[derive(Debug, Clone)]
 pub struct EventsCaller {
@@ -167,6 +182,51 @@ pub fn manage_integration(p: &Principal, i: Integration) -> Result<ManageIntegra
         return Err(mfa_required(org_name(p, org)));
     }
     Ok(ManageIntegration { integration: i })
+}
+
+/// May `p` mint a test token of the integration it manages? Only a person in a console session
+/// (not through an access token: a token must not mint tokens), only for an active integration
+/// that may use the client-credentials grant (a service account, or an OAuth integration with a
+/// secret), and for a service account only an admin of its organization: its token acts as an
+/// admin there, so a developer who could see it would otherwise gain an admin's power.
+pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<GenerateTestToken, Refusal> {
+    let i = &m.integration;
+    if !matches!(p.who, Who::Person { via_client: None, .. }) {
+        return Err(Refusal::forbidden(
+            "session_required",
+            "Test tokens are generated in the console, signed in; an access token cannot generate one.",
+        ));
+    }
+    let grant_allowed = match i.integration_type {
+        IntegrationType::ServiceAccount => true,
+        IntegrationType::Oauth => i.has_secret(),
+        IntegrationType::ApiKey => false,
+    };
+    if !grant_allowed {
+        return Err(Refusal::forbidden(
+            "test_token_not_available",
+            "Only Service Account integrations and OAuth integrations with a client secret get tokens of their own; \
+             sign in through this integration to get a person's token.",
+        ));
+    }
+    if i.status != IntegrationStatus::Active {
+        return Err(Refusal::forbidden(
+            "integration_disabled",
+            "This integration is disabled: enable it to get a token.",
+        ));
+    }
+    if i.integration_type == IntegrationType::ServiceAccount
+        && i.org_id().is_none_or(|o| p.role_in(o) != Some(Role::Admin))
+    {
+        return Err(Refusal::forbidden(
+            "admin_required",
+            format!(
+                "Only an admin of {} can generate a service account's token: it acts as an admin there.",
+                i.org_id().map_or("its organization", |o| org_name(p, o))
+            ),
+        ));
+    }
+    Ok(GenerateTestToken { integration: i.clone() })
 }
 
 /// The integrations of `all` that `p` may see and manage, in order.

@@ -695,3 +695,84 @@ fn enterprise_accounts_only_in_verified_domains_and_by_admins() {
         "admin_required"
     );
 }
+
+#[test]
+fn generating_a_test_token() {
+    use IntegrationType::*;
+    use gatehouse_domain::integration::Platform;
+    let admin = person("a", Some(Role::Admin), true);
+    let dev = person("d", Some(Role::Developer), true);
+    let admin_by_token = {
+        let mut p = person("a", Some(Role::Admin), true);
+        p.who = Who::Person {
+            account_id: "a".into(),
+            via_client: Some("0123456789abcdef0123456789abcdef".into()),
+        };
+        p
+    };
+    let sa = integration(ServiceAccount, in_org(ORG), "a");
+    let itself = Principal::integration(sa.clone());
+    let web = |owner: Owner, by: &str| Integration {
+        platform: Some(Platform::Web),
+        ..integration(Oauth, owner, by)
+    };
+    let spa = Integration {
+        platform: Some(Platform::Spa),
+        ..integration(Oauth, in_org(ORG), "d")
+    };
+    let disabled = Integration {
+        status: IntegrationStatus::Disabled,
+        ..web(in_org(ORG), "d")
+    };
+    let table: Vec<(&str, &Principal, Integration, Expected)> = vec![
+        ("admin, service account", &admin, sa.clone(), Ok(())),
+        (
+            // A developer who created it before being demoted still sees it, but its token acts as an admin.
+            "developer who created a service account",
+            &dev,
+            integration(ServiceAccount, in_org(ORG), "d"),
+            Err((FORBIDDEN, "admin_required")),
+        ),
+        ("developer, own OAuth web app", &dev, web(in_org(ORG), "d"), Ok(())),
+        (
+            "owner, personal OAuth web app",
+            &dev,
+            web(Owner::Account("d".into()), "d"),
+            Ok(()),
+        ),
+        (
+            "a public client has no token of its own",
+            &dev,
+            spa,
+            Err((FORBIDDEN, "test_token_not_available")),
+        ),
+        (
+            "an API key has no token",
+            &dev,
+            integration(ApiKey, in_org(ORG), "d"),
+            Err((FORBIDDEN, "test_token_not_available")),
+        ),
+        (
+            "a disabled integration",
+            &dev,
+            disabled,
+            Err((FORBIDDEN, "integration_disabled")),
+        ),
+        (
+            "a person's access token cannot mint tokens",
+            &admin_by_token,
+            sa.clone(),
+            Err((FORBIDDEN, "session_required")),
+        ),
+        (
+            "a service account's own token cannot mint tokens",
+            &itself,
+            sa.clone(),
+            Err((FORBIDDEN, "session_required")),
+        ),
+    ];
+    for (case, p, i, expected) in table {
+        let m = manage_integration(p, i).unwrap_or_else(|e| panic!("{case}: cannot manage: {e:?}"));
+        assert_eq!(verdict(generate_test_token(p, &m)), expected, "{case}");
+    }
+}
