@@ -9,7 +9,7 @@ mod browser;
 mod catalog_delete;
 mod credentials;
 mod expiry;
-mod get_a_token;
+pub(crate) mod get_a_token;
 pub(crate) mod helpers;
 mod integrations;
 mod openapi;

@@ -12,6 +12,7 @@ mod browser;
 pub(crate) mod client;
 mod config;
 mod console;
+mod debugging;
 pub(crate) mod durability;
 pub(crate) mod fixtures;
 mod interop;

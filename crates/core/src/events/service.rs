@@ -633,6 +633,43 @@ pub async fn recover_failed(state: &Core, caller: &Caller, id: &str, since: &str
     Ok(n)
 }
 
+/// Sends a test event to one registration only (the console's "Send test event"): of its first
+/// event type, with data saying it is a test; the dispatcher delivers it like any other. Returns
+/// the event's journal position.
+pub async fn send_test_event(state: &Core, caller: &Caller, id: &str) -> Result<i64, Error> {
+    let mut conn = state.store.conn().await?;
+    let r = owned_registration(&mut conn, caller, id).await?;
+    drop(conn);
+    let leave = policy::send_test_event(&caller.integration, &r)?;
+    let now = state.now();
+    let event = gatehouse_domain::events::own::test_event(
+        &r.id,
+        leave.provider_id(),
+        leave.event_code(),
+        now,
+        &mut rand::thread_rng(),
+    )
+    .map_err(Error::internal)?;
+    let _turn = state.events.write_turn(&state.store).await;
+    let mut tx: Tx = state.store.begin().await?;
+    let position = tx.publish_event(&event, now, 0).await?.position();
+    tx.append_audit(
+        &audit(
+            caller,
+            now,
+            "event_registration.test_sent",
+            format!("event_registration:{id}"),
+        )
+        .details(json!({
+            "event_id": event.event.id(),
+            "event_code": leave.event_code(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(position)
+}
+
 /// A journal cursor of this registration as an event position.
 pub fn position(registration_id: &str, cursor: &str) -> Result<i64, Error> {
     gatehouse_domain::events::journal::parse_cursor(registration_id, cursor)

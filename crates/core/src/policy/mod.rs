@@ -34,6 +34,8 @@
 //!   operators approve a claim without DNS ([`manage_domains`], [`approve_domain`]); an
 //!   organization creates enterprise accounts only in domains it has verified
 //!   ([`create_enterprise_account`]), so nobody can take over an address at someone else's domain.
+//! - **Test events** ([`send_test_event`]): to a registration of one's own that takes deliveries,
+//!   of an event type it subscribes to.
 //! - **Test tokens from the console** ([`generate_test_token`]): a signed-in person who manages a
 //!   service account (as an admin of its organization) or an OAuth integration with a secret.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
@@ -377,6 +379,57 @@ pub fn grant_introspection(p: &Principal) -> Result<(), Refusal> {
             "Only a Gatehouse operator allows an integration to introspect other clients' tokens.",
         ))
     }
+}
+
+/// Proof that a test event may be sent to a registration, of the event type it names.
+#[derive(Debug, Clone)]
+pub struct SendTestEvent {
+    provider_id: String,
+    event_code: String,
+}
+
+impl SendTestEvent {
+    pub fn provider_id(&self) -> &str {
+        &self.provider_id
+    }
+
+    pub fn event_code(&self) -> &str {
+        &self.event_code
+    }
+}
+
+/// May `caller` send a test event to `registration`? Only to its own; only while the
+/// registration takes deliveries (active or unstable — a journal registration always does; a
+/// disabled or unverified webhook is re-enabled first, which challenges it); and only of an event
+/// type the registration subscribes to (its first), so a test reaches nobody else.
+pub fn send_test_event(
+    caller: &Integration,
+    registration: &gatehouse_domain::events::model::Registration,
+) -> Result<SendTestEvent, Refusal> {
+    use gatehouse_domain::events::model::DeliveryMethod;
+    if !owns_registration(caller, registration) {
+        return Err(Refusal::not_found("registration"));
+    }
+    if registration.delivery_method != DeliveryMethod::Journal && !registration.status.receives_pushes() {
+        return Err(Refusal::forbidden(
+            "registration_not_active",
+            format!(
+                "{} is {}: re-enable it (its webhook is challenged again) before sending a test event.",
+                registration.name,
+                registration.status.as_str()
+            ),
+        ));
+    }
+    let Some(first) = registration.events_of_interest.first() else {
+        return Err(Refusal::forbidden(
+            "no_event_types",
+            "This registration subscribes to no event type: choose one before sending a test event.",
+        ));
+    };
+    Ok(SendTestEvent {
+        provider_id: first.provider_id.clone(),
+        event_code: first.event_code.as_str().to_owned(),
+    })
 }
 
 /// Does this registration belong to the integration?

@@ -776,3 +776,73 @@ fn generating_a_test_token() {
         assert_eq!(verdict(generate_test_token(p, &m)), expected, "{case}");
     }
 }
+
+#[test]
+fn sending_a_test_event() {
+    use gatehouse_domain::events::{
+        EventCode,
+        model::{DeliveryMethod, EventOfInterest, Registration, RegistrationStatus},
+    };
+    let own = integration(IntegrationType::ServiceAccount, in_org(ORG), "a");
+    let other = Integration {
+        id: "i2".into(),
+        ..own.clone()
+    };
+    let reg = |method: DeliveryMethod, status: RegistrationStatus, types: &[&str]| Registration {
+        id: "r1".into(),
+        integration_id: "i1".into(),
+        name: "Hook".into(),
+        description: String::new(),
+        delivery_method: method,
+        webhook_url: Some("https://hooks.example/".into()),
+        status,
+        unstable_since: None,
+        status_reason: None,
+        events_of_interest: types
+            .iter()
+            .map(|c| EventOfInterest {
+                provider_id: "p1".into(),
+                event_code: EventCode::parse(c).unwrap(),
+            })
+            .collect(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    use DeliveryMethod::*;
+    use RegistrationStatus::*;
+    let table: Vec<(&str, &Integration, Registration, Expected)> = vec![
+        ("own, active", &own, reg(Webhook, Active, &["a.b", "c.d"]), Ok(())),
+        ("own, unstable", &own, reg(Webhook, Unstable, &["a.b"]), Ok(())),
+        ("own journal", &own, reg(Journal, Active, &["a.b"]), Ok(())),
+        (
+            "another integration's",
+            &other,
+            reg(Webhook, Active, &["a.b"]),
+            Err((Kind::NotFound, "not_found")),
+        ),
+        (
+            "disabled",
+            &own,
+            reg(Webhook, Disabled, &["a.b"]),
+            Err((FORBIDDEN, "registration_not_active")),
+        ),
+        (
+            "unverified (its webhook never answered the challenge)",
+            &own,
+            reg(Webhook, Unverified, &["a.b"]),
+            Err((FORBIDDEN, "registration_not_active")),
+        ),
+        (
+            "no event type",
+            &own,
+            reg(Webhook, Active, &[]),
+            Err((FORBIDDEN, "no_event_types")),
+        ),
+    ];
+    for (case, caller, r, expected) in table {
+        assert_eq!(verdict(send_test_event(caller, &r)), expected, "{case}");
+    }
+    // The test is of the registration's first event type, so it reaches no one else.
+    let leave = send_test_event(&own, &reg(Webhook, Active, &["a.b", "c.d"])).unwrap();
+    assert_eq!((leave.provider_id(), leave.event_code()), ("p1", "a.b"));
+}
