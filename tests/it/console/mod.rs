@@ -17,3 +17,4 @@ mod pages;
 mod reveal;
 mod revocation;
 mod subscriptions;
+mod validation;

@@ -2,7 +2,7 @@
 //! ID and filters by outcome and type; an attempt's page shows the request as sent (headers,
 //! signatures, body) and the response (status, headers with credentials masked, body excerpt),
 //! latency and error; the registration shows its backlog and next retry; "Send test event"
-//! delivers a test to that registration only.
+//! delivers a test to that registration only; the registration form reports all its problems at once.
 
 use axum::http::StatusCode;
 use gatehouse_store::{AuditStore, EventStore};
@@ -156,4 +156,23 @@ async fn events_pages_send_a_test_event_to_one_registration_only() {
         .text();
     assert!(refused.contains("re-enable it"), "{refused}");
     assert_eq!(dispatch(&d, s.w.server.state().now()).await.attempted, 0);
+}
+
+#[tokio::test]
+async fn events_pages_report_every_problem_of_the_registration_form_at_once() {
+    let s = setup().await;
+    s.provider().await;
+    let html = post(
+        s.admin(),
+        &s.base(),
+        &[("name", "x"), ("delivery_method", "webhook"), ("webhook_url", "")],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+    .text();
+    for field in ["name-error", "webhook_url-error", "events-error"] {
+        assert!(html.contains(&format!("id=\"{field}\"")), "{field}: {html}");
+    }
+    let summary = &html[html.find("id=\"error-summary\"").unwrap()..];
+    assert_eq!(summary[..summary.find("</ul>").unwrap()].matches("<li>").count(), 3);
 }
