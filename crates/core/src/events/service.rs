@@ -188,7 +188,7 @@ async fn validate(
     caller: &Caller,
     input: &RegistrationInput,
 ) -> Result<(String, String, Option<WebhookUrl>, Vec<EventOfInterest>), Error> {
-    use gatehouse_domain::events::{code::EventCode, model};
+    use gatehouse_domain::events::model;
     // Every field is checked, so a form reports all its problems at once.
     let mut problems: Vec<Error> = Vec::new();
     let keep = |r: Result<String, Error>, problems: &mut Vec<Error>| match r {
