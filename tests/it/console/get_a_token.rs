@@ -288,3 +288,60 @@ async fn console_generate_access_token_shows_a_short_lived_token_once_and_audits
     )
     .await;
 }
+
+#[tokio::test]
+async fn console_the_credentials_file_lists_only_the_endpoints_and_scopes_its_type_uses() {
+    let w = world().await;
+    let c = &w.dev.client;
+    let file = |id: String| async move {
+        c.get(&format!("/api/v1/integrations/{id}/credentials"), StatusCode::OK)
+            .await
+            .json_value()
+    };
+    let key = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Key", "integration_type": "api_key"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let kid = key["integration"]["id"].as_str().unwrap().to_owned();
+    api(
+        c,
+        Method::POST,
+        &format!("/api/v1/integrations/{kid}/subscriptions"),
+        Some(json!({"service": "stock_search"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let f = file(kid).await;
+    let base = w.server.base_url();
+    assert_eq!(
+        f["endpoints"],
+        json!({"issuer": base, "services": format!("{base}/services/")}),
+        "an API key gets no token"
+    );
+    assert_eq!(f["scopes"], json!([]));
+    assert_eq!(f["services"], json!(["stock_search"]));
+
+    let spa = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Widget", "integration_type": "oauth", "platform": "spa",
+                    "redirect_uri": "https://widget.example/cb"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let f = file(spa["integration"]["id"].as_str().unwrap().to_owned()).await;
+    let e = &f["endpoints"];
+    assert_eq!(e["authorize"], format!("{base}/oauth/authorize"));
+    assert_eq!(e["ims_authorize"], format!("{base}/ims/authorize/v2"));
+    assert!(
+        e.get("introspect").is_none(),
+        "a public client cannot authenticate to introspect"
+    );
+    assert!(e.get("ims_jwt_exchange").is_none() && e.get("jwt_audience").is_none());
+    assert_eq!(f["scopes"], json!(["openid", "email", "profile", "offline_access"]));
+}
