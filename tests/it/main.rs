@@ -15,6 +15,7 @@ pub(crate) mod identity;
 mod migrations;
 mod ops;
 mod provision;
+mod quickstart;
 mod security;
 mod store;
 pub(crate) mod token;
