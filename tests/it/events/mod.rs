@@ -17,3 +17,4 @@ pub(crate) mod durability;
 pub(crate) mod fixtures;
 mod interop;
 mod ssrf;
+mod tour;
