@@ -7,6 +7,7 @@
 
 mod browser;
 mod catalog_delete;
+mod copy;
 mod credentials;
 mod expiry;
 pub(crate) mod get_a_token;

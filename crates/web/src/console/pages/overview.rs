@@ -82,6 +82,8 @@ struct Overview {
     notice: Option<&'static str>,
     test_uri: String,
     test: Option<RedirectCheckResult>,
+    /// The owning organization's name (its ID when the caller's roles do not name it).
+    owner_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,7 +114,16 @@ impl View {
 async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Overview, PageError> {
     let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
+    let owner_name = i.org_id().map(|o| {
+        ctx.caller
+            .principal
+            .roles
+            .iter()
+            .find(|r| r.org_id == o)
+            .map_or_else(|| o.to_owned(), |r| r.org_name.clone())
+    });
     Ok(Overview {
+        owner_name,
         nav: ctx.nav,
         tabs: Tabs::of(&i, "overview"),
         is_oauth: i.integration_type == IntegrationType::Oauth,
