@@ -335,7 +335,13 @@ impl Config {
     /// from `data_dir`) and normalises `public_url`.
     fn apply_derived_defaults(&mut self) {
         if self.public_url.trim().is_empty() {
-            self.public_url = format!("http://{}", self.listen);
+            // On loopback the public URL names the host `localhost`: browsers accept it as a
+            // WebAuthn origin (an IP address is not one), so passkeys work on a local install.
+            self.public_url = if self.listen.ip().is_loopback() {
+                format!("http://localhost:{}", self.listen.port())
+            } else {
+                format!("http://{}", self.listen)
+            };
         }
         self.public_url = self.public_url.trim().trim_end_matches('/').to_owned();
         // A server reachable only on this machine (it listens on loopback and names itself by a
@@ -836,7 +842,10 @@ mod tests {
     fn defaults_load_and_derive_dependent_keys() {
         let c = load_from(&GlobalArgs::default(), &Overrides::default(), env(&[])).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            c.public_url, "http://localhost:8080",
+            "a WebAuthn origin, so passkeys work"
+        );
         assert_eq!(c.data_dir, PathBuf::from("./gatehouse-data"));
         assert_eq!(c.database_url, "sqlite://./gatehouse-data/gatehouse.db");
         assert_eq!(c.org_id_suffix(), "GatehouseOrg");
@@ -862,6 +871,10 @@ mod tests {
         // Listening beyond loopback.
         let open = load(&[("GATEHOUSE_LISTEN", "0.0.0.0:8080")]);
         assert!(open.events.allowed_networks.is_empty());
+        assert_eq!(
+            open.public_url, "http://0.0.0.0:8080",
+            "not on loopback: the listen address"
+        );
         // Networks set explicitly are kept as they are.
         let set = load(&[("GATEHOUSE_EVENTS__ALLOWED_NETWORKS", "10.0.0.0/8")]);
         assert_eq!(set.events.allowed_networks, ["10.0.0.0/8".parse::<IpNet>().unwrap()]);

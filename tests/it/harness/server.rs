@@ -209,9 +209,10 @@ pub fn test_config(
         database_url: Some(database_url.to_owned()),
         ..GlobalArgs::default()
     };
+    // The address tests connect to (a local install's default would name `localhost`).
     let overrides = Overrides {
         listen: Some(listen.to_string()),
-        public_url: None,
+        public_url: Some(format!("http://{listen}")),
     };
     let loaded = config::load_from(&global, &overrides, std::iter::empty()).expect("load the test configuration");
     let mut config = (*loaded).clone();
