@@ -47,13 +47,14 @@ impl Nav {
     }
 }
 
-/// A UTC instant as shown on pages.
+/// A UTC instant as every page shows it: `2026-01-02 03:04:05 UTC` (seconds tell apart attempts
+/// made in the same minute).
 pub fn when(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
         .and_then(|t| {
             t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
+                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
             ))
             .ok()
         })

@@ -16,7 +16,6 @@ use axum::{
 };
 use gatehouse_domain::{
     events::{
-        cloudevent::format_time,
         health, journal,
         model::{DeliveryMethod, Registration, RegistrationStatus},
     },
@@ -333,7 +332,7 @@ pub fn attempt_row(a: &gatehouse_domain::events::model::Attempt, registration_id
         event_code: a.event_code.clone(),
         event_id: a.event_id.clone(),
         cursor: journal::cursor(registration_id, a.event_position),
-        at: format_time(a.attempted_at),
+        at: when(a.attempted_at),
         status: a
             .status_code
             .map_or_else(|| "no response".to_owned(), |s| s.to_string()),
