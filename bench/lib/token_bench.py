@@ -4,7 +4,9 @@ account's RS256 assertion (signed with `openssl`), and a browser-like sign-in wi
 given once, so the authorization-code load runs with a live session. Standard library only; every
 request goes to 127.0.0.1 and is bounded in time.
 
-  token_bench.py fixture OUT CERT_PATH                    -> writes the provisioning file
+  token_bench.py fixture OUT CERT_PATH [WEBHOOK_URL]      -> writes the provisioning file; with a
+                                                             webhook URL the web client also gets an
+                                                             events provider and a registration (bench/soak)
   token_bench.py assertion KEY ISS SUB AUD                -> an RS256 JWT (no jti, exp in 1 h)
   token_bench.py session BASE AUTHORIZE_PATH              -> "Cookie: …" of a session whose
                                                              consent is given (prints the header value)
@@ -28,10 +30,28 @@ TECH_ACCOUNT = "0000000000000000000bec4d@techacct.gatehouse"
 EMAIL = "bench@example.com"
 PASSWORD = "violet tractor harbour 42"
 REDIRECT = "https://client.bench.test/callback"
+EVENT_PROVIDER = "5e0a5e0a-50a4-4b3c-9d2e-0f1a2b3c4d5e"
+EVENT_CODE = "com.gatehouse.bench.soak"
 
 
-def fixture(out: str, cert_path: str) -> None:
-    """The benchmark's organization, service, person, OAuth web client and service account."""
+def fixture(out: str, cert_path: str, webhook: str | None = None) -> None:
+    """The benchmark's organization, service, person, OAuth web client and service account; with a
+    webhook URL, the web client also provides one event type and registers the webhook for it."""
+    events = "" if not webhook else f"""
+[[integrations.event_providers]]
+id = "{EVENT_PROVIDER}"
+label = "Benchmark events"
+
+[[integrations.event_providers.event_types]]
+code = "{EVENT_CODE}"
+label = "Benchmark event"
+
+[[integrations.event_registrations]]
+name = "Benchmark receiver"
+delivery_method = "webhook"
+webhook_url = "{webhook}"
+events = [{{ provider = "{EVENT_PROVIDER}", code = "{EVENT_CODE}" }}]
+"""
     text = f"""# Written by bench/lib/token_bench.py for one bench/token run (throw-away credentials).
 [[organizations]]
 id = "{ORG}"
@@ -59,7 +79,7 @@ client_id = "{WEB_CLIENT}"
 client_secret = "{WEB_SECRET}"
 redirect_uri = "{REDIRECT}"
 subscriptions = [{{ service = "bench_api", scopes = ["read"] }}]
-
+{events}
 [[integrations]]
 name = "Benchmark service account"
 type = "service_account"
@@ -159,7 +179,7 @@ def main(argv: list) -> None:
         raise SystemExit(__doc__)
     cmd, args = argv[0], argv[1:]
     if cmd == "fixture":
-        fixture(args[0], args[1])
+        fixture(args[0], args[1], args[2] if len(args) > 2 else None)
     elif cmd == "assertion":
         assertion(*args[:4])
     elif cmd == "session":

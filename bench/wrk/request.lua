@@ -1,6 +1,6 @@
 -- One request, repeated: wrk's script for every bench/run scenario. The request comes from the
 -- environment so that Gatehouse and the peer get exactly the same one:
---   WRK_METHOD (default GET), WRK_BODY, WRK_CONTENT_TYPE, WRK_AUTHORIZATION.
+--   WRK_METHOD (default GET), WRK_BODY, WRK_CONTENT_TYPE, WRK_AUTHORIZATION, WRK_API_KEY.
 -- At the end it prints one machine-readable line that bench/run parses:
 --   RESULT requests=<n> seconds=<s> rps=<r> p50_ms=<ms> p99_ms=<ms> errors=<socket errors> non2xx=<n>
 
@@ -16,6 +16,10 @@ end
 local authorization = os.getenv("WRK_AUTHORIZATION")
 if authorization and authorization ~= "" then
   wrk.headers["Authorization"] = authorization
+end
+local api_key = os.getenv("WRK_API_KEY")
+if api_key and api_key ~= "" then
+  wrk.headers["x-api-key"] = api_key
 end
 
 done = function(summary, latency, requests)

@@ -418,3 +418,149 @@ async fn cluster_a_session_works_and_ends_whichever_node_a_request_lands_on() {
         );
     }
 }
+
+/// Calls `/services/docs/` on `node` with the API Key integration of `w`; the answer's status.
+async fn gateway_call(node: &TestServer, w: &crate::gateway::World) -> StatusCode {
+    node.client()
+        .request(Method::GET, "/services/docs/")
+        .header("x-api-key", &w.key.client_id)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn cluster_three_nodes_share_one_per_second_rate_at_the_gateway() {
+    use gatehouse_domain::{
+        gateway::{GatewaySettings, Limits},
+        service::ActsFor,
+    };
+    assert_eq!(backend_name(), "postgres", "the cluster tests run on PostgreSQL");
+    let clock = Clock::manual(1_800_000_000);
+    let a = TestServer::start_with_clock(clock.clone(), |_| {}).await;
+    let limits = Limits {
+        per_second: Some(6),
+        burst: Some(6),
+        ..Limits::default()
+    };
+    let w = crate::gateway::World::on(
+        a,
+        ActsFor::Organization,
+        GatewaySettings {
+            limits,
+            ..GatewaySettings::default()
+        },
+    )
+    .await;
+    let (b, c) = (w.server.another_node().await, w.server.another_node().await);
+    let nodes = [&w.server, &b, &c];
+    for round in 0..2 {
+        // 30 calls at once, 10 on each node: each node's own bucket would let 6 through (18 in
+        // all); the cluster's budget for the second lets exactly 6.
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..30 {
+            let node = nodes[i % 3];
+            let request = node
+                .client()
+                .request(Method::GET, "/services/docs/")
+                .header("x-api-key", &w.key.client_id);
+            calls.spawn(async move { request.send().await.unwrap().status() });
+        }
+        let statuses: Vec<StatusCode> = calls.join_all().await;
+        let allowed = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!(allowed + limited, 30, "{statuses:?}");
+        assert_eq!(
+            allowed, 6,
+            "round {round}: three nodes let {allowed} calls through in one second"
+        );
+        // The next second: the shared budget starts over, and each node's bucket refills.
+        clock.advance(1);
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert_eq!(w.upstream.count(), 12);
+    // The positive control: one node alone, with the budget to itself, is limited by its bucket only.
+    let alone: Vec<StatusCode> = {
+        let mut v = Vec::new();
+        for _ in 0..8 {
+            v.push(gateway_call(&b, &w).await);
+        }
+        v
+    };
+    assert_eq!(alone.iter().filter(|s| **s == StatusCode::OK).count(), 6, "{alone:?}");
+}
+
+#[tokio::test]
+async fn cluster_three_nodes_share_one_daily_quota_at_the_gateway() {
+    use gatehouse_domain::{
+        gateway::{GatewaySettings, Limits},
+        service::ActsFor,
+    };
+    assert_eq!(backend_name(), "postgres", "the cluster tests run on PostgreSQL");
+    let w = crate::gateway::World::on(
+        TestServer::start().await,
+        ActsFor::Organization,
+        GatewaySettings {
+            limits: Limits {
+                per_day: Some(10),
+                ..Limits::default()
+            },
+            ..GatewaySettings::default()
+        },
+    )
+    .await;
+    let (b, c) = (w.server.another_node().await, w.server.another_node().await);
+    let nodes = [&w.server, &b, &c];
+    // Round robin over the nodes, each node adding its counts to the store after every call (as
+    // its flush does every 2 s): the whole cluster admits exactly the quota.
+    let mut allowed = 0;
+    for i in 0..21 {
+        if gateway_call(nodes[i % 3], &w).await == StatusCode::OK {
+            allowed += 1;
+        }
+        for node in nodes {
+            gatehouse_core::gateway::flush_usage(node.state()).await.unwrap();
+        }
+    }
+    assert_eq!(
+        allowed, 10,
+        "three nodes admitted {allowed} calls on a daily quota of 10"
+    );
+    assert_eq!(w.upstream.count(), 10);
+}
+
+#[tokio::test]
+async fn cluster_three_nodes_together_send_exactly_the_mail_one_node_would() {
+    use crate::identity::helpers::outbox;
+    assert_eq!(backend_name(), "postgres", "the cluster tests run on PostgreSQL");
+    let limits = |c: &mut gatehouse_app::config::Config| c.mail_limits.per_recipient = 3;
+    let a = TestServer::start_with(limits).await;
+    let b = a.another_node_with(limits).await;
+    let c = a.another_node_with(limits).await;
+    account(&a, "ada@example.com").await;
+    let nodes = [&a, &b, &c];
+    // Twelve reset requests for one address, four on each node: three messages in all.
+    for i in 0..12 {
+        let client = nodes[i % 3].new_client();
+        post(
+            &client,
+            "/password-reset",
+            &[("email", "ada@example.com")],
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let mut sent = 0;
+    for node in nodes {
+        sent += outbox(node)
+            .await
+            .iter()
+            .filter(|m| m.contains("ada@example.com"))
+            .count();
+    }
+    assert_eq!(
+        sent, 3,
+        "three nodes mailed {sent} messages; the limit per recipient is 3"
+    );
+}

@@ -296,3 +296,54 @@ async fn concurrent_registrations_never_exceed_the_quota() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn over_https_every_answer_carries_hsts_and_the_csrf_cookie_is_host_bound() {
+    // The public URL says https (a TLS-terminating proxy in front); the test talks to the node itself.
+    let server = TestServer::start_with(|c| c.public_url = "https://id.example.com".into()).await;
+    let c = server.new_client();
+    for path in ["/healthz", "/signin", "/oauth/jwks", "/api/v1/me"] {
+        let res = c.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(
+            res.headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+    }
+    let signin = c.request(Method::GET, "/signin").send().await.unwrap();
+    let cookies: Vec<String> = signin
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-gatehouse_csrf=") && c.contains("Secure") && c.contains("Path=/")),
+        "{cookies:?}"
+    );
+    // A form posted with a cookie under the plain name (planted by a neighbouring subdomain) is refused.
+    let planted = "d".repeat(64);
+    let res = c
+        .request(Method::POST, "/signin")
+        .header("cookie", format!("gatehouse_csrf={planted}"))
+        .form(&[
+            ("csrf_token", planted.as_str()),
+            ("email", "a@example.com"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Plain http (a development install): no HSTS, the plain cookie name.
+    let plain = TestServer::start().await;
+    let res = plain.new_client().request(Method::GET, "/signin").send().await.unwrap();
+    assert!(res.headers().get("strict-transport-security").is_none());
+    let set = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(set.starts_with("gatehouse_csrf="), "{set}");
+}

@@ -110,7 +110,10 @@ pub async fn prepare_with_clock(cfg: Arc<Config>, clock: Clock) -> anyhow::Resul
     let metrics = gatehouse_web::telemetry::metrics_handle();
     let core = Core::new(store, core_settings(&cfg), master_key, clock, generation);
     let background = start_jobs(&core, &metrics);
-    let state = AppState { core, metrics };
+    let state = AppState {
+        core: std::sync::Arc::new(core),
+        metrics,
+    };
     let router = gatehouse_web::router(state.clone());
     Ok(App {
         router,

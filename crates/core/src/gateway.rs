@@ -1,8 +1,9 @@
 //! The API gateway's decisions, without HTTP: which service a call is for, whether it may go
-//! through (the API key's integration, its token, the policy's [`policy::call_service`]), its
-//! limits (GCRA per second with `governor`, a daily quota), the identity the upstream is given,
-//! and the usage counters (metrics, and the stored daily counts every node adds to). The web crate
-//! parses the request, asks [`admit`], and proxies.
+//! through (the API key's integration and its allowed domains, its token, the policy's
+//! [`policy::call_service`]), its limits (GCRA per second with `governor`, on PostgreSQL also a
+//! per-second budget the nodes share; daily and monthly quotas), the identity the upstream is
+//! given, and the usage counters (metrics, and the stored daily counts every node adds to). The
+//! web crate parses the request, asks [`admit`], and proxies.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -14,12 +15,13 @@ use std::{
 use gatehouse_domain::{
     Timestamp,
     gateway::{
-        self, DayCount, IDENTITY_LIFETIME, IDENTITY_TYP, IdentityClaims, IdentityForwarding, Limits, QuotaDecision,
+        self, IDENTITY_LIFETIME, IDENTITY_TYP, IdentityClaims, IdentityForwarding, Limits, PeriodCount, QuotaDecision,
+        QuotaPeriod,
     },
     service::{Service, ServiceCode},
     token::claims::new_jti,
 };
-use gatehouse_store::{GatewayStore, ServiceStore, StoreError, UsageCount};
+use gatehouse_store::{Backend, GatewayStore, ServiceStore, StoreError, UsageCount};
 use governor::{
     Quota, RateLimiter,
     clock::{Clock as _, DefaultClock},
@@ -39,6 +41,9 @@ use crate::{
 /// of the refusal). Labels name only services of the catalog and known integrations (`unknown`
 /// otherwise), so the label sets stay bounded by the catalog.
 pub const GATEWAY_REQUESTS_TOTAL: &str = "gatehouse_gateway_requests_total";
+/// Time from admitting a call to the upstream's status and headers, by service (a catalog code):
+/// the upstream's latency as the gateway sees it, apart from Gatehouse's own.
+pub const GATEWAY_UPSTREAM_DURATION: &str = "gatehouse_gateway_upstream_duration_seconds";
 /// How often a node adds its usage counts to the stored ones (and reads back the other nodes').
 pub const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// Days of stored usage kept.
@@ -54,21 +59,43 @@ type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformati
 type CallKey = (String, String);
 /// (integration ID, service code, UTC day, outcome).
 type UsageKey = (String, String, i64, &'static str);
+/// Per-second budgets older than this many seconds are purged.
+const RATE_WINDOWS_KEPT: i64 = 60;
 
 /// The gateway's in-memory state on one node.
 #[derive(Default)]
 pub struct GatewayRuntime {
     services: RwLock<ServiceCache>,
     limiters: Mutex<HashMap<CallKey, (Limits, Arc<Limiter>)>>,
-    days: Mutex<HashMap<CallKey, DayCount>>,
+    /// Calls counted against each quota in its current period (a day or a month).
+    quotas: Mutex<HashMap<(CallKey, QuotaPeriod), PeriodCount>>,
+    /// Calls this node leased from the cluster's per-second budgets and has not spent yet.
+    leases: Mutex<HashMap<CallKey, Lease>>,
     /// Counts not yet added to the store.
     pending: Mutex<HashMap<UsageKey, i64>>,
+    /// Signed identities by what they say (caller, subject, scopes, service), reused while they
+    /// have at least [`IDENTITY_REUSE_LEFT`] seconds to live.
+    identities: Mutex<HashMap<String, (String, Timestamp)>>,
+}
+
+/// A signed identity is reused for calls that would get the same claims until it has this many
+/// seconds left of its [`IDENTITY_LIFETIME`]: signing one per call would cost more than the rest
+/// of the gateway's work, and an upstream learns nothing more from a fresh `jti`.
+const IDENTITY_REUSE_LEFT: i64 = 30;
+
+/// What is left of this node's lease on one second's shared budget.
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    second: Timestamp,
+    left: u32,
 }
 
 #[derive(Default)]
 struct ServiceCache {
     generation: Option<i64>,
     services: HashMap<String, Arc<Service>>,
+    /// Services with a gateway path of their own, longest path first.
+    paths: Vec<(String, Arc<Service>)>,
 }
 
 /// A call the gateway lets through: what the policy granted, the service and its upstream, and
@@ -127,28 +154,54 @@ pub struct Credentials<'a> {
     pub api_key: Option<&'a str>,
     /// The `Authorization: Bearer` token.
     pub bearer: Option<&'a str>,
+    /// `Origin` and `Referer`, checked against the API key's allowed domains.
+    pub origin: Option<&'a str>,
+    pub referer: Option<&'a str>,
 }
 
 /// The service with this code, from the node's copy of the catalog (re-read when the catalog
 /// generation moves).
 pub async fn service(core: &Core, code: &str) -> Result<Option<Arc<Service>>, StoreError> {
+    with_services(core, |cache| cache.services.get(code).cloned()).await
+}
+
+/// The service whose own gateway path a request path is at or below, with the part of the path
+/// below it (as sent). The longest matching path wins.
+pub async fn service_at_path(core: &Core, path: &str) -> Result<Option<(Arc<Service>, String)>, StoreError> {
+    with_services(core, |cache| {
+        cache.paths.iter().find_map(|(prefix, service)| {
+            gateway::below_gateway_path(prefix, path).map(|rest| (service.clone(), rest.to_owned()))
+        })
+    })
+    .await
+}
+
+async fn with_services<T>(core: &Core, read: impl Fn(&ServiceCache) -> T) -> Result<T, StoreError> {
     let generation = *core.catalog.borrow();
     if let Ok(cache) = core.gateway.services.read()
         && cache.generation == Some(generation)
     {
-        return Ok(cache.services.get(code).cloned());
+        return Ok(read(&cache));
     }
     let all = core.store.conn().await?.list_services().await?;
     let services: HashMap<String, Arc<Service>> = all
         .into_iter()
         .map(|s| (s.code.as_str().to_owned(), Arc::new(s)))
         .collect();
-    let found = services.get(code).cloned();
-    if let Ok(mut cache) = core.gateway.services.write() {
-        *cache = ServiceCache {
-            generation: Some(generation),
-            services,
-        };
+    let mut paths: Vec<(String, Arc<Service>)> = services
+        .values()
+        .filter(|s| s.upstream_url.is_some())
+        .filter_map(|s| s.gateway.path.clone().map(|p| (p, s.clone())))
+        .collect();
+    paths.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    let cache = ServiceCache {
+        generation: Some(generation),
+        services,
+        paths,
+    };
+    let found = read(&cache);
+    if let Ok(mut c) = core.gateway.services.write() {
+        *c = cache;
     }
     Ok(found)
 }
@@ -158,7 +211,17 @@ pub async fn service(core: &Core, code: &str) -> Result<Option<Arc<Service>>, St
 /// so a revoked token or a disabled integration is refused at once — the policy lets it call the
 /// service, and its limits have room. Every outcome is counted.
 pub async fn admit(core: &Core, code: &str, creds: Credentials<'_>) -> Result<Admission, Refused> {
-    let service = match service(core, code).await? {
+    let service = service(core, code).await?;
+    admit_to(core, service, creds).await
+}
+
+/// Decides a call to `service` (found by its code or its own path); see [`admit`].
+pub async fn admit_to(
+    core: &Core,
+    service: Option<Arc<Service>>,
+    creds: Credentials<'_>,
+) -> Result<Admission, Refused> {
+    let service = match service {
         Some(s) if s.upstream_url.is_some() => s,
         _ => {
             count(core, None, None, "service_not_found");
@@ -213,6 +276,8 @@ async fn decide(
     };
     let known = Some((client.integration.id.clone(), client.client_id().to_owned()));
     let fail = |r: Refused| (known.clone(), r);
+    policy::api_key_origin(&client.integration, creds.origin, creds.referer)
+        .map_err(|r| fail(Error::from(r).into()))?;
     let mut presented = None;
     if gateway::needs_token(client.integration.integration_type)
         && let Some(token) = creds.bearer
@@ -260,79 +325,77 @@ async fn decide(
     })
 }
 
-/// Takes one request from the call's limits: the per-second rate first (GCRA), then the daily
-/// quota. A refused request takes nothing from the daily quota.
+/// Takes one request from the call's limits: this node's per-second rate (GCRA), then on
+/// PostgreSQL the cluster's per-second budget, then the quotas (month and day). A request one
+/// quota refuses takes nothing from the others.
 async fn take(core: &Core, call: &CallService, service: &ServiceCode) -> Result<RateLimitState, Refused> {
     let limits = call.limits();
+    let now = core.now();
     let mut state = RateLimitState {
-        policy: gateway::ratelimit_policy(&limits),
+        policy: gateway::ratelimit_policy(&limits, now),
         remaining: Vec::new(),
     };
     let key = (call.integration_id().to_owned(), service.as_str().to_owned());
-    if let (Some(rate), Some(burst)) = (limits.per_second, limits.burst_size()) {
+    if let (Some(rate), Some(burst), Some(cap)) = (limits.per_second, limits.burst_size(), limits.per_second_cap()) {
         let limiter = limiter(core, &key, limits, rate, burst);
-        match limiter.check() {
-            Ok(snapshot) => state.remaining.push(gateway::ratelimit(
-                "second",
-                u64::from(snapshot.remaining_burst_capacity()),
-                1,
-            )),
+        let rate_limited = |retry_after: i64, mut state: RateLimitState| {
+            state.remaining.push(gateway::ratelimit("second", 0, retry_after));
+            Refused {
+                error: Error::new(
+                    Kind::TooManyRequests,
+                    "rate_limited",
+                    format!("This integration may call this service at most {rate} times a second."),
+                ),
+                retry_after: Some(retry_after),
+                ratelimit: state,
+            }
+        };
+        let remaining = match limiter.check() {
+            Ok(snapshot) => u64::from(snapshot.remaining_burst_capacity()),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let retry_after = i64::try_from(wait.as_secs()).unwrap_or(i64::MAX).saturating_add(1);
-                state.remaining.push(gateway::ratelimit("second", 0, retry_after));
-                return Err(Refused {
-                    error: Error::new(
-                        Kind::TooManyRequests,
-                        "rate_limited",
-                        format!("This integration may call this service at most {rate} times a second."),
-                    ),
-                    retry_after: Some(retry_after),
-                    ratelimit: state,
-                });
+                return Err(rate_limited(retry_after, state));
             }
-        }
-    }
-    if let Some(per_day) = limits.per_day {
-        let now = core.now();
-        let day = gateway::day_of(now);
-        let known = core
-            .gateway
-            .days
-            .lock()
-            .ok()
-            .is_some_and(|d| d.get(&key).is_some_and(|c| c.day == day));
-        if !known {
-            // First call of the day on this node: start from what every node has stored.
-            let stored = core.store.conn().await?.allowed_on(&key.0, &key.1, day).await?;
-            if let Ok(mut days) = core.gateway.days.lock() {
-                if days.len() >= MAX_TRACKED {
-                    days.clear();
-                }
-                let entry = days.entry(key.clone()).or_default();
-                if entry.day != day {
-                    *entry = DayCount {
-                        day,
-                        used: u64::try_from(stored).unwrap_or(0),
-                    };
-                }
-            }
-        }
-        let decision = match core.gateway.days.lock() {
-            Ok(mut days) => days.entry(key).or_default().take(now, per_day),
-            Err(_) => return Err(Error::internal("the daily quota counters are poisoned").into()),
         };
-        match decision {
+        if core.store.backend() == Backend::Postgres && !take_shared_second(core, &key, now, cap).await? {
+            return Err(rate_limited(1, state));
+        }
+        state.remaining.push(gateway::ratelimit("second", remaining, 1));
+    }
+    let quotas: Vec<(QuotaPeriod, u64)> = QuotaPeriod::ALL
+        .into_iter()
+        .filter_map(|p| limits.quota(p).map(|q| (p, q)))
+        .collect();
+    if quotas.is_empty() {
+        return Ok(state);
+    }
+    for (period, _) in &quotas {
+        load_quota_count(core, &key, *period, now).await?;
+    }
+    let Ok(mut counts) = core.gateway.quotas.lock() else {
+        return Err(Error::internal("the quota counters are poisoned").into());
+    };
+    let mut fields = Vec::new();
+    for (period, limit) in &quotas {
+        let count = counts.entry((key.clone(), *period)).or_default();
+        match count.check(*period, now, *limit) {
             QuotaDecision::Allowed { remaining, reset } => {
-                state.remaining.insert(0, gateway::ratelimit("day", remaining, reset));
+                fields.push(gateway::ratelimit(period.as_str(), remaining, reset));
             }
             QuotaDecision::Exhausted { retry_after } => {
-                state.remaining.insert(0, gateway::ratelimit("day", 0, retry_after));
+                state
+                    .remaining
+                    .insert(0, gateway::ratelimit(period.as_str(), 0, retry_after));
+                let when = match period {
+                    QuotaPeriod::Day => "today (UTC)",
+                    QuotaPeriod::Month => "this month (UTC)",
+                };
                 return Err(Refused {
                     error: Error::new(
                         Kind::TooManyRequests,
                         "quota_exceeded",
-                        format!("This integration has used its {per_day} calls to this service for today (UTC)."),
+                        format!("This integration has used its {limit} calls to this service for {when}."),
                     ),
                     retry_after: Some(retry_after),
                     ratelimit: state,
@@ -340,7 +403,86 @@ async fn take(core: &Core, call: &CallService, service: &ServiceCode) -> Result<
             }
         }
     }
+    for (period, limit) in &quotas {
+        counts
+            .entry((key.clone(), *period))
+            .or_default()
+            .take(*period, now, *limit);
+    }
+    for (n, field) in fields.into_iter().enumerate() {
+        state.remaining.insert(n, field);
+    }
     Ok(state)
+}
+
+/// Takes one call from the cluster's budget for this second (PostgreSQL): from this node's lease
+/// when some is left, else by leasing [`gateway::lease_size`] more from the shared counter. `false`
+/// when the whole cluster has spent the second's budget. A lease left unspent when the second ends
+/// is lost, so the cluster may admit fewer than `cap` calls in a second (at most `lease − 1` fewer
+/// per node), never more.
+async fn take_shared_second(core: &Core, key: &CallKey, second: Timestamp, cap: u32) -> Result<bool, Refused> {
+    if let Ok(mut leases) = core.gateway.leases.lock()
+        && let Some(l) = leases.get_mut(key)
+        && l.second == second
+        && l.left > 0
+    {
+        l.left -= 1;
+        return Ok(true);
+    }
+    let mut tx = core.store.begin().await?;
+    let granted = tx
+        .take_rate_lease(&key.0, &key.1, second, cap, gateway::lease_size(cap))
+        .await?;
+    tx.commit_unaudited().await?;
+    if granted == 0 {
+        return Ok(false);
+    }
+    if let Ok(mut leases) = core.gateway.leases.lock() {
+        if leases.len() >= MAX_TRACKED {
+            leases.clear();
+        }
+        let l = leases.entry(key.clone()).or_insert(Lease { second, left: 0 });
+        if l.second != second {
+            *l = Lease { second, left: 0 };
+        }
+        l.left += granted - 1;
+    }
+    Ok(true)
+}
+
+/// On the first call of a period on this node, starts the quota's count from what every node has
+/// stored for the period so far.
+async fn load_quota_count(core: &Core, key: &CallKey, period: QuotaPeriod, now: Timestamp) -> Result<(), Refused> {
+    let index = period.index(now);
+    let known = core
+        .gateway
+        .quotas
+        .lock()
+        .ok()
+        .is_some_and(|q| q.get(&(key.clone(), period)).is_some_and(|c| c.period == index));
+    if known {
+        return Ok(());
+    }
+    let (first, last) = period.days(index);
+    let stored = core
+        .store
+        .conn()
+        .await?
+        .allowed_between(&key.0, &key.1, first, last)
+        .await?;
+    if let Ok(mut quotas) = core.gateway.quotas.lock() {
+        if quotas.len() >= MAX_TRACKED {
+            quotas.clear();
+        }
+        let entry = quotas.entry((key.clone(), period)).or_default();
+        if entry.period != index {
+            *entry = PeriodCount {
+                period: index,
+                used: u64::try_from(stored).unwrap_or(0),
+            };
+        }
+    }
+    Ok(())
 }
 
 fn limiter(core: &Core, key: &(String, String), limits: Limits, rate: u32, burst: u32) -> Arc<Limiter> {
@@ -376,6 +518,7 @@ fn outcome_code(code: &'static str) -> &'static str {
         | "invalid_token"
         | "token_required"
         | "integration_disabled"
+        | "domain_not_allowed"
         | "not_subscribed"
         | "integration_token_required"
         | "token_of_another_integration"
@@ -414,6 +557,12 @@ fn record(core: &Core, caller: Option<&(String, String)>, service: Option<&Servi
     }
 }
 
+/// Records how long the upstream took to start answering an admitted call.
+pub fn record_upstream_latency(admission: &Admission, elapsed: Duration) {
+    metrics::histogram!(GATEWAY_UPSTREAM_DURATION, "service" => admission.service.code.as_str().to_owned())
+        .record(elapsed.as_secs_f64());
+}
+
 /// Calls the upstream has failed (no answer, a timeout): counted like refusals, under `outcome`
 /// `upstream_error` or `upstream_timeout`.
 pub fn count_upstream_failure(core: &Core, admission: &Admission, timeout: bool) {
@@ -429,12 +578,32 @@ pub async fn identity(core: &Core, a: &Admission) -> Result<Option<String>, Erro
         return Ok(None);
     }
     let now = core.now();
+    let key = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        a.call.integration_id(),
+        a.call.subject(),
+        a.call.scopes().join(" "),
+        a.service.code.as_str()
+    );
+    if let Ok(cache) = core.gateway.identities.lock()
+        && let Some((jwt, exp)) = cache.get(&key)
+        && exp - now >= IDENTITY_REUSE_LEFT
+    {
+        return Ok(Some(jwt.clone()));
+    }
     let claims = identity_claims(core, a, now);
-    core.tokens
+    let jwt = core
+        .tokens
         .sign_jwt(IDENTITY_TYP, &claims)
         .await
-        .map(Some)
-        .map_err(Error::internal)
+        .map_err(Error::internal)?;
+    if let Ok(mut cache) = core.gateway.identities.lock() {
+        if cache.len() >= MAX_TRACKED {
+            cache.clear();
+        }
+        cache.insert(key, (jwt.clone(), claims.exp));
+    }
+    Ok(Some(jwt))
 }
 
 fn identity_claims(core: &Core, a: &Admission, now: Timestamp) -> IdentityClaims {
@@ -483,20 +652,20 @@ pub async fn flush_usage(core: &Core) -> Result<(), StoreError> {
         }
         tx.commit_unaudited().await?;
     }
-    let today = gateway::day_of(core.now());
-    // The counts of calls made since the last flush are raised to the stored totals; the others
-    // are forgotten, so that their next call starts from the store (one query then, not one per
-    // flush for every pair ever called).
-    let called: HashSet<CallKey> = pending
-        .keys()
-        .filter(|(_, _, day, _)| *day == today)
-        .map(|(i, s, _, _)| (i.clone(), s.clone()))
-        .collect();
-    let tracked: Vec<CallKey> = match (core.gateway.days.lock(), core.gateway.pending.lock()) {
-        (Ok(mut days), Ok(now_pending)) => {
+    let now = core.now();
+    // The quota counts of calls made since the last flush are raised to the stored totals; the
+    // others are forgotten, so that their next call starts from the store (one query then, not one
+    // per flush for every pair ever called).
+    let called: HashSet<CallKey> = pending.keys().map(|(i, s, _, _)| (i.clone(), s.clone())).collect();
+    let tracked: Vec<(CallKey, QuotaPeriod, i64)> = match (core.gateway.quotas.lock(), core.gateway.pending.lock()) {
+        (Ok(mut quotas), Ok(now_pending)) => {
             let since: HashSet<CallKey> = now_pending.keys().map(|(i, s, _, _)| (i.clone(), s.clone())).collect();
-            days.retain(|k, c| c.day == today && (called.contains(k) || since.contains(k)));
-            days.keys().filter(|k| called.contains(*k)).cloned().collect()
+            quotas.retain(|(k, p), c| c.period == p.index(now) && (called.contains(k) || since.contains(k)));
+            quotas
+                .iter()
+                .filter(|((k, _), _)| called.contains(k))
+                .map(|((k, p), c)| (k.clone(), *p, c.period))
+                .collect()
         }
         _ => return Ok(()),
     };
@@ -504,16 +673,20 @@ pub async fn flush_usage(core: &Core) -> Result<(), StoreError> {
         return Ok(());
     }
     let mut conn = core.store.conn().await?;
-    for key in tracked {
-        let stored = u64::try_from(conn.allowed_on(&key.0, &key.1, today).await?).unwrap_or(0);
-        let unflushed = core.gateway.pending.lock().ok().map_or(0, |p| {
-            p.get(&(key.0.clone(), key.1.clone(), today, "allowed"))
-                .copied()
-                .unwrap_or(0)
+    for (key, period, index) in tracked {
+        let (first, last) = period.days(index);
+        let stored = u64::try_from(conn.allowed_between(&key.0, &key.1, first, last).await?).unwrap_or(0);
+        let unflushed: i64 = core.gateway.pending.lock().ok().map_or(0, |p| {
+            p.iter()
+                .filter(|((i, s, day, outcome), _)| {
+                    *outcome == "allowed" && *i == key.0 && *s == key.1 && (first..=last).contains(day)
+                })
+                .map(|(_, n)| *n)
+                .sum()
         });
-        if let Ok(mut days) = core.gateway.days.lock()
-            && let Some(c) = days.get_mut(&key)
-            && c.day == today
+        if let Ok(mut quotas) = core.gateway.quotas.lock()
+            && let Some(c) = quotas.get_mut(&(key, period))
+            && c.period == index
         {
             c.used = c.used.max(stored + u64::try_from(unflushed).unwrap_or(0));
         }
@@ -534,6 +707,12 @@ pub fn spawn_usage_flush(core: Core) -> tokio::task::JoinHandle<()> {
                 tracing::warn!(error = %e, "the gateway's usage counts were not stored; they are kept for the next try");
             }
             let now = core.now();
+            if core.store.backend() == Backend::Postgres
+                && let Ok(mut tx) = core.store.begin().await
+                && tx.purge_rate_windows(now - RATE_WINDOWS_KEPT).await.is_ok()
+            {
+                let _ = tx.commit_unaudited().await;
+            }
             if now - purged_at >= 3600 {
                 purged_at = now;
                 let before = gateway::day_of(now) - USAGE_DAYS_KEPT;

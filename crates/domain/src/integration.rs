@@ -159,6 +159,8 @@ pub struct Integration {
     pub id_token_signed_response_alg: Option<SigningAlg>,
     /// May introspect tokens issued to other clients (a resource server); only operators grant it.
     pub may_introspect: bool,
+    /// The web domains its API key may be used from ([`crate::allowed_domains`]); empty: any.
+    pub allowed_domains: Vec<String>,
     pub status: IntegrationStatus,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -4,6 +4,7 @@
 //! (expiry, rotation, generated identifiers) can be tested deterministically.
 
 pub mod account;
+pub mod allowed_domains;
 pub mod audit;
 pub mod certificate;
 pub mod console;

@@ -1,5 +1,6 @@
-//! The gateway's usage counters on both backends: one row per integration, service, UTC day and
-//! outcome, to which every node adds what it counted.
+//! The gateway's shared counters on both backends: usage, one row per integration, service, UTC
+//! day and outcome, to which every node adds what it counted; and the per-second budgets the nodes
+//! lease calls from, one row per integration, service and second.
 
 use async_trait::async_trait;
 
@@ -65,16 +66,24 @@ impl<T: AsDb> GatewayStore for T {
         Ok(out)
     }
 
-    async fn allowed_on(&mut self, integration_id: &str, service_code: &str, day: i64) -> Result<i64> {
+    async fn allowed_between(
+        &mut self,
+        integration_id: &str,
+        service_code: &str,
+        first_day: i64,
+        last_day: i64,
+    ) -> Result<i64> {
+        // SUM is NUMERIC on PostgreSQL: cast back to a BIGINT for both backends.
         let n: Option<i64> = on_db!(self.db(), c => {
             sqlx::query_scalar(
-                "SELECT requests FROM gateway_usage WHERE integration_id = $1 AND service_code = $2 \
-                 AND day = $3 AND outcome = 'allowed'",
+                "SELECT CAST(SUM(requests) AS BIGINT) FROM gateway_usage WHERE integration_id = $1 \
+                 AND service_code = $2 AND day >= $3 AND day <= $4 AND outcome = 'allowed'",
             )
             .bind(integration_id)
             .bind(service_code)
-            .bind(day)
-            .fetch_optional(&mut *c)
+            .bind(first_day)
+            .bind(last_day)
+            .fetch_one(&mut *c)
             .await?
         });
         Ok(n.unwrap_or(0))
@@ -84,6 +93,52 @@ impl<T: AsDb> GatewayStore for T {
         let n = on_db!(self.db(), c => {
             sqlx::query("DELETE FROM gateway_usage WHERE day < $1")
                 .bind(before_day)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
+    async fn take_rate_lease(
+        &mut self,
+        integration_id: &str,
+        service_code: &str,
+        second: i64,
+        cap: u32,
+        lease: u32,
+    ) -> Result<u32> {
+        let (cap, lease) = (i64::from(cap), i64::from(lease.max(1)));
+        // SET expressions read the row as it was, on both backends: last_lease is what this
+        // update adds, never more than what is left of the cap. The row lock (PostgreSQL) or the
+        // single writer (SQLite) makes concurrent leases add up exactly.
+        let granted: i64 = on_db!(self.db(), c => {
+            sqlx::query_scalar(
+                "INSERT INTO gateway_rate_windows (integration_id, service_code, second, taken, last_lease) \
+                 VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (integration_id, service_code, second) DO UPDATE SET \
+                 last_lease = CASE WHEN gateway_rate_windows.taken + $5 < $6 \
+                 THEN $5 ELSE $6 - gateway_rate_windows.taken END, \
+                 taken = CASE WHEN gateway_rate_windows.taken + $5 < $6 \
+                 THEN gateway_rate_windows.taken + $5 ELSE $6 END \
+                 RETURNING last_lease",
+            )
+            .bind(integration_id)
+            .bind(service_code)
+            .bind(second)
+            .bind(lease.min(cap))
+            .bind(lease)
+            .bind(cap)
+            .fetch_one(&mut *c)
+            .await?
+        });
+        Ok(u32::try_from(granted.max(0)).unwrap_or(0))
+    }
+
+    async fn purge_rate_windows(&mut self, before_second: i64) -> Result<u64> {
+        let n = on_db!(self.db(), c => {
+            sqlx::query("DELETE FROM gateway_rate_windows WHERE second < $1")
+                .bind(before_second)
                 .execute(&mut *c)
                 .await?
                 .rows_affected()

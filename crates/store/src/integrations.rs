@@ -37,6 +37,7 @@ pub(crate) struct IntegrationRow {
     updated_at: i64,
     id_token_signed_response_alg: Option<String>,
     may_introspect: bool,
+    allowed_domains: String,
 }
 
 impl TryFrom<IntegrationRow> for Integration {
@@ -66,6 +67,7 @@ impl TryFrom<IntegrationRow> for Integration {
             technical_account_email: r.technical_account_email,
             id_token_signed_response_alg: parse_opt(r.id_token_signed_response_alg.as_deref(), SigningAlg::parse)?,
             may_introspect: r.may_introspect,
+            allowed_domains: from_json_list(&r.allowed_domains)?,
             status: IntegrationStatus::parse(&r.status)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -132,6 +134,7 @@ pub(crate) struct SubscriptionRow {
     rate_per_second: Option<i64>,
     rate_burst: Option<i64>,
     daily_quota: Option<i64>,
+    monthly_quota: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -143,7 +146,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
             integration_id: r.integration_id,
             service_code: ServiceCode::parse(&r.service_code)?,
             scopes: from_json_list(&r.scopes)?,
-            limits: crate::services::limits_of(r.rate_per_second, r.rate_burst, r.daily_quota),
+            limits: crate::services::limits_of(r.rate_per_second, r.rate_burst, r.daily_quota, r.monthly_quota),
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -153,12 +156,12 @@ impl TryFrom<SubscriptionRow> for Subscription {
 pub(crate) const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, integration_type, platform, owner_account_id, \
                                    org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
                                    technical_account_email, status, created_at, updated_at, \
-                                   id_token_signed_response_alg, may_introspect";
+                                   id_token_signed_response_alg, may_introspect, allowed_domains";
 const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at";
 pub(crate) const CERTIFICATE_COLUMNS: &str =
     "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
-pub(crate) const SUBSCRIPTION_COLUMNS: &str =
-    "integration_id, service_code, scopes, rate_per_second, rate_burst, daily_quota, created_at, updated_at";
+pub(crate) const SUBSCRIPTION_COLUMNS: &str = "integration_id, service_code, scopes, rate_per_second, rate_burst, daily_quota, monthly_quota, created_at, \
+     updated_at";
 
 #[async_trait]
 impl<T: AsDb> IntegrationStore for T {
@@ -168,13 +171,14 @@ impl<T: AsDb> IntegrationStore for T {
             Owner::Organization(o) => (None, Some(o.as_str())),
         };
         let redirect_patterns = to_json_list(&i.redirect_patterns)?;
+        let allowed_domains = to_json_list(&i.allowed_domains)?;
         on_db!(self.db(), c => {
             sqlx::query(
                 "INSERT INTO integrations (id, client_id, name, description, integration_type, platform, \
                  owner_account_id, org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
                  technical_account_email, status, created_at, updated_at, id_token_signed_response_alg, \
-                 may_introspect) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                 may_introspect, allowed_domains) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
             )
             .bind(&i.id)
             .bind(i.client_id.as_str())
@@ -194,6 +198,7 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(i.updated_at)
             .bind(i.id_token_signed_response_alg.map(SigningAlg::as_str))
             .bind(i.may_introspect)
+            .bind(&allowed_domains)
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -203,11 +208,13 @@ impl<T: AsDb> IntegrationStore for T {
 
     async fn update_integration(&mut self, i: &Integration) -> Result<()> {
         let redirect_patterns = to_json_list(&i.redirect_patterns)?;
+        let allowed_domains = to_json_list(&i.allowed_domains)?;
         on_db!(self.db(), c => {
             sqlx::query(
                 "UPDATE integrations SET name = $2, description = $3, platform = $4, redirect_uri = $5, \
                  redirect_patterns = $6, technical_account_id = $7, technical_account_email = $8, status = $9, \
-                 updated_at = $10, id_token_signed_response_alg = $11, may_introspect = $12 WHERE id = $1",
+                 updated_at = $10, id_token_signed_response_alg = $11, may_introspect = $12, \
+                 allowed_domains = $13 WHERE id = $1",
             )
             .bind(&i.id)
             .bind(&i.name)
@@ -221,6 +228,7 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(i.updated_at)
             .bind(i.id_token_signed_response_alg.map(SigningAlg::as_str))
             .bind(i.may_introspect)
+            .bind(&allowed_domains)
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -352,15 +360,15 @@ impl<T: AsDb> IntegrationStore for T {
 
     async fn upsert_subscription(&mut self, s: &Subscription) -> Result<()> {
         let scopes = to_json_list(&s.scopes)?;
-        let (per_second, burst, per_day) = crate::services::limit_columns(&s.limits);
+        let (per_second, burst, per_day, per_month) = crate::services::limit_columns(&s.limits);
         on_db!(self.db(), c => {
             sqlx::query(
                 "INSERT INTO subscriptions (integration_id, service_code, scopes, created_at, updated_at, \
-                 rate_per_second, rate_burst, daily_quota) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (integration_id, service_code) \
+                 rate_per_second, rate_burst, daily_quota, monthly_quota) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (integration_id, service_code) \
                  DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at, \
                  rate_per_second = excluded.rate_per_second, rate_burst = excluded.rate_burst, \
-                 daily_quota = excluded.daily_quota",
+                 daily_quota = excluded.daily_quota, monthly_quota = excluded.monthly_quota",
             )
             .bind(&s.integration_id)
             .bind(s.service_code.as_str())
@@ -370,6 +378,7 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(per_second)
             .bind(burst)
             .bind(per_day)
+            .bind(per_month)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -26,6 +26,8 @@ struct ServiceRow {
     rate_per_second: Option<i64>,
     rate_burst: Option<i64>,
     daily_quota: Option<i64>,
+    monthly_quota: Option<i64>,
+    gateway_path: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -42,8 +44,9 @@ impl TryFrom<ServiceRow> for Service {
             acts_for: ActsFor::parse(&r.acts_for)?,
             upstream_url: r.upstream_url,
             gateway: GatewaySettings {
+                path: r.gateway_path,
                 identity: IdentityForwarding::parse(&r.gateway_identity)?,
-                limits: limits_of(r.rate_per_second, r.rate_burst, r.daily_quota),
+                limits: limits_of(r.rate_per_second, r.rate_burst, r.daily_quota, r.monthly_quota),
             },
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -52,42 +55,51 @@ impl TryFrom<ServiceRow> for Service {
 }
 
 /// Limits as stored: non-negative integers or NULL (out-of-range values read as no limit).
-pub(crate) fn limits_of(per_second: Option<i64>, burst: Option<i64>, per_day: Option<i64>) -> Limits {
+pub(crate) fn limits_of(
+    per_second: Option<i64>,
+    burst: Option<i64>,
+    per_day: Option<i64>,
+    per_month: Option<i64>,
+) -> Limits {
     Limits {
         per_second: per_second.and_then(|v| u32::try_from(v).ok()),
         burst: burst.and_then(|v| u32::try_from(v).ok()),
         per_day: per_day.and_then(|v| u64::try_from(v).ok()),
+        per_month: per_month.and_then(|v| u64::try_from(v).ok()),
     }
 }
 
-/// Limits as bound: `i64` on both backends.
-pub(crate) fn limit_columns(l: &Limits) -> (Option<i64>, Option<i64>, Option<i64>) {
+/// Limits as bound: `i64` on both backends (rate, burst, daily and monthly quota).
+pub(crate) fn limit_columns(l: &Limits) -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
     (
         l.per_second.map(i64::from),
         l.burst.map(i64::from),
         l.per_day.and_then(|v| i64::try_from(v).ok()),
+        l.per_month.and_then(|v| i64::try_from(v).ok()),
     )
 }
 
 const COLUMNS: &str = "code, name, description, allowed_types, scopes, acts_for, upstream_url, gateway_identity, \
-                       rate_per_second, rate_burst, daily_quota, created_at, updated_at";
+                       rate_per_second, rate_burst, daily_quota, monthly_quota, gateway_path, created_at, updated_at";
 
 #[async_trait]
 impl<T: AsDb> ServiceStore for T {
     async fn upsert_service(&mut self, s: &Service) -> Result<()> {
         let allowed_types = to_json_list(&s.allowed_types)?;
         let scopes = to_json_list(&s.scopes)?;
-        let (per_second, burst, per_day) = limit_columns(&s.gateway.limits);
+        let (per_second, burst, per_day, per_month) = limit_columns(&s.gateway.limits);
         on_db!(self.db(), c => {
             sqlx::query(
                 "INSERT INTO services (code, name, description, allowed_types, scopes, acts_for, upstream_url, \
-                 created_at, updated_at, gateway_identity, rate_per_second, rate_burst, daily_quota) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 created_at, updated_at, gateway_identity, rate_per_second, rate_burst, daily_quota, monthly_quota, \
+                 gateway_path) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, description = excluded.description, \
                  allowed_types = excluded.allowed_types, scopes = excluded.scopes, acts_for = excluded.acts_for, \
                  upstream_url = excluded.upstream_url, updated_at = excluded.updated_at, \
                  gateway_identity = excluded.gateway_identity, rate_per_second = excluded.rate_per_second, \
-                 rate_burst = excluded.rate_burst, daily_quota = excluded.daily_quota",
+                 rate_burst = excluded.rate_burst, daily_quota = excluded.daily_quota, \
+                 monthly_quota = excluded.monthly_quota, gateway_path = excluded.gateway_path",
             )
             .bind(s.code.as_str())
             .bind(&s.name)
@@ -102,6 +114,8 @@ impl<T: AsDb> ServiceStore for T {
             .bind(per_second)
             .bind(burst)
             .bind(per_day)
+            .bind(per_month)
+            .bind(&s.gateway.path)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -775,10 +775,31 @@ pub trait GatewayStore: AsDb {
     async fn add_usage(&mut self, counts: &[UsageCount]) -> Result<()>;
     /// An integration's counts from `since_day` on, by day, service and outcome.
     async fn usage_of(&mut self, integration_id: &str, since_day: i64) -> Result<Vec<UsageCount>>;
-    /// Allowed calls of one integration to one service on one day, as every node has added them.
-    async fn allowed_on(&mut self, integration_id: &str, service_code: &str, day: i64) -> Result<i64>;
+    /// Allowed calls of one integration to one service from `first_day` to `last_day` (inclusive),
+    /// as every node has added them.
+    async fn allowed_between(
+        &mut self,
+        integration_id: &str,
+        service_code: &str,
+        first_day: i64,
+        last_day: i64,
+    ) -> Result<i64>;
     /// Deletes counts of days before `before_day`; returns how many rows went.
     async fn purge_usage(&mut self, before_day: i64) -> Result<u64>;
+    /// Takes up to `lease` calls from the budget of `cap` calls that one integration has on one
+    /// service during the Unix second `second`, shared by every node; returns how many it got
+    /// (zero when the second's budget is spent). Atomic: the nodes together never get more than
+    /// `cap` in one second.
+    async fn take_rate_lease(
+        &mut self,
+        integration_id: &str,
+        service_code: &str,
+        second: i64,
+        cap: u32,
+        lease: u32,
+    ) -> Result<u32>;
+    /// Deletes the per-second budgets of seconds before `before_second`.
+    async fn purge_rate_windows(&mut self, before_second: i64) -> Result<u64>;
 }
 
 use gatehouse_domain::identity::email_domain::DomainClaim;

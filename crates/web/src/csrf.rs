@@ -1,6 +1,8 @@
 //! Cross-site request forgery protection for forms and browser-called APIs: the double-submit
-//! cookie pattern. A random token lives in the `gatehouse_csrf` cookie (HttpOnly, SameSite=Strict,
-//! Secure when the public URL is https); each form carries the same value in a hidden
+//! cookie pattern. A random token lives in the `__Host-gatehouse_csrf` cookie when the public URL is
+//! https (`Secure`, `Path=/`, no `Domain`: a neighbouring subdomain cannot plant one — and then a
+//! cookie named `gatehouse_csrf` counts for nothing), `gatehouse_csrf` on plain-http development
+//! installs; always HttpOnly and SameSite=Strict. Each form carries the same value in a hidden
 //! `csrf_token` field (or a script sends it in the `x-csrf-token` header), and a state-changing
 //! request is accepted only when the two match, compared in constant time. Another site can make a
 //! browser send the cookie but can neither read it nor guess it.
@@ -24,6 +26,8 @@ use crate::{
 };
 
 pub const COOKIE_NAME: &str = "gatehouse_csrf";
+/// The cookie's name when the public URL is https: the `__Host-` prefix binds it to this host.
+pub const SECURE_COOKIE_NAME: &str = "__Host-gatehouse_csrf";
 pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER_NAME: &str = "x-csrf-token";
 
@@ -51,7 +55,7 @@ impl CsrfToken {
     }
 
     fn from_headers(headers: &HeaderMap, secure: bool) -> Self {
-        match cookie_value(headers) {
+        match cookie_value(headers, secure) {
             Some(value) => Self {
                 value,
                 fresh: false,
@@ -66,9 +70,15 @@ impl CsrfToken {
     }
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+/// The cookie's name: [`SECURE_COOKIE_NAME`] when cookies are secure (an https public URL).
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE_NAME } else { COOKIE_NAME }
+}
+
+/// The token in this browser's CSRF cookie, when it has a well-formed one under the name in use.
+pub fn cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
     CookieJar::from_headers(headers)
-        .get(COOKIE_NAME)
+        .get(cookie_name(secure))
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -99,7 +109,7 @@ impl IntoResponseParts for CsrfToken {
 
     fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
         if self.fresh {
-            let cookie = Cookie::build((COOKIE_NAME, self.value))
+            let cookie = Cookie::build((cookie_name(self.secure), self.value))
                 .path("/")
                 .http_only(true)
                 .same_site(SameSite::Strict)
@@ -121,12 +131,14 @@ pub struct CsrfForm<T>(pub T);
 impl<S, T> FromRequest<S> for CsrfForm<T>
 where
     T: DeserializeOwned,
+    AppState: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let cookie = cookie_value(req.headers());
+        let secure = AppState::from_ref(state).settings.secure_cookies;
+        let cookie = cookie_value(req.headers(), secure);
         let is_form = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -158,9 +170,9 @@ where
 /// that take both a request from another site and the answer to Gatehouse's own form (the
 /// authorization endpoint: OpenID Connect Core §3.1.2.1 allows POST requests), which check the
 /// token only for the answer.
-pub fn form_matches(headers: &HeaderMap, fields: &[(String, String)]) -> bool {
+pub fn form_matches(headers: &HeaderMap, secure: bool, fields: &[(String, String)]) -> bool {
     let submitted = fields.iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v.as_str());
-    tokens_match(cookie_value(headers).as_deref(), submitted)
+    tokens_match(cookie_value(headers, secure).as_deref(), submitted)
 }
 
 /// For browser scripts calling the JSON API with the session cookie: the request must carry the
@@ -170,11 +182,16 @@ pub fn form_matches(headers: &HeaderMap, fields: &[(String, String)]) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct CsrfHeader;
 
-impl<S: Send + Sync> FromRequestParts<S> for CsrfHeader {
+impl<S> FromRequestParts<S> for CsrfHeader
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let cookie = cookie_value(&parts.headers);
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let secure = AppState::from_ref(state).settings.secure_cookies;
+        let cookie = cookie_value(&parts.headers, secure);
         let submitted = parts.headers.get(HEADER_NAME).and_then(|v| v.to_str().ok());
         if tokens_match(cookie.as_deref(), submitted) {
             Ok(Self)
@@ -182,7 +199,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfHeader {
             Err(ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
                 "csrf_failed",
-                "The x-csrf-token header must repeat the gatehouse_csrf cookie.",
+                "The x-csrf-token header must repeat the CSRF cookie (gatehouse_csrf, or __Host-gatehouse_csrf \
+                 over https).",
             ))
         }
     }
@@ -190,6 +208,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfHeader {
 
 #[cfg(test)]
 mod tests {
+    use axum::response::IntoResponse;
+
     use super::*;
 
     #[test]
@@ -217,6 +237,49 @@ mod tests {
         let again = CsrfToken::from_headers(&headers, false);
         assert!(!again.fresh);
         assert_eq!(again.value(), fresh.value());
+    }
+
+    #[test]
+    fn over_https_the_cookie_is_host_bound_and_a_plain_one_counts_for_nothing() {
+        let token = CsrfToken::from_headers(&HeaderMap::new(), true);
+        let res = (token.clone(), "").into_response();
+        let set = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            set.starts_with(&format!("__Host-gatehouse_csrf={}", token.value())),
+            "{set}"
+        );
+        for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+            assert!(set.contains(attribute), "{set}");
+        }
+        assert!(!set.contains("Domain"), "{set}");
+        // A cookie planted under the plain name (by a neighbouring subdomain) is not the token.
+        let mut headers = HeaderMap::new();
+        let planted = "c".repeat(64);
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{COOKIE_NAME}={planted}")).unwrap(),
+        );
+        assert_eq!(cookie_value(&headers, true), None);
+        assert!(!form_matches(&headers, true, &[(FORM_FIELD.into(), planted.clone())]));
+        assert!(
+            form_matches(&headers, false, &[(FORM_FIELD.into(), planted)]),
+            "plain http uses the plain name"
+        );
+        let plain = (CsrfToken::from_headers(&HeaderMap::new(), false), "").into_response();
+        let set = plain
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(set.starts_with("gatehouse_csrf=") && !set.contains("Secure"), "{set}");
     }
 
     #[test]

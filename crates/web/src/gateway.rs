@@ -1,5 +1,5 @@
-//! The API gateway's HTTP side: `/services/{code}/…` is proxied to the service's upstream URL once
-//! the core has admitted the call (`gatehouse_core::gateway::admit`: API key, token, subscription,
+//! The API gateway's HTTP side: `/services/{code}/…` — and a service's own gateway path, when it
+//! has one — is proxied to the service's upstream URL once the core has admitted the call (`gatehouse_core::gateway::admit`: API key, token, subscription,
 //! scopes, limits). Refused calls are answered here with problem+JSON, `WWW-Authenticate` and, for
 //! limits, `Retry-After` — the upstream never sees them. Admitted calls are streamed both ways
 //! through a pooled hyper client (HTTP/1.1, and HTTP/2 where TLS negotiates it); the caller's
@@ -85,13 +85,37 @@ impl Default for Upstreams {
     }
 }
 
-/// The gateway's routes: every method, on `/services/{code}` and below.
+/// The gateway's routes: every method, on `/services/{code}` and below. Services' own paths are
+/// not routes: [`own_path_or_not_found`], the application's fallback, finds them.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/{code}", any(proxy))
         .route("/services/{code}/", any(proxy))
         .route("/services/{code}/{*rest}", any(proxy))
-        .layer(Extension(Arc::new(Upstreams::new())))
+}
+
+/// The pooled upstream client as an extension of the whole application (the fallback proxies too).
+pub fn upstreams() -> Extension<Arc<Upstreams>> {
+    Extension(Arc::new(Upstreams::new()))
+}
+
+/// The application's fallback: a path at or below a service's own gateway path is proxied to that
+/// service; anything else is a 404 in the shape of its surface. Gatehouse's own routes are matched
+/// first, and no service's path may start with one of their roots
+/// (`gatehouse_domain::gateway::validate_gateway_path`).
+pub async fn own_path_or_not_found(
+    State(state): State<AppState>,
+    Extension(upstreams): Extension<Arc<Upstreams>>,
+    req: Request,
+) -> Response {
+    let found = match gateway::service_at_path(&state, req.uri().path()).await {
+        Ok(found) => found,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    match found {
+        Some((service, rest)) => forward(&state, &upstreams, Some(service), rest, req).await,
+        None => crate::not_found(req).await,
+    }
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -116,6 +140,22 @@ async fn proxy(
         None => (below, ""),
     };
     let (code, rest) = (code.to_owned(), rest.to_owned());
+    let service = match gateway::service(&state, &code).await {
+        Ok(s) => s,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    forward(&state, &upstreams, service, rest, req).await
+}
+
+/// Admits and proxies a call to `service` (`None`: no such service), `rest` being the request path
+/// below the service's prefix, as sent.
+async fn forward(
+    state: &AppState,
+    upstreams: &Upstreams,
+    service: Option<Arc<gatehouse_domain::service::Service>>,
+    rest: String,
+    req: Request,
+) -> Response {
     // A path that would climb out of the upstream's base is refused before it counts as a call.
     if let Err(e) = upstream_target("http://upstream", &rest, None) {
         return ApiError::bad_request(e.code, e.message).into_response();
@@ -123,8 +163,10 @@ async fn proxy(
     let creds = Credentials {
         api_key: header_str(req.headers(), API_KEY_HEADER).filter(|k| !k.is_empty()),
         bearer: bearer(req.headers()),
+        origin: header_str(req.headers(), header::ORIGIN.as_str()),
+        referer: header_str(req.headers(), header::REFERER.as_str()),
     };
-    let admission = match gateway::admit(&state, &code, creds).await {
+    let admission = match gateway::admit_to(state, service, creds).await {
         Ok(a) => a,
         Err(refused) => return refusal(&refused),
     };
@@ -143,7 +185,7 @@ async fn proxy(
             &admission.ratelimit,
         );
     };
-    let identity = match gateway::identity(&state, &admission).await {
+    let identity = match gateway::identity(state, &admission).await {
         Ok(i) => i,
         Err(e) => return ApiError::new(status_of(e.kind), e.code, e.message).into_response(),
     };
@@ -155,12 +197,16 @@ async fn proxy(
         .body(body)
         .unwrap_or_default();
     *out.headers_mut() = forwarded_headers(parts.headers, &admission, identity, peer);
+    let started = std::time::Instant::now();
     let sent = tokio::time::timeout(RESPONSE_TIMEOUT, upstreams.client.request(out)).await;
+    if matches!(sent, Ok(Ok(_))) {
+        gateway::record_upstream_latency(&admission, started.elapsed());
+    }
     let res = match sent {
         Ok(Ok(res)) => res,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, service = %admission.service.code, "the upstream did not answer");
-            gateway::count_upstream_failure(&state, &admission, false);
+            gateway::count_upstream_failure(state, &admission, false);
             return with_ratelimit(
                 ApiError::new(
                     StatusCode::BAD_GATEWAY,
@@ -172,7 +218,7 @@ async fn proxy(
             );
         }
         Err(_) => {
-            gateway::count_upstream_failure(&state, &admission, true);
+            gateway::count_upstream_failure(state, &admission, true);
             return with_ratelimit(
                 ApiError::new(
                     StatusCode::GATEWAY_TIMEOUT,
@@ -267,7 +313,7 @@ fn challenge(code: &str, message: &str) -> Option<String> {
             ))
         }
         "api_key_required" => Some("APIKey realm=\"gatehouse\", header=\"x-api-key\"".to_owned()),
-        "invalid_api_key" | "integration_disabled" | "not_subscribed" => Some(format!(
+        "invalid_api_key" | "integration_disabled" | "not_subscribed" | "domain_not_allowed" => Some(format!(
             "APIKey realm=\"gatehouse\", header=\"x-api-key\", error=\"{code}\", error_description=\"{description}\""
         )),
         _ => None,

@@ -42,11 +42,21 @@ pub fn router(state: AppState) -> Router {
         .merge(ims::routes())
         .merge(events::router(&state))
         .merge(gateway::router())
-        .fallback(not_found)
+        .fallback(gateway::own_path_or_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The node's one token service, for every surface that verifies tokens.
         .layer(axum::Extension(state.tokens.clone()))
-        .with_state(state);
+        .layer(gateway::upstreams());
+    // Served over https: browsers are told to use nothing else for a year (RFC 6797).
+    let app = if state.settings.secure_cookies {
+        app.layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        app
+    };
+    let app = app.with_state(state);
     telemetry::layer(app)
 }
 
@@ -61,9 +71,68 @@ pub fn openapi_json() -> String {
     doc.info.title = "Gatehouse API".to_owned();
     doc.info.description = Some(api::DESCRIPTION.to_owned());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let mut s = doc.to_pretty_json().unwrap_or_default();
+    let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    document_errors(&mut value);
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// The errors every operation shares, documented once here rather than on each handler: every
+/// error is `application/problem+json` (as served); an operation that needs authentication may
+/// answer 401 (with `WWW-Authenticate`); one that takes a JSON body may answer 400 (not JSON),
+/// 415 (not `Content-Type: application/json`) and 422 (JSON of the wrong shape).
+fn document_errors(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|ops| ops.values_mut())
+    {
+        let needs_auth = op
+            .get("security")
+            .and_then(Value::as_array)
+            .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.as_object().is_some_and(|r| !r.is_empty())));
+        let json_body = op.pointer("/requestBody/content/application~1json").is_some();
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (status, response) in responses.iter_mut() {
+            if !(status.starts_with('4') || status.starts_with('5')) {
+                continue;
+            }
+            if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+                && let Some(media) = content.remove("application/json")
+            {
+                content.insert("application/problem+json".to_owned(), media);
+            }
+        }
+        if needs_auth {
+            responses.entry("401").or_insert_with(|| {
+                problem("Not signed in, or the access token is missing, invalid or expired (see `WWW-Authenticate`)")
+            });
+        }
+        if json_body {
+            responses
+                .entry("400")
+                .or_insert_with(|| problem("The body is not JSON (`invalid_json`)"));
+            responses
+                .entry("415")
+                .or_insert_with(|| problem("The body is not sent as `Content-Type: application/json`"));
+            responses
+                .entry("422")
+                .or_insert_with(|| problem("The JSON does not have the expected shape, or a field is not valid"));
+        }
+    }
 }
 
 /// Which surface a path belongs to, so errors outside any route still take that surface's shape.

@@ -69,6 +69,15 @@ fn describe() {
         metrics::Unit::Seconds,
         "Time to answer HTTP requests, by method and route"
     );
+    metrics::describe_histogram!(
+        gatehouse_core::gateway::GATEWAY_UPSTREAM_DURATION,
+        metrics::Unit::Seconds,
+        "Time from admitting a gateway call to the upstream's status and headers, by service"
+    );
+    metrics::describe_counter!(
+        gatehouse_core::gateway::GATEWAY_REQUESTS_TOTAL,
+        "Gateway calls, by service, integration (client ID) and outcome (allowed or the refusal's code)"
+    );
     metrics::describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections (state: open or idle)");
     metrics::describe_gauge!(
         CATALOG_GENERATION,

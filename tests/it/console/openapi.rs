@@ -59,3 +59,37 @@ fn every_api_v1_route_is_in_the_openapi_document() {
         "served under /api/v1 but not in the OpenAPI document: {missing:?}"
     );
 }
+
+#[test]
+fn every_error_is_documented_as_problem_json_with_the_statuses_it_can_have() {
+    let doc: serde_json::Value = serde_json::from_str(&gatehouse_web::api::openapi_json()).unwrap();
+    let mut operations = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = r["content"].as_object().unwrap();
+                    assert!(
+                        content.contains_key("application/problem+json") && !content.contains_key("application/json"),
+                        "{method} {path} {status}: {content:?}"
+                    );
+                }
+            }
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} needs authentication: 401"
+                );
+            }
+            if op.pointer("/requestBody/content/application~1json").is_some() {
+                for status in ["400", "415", "422"] {
+                    assert!(responses.contains_key(status), "{method} {path} takes JSON: {status}");
+                }
+            }
+        }
+    }
+    assert!(operations > 50, "{operations}");
+}

@@ -31,7 +31,7 @@ async fn deliveries_are_refused_when_the_address_is_no_longer_allowed() {
     a.publish(&p, CODE, "e1", json!({})).await;
 
     // A dispatcher of a node whose allow-list is empty.
-    let mut state = server.state().core.clone();
+    let mut state = gatehouse_core::Core::clone(&server.state().core);
     let mut settings = (*state.settings).clone();
     settings.events_allowed_networks = Vec::new();
     state.settings = Arc::new(settings);

@@ -16,10 +16,12 @@ async fn the_rate_and_the_daily_quota_answer_429_with_retry_after_and_ratelimit_
     let w = World::with(
         ActsFor::Organization,
         GatewaySettings {
+            path: None,
             limits: Limits {
                 per_second: Some(1),
                 burst: Some(2),
                 per_day: Some(1000),
+                per_month: None,
             },
             ..GatewaySettings::default()
         },
@@ -93,6 +95,7 @@ async fn the_daily_quota_starts_from_what_the_store_has_counted() {
     let w = World::with(
         ActsFor::Organization,
         GatewaySettings {
+            path: None,
             limits: Limits {
                 per_day: Some(3),
                 ..Limits::default()
@@ -122,13 +125,99 @@ async fn the_daily_quota_starts_from_what_the_store_has_counted() {
     w.call(Method::GET, "/", key, None, StatusCode::TOO_MANY_REQUESTS).await;
     // Counted elsewhere after this node started counting: picked up at the next flush.
     gatehouse_core::gateway::flush_usage(w.server.state()).await.unwrap();
-    let used = gatehouse_store::GatewayStore::allowed_on(
+    let used = gatehouse_store::GatewayStore::allowed_between(
         &mut w.server.store().conn().await.unwrap(),
         &w.key.integration.id,
         "docs",
+        day,
         day,
     )
     .await
     .unwrap();
     assert_eq!(used, 3);
+}
+
+#[tokio::test]
+async fn the_monthly_quota_counts_every_day_of_the_utc_month_and_a_day_refusal_takes_nothing_from_it() {
+    use gatehouse_domain::gateway::QuotaPeriod;
+    let w = World::with(
+        ActsFor::Organization,
+        GatewaySettings {
+            limits: Limits {
+                per_month: Some(4),
+                ..Limits::default()
+            },
+            ..GatewaySettings::default()
+        },
+    )
+    .await;
+    let now = w.server.state().now();
+    let (first_day, _) = QuotaPeriod::Month.days(QuotaPeriod::Month.index(now));
+    // Another node counted three calls on the month's first day, one the month before.
+    let mut tx = w.server.store().begin().await.unwrap();
+    let count = |day: i64, requests: i64| gatehouse_store::UsageCount {
+        integration_id: w.key.integration.id.clone(),
+        service_code: "docs".into(),
+        day,
+        outcome: "allowed".into(),
+        requests,
+    };
+    gatehouse_store::GatewayStore::add_usage(&mut tx, &[count(first_day, 3), count(first_day - 1, 50)])
+        .await
+        .unwrap();
+    tx.commit_unaudited().await.unwrap();
+    let key = Some(w.key.client_id.as_str());
+    let ok = w.call(Method::GET, "/", key, None, StatusCode::OK).await;
+    let window = QuotaPeriod::Month.window(now);
+    assert_eq!(
+        ok.header("ratelimit-policy").map(str::to_owned),
+        Some(format!("\"month\";q=4;w={window}"))
+    );
+    assert!(
+        ok.header("ratelimit").unwrap().starts_with("\"month\";r=0;"),
+        "{:?}",
+        ok.header("ratelimit")
+    );
+    let over = w.call(Method::GET, "/", key, None, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(over.json_value()["code"], "quota_exceeded");
+    assert!(over.json_value()["detail"].as_str().unwrap().contains("this month"));
+    let retry: i64 = over.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        retry <= QuotaPeriod::Month.seconds_left(now) + 1 && retry > 0,
+        "until the next month: {retry}"
+    );
+    assert_eq!(w.upstream.count(), 1);
+
+    // With a daily quota too, a call the day refuses is not counted against the month.
+    let w = World::with(
+        ActsFor::Organization,
+        GatewaySettings {
+            limits: Limits {
+                per_day: Some(1),
+                per_month: Some(10),
+                ..Limits::default()
+            },
+            ..GatewaySettings::default()
+        },
+    )
+    .await;
+    let key = Some(w.key.client_id.as_str());
+    let ok = w.call(Method::GET, "/", key, None, StatusCode::OK).await;
+    let rl = ok.header("ratelimit").unwrap().to_owned();
+    assert!(rl.starts_with("\"month\";r=9;") && rl.contains("\"day\";r=0;"), "{rl}");
+    w.call(Method::GET, "/", key, None, StatusCode::TOO_MANY_REQUESTS).await;
+    w.call(Method::GET, "/", key, None, StatusCode::TOO_MANY_REQUESTS).await;
+    gatehouse_core::gateway::flush_usage(w.server.state()).await.unwrap();
+    let now = w.server.state().now();
+    let (first, last) = QuotaPeriod::Month.days(QuotaPeriod::Month.index(now));
+    let used = gatehouse_store::GatewayStore::allowed_between(
+        &mut w.server.store().conn().await.unwrap(),
+        &w.key.integration.id,
+        "docs",
+        first,
+        last,
+    )
+    .await
+    .unwrap();
+    assert_eq!(used, 1);
 }

@@ -9,6 +9,7 @@
 mod config;
 mod interop;
 mod limits;
+mod origins_and_paths;
 mod refusals;
 mod streaming;
 
@@ -65,7 +66,11 @@ impl World {
     }
 
     pub async fn with(acts_for: ActsFor, gateway: GatewaySettings) -> Self {
-        let server = TestServer::start().await;
+        Self::on(TestServer::start().await, acts_for, gateway).await
+    }
+
+    /// The same world on a server the caller started (a node of a cluster, a manual clock).
+    pub async fn on(server: TestServer, acts_for: ActsFor, gateway: GatewaySettings) -> Self {
         let upstream = TestReceiver::start().await;
         let now = server.state().now();
         let org = Organization {
@@ -223,6 +228,7 @@ fn api_key_integration(org: &str, now: i64) -> Integration {
         technical_account_email: None,
         id_token_signed_response_alg: None,
         may_introspect: false,
+        allowed_domains: Vec::new(),
         status: IntegrationStatus::Active,
         created_at: now,
         updated_at: now,
@@ -232,6 +238,7 @@ fn api_key_integration(org: &str, now: i64) -> Integration {
 /// Gateway settings that forward the caller's token.
 pub fn forwarding_the_token() -> GatewaySettings {
     GatewaySettings {
+        path: None,
         identity: IdentityForwarding::Token,
         limits: Limits::default(),
     }
@@ -383,6 +390,10 @@ async fn usage_is_counted_per_integration_and_service_in_metrics_and_the_api() {
         "unknown API keys are one label, not one each"
     );
     assert!(!metrics.contains("nobody"));
+    assert!(
+        metrics.contains("gatehouse_gateway_upstream_duration_seconds_count{service=\"docs\"}"),
+        "the upstream's latency by service: {metrics}"
+    );
 
     gatehouse_core::gateway::flush_usage(w.server.state()).await.unwrap();
     // A service account's console token reads its own integration's usage.

@@ -92,6 +92,7 @@ impl<'s> Fixtures<'s> {
             technical_account_email: None,
             id_token_signed_response_alg: None,
             may_introspect: false,
+            allowed_domains: Vec::new(),
             status: IntegrationStatus::Active,
             created_at: self.now,
             updated_at: self.now,

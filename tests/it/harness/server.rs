@@ -74,11 +74,18 @@ impl TestServer {
     /// runs several nodes behind a load balancer. It shares this server's clock (a manual clock
     /// moves for every node at once).
     pub async fn another_node(&self) -> Self {
+        self.another_node_with(|_| {}).await
+    }
+
+    /// [`Self::another_node`] with more configuration, as every node of a cluster is given the same
+    /// settings.
+    pub async fn another_node_with(&self, tweak: impl FnOnce(&mut Config)) -> Self {
         let key = self.config.master_key_path();
         let public_url = self.config.public_url.clone();
         Self::start_on(self.db.clone(), self.state.clock.clone(), move |c| {
             c.master_key_file = Some(key);
             c.public_url = public_url;
+            tweak(c);
         })
         .await
     }

@@ -519,6 +519,7 @@ async fn consents_are_stored_per_account_and_integration() {
         technical_account_email: None,
         id_token_signed_response_alg: None,
         may_introspect: false,
+        allowed_domains: Vec::new(),
         status: IntegrationStatus::Active,
         created_at: T0,
         updated_at: T0,

@@ -84,6 +84,9 @@ pub async fn export(store: &Store) -> Result<String, StoreError> {
         if s.gateway.identity != IdentityForwarding::default() {
             t["identity"] = value(s.gateway.identity.as_str());
         }
+        if let Some(p) = &s.gateway.path {
+            t["gateway_path"] = value(p);
+        }
         if !s.gateway.limits.is_empty() {
             t["limits"] = value(limits_table(&s.gateway.limits));
         }
@@ -114,7 +117,8 @@ fn insert(doc: &mut DocumentMut, key: &str, aot: ArrayOfTables) {
     }
 }
 
-/// Gateway limits as `{ per_second = …, burst = …, per_day = … }`, the kinds that are set.
+/// Gateway limits as `{ per_second = …, burst = …, per_day = …, per_month = … }`, the kinds that
+/// are set.
 fn limits_table(l: &Limits) -> InlineTable {
     let mut t = InlineTable::new();
     if let Some(v) = l.per_second {
@@ -125,6 +129,9 @@ fn limits_table(l: &Limits) -> InlineTable {
     }
     if let Some(v) = l.per_day.and_then(|v| i64::try_from(v).ok()) {
         t.insert("per_day", v.into());
+    }
+    if let Some(v) = l.per_month.and_then(|v| i64::try_from(v).ok()) {
+        t.insert("per_month", v.into());
     }
     t
 }
@@ -220,6 +227,9 @@ async fn integration(
     }
     if i.may_introspect {
         t["may_introspect"] = value(true);
+    }
+    if !i.allowed_domains.is_empty() {
+        t["allowed_domains"] = value(strings(i.allowed_domains.iter().map(String::as_str)));
     }
     if let Some(id) = &i.technical_account_id {
         t["technical_account_id"] = value(id);

@@ -103,6 +103,8 @@ pub struct RawService {
     pub upstream_url: Option<String>,
     /// What the gateway tells the upstream: `signed` (a JWT Gatehouse signs) or `token`.
     pub identity: Option<String>,
+    /// A gateway path prefix of the service's own (`/stock/v2`), besides `/services/{code}`.
+    pub gateway_path: Option<String>,
     /// The default gateway limits of every subscribed integration.
     pub limits: Option<Limits>,
 }
@@ -165,6 +167,8 @@ pub struct RawIntegration {
     pub id_token_signed_response_alg: Option<String>,
     /// May introspect tokens issued to other clients (a resource server).
     pub may_introspect: Option<bool>,
+    /// The web domains its API key may be used from (`[]`: any).
+    pub allowed_domains: Option<Vec<String>>,
     /// The custom event providers this integration owns (a declarative list).
     pub event_providers: Option<Vec<RawEventProvider>>,
     /// This integration's event registrations (a declarative list).

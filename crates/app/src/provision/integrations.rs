@@ -199,6 +199,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 technical_account_email: None,
                 id_token_signed_response_alg: None,
                 may_introspect: false,
+                allowed_domains: Vec::new(),
                 status: IntegrationStatus::Active,
                 created_at: self.now,
                 updated_at: self.now,
@@ -254,6 +255,12 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         {
             changed.push(format!("may_introspect → {may}"));
             i.may_introspect = may;
+        }
+        if let Some(d) = &x.allowed_domains
+            && &i.allowed_domains != d
+        {
+            changed.push("allowed_domains".to_owned());
+            i.allowed_domains = d.clone();
         }
         if i.integration_type == IntegrationType::ServiceAccount {
             self.technical_account(x, &mut i, created, &mut changed, tech_ids);

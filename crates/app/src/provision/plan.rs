@@ -648,6 +648,12 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
             changed.push(format!("identity → {}", i.as_str()));
             svc.gateway.identity = i;
         }
+        if let Some(p) = &s.gateway_path
+            && svc.gateway.path.as_ref() != Some(p)
+        {
+            changed.push(format!("gateway_path → {p}"));
+            svc.gateway.path = Some(p.clone());
+        }
         if let Some(l) = s.limits
             && svc.gateway.limits != l
         {

@@ -112,6 +112,7 @@ pub struct DService {
     pub acts_for: ActsFor,
     pub upstream_url: Option<String>,
     pub identity: Option<IdentityForwarding>,
+    pub gateway_path: Option<String>,
     pub limits: Option<Limits>,
 }
 
@@ -172,6 +173,8 @@ pub struct DIntegration {
     pub redirect_patterns: Option<Vec<String>>,
     pub id_token_signed_response_alg: Option<SigningAlg>,
     pub may_introspect: Option<bool>,
+    /// `None`: the file says nothing about the API key's allowed domains.
+    pub allowed_domains: Option<Vec<String>>,
     /// `None`: the file says nothing about the integration's event providers.
     pub event_providers: Option<Vec<DProvider>>,
     /// `None`: the file says nothing about the integration's event registrations.
@@ -470,6 +473,12 @@ fn service(c: &mut Checker<'_>, path: &str, s: RawService) -> Option<DService> {
     if let Some(l) = &s.limits {
         c.ok(&format!("{path}.limits"), l.validate());
     }
+    if let Some(p) = &s.gateway_path {
+        c.ok(
+            &format!("{path}.gateway_path"),
+            gatehouse_domain::gateway::validate_gateway_path(p),
+        );
+    }
     let acts_for = match s.acts_for {
         Some(RawActsFor::User) => ActsFor::User,
         Some(RawActsFor::Organization) => ActsFor::Organization,
@@ -489,6 +498,7 @@ fn service(c: &mut Checker<'_>, path: &str, s: RawService) -> Option<DService> {
         acts_for,
         upstream_url,
         identity,
+        gateway_path: s.gateway_path,
         limits: s.limits,
     })
 }
@@ -661,6 +671,12 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
         .id_token_signed_response_alg
         .as_deref()
         .and_then(|a| c.ok(&format!("{path}.id_token_signed_response_alg"), SigningAlg::parse(a)));
+    let allowed_domains = x.allowed_domains.as_deref().and_then(|d| {
+        c.ok(
+            &format!("{path}.allowed_domains"),
+            gatehouse_domain::allowed_domains::parse_allowed_domains(d),
+        )
+    });
     let event_providers = x
         .event_providers
         .map(|list| event_file::providers(&mut c.problems, path, list));
@@ -692,6 +708,7 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
         redirect_patterns,
         id_token_signed_response_alg,
         may_introspect: x.may_introspect,
+        allowed_domains,
         event_providers,
         event_registrations,
     })

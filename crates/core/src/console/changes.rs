@@ -66,6 +66,7 @@ pub async fn integration_changed(
             before.id_token_signed_response_alg != after.id_token_signed_response_alg,
         ),
         ("may_introspect", before.may_introspect != after.may_introspect),
+        ("allowed_domains", before.allowed_domains != after.allowed_domains),
     ] {
         if differs {
             changed.push(field);

@@ -126,6 +126,7 @@ pub async fn update(state: &Core, caller: &Caller, id: &str, edits: &Integration
         "redirect_patterns": next.redirect_patterns,
         "id_token_signed_response_alg": next.id_token_signed_response_alg.map(|a| a.as_str()),
         "may_introspect": next.may_introspect,
+        "allowed_domains": next.allowed_domains,
     })))
     .await?;
     tx.commit().await?;

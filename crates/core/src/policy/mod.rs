@@ -30,6 +30,9 @@
 //!   active and subscribed to the service; unless it is an API Key integration (anonymous calls),
 //!   it brings an access token of its own — or, for a service that acts for a person, a person's
 //!   token issued through it — that carries one of the scopes its subscription grants.
+//! - **API keys restricted to domains** ([`api_key_origin`]): an integration whose API key names
+//!   allowed domains is used only by calls whose `Origin` (or `Referer`) is one of them — at the
+//!   gateway and in the API-key check alike.
 //! - **Email domains**: an organization's admins claim, verify and release its email domains;
 //!   operators approve a claim without DNS ([`manage_domains`], [`approve_domain`]); an
 //!   organization creates enterprise accounts only in domains it has verified
@@ -568,6 +571,23 @@ impl CallService {
 pub struct PresentedToken<'a> {
     pub principal: &'a Principal,
     pub scopes: &'a [String],
+}
+
+/// May the API key of `key` be used by a call with these `Origin` and `Referer` headers? Always,
+/// when the integration names no allowed domains; otherwise only from one of them
+/// (`gatehouse_domain::allowed_domains`).
+pub fn api_key_origin(key: &Integration, origin: Option<&str>, referer: Option<&str>) -> Result<(), Refusal> {
+    use gatehouse_domain::allowed_domains::{DomainRefusal, check_origin};
+    check_origin(&key.allowed_domains, origin, referer).map_err(|why| {
+        let message = match why {
+            DomainRefusal::NoOrigin => {
+                "This API key may be used only from its allowed domains, and the call names no web origin \
+                 (Origin or Referer)."
+            }
+            DomainRefusal::NotAllowed => "This API key may not be used from this web origin (Origin or Referer).",
+        };
+        Refusal::forbidden("domain_not_allowed", message)
+    })
 }
 
 /// May the integration whose API key is `key` call `service` through the gateway, with `token`?

@@ -66,6 +66,7 @@ fn integration(t: IntegrationType, owner: Owner, created_by: &str) -> Integratio
         technical_account_email: None,
         id_token_signed_response_alg: None,
         may_introspect: false,
+        allowed_domains: Vec::new(),
         status: IntegrationStatus::Active,
         created_at: 0,
         updated_at: 0,
@@ -464,10 +465,12 @@ mod calling_a_service {
             acts_for,
             upstream_url: Some("http://127.0.0.1:9/".into()),
             gateway: GatewaySettings {
+                path: None,
                 limits: Limits {
                     per_second: Some(5),
                     burst: None,
                     per_day: Some(100),
+                    per_month: None,
                 },
                 ..GatewaySettings::default()
             },
@@ -629,7 +632,8 @@ mod calling_a_service {
             Limits {
                 per_second: Some(5),
                 burst: None,
-                per_day: Some(1000)
+                per_day: Some(1000),
+                per_month: None,
             }
         );
         let oauth = key(IntegrationType::Oauth);
@@ -693,6 +697,41 @@ fn enterprise_accounts_only_in_verified_domains_and_by_admins() {
             .unwrap_err()
             .code,
         "admin_required"
+    );
+}
+
+#[test]
+fn an_api_key_restricted_to_domains_is_used_only_from_them() {
+    let mut key = integration(IntegrationType::ApiKey, in_org("acme"), "dev");
+    assert_eq!(verdict(api_key_origin(&key, None, None)), Ok(()), "unrestricted");
+    key.allowed_domains = vec!["app.example.com".into(), "*.example.org".into()];
+    let refused = Err((Kind::Forbidden, "domain_not_allowed"));
+    assert_eq!(verdict(api_key_origin(&key, None, None)), refused);
+    assert_eq!(verdict(api_key_origin(&key, Some("null"), None)), refused);
+    assert_eq!(
+        verdict(api_key_origin(&key, Some("https://evil.example"), None)),
+        refused
+    );
+    assert_eq!(
+        verdict(api_key_origin(
+            &key,
+            Some("https://evil.example"),
+            Some("https://app.example.com/")
+        )),
+        refused,
+        "the Origin wins over the Referer"
+    );
+    assert_eq!(
+        verdict(api_key_origin(&key, Some("https://example.org"), None)),
+        refused
+    );
+    assert_eq!(
+        verdict(api_key_origin(&key, Some("https://app.example.com"), None)),
+        Ok(())
+    );
+    assert_eq!(
+        verdict(api_key_origin(&key, None, Some("https://a.b.example.org/x"))),
+        Ok(())
     );
 }
 

@@ -28,6 +28,8 @@ pub struct ServiceInput {
     pub upstream_url: Option<String>,
     /// `signed` (the default when empty) or `token`: see [`IdentityForwarding`].
     pub identity: String,
+    /// The service's own gateway path prefix (empty: only `/services/{code}`).
+    pub gateway_path: String,
     /// The default limits of every subscribed integration.
     pub limits: Limits,
 }
@@ -156,6 +158,19 @@ pub fn parse_service(input: &ServiceInput, existing: Option<&Service>, now: Time
             error: e,
         });
     }
+    let gateway_path = match input.gateway_path.trim() {
+        "" => None,
+        p => match crate::gateway::validate_gateway_path(p) {
+            Ok(()) => Some(p.to_owned()),
+            Err(e) => {
+                errors.push(FieldError {
+                    field: "gateway_path",
+                    error: e,
+                });
+                None
+            }
+        },
+    };
     let (Ok(code), Ok(acts_for)) = (code, acts_for) else {
         return Err(errors);
     };
@@ -171,6 +186,7 @@ pub fn parse_service(input: &ServiceInput, existing: Option<&Service>, now: Time
         acts_for,
         upstream_url,
         gateway: GatewaySettings {
+            path: gateway_path,
             identity,
             limits: input.limits,
         },
@@ -221,6 +237,7 @@ mod tests {
             acts_for: "organization".into(),
             upstream_url: Some("https://pdf.internal.example/".into()),
             identity: String::new(),
+            gateway_path: String::new(),
             limits: Limits::default(),
         }
     }
@@ -247,6 +264,7 @@ mod tests {
             acts_for: "everyone".into(),
             upstream_url: Some("ftp://x".into()),
             identity: "pigeon".into(),
+            gateway_path: "/oauth/x".into(),
             limits: Limits {
                 burst: Some(3),
                 ..Limits::default()
@@ -264,7 +282,8 @@ mod tests {
                 "acts_for",
                 "upstream_url",
                 "identity",
-                "limits"
+                "limits",
+                "gateway_path"
             ]
         );
         let none = ServiceInput {

@@ -190,6 +190,7 @@ pub fn create(input: IntegrationInput, ctx: CreateContext<'_>, rng: &mut impl Rn
         technical_account_email: technical.map(|a| a.email),
         id_token_signed_response_alg: None,
         may_introspect: false,
+        allowed_domains: Vec::new(),
         status: IntegrationStatus::Active,
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -212,6 +213,8 @@ pub struct IntegrationChanges {
     /// Whether it may introspect other clients' tokens (the caller's right to change it is the
     /// policy's decision).
     pub may_introspect: Option<bool>,
+    /// The web domains its API key may be used from (`Some(vec![])` lifts the restriction).
+    pub allowed_domains: Option<Vec<String>>,
 }
 
 /// Applies an edit to `current`; the type, platform, owner and credentials never change.
@@ -255,6 +258,15 @@ pub fn edit(current: &Integration, changes: &IntegrationChanges, now: Timestamp)
     }
     if let Some(may) = changes.may_introspect {
         next.may_introspect = may;
+    }
+    if let Some(domains) = &changes.allowed_domains {
+        match crate::allowed_domains::parse_allowed_domains(domains) {
+            Ok(d) => next.allowed_domains = d,
+            Err(e) => errors.push(FieldError {
+                field: "allowed_domains",
+                error: e,
+            }),
+        }
     }
     if !errors.is_empty() {
         return Err(errors);

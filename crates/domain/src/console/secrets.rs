@@ -116,6 +116,7 @@ mod tests {
             technical_account_email: None,
             id_token_signed_response_alg: None,
             may_introspect: false,
+            allowed_domains: Vec::new(),
             status: IntegrationStatus::Active,
             created_at: 0,
             updated_at: 0,

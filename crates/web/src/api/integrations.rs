@@ -58,6 +58,9 @@ pub struct IntegrationOut {
     pub id_token_signed_response_alg: Option<String>,
     /// May introspect tokens issued to other clients (a resource server). Only operators set it.
     pub may_introspect: bool,
+    /// The web domains its API key may be used from (`example.com`, `*.example.com`,
+    /// `localhost:3000`); calls whose `Origin` or `Referer` is elsewhere are refused. Empty: any.
+    pub allowed_domains: Vec<String>,
     /// `active` or `disabled`.
     pub status: String,
     /// The services it subscribes to.
@@ -88,6 +91,7 @@ impl IntegrationOut {
             technical_account_email: i.technical_account_email.clone(),
             id_token_signed_response_alg: i.id_token_signed_response_alg.map(|a| a.as_str().to_owned()),
             may_introspect: i.may_introspect,
+            allowed_domains: i.allowed_domains.clone(),
             status: i.status.as_str().to_owned(),
             services: subs.iter().map(|s| s.service_code.to_string()).collect(),
             created_at: i.created_at,
@@ -140,6 +144,9 @@ pub struct UpdateIntegration {
     pub id_token_signed_response_alg: Option<String>,
     /// Lets the integration introspect tokens issued to other clients. Operators only.
     pub may_introspect: Option<bool>,
+    /// The web domains its API key may be used from; `[]` lifts the restriction.
+    #[schema(example = json!(["app.example.com", "*.example.org"]))]
+    pub allowed_domains: Option<Vec<String>>,
     /// `active` or `disabled`. Disabling stops the integration's tokens from validating at once.
     pub status: Option<String>,
 }
@@ -290,6 +297,7 @@ pub async fn update(
         redirect_patterns: body.redirect_patterns,
         id_token_signed_response_alg,
         may_introspect: body.may_introspect,
+        allowed_domains: body.allowed_domains,
     };
     let mut i = if changes == IntegrationChanges::default() {
         console::integrations::details(&state, &caller, &id).await?.integration

@@ -31,6 +31,9 @@ pub struct LimitsJson {
     /// Requests per UTC day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_day: Option<u64>,
+    /// Requests per UTC calendar month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_month: Option<u64>,
 }
 
 impl From<Limits> for LimitsJson {
@@ -39,6 +42,7 @@ impl From<Limits> for LimitsJson {
             per_second: l.per_second,
             burst: l.burst,
             per_day: l.per_day,
+            per_month: l.per_month,
         }
     }
 }
@@ -49,6 +53,7 @@ impl From<LimitsJson> for Limits {
             per_second: l.per_second,
             burst: l.burst,
             per_day: l.per_day,
+            per_month: l.per_month,
         }
     }
 }
@@ -67,6 +72,9 @@ pub struct ServiceOut {
     pub acts_for: String,
     /// Where the gateway sends calls to `/services/{code}/…`; none: the service is not proxied.
     pub upstream_url: Option<String>,
+    /// A path prefix of the service's own, where the gateway also answers for it (`/stock/v2`).
+    #[schema(example = "/stock/v2")]
+    pub gateway_path: Option<String>,
     /// What the upstream learns of the caller: `signed` (the `x-gatehouse-identity` JWT) or
     /// `token` (the caller's access token).
     #[schema(example = "signed")]
@@ -87,6 +95,7 @@ impl From<&Service> for ServiceOut {
             scopes: s.scopes.clone(),
             acts_for: s.acts_for.as_str().to_owned(),
             upstream_url: s.upstream_url.clone(),
+            gateway_path: s.gateway.path.clone(),
             identity: s.gateway.identity.as_str().to_owned(),
             limits: s.gateway.limits.into(),
             created_at: s.created_at,
@@ -114,6 +123,9 @@ pub struct ServiceIn {
     /// `signed` (the default) or `token`.
     #[serde(default)]
     pub identity: String,
+    /// A path prefix of the service's own (`/stock/v2`), besides `/services/{code}`; it may not
+    /// start with a path Gatehouse answers itself.
+    pub gateway_path: Option<String>,
     /// The default gateway limits of every subscribed integration (none when left out).
     #[serde(default)]
     pub limits: LimitsJson,
@@ -130,6 +142,7 @@ impl From<ServiceIn> for ServiceInput {
             acts_for: s.acts_for,
             upstream_url: s.upstream_url,
             identity: s.identity,
+            gateway_path: s.gateway_path.unwrap_or_default(),
             limits: s.limits.into(),
         }
     }

@@ -3,8 +3,12 @@
 //!
 //! ```text
 //!  service ──GET /oauth/api-key-check?service=<code>  x-api-key: <client ID>──▶ check
-//!           200 {"valid", "active", "subscribed", "client_id", "integration_type", "scopes"}
+//!           200 {"valid", "active", "domain_allowed", "subscribed", "client_id", "integration_type", "scopes"}
 //! ```
+//!
+//! A service checking a browser's call forwards the call's `Origin` (or `Referer`): an API key
+//! restricted to allowed domains is `subscribed` only when that origin is one of them
+//! (`domain_allowed`; the rule is `policy::api_key_origin`).
 //!
 //! Every integration's client ID is its API key; for API Key integrations it is the only
 //! credential. The answer comes from the client cache (unknown keys are cached too), so a warm
@@ -23,7 +27,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::OAuthError;
-use gatehouse_core::tokens::service::TokenService;
+use gatehouse_core::{policy, tokens::service::TokenService};
 
 /// The header the key arrives in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -50,10 +54,14 @@ pub async fn check(
         Ok(Some(c)) => {
             let active = c.integration.status == IntegrationStatus::Active;
             let subscription = c.subscriptions.iter().find(|s| s.service_code == service);
+            let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+            let domain_allowed =
+                policy::api_key_origin(&c.integration, header(header::ORIGIN), header(header::REFERER)).is_ok();
             json!({
                 "valid": true,
                 "active": active,
-                "subscribed": active && subscription.is_some(),
+                "domain_allowed": domain_allowed,
+                "subscribed": active && domain_allowed && subscription.is_some(),
                 "client_id": c.client_id(),
                 "integration_type": c.integration.integration_type.as_str(),
                 "scopes": subscription.map(|s| s.scopes.clone()).unwrap_or_default(),

@@ -132,7 +132,7 @@ async fn authorize_post(
         .iter()
         .find(|(k, _)| k == "decision")
         .map(|(_, v)| v.as_str() == "allow");
-    if decision.is_some() && !crate::csrf::form_matches(&headers, &fields) {
+    if decision.is_some() && !crate::csrf::form_matches(&headers, state.settings.secure_cookies, &fields) {
         tracing::info!("consent answer refused: CSRF token missing or wrong");
         return PageError::forbidden(
             "This form has expired or was not sent from this site. Go back, reload the page and try again.",

@@ -18,7 +18,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use axum_extra::extract::cookie::CookieJar;
 use gatehouse_core::Kind;
 use gatehouse_core::console;
 use gatehouse_domain::console::snippets::{Snippet, snippets};
@@ -333,7 +332,7 @@ fn too_large() -> ConsoleError {
 }
 
 /// Reads the upload form: the CSRF field, a certificate file and/or pasted PEM text.
-async fn read_upload(headers: &HeaderMap, mut form: Multipart) -> Result<(String, String), ConsoleError> {
+async fn read_upload(headers: &HeaderMap, secure: bool, mut form: Multipart) -> Result<(String, String), ConsoleError> {
     let mut csrf_field = None;
     let mut file = String::new();
     let mut pasted = String::new();
@@ -372,9 +371,7 @@ async fn read_upload(headers: &HeaderMap, mut form: Multipart) -> Result<(String
             _ => {}
         }
     }
-    let cookie = CookieJar::from_headers(headers)
-        .get(csrf::COOKIE_NAME)
-        .map(|c| c.value().to_owned());
+    let cookie = csrf::cookie_value(headers, secure);
     if !csrf::tokens_match(cookie.as_deref(), csrf_field.as_deref()) {
         return Err(ConsoleError::new(
             Kind::Forbidden,
@@ -395,7 +392,7 @@ async fn upload(
     form: Multipart,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    let (file, pasted) = match read_upload(&headers, form).await {
+    let (file, pasted) = match read_upload(&headers, state.settings.secure_cookies, form).await {
         Ok(v) => v,
         Err(e) if e.code == "csrf_failed" => return Err(e.into()),
         Err(e) => return refused(&state, ctx, csrf, &id, e.0, String::new()).await,

@@ -10,6 +10,7 @@ mod dashboard;
 mod overview;
 mod services;
 mod subscriptions;
+mod usage;
 
 use axum::{
     Router,

@@ -49,6 +49,8 @@ struct EditValues {
     redirect_patterns: String,
     /// `RS256`, `ES256` or empty (the configured algorithm).
     id_token_alg: String,
+    /// One per line.
+    allowed_domains: String,
 }
 
 impl EditValues {
@@ -62,6 +64,7 @@ impl EditValues {
                 .id_token_signed_response_alg
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_default(),
+            allowed_domains: i.allowed_domains.join("\n"),
         }
     }
 }
@@ -82,6 +85,7 @@ struct Overview {
     notice: Option<&'static str>,
     test_uri: String,
     test: Option<RedirectCheckResult>,
+    usage: super::usage::UsageChart,
     /// The owning organization's name (its ID when the caller's roles do not name it).
     owner_name: Option<String>,
 }
@@ -114,6 +118,8 @@ impl View {
 async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Overview, PageError> {
     let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
+    let counts = gatehouse_core::gateway::usage(state, &ctx.caller, id, super::usage::DAYS).await?;
+    let usage = super::usage::chart(&counts, gatehouse_domain::gateway::day_of(state.now()));
     let owner_name = i.org_id().map(|o| {
         ctx.caller
             .principal
@@ -136,6 +142,7 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
         notice: view.notice,
         test_uri: view.test_uri,
         test: view.test,
+        usage,
         i,
     })
 }
@@ -175,6 +182,8 @@ struct EditForm {
     redirect_patterns: Option<String>,
     /// OAuth: `RS256`, `ES256`, or empty for the configured algorithm.
     id_token_signed_response_alg: Option<String>,
+    /// One per line.
+    allowed_domains: Option<String>,
 }
 
 async fn edit(
@@ -202,6 +211,7 @@ async fn edit(
             },
         },
         may_introspect: None,
+        allowed_domains: f.allowed_domains.as_deref().map(lines),
     };
     match console::integrations::update(&state, &ctx.caller, &id, &changes).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/integrations/{id}?done=saved")).into_response()),
@@ -216,6 +226,7 @@ async fn edit(
                     redirect_uri: f.redirect_uri.unwrap_or_default(),
                     redirect_patterns: f.redirect_patterns.unwrap_or_default(),
                     id_token_alg: f.id_token_signed_response_alg.unwrap_or_default(),
+                    allowed_domains: f.allowed_domains.unwrap_or_default(),
                 }),
                 errors: form_errors(&e),
                 ..View::plain(None)

@@ -61,9 +61,11 @@ struct Values {
     acts_for: String,
     upstream_url: String,
     identity: String,
+    gateway_path: String,
     per_second: String,
     burst: String,
     per_day: String,
+    per_month: String,
 }
 
 /// A limit as typed: empty is none; anything but a positive number reads as 0, which the limits'
@@ -88,9 +90,11 @@ impl Values {
             acts_for: s.acts_for.as_str().to_owned(),
             upstream_url: s.upstream_url.clone().unwrap_or_default(),
             identity: s.gateway.identity.as_str().to_owned(),
+            gateway_path: s.gateway.path.clone().unwrap_or_default(),
             per_second: shown(s.gateway.limits.per_second),
             burst: shown(s.gateway.limits.burst),
             per_day: shown(s.gateway.limits.per_day),
+            per_month: shown(s.gateway.limits.per_month),
         }
     }
 
@@ -104,9 +108,11 @@ impl Values {
             acts_for: one_of(fields, "acts_for"),
             upstream_url: one_of(fields, "upstream_url"),
             identity: one_of(fields, "identity"),
+            gateway_path: one_of(fields, "gateway_path"),
             per_second: one_of(fields, "per_second"),
             burst: one_of(fields, "burst"),
             per_day: one_of(fields, "per_day"),
+            per_month: one_of(fields, "per_month"),
         }
     }
 
@@ -120,10 +126,12 @@ impl Values {
             acts_for: self.acts_for.clone(),
             upstream_url: Some(self.upstream_url.clone()),
             identity: self.identity.clone(),
+            gateway_path: self.gateway_path.clone(),
             limits: Limits {
                 per_second: limit(&self.per_second),
                 burst: limit(&self.burst),
                 per_day: limit(&self.per_day),
+                per_month: limit(&self.per_month),
             },
         }
     }
