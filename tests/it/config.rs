@@ -58,7 +58,7 @@ fn addr(s: &str) -> SocketAddr {
 fn defaults_need_no_configuration() {
     let c = load(&GlobalArgs::default(), &Overrides::default(), &[]).unwrap();
     assert_eq!(c.listen, addr("127.0.0.1:8080"));
-    assert_eq!(c.public_url, "http://127.0.0.1:8080");
+    assert_eq!(c.public_url, "http://localhost:8080");
     assert_eq!(c.data_dir, PathBuf::from("./gatehouse-data"));
     assert_eq!(c.database_url, "sqlite://./gatehouse-data/gatehouse.db");
     assert_eq!(c.log_format, LogFormat::Text);
@@ -104,7 +104,7 @@ fn file_then_environment_then_flags() {
     assert_eq!(c.listen, addr("127.0.0.1:9002"), "the environment overrides the file");
     assert_eq!(c.data_dir, PathBuf::from("/srv/env"));
     assert_eq!(c.tokens.access_token_lifetime, 900);
-    assert_eq!(c.public_url, "http://127.0.0.1:9002");
+    assert_eq!(c.public_url, "http://localhost:9002", "on loopback, named localhost");
 
     global.data_dir = Some("/srv/flag".into());
     global.log_format = Some(LogFormat::Text);
@@ -113,7 +113,7 @@ fn file_then_environment_then_flags() {
     assert_eq!(c.data_dir, PathBuf::from("/srv/flag"));
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(
-        c.public_url, "http://127.0.0.1:9003",
+        c.public_url, "http://localhost:9003",
         "public_url follows the final listen address"
     );
 }

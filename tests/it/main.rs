@@ -16,6 +16,7 @@ mod migrations;
 mod operator;
 mod ops;
 mod provision;
+mod quickstart;
 mod security;
 mod store;
 pub(crate) mod token;

@@ -335,12 +335,43 @@ impl Config {
     /// from `data_dir`) and normalises `public_url`.
     fn apply_derived_defaults(&mut self) {
         if self.public_url.trim().is_empty() {
-            self.public_url = format!("http://{}", self.listen);
+            // On loopback the public URL names the host `localhost`: browsers accept it as a
+            // WebAuthn origin (an IP address is not one), so passkeys work on a local install.
+            self.public_url = if self.listen.ip().is_loopback() {
+                format!("http://localhost:{}", self.listen.port())
+            } else {
+                format!("http://{}", self.listen)
+            };
         }
         self.public_url = self.public_url.trim().trim_end_matches('/').to_owned();
+        // A server reachable only on this machine (it listens on loopback and names itself by a
+        // loopback address) is a local install: its webhooks may reach local receivers unless
+        // the networks are set. Behind a proxy the public URL names the proxy, and nothing changes.
+        if self.events.allowed_networks.is_empty() && self.local_only() {
+            self.events.allowed_networks = ["127.0.0.0/8", "::1/128"]
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect();
+        }
         if self.database_url.trim().is_empty() {
             self.database_url = sqlite_url(&self.data_dir.join("gatehouse.db"));
         }
+    }
+
+    /// Is this server reachable only from this machine: listening on loopback, with a public URL
+    /// whose host is a loopback address or `localhost`?
+    pub fn local_only(&self) -> bool {
+        let host_is_loopback = url::Url::parse(&self.public_url)
+            .ok()
+            .and_then(|u| {
+                u.host().map(|h| match h {
+                    url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+                    url::Host::Ipv4(a) => a.is_loopback(),
+                    url::Host::Ipv6(a) => a.is_loopback(),
+                })
+            })
+            .unwrap_or(false);
+        self.listen.ip().is_loopback() && host_is_loopback
     }
 
     /// Checks every rule a value must satisfy beyond its type. Called once, after loading.
@@ -811,7 +842,10 @@ mod tests {
     fn defaults_load_and_derive_dependent_keys() {
         let c = load_from(&GlobalArgs::default(), &Overrides::default(), env(&[])).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            c.public_url, "http://localhost:8080",
+            "a WebAuthn origin, so passkeys work"
+        );
         assert_eq!(c.data_dir, PathBuf::from("./gatehouse-data"));
         assert_eq!(c.database_url, "sqlite://./gatehouse-data/gatehouse.db");
         assert_eq!(c.org_id_suffix(), "GatehouseOrg");
@@ -819,9 +853,33 @@ mod tests {
         assert_eq!(c.tokens.access_token_lifetime, 3600);
         assert_eq!(c.tokens.refresh_token_lifetime, 14 * 24 * 3600);
         assert_eq!(c.tokens.authorization_code_lifetime, 60);
-        assert!(c.events.allowed_networks.is_empty());
+        assert_eq!(
+            c.events.allowed_networks,
+            ["127.0.0.0/8".parse::<IpNet>().unwrap(), "::1/128".parse().unwrap()],
+            "a local install delivers webhooks to local receivers"
+        );
         assert!(c.smtp.is_none());
         assert!(c.signup.enabled);
+    }
+
+    #[test]
+    fn loopback_webhooks_are_allowed_by_default_only_on_a_local_install() {
+        let load = |vars: &[(&str, &str)]| load_from(&GlobalArgs::default(), &Overrides::default(), env(vars)).unwrap();
+        // Behind a proxy on the same machine: the public URL names the proxy.
+        let proxied = load(&[("GATEHOUSE_PUBLIC_URL", "https://id.example.com")]);
+        assert!(proxied.events.allowed_networks.is_empty());
+        // Listening beyond loopback.
+        let open = load(&[("GATEHOUSE_LISTEN", "0.0.0.0:8080")]);
+        assert!(open.events.allowed_networks.is_empty());
+        assert_eq!(
+            open.public_url, "http://0.0.0.0:8080",
+            "not on loopback: the listen address"
+        );
+        // Networks set explicitly are kept as they are.
+        let set = load(&[("GATEHOUSE_EVENTS__ALLOWED_NETWORKS", "10.0.0.0/8")]);
+        assert_eq!(set.events.allowed_networks, ["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+        let localhost = load(&[("GATEHOUSE_PUBLIC_URL", "http://localhost:8080")]);
+        assert_eq!(localhost.events.allowed_networks.len(), 2);
     }
 
     #[test]

@@ -130,6 +130,17 @@ impl Error {
         self
     }
 
+    /// Several fields' problems as one refusal, so a form reports them all in one round: the
+    /// first gives the kind, code and message; `None` when there are none.
+    pub fn together(errors: Vec<Error>) -> Option<Self> {
+        let mut all = errors.into_iter();
+        let mut first = all.next()?;
+        for e in all {
+            first.fields.extend(e.fields);
+        }
+        Some(first)
+    }
+
     /// The field the problem is about, when there is one.
     pub fn field(&self) -> Option<&str> {
         self.fields.first().map(|f| f.field.as_str())

@@ -18,6 +18,34 @@ pub enum IntegrationType {
 impl IntegrationType {
     pub const ALL: [Self; 3] = [Self::Oauth, Self::ServiceAccount, Self::ApiKey];
 
+    /// How people read the type: "OAuth", "Service Account", "API Key".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Oauth => "OAuth",
+            Self::ServiceAccount => "Service Account",
+            Self::ApiKey => "API Key",
+        }
+    }
+
+    /// The label with its indefinite article: "an OAuth", "a Service Account", "an API Key".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Oauth => "an OAuth",
+            Self::ServiceAccount => "a Service Account",
+            Self::ApiKey => "an API Key",
+        }
+    }
+
+    /// Labels joined for a sentence: "OAuth", "OAuth and API Key", "OAuth, Service Account and API Key".
+    pub fn labels(types: &[Self]) -> String {
+        let labels: Vec<&str> = types.iter().map(|t| t.label()).collect();
+        match labels.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Oauth => "oauth",

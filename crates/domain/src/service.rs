@@ -130,12 +130,18 @@ pub struct Subscription {
 /// Why a subscription was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubscriptionError {
-    #[error("service {service:?} does not allow {integration_type} integrations")]
+    /// Named as people read them: "PDF Services allows Service Account integrations only; this is
+    /// an OAuth integration."
+    #[error("{service} allows {allowed} integrations only; this is {integration_type} integration")]
     ServiceNotAllowedForIntegrationType {
+        /// The service's name.
         service: String,
+        /// The types it allows, as labels ("OAuth and API Key").
+        allowed: String,
+        /// The integration's type with its article ("a Service Account").
         integration_type: &'static str,
     },
-    #[error("service {service:?} does not offer scope {scope:?}")]
+    #[error("{service} does not offer the scope {scope:?}")]
     ScopeNotOffered { service: String, scope: String },
 }
 
@@ -157,8 +163,9 @@ pub fn check_subscription(
 ) -> Result<Vec<String>, SubscriptionError> {
     if !service.allows(t) {
         return Err(SubscriptionError::ServiceNotAllowedForIntegrationType {
-            service: service.code.to_string(),
-            integration_type: t.as_str(),
+            service: service.name.clone(),
+            allowed: IntegrationType::labels(&service.allowed_types),
+            integration_type: t.with_article(),
         });
     }
     if chosen.is_empty() {
@@ -167,7 +174,7 @@ pub fn check_subscription(
     for s in chosen {
         if !service.scopes.contains(s) {
             return Err(SubscriptionError::ScopeNotOffered {
-                service: service.code.to_string(),
+                service: service.name.clone(),
                 scope: s.clone(),
             });
         }
@@ -201,7 +208,17 @@ mod tests {
     fn a_service_refuses_types_it_does_not_allow() {
         let err = check_subscription(&pdf(), IntegrationType::Oauth, &[]).unwrap_err();
         assert_eq!(err.code(), "service_not_allowed_for_integration_type");
-        assert!(err.to_string().contains("pdf_services") && err.to_string().contains("oauth"));
+        assert_eq!(
+            err.to_string(),
+            "PDF Services allows Service Account integrations only; this is an OAuth integration"
+        );
+        let mut both = pdf();
+        both.allowed_types = vec![IntegrationType::Oauth, IntegrationType::ServiceAccount];
+        let err = check_subscription(&both, IntegrationType::ApiKey, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "PDF Services allows OAuth and Service Account integrations only; this is an API Key integration"
+        );
     }
 
     #[test]

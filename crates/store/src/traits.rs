@@ -478,10 +478,32 @@ pub struct AttemptOutcome {
     pub response_body: String,
     pub error: Option<String>,
     pub cause: String,
+    /// The request as sent and the response's headers, as kept for debugging
+    /// (`gatehouse_domain::events::debug`: bounded, credentials masked).
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    pub response_headers: Vec<(String, String)>,
     /// What happens next: `None` when delivered or given up; else when to try again.
     pub next_attempt_at: Option<Timestamp>,
     /// The state after this attempt (`delivered`, `pending`, `failed`).
     pub state_after: gatehouse_domain::events::model::DeliveryState,
+}
+
+/// Which of a registration's attempts to list: all, or only successes or failures, of one event
+/// type or of all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptFilter {
+    pub success: Option<bool>,
+    pub event_code: Option<String>,
+}
+
+/// What waits to be delivered to a registration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Deliveries pending (due now or scheduled for a retry).
+    pub pending: i64,
+    /// When the next of them is due.
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 /// One entry of a registration's journal.
@@ -593,13 +615,19 @@ pub trait EventStore: AsDb {
     async fn resend_delivery(&mut self, registration_id: &str, position: i64, now: Timestamp) -> Result<bool>;
     /// Queues again every failed or skipped delivery of events published since `since`.
     async fn recover_failed(&mut self, registration_id: &str, since: Timestamp, now: Timestamp) -> Result<u64>;
-    /// A registration's attempts, newest first, older than `before_id` when given.
+    /// A registration's attempts that `filter` admits, newest first, older than `before_id` when
+    /// given.
     async fn attempts_of_registration(
         &mut self,
         registration_id: &str,
         before_id: Option<i64>,
         limit: i64,
+        filter: &AttemptFilter,
     ) -> Result<Vec<Attempt>>;
+    /// One attempt of a registration.
+    async fn attempt_of_registration(&mut self, registration_id: &str, attempt_id: i64) -> Result<Option<Attempt>>;
+    /// The deliveries waiting for a registration, and when the next is due.
+    async fn delivery_backlog(&mut self, registration_id: &str) -> Result<Backlog>;
     /// The attempts at delivering one event to one registration, oldest first.
     async fn attempts_of_event(&mut self, registration_id: &str, position: i64) -> Result<Vec<Attempt>>;
     /// The state of one event's delivery to one registration.

@@ -7,8 +7,10 @@
 
 mod browser;
 mod catalog_delete;
+mod copy;
 mod credentials;
 mod expiry;
+pub(crate) mod get_a_token;
 pub(crate) mod helpers;
 mod integrations;
 mod openapi;
@@ -16,3 +18,4 @@ mod pages;
 mod reveal;
 mod revocation;
 mod subscriptions;
+mod validation;

@@ -312,9 +312,24 @@ async fn console_pages_rotate_secrets_subscribe_and_delete() {
     )
     .await
     .text();
-    assert!(page.contains("does not allow service_account integrations"), "{page}");
+    assert!(
+        page.contains("Creative SDK allows OAuth integrations only; this is a Service Account integration."),
+        "{page}"
+    );
     let page = c.get(&subs, StatusCode::OK).await.text();
-    assert!(page.contains("Not available for Service Account integrations"));
+    // Services it cannot use are listed apart, collapsed, and offer no button.
+    let apart = &page[page
+        .find("<details class=\"unavailable\"")
+        .expect("the services listed apart")..];
+    assert!(apart.contains("Not available for Service Account integrations"));
+    assert!(
+        apart.contains("<strong>Creative SDK</strong>")
+            && apart.contains("Creative SDK allows OAuth integrations only.")
+    );
+    assert!(
+        !page.contains("Subscribe to Creative SDK"),
+        "no button for a service it cannot use"
+    );
     let res = post(c, &format!("{subs}/pdf_services/remove"), &[], StatusCode::SEE_OTHER).await;
     assert!(location(&res).ends_with("done=unsubscribed"));
 

@@ -68,10 +68,23 @@ async fn console_subscriptions_follow_the_services_type_rules() {
         )
         .await;
     }
-    for (id, service, t) in [
-        (&oauth, "pdf_services", "oauth"),
-        (&sa, "creative_sdk", "service_account"),
-        (&key, "pdf_services", "api_key"),
+    // Refusals name services and types as people read them.
+    for (id, service, detail_expected) in [
+        (
+            &oauth,
+            "pdf_services",
+            "PDF Services allows Service Account integrations only; this is an OAuth integration",
+        ),
+        (
+            &sa,
+            "creative_sdk",
+            "Creative SDK allows OAuth integrations only; this is a Service Account integration",
+        ),
+        (
+            &key,
+            "pdf_services",
+            "PDF Services allows Service Account integrations only; this is an API Key integration",
+        ),
     ] {
         let e = api(
             c,
@@ -82,8 +95,7 @@ async fn console_subscriptions_follow_the_services_type_rules() {
         )
         .await;
         assert_eq!(e["code"], "service_not_allowed_for_integration_type");
-        let detail = e["detail"].as_str().unwrap();
-        assert!(detail.contains(service) && detail.contains(t), "{detail}");
+        assert_eq!(e["detail"], detail_expected);
     }
     let e = api(
         c,

@@ -14,9 +14,14 @@ fn load(vars: &[(&str, &str)]) -> anyhow::Result<std::sync::Arc<config::Config>>
 
 #[test]
 fn defaults_deliver_for_a_day_and_a_half_and_allow_no_private_network() {
+    // A deployment's public URL names it beyond this machine: no private network is allowed.
+    let deployed = load(&[("GATEHOUSE_PUBLIC_URL", "https://id.example.com")]).unwrap();
+    assert!(deployed.events.allowed_networks.is_empty());
+    // A local install (loopback, with a loopback public URL) may reach receivers on this machine only.
     let c = load(&[]).unwrap();
     let e = &c.events;
-    assert!(e.allowed_networks.is_empty());
+    let local: Vec<String> = e.allowed_networks.iter().map(ToString::to_string).collect();
+    assert_eq!(local, ["127.0.0.0/8", "::1/128"]);
     assert_eq!(e.delivery_timeout, 10);
     assert_eq!(e.retry_schedule, [0, 5, 60, 300, 1800, 7200, 18000, 36000, 50400]);
     assert_eq!(e.journal_retention_days, 7);

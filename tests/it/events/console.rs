@@ -14,7 +14,7 @@ use crate::{
     harness::{receiver::TestReceiver, server::TestClient},
 };
 
-const CODE: &str = "com.acme.invoice.paid";
+pub(super) const CODE: &str = "com.acme.invoice.paid";
 
 /// The console world on a server that may reach loopback webhooks, with a service account the
 /// admin created (the developer did not create it, so may not manage it).
@@ -55,16 +55,16 @@ pub(super) async fn setup() -> Setup {
 }
 
 impl Setup {
-    fn base(&self) -> String {
+    pub(super) fn base(&self) -> String {
         format!("/console/integrations/{}/events", self.integration)
     }
 
-    fn admin(&self) -> &TestClient {
+    pub(super) fn admin(&self) -> &TestClient {
         &self.w.admin.client
     }
 
     /// A provider with the event type [`CODE`], made through the pages; returns its ID.
-    async fn provider(&self) -> String {
+    pub(super) async fn provider(&self) -> String {
         let path = format!("{}/providers", self.base());
         post(self.admin(), &path, &[("label", "Invoices")], StatusCode::SEE_OTHER).await;
         let mut conn = self.w.server.store().conn().await.unwrap();
@@ -90,7 +90,7 @@ impl Setup {
     }
 
     /// Creates a webhook registration through the form; returns (registration ID, page HTML).
-    async fn register(&self, name: &str, provider: &str) -> (String, String) {
+    pub(super) async fn register(&self, name: &str, provider: &str) -> (String, String) {
         let url = self.receiver.url("/hook");
         let event = format!("{provider}/{CODE}");
         let created = post(
@@ -416,7 +416,10 @@ async fn events_pages_show_attempts_and_resend_creates_a_new_attempt() {
     assert!(log.contains("id=\"health\">1 attempt, 0 failed"), "{log}");
 
     let mut conn = s.w.server.store().conn().await.unwrap();
-    let attempts = conn.attempts_of_registration(&rid, None, 10).await.unwrap();
+    let attempts = conn
+        .attempts_of_registration(&rid, None, 10, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(attempts.len(), 1);
     let cursor = gatehouse_domain::events::journal::cursor(&rid, attempts[0].event_position);
     drop(conn);

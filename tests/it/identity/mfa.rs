@@ -18,6 +18,13 @@ pub async fn enrol(c: &TestClient, now: i64) -> (Vec<u8>, Vec<String>) {
     let start = page.find("id=\"totp-secret\">").unwrap() + "id=\"totp-secret\">".len();
     let b32 = &page[start..start + page[start..].find('<').unwrap()];
     let seed = totp_secret_from_base32(b32).unwrap();
+    // For typing it in, the key is also shown in groups of four.
+    let grouped: String = b32
+        .as_bytes()
+        .chunks(4)
+        .map(|g| format!("<code>{}</code> ", String::from_utf8_lossy(g)))
+        .collect();
+    assert!(page.contains(&grouped), "{page}");
     let sealed = hidden(&page, "sealed");
     let res = post(
         c,
@@ -43,6 +50,13 @@ pub async fn enrol(c: &TestClient, now: i64) -> (Vec<u8>, Vec<String>) {
         .filter(|s| s.len() == 19)
         .collect();
     assert_eq!(codes.len(), 10, "{text}");
+    // They can be downloaded as a text file, one a line, and copied at once.
+    let download: String = codes.iter().map(|c| format!("{c}%0A")).collect();
+    assert!(
+        text.contains(&format!("href=\"data:text/plain;charset=utf-8,{download}\"")),
+        "{text}"
+    );
+    assert!(text.contains("data-copy=\"recovery-codes-text\""));
     (seed, codes)
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use gatehouse_domain::events::model::{DeliveryMethod, DeliveryState, RegistrationStatus};
-use gatehouse_store::{AttemptOutcome, ClaimedDelivery, EventStore, Store};
+use gatehouse_store::{AttemptFilter, AttemptOutcome, Backlog, ClaimedDelivery, EventStore, Store};
 
 use super::fixtures::{self as f, T0};
 use crate::events::fixtures::*;
@@ -42,6 +42,9 @@ fn outcome(d: &ClaimedDelivery, at: i64, status: u16, state: DeliveryState, next
         response_body: "ok".into(),
         error: None,
         cause: d.cause.clone(),
+        request_headers: vec![("webhook-id".into(), format!("msg_{}", d.id))],
+        request_body: d.payload.clone(),
+        response_headers: vec![("content-type".into(), "text/plain".into())],
         next_attempt_at: next,
         state_after: state,
     }
@@ -185,13 +188,19 @@ async fn attempts_move_deliveries_and_feed_health() {
     let w = c.health_window(&reg, T0 + 1).await.unwrap();
     assert_eq!((w.attempts, w.failures), (1, 1), "the window starts after `since`");
 
-    let log = c.attempts_of_registration(&reg, None, 10).await.unwrap();
+    let log = c
+        .attempts_of_registration(&reg, None, 10, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(
         log.iter().map(|a| a.status_code).collect::<Vec<_>>(),
         [Some(500), Some(503), Some(200)]
     );
     assert_eq!(log[0].response_body, "ok");
-    let older = c.attempts_of_registration(&reg, Some(log[0].id), 1).await.unwrap();
+    let older = c
+        .attempts_of_registration(&reg, Some(log[0].id), 1, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].id, log[1].id);
     let per_event = c.attempts_of_event(&reg, positions[1]).await.unwrap();
@@ -292,7 +301,10 @@ async fn attempts_recorded_together_have_the_same_effect() {
             Some((DeliveryState::Failed, 1)),
         ]
     );
-    let log = c.attempts_of_registration(&reg, None, 10).await.unwrap();
+    let log = c
+        .attempts_of_registration(&reg, None, 10, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(log.len(), 4);
     assert!(
         c.claim_deliveries(T0 + 2, T0 + 30, 10, &[]).await.unwrap().is_empty(),
@@ -414,4 +426,133 @@ async fn a_node_without_a_dispatcher_wakes_the_others_through_postgres() {
     relay.abort();
     announce.abort();
     assert!(heard.is_ok(), "node A's publication did not wake node B's dispatcher");
+}
+
+#[tokio::test]
+async fn attempts_keep_what_was_sent_filter_by_outcome_and_type_and_the_backlog_counts_what_waits() {
+    let (_db, store) = f::fresh().await;
+    let w = world(&store).await;
+    let p = stored_provider(&store, &w.a, &["com.acme.paid", "com.acme.refunded"]).await;
+    let r = registration(
+        &w.a,
+        DeliveryMethod::Webhook,
+        RegistrationStatus::Active,
+        &[(&p.id, "com.acme.paid"), (&p.id, "com.acme.refunded")],
+    );
+    stored_registration(&store, &r).await;
+    publish(&store, &event(&p.id, "com.acme.paid", "evt-paid"), T0).await;
+    publish(&store, &event(&p.id, "com.acme.refunded", "evt-refunded"), T0).await;
+    let mut c = f::conn(&store).await;
+    assert_eq!(
+        c.delivery_backlog(&r.id).await.unwrap(),
+        Backlog {
+            pending: 2,
+            next_attempt_at: Some(T0)
+        }
+    );
+    let claimed = c.claim_deliveries(T0, T0 + 30, 10, &[]).await.unwrap();
+    let paid = claimed.iter().find(|d| d.event_code == "com.acme.paid").unwrap();
+    let refunded = claimed.iter().find(|d| d.event_code == "com.acme.refunded").unwrap();
+    let mut failed = outcome(paid, T0 + 1, 500, DeliveryState::Pending, Some(T0 + 60));
+    failed
+        .request_headers
+        .push(("x-adobe-digital-signature-1".into(), "c2ln".into()));
+    failed.response_headers = vec![
+        ("set-cookie".into(), "••••••".into()),
+        ("retry-after".into(), "60".into()),
+    ];
+    c.record_attempts(&[failed, outcome(refunded, T0 + 1, 200, DeliveryState::Delivered, None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        c.delivery_backlog(&r.id).await.unwrap(),
+        Backlog {
+            pending: 1,
+            next_attempt_at: Some(T0 + 60)
+        },
+        "the retry waits"
+    );
+
+    let all = c
+        .attempts_of_registration(&r.id, None, 10, &AttemptFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    let a = all.iter().find(|a| a.status_code == Some(500)).unwrap();
+    assert_eq!(
+        (a.event_code.as_str(), a.event_id.as_str()),
+        ("com.acme.paid", "evt-paid")
+    );
+    assert_eq!(
+        a.request_headers,
+        [
+            ("webhook-id".to_owned(), format!("msg_{}", paid.id)),
+            ("x-adobe-digital-signature-1".to_owned(), "c2ln".to_owned())
+        ]
+    );
+    assert_eq!(a.request_body, paid.payload);
+    assert_eq!(a.response_headers[1], ("retry-after".to_owned(), "60".to_owned()));
+    assert_eq!(c.attempt_of_registration(&r.id, a.id).await.unwrap().as_ref(), Some(a));
+    assert_eq!(
+        c.attempt_of_registration("another", a.id).await.unwrap(),
+        None,
+        "only through its registration"
+    );
+
+    let failures = AttemptFilter {
+        success: Some(false),
+        event_code: None,
+    };
+    let only = c.attempts_of_registration(&r.id, None, 10, &failures).await.unwrap();
+    assert_eq!(
+        only.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>(),
+        ["evt-paid"]
+    );
+    let refunds = AttemptFilter {
+        success: None,
+        event_code: Some("com.acme.refunded".into()),
+    };
+    let only = c.attempts_of_registration(&r.id, None, 10, &refunds).await.unwrap();
+    assert_eq!(
+        only.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>(),
+        ["evt-refunded"]
+    );
+    let none = AttemptFilter {
+        success: Some(false),
+        event_code: Some("com.acme.refunded".into()),
+    };
+    assert!(
+        c.attempts_of_registration(&r.id, None, 10, &none)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_event_for_one_registration_reaches_that_registration_only() {
+    let (_db, store) = f::fresh().await;
+    let w = world(&store).await;
+    let p = stored_provider(&store, &w.a, &["com.acme.paid"]).await;
+    let mut ids = Vec::new();
+    for owner in [&w.a, &w.b] {
+        let r = registration(
+            owner,
+            DeliveryMethod::Webhook,
+            RegistrationStatus::Active,
+            &[(&p.id, "com.acme.paid")],
+        );
+        stored_registration(&store, &r).await;
+        ids.push(r.id);
+    }
+    let mut e = event(&p.id, "com.acme.paid", "evt-test");
+    e.audience = gatehouse_domain::events::own::Audience::Registration(ids[1].clone());
+    let published = publish(&store, &e, T0).await;
+    assert!(
+        matches!(published, gatehouse_store::Published::New { deliveries: 1, .. }),
+        "{published:?}"
+    );
+    let mut c = f::conn(&store).await;
+    assert_eq!(c.delivery_backlog(&ids[0]).await.unwrap().pending, 0);
+    assert_eq!(c.delivery_backlog(&ids[1]).await.unwrap().pending, 1);
 }

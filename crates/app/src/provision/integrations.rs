@@ -555,7 +555,12 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                     let allowed: Vec<&str> = svc.allowed_types.iter().map(|t| t.as_str()).collect();
                     let hint = match e {
                         SubscriptionError::ServiceNotAllowedForIntegrationType { .. } => {
-                            format!(" (it allows: {})", allowed.join(", "))
+                            format!(
+                                " (service {} allows: {}; the integration is {})",
+                                svc.code,
+                                allowed.join(", "),
+                                itype.as_str()
+                            )
                         }
                         SubscriptionError::ScopeNotOffered { .. } => format!(" (it offers: {})", svc.scopes.join(", ")),
                     };

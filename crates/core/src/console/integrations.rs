@@ -45,13 +45,24 @@ pub async fn list(state: &Core, caller: &Caller) -> OpResult<Vec<(Integration, V
 
 /// A new integration and, for types with one, its first client secret in plain text (shown once).
 pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> OpResult<(Integration, Option<String>)> {
-    policy::create_integration(&caller.principal, input.integration_type, &input.owner)?;
+    let allowed = policy::create_integration(&caller.principal, input.integration_type, &input.owner);
     let ctx = CreateContext {
         creator: caller.principal.account_id(),
         now: state.now(),
         technical_account_domain: &state.settings.technical_account_domain,
     };
-    let created = integration::create(input, ctx, &mut rand::thread_rng())?;
+    let created = match (allowed, integration::create(input, ctx, &mut rand::thread_rng())) {
+        (Ok(_), Ok(created)) => created,
+        (Ok(_), Err(fields)) => return Err(fields.into()),
+        // The refusal is about the owner the form chose: it stands, with every field's problem,
+        // so the form is fixed in one round.
+        (Err(refusal), Err(fields)) if fields.iter().any(|f| f.field == "owner") => {
+            let mut e = crate::Error::from(refusal);
+            e.fields = crate::Error::from(fields).fields;
+            return Err(e);
+        }
+        (Err(refusal), _) => return Err(refusal.into()),
+    };
     let i = created.integration;
     let mut tx = state.store.begin().await?;
     changes::integration_created(&mut tx, &i, state.now()).await?;

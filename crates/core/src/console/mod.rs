@@ -1,5 +1,5 @@
 //! The console's use cases (integrations, credentials, certificates, subscriptions, the services
-//! catalog), shared by the pages and the JSON API: each checks the rules (in
+//! catalog, test tokens), shared by the pages and the JSON API: each checks the rules (in
 //! `gatehouse_domain::console`), writes the change, its audit entry and — where Gatehouse
 //! publishes one — its own event in one transaction, and returns the result or a
 //! [`Error`]. An audited commit moves the catalog generation, so the node's token service sees
@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod reveal;
 pub mod secrets;
 pub mod subscriptions;
+pub mod test_token;
 
 use crate::policy;
 use gatehouse_domain::{

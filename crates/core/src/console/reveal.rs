@@ -19,6 +19,8 @@ pub const SECRET_DISPLAY_TTL: i64 = 600;
 
 /// The one-time token purpose of a secret waiting to be shown.
 pub const PURPOSE: &str = "console.secret_display";
+/// The one-time token purpose of a test access token waiting to be shown.
+pub const TOKEN_PURPOSE: &str = "console.token_display";
 
 fn aad(digest: &str, session: &str, integration_id: &str) -> Vec<u8> {
     format!("gatehouse.secret-display:{digest}:{session}:{integration_id}").into_bytes()
@@ -32,6 +34,17 @@ fn well_formed(handle: &str) -> bool {
 /// Seals `plaintext` for one display to `who` (this session only) on integration
 /// `integration_id`'s pages; returns the handle for the redirect.
 pub async fn stash(state: &Core, who: &SignedIn, integration_id: &str, plaintext: &str) -> OpResult<String> {
+    stash_as(state, PURPOSE, who, integration_id, plaintext).await
+}
+
+/// [`stash`] for another kind of value shown once (`purpose`: [`PURPOSE`] or [`TOKEN_PURPOSE`]).
+pub async fn stash_as(
+    state: &Core,
+    purpose: &'static str,
+    who: &SignedIn,
+    integration_id: &str,
+    plaintext: &str,
+) -> OpResult<String> {
     let handle = secret::random_token_hex(&mut rand::thread_rng());
     let digest = secret::digest(&handle);
     let sealed = state.master_key.encrypt(
@@ -47,7 +60,7 @@ pub async fn stash(state: &Core, who: &SignedIn, integration_id: &str, plaintext
         .await?
         .insert_one_time_token(&OneTimeToken {
             digest,
-            purpose: PURPOSE.to_owned(),
+            purpose: purpose.to_owned(),
             account_id: Some(who.account.id.clone()),
             org_id: None,
             payload: json!({"integration_id": integration_id, "sealed": STANDARD.encode(sealed)}),
@@ -62,13 +75,24 @@ pub async fn stash(state: &Core, who: &SignedIn, integration_id: &str, plaintext
 /// The secret waiting under `handle` for `who` on integration `integration_id`, once: `None` when
 /// it was shown already, expired, belongs to another session or integration, or never existed.
 pub async fn open(state: &Core, who: &SignedIn, integration_id: &str, handle: &str) -> OpResult<Option<String>> {
+    open_as(state, PURPOSE, who, integration_id, handle).await
+}
+
+/// [`open`] for a value stashed with [`stash_as`] under `purpose`.
+pub async fn open_as(
+    state: &Core,
+    purpose: &'static str,
+    who: &SignedIn,
+    integration_id: &str,
+    handle: &str,
+) -> OpResult<Option<String>> {
     if !well_formed(handle) {
         return Ok(None);
     }
     let digest = secret::digest(handle);
     let now = state.now();
     let mut conn = state.store.conn().await?;
-    let Some(waiting) = conn.peek_one_time_token(&digest, PURPOSE, now).await? else {
+    let Some(waiting) = conn.peek_one_time_token(&digest, purpose, now).await? else {
         return Ok(None);
     };
     let sealed = waiting.payload["sealed"]
@@ -88,9 +112,9 @@ pub async fn open(state: &Core, who: &SignedIn, integration_id: &str, handle: &s
         return Ok(None);
     };
     // Single use: of two concurrent requests only one consumes it.
-    if conn.consume_one_time_token(&digest, PURPOSE, now).await?.is_none() {
+    if conn.consume_one_time_token(&digest, purpose, now).await?.is_none() {
         return Ok(None);
     }
-    conn.purge_one_time_tokens(PURPOSE, now).await?;
+    conn.purge_one_time_tokens(purpose, now).await?;
     String::from_utf8(plaintext).map(Some).map_err(Error::internal)
 }

@@ -188,59 +188,108 @@ async fn validate(
     caller: &Caller,
     input: &RegistrationInput,
 ) -> Result<(String, String, Option<WebhookUrl>, Vec<EventOfInterest>), Error> {
-    use gatehouse_domain::events::{code::EventCode, model};
-    let name = model::parse_registration_name(&input.name).on_field("name")?;
-    let description = model::parse_description(&input.description).on_field("description")?;
+    use gatehouse_domain::events::model;
+    // Every field is checked, so a form reports all its problems at once.
+    let mut problems: Vec<Error> = Vec::new();
+    let keep = |r: Result<String, Error>, problems: &mut Vec<Error>| match r {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(e);
+            String::new()
+        }
+    };
+    let name = keep(
+        model::parse_registration_name(&input.name).on_field("name"),
+        &mut problems,
+    );
+    let description = keep(
+        model::parse_description(&input.description).on_field("description"),
+        &mut problems,
+    );
     let url = match (
         input.delivery_method.pushes(),
         input.webhook_url.as_deref().map(str::trim),
     ) {
-        (true, Some(u)) if !u.is_empty() => {
-            let url = WebhookUrl::parse(u).on_field("webhook_url")?;
-            let resolved = svc.outbound.resolve(&url).await;
-            url.admit(svc.outbound.policy(), &resolved).on_field("webhook_url")?;
-            Some(url)
-        }
+        (true, Some(u)) if !u.is_empty() => match WebhookUrl::parse(u).on_field("webhook_url") {
+            Ok(url) => {
+                let resolved = svc.outbound.resolve(&url).await;
+                match url.admit(svc.outbound.policy(), &resolved).on_field("webhook_url") {
+                    Ok(()) => Some(url),
+                    Err(e) => {
+                        problems.push(e);
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
         (true, _) => {
-            return Err(Error::new(
-                Kind::Invalid,
-                "webhook_url_required",
-                "A webhook or webhook_batch registration needs a webhook_url.",
-            )
-            .on("webhook_url"));
+            problems.push(
+                Error::new(
+                    Kind::Invalid,
+                    "webhook_url_required",
+                    "A webhook or webhook_batch registration needs a webhook_url.",
+                )
+                .on("webhook_url"),
+            );
+            None
         }
         (false, _) => None,
     };
-    if input.events_of_interest.is_empty() || input.events_of_interest.len() > MAX_EVENTS_OF_INTEREST {
-        return Err(Error::new(
-            Kind::Invalid,
-            "invalid_events_of_interest",
-            format!("events_of_interest must list 1–{MAX_EVENTS_OF_INTEREST} (provider_id, event_code) pairs."),
-        )
-        .on("events_of_interest"));
-    }
     let mut interests = Vec::with_capacity(input.events_of_interest.len());
-    for (provider_id, code) in &input.events_of_interest {
-        let code = EventCode::parse(code).on_field("events_of_interest")?;
-        visible_provider(conn, caller, provider_id)
-            .await
-            .map_err(|e| Error::new(Kind::Invalid, "unknown_provider", e.message).on("events_of_interest"))?;
-        if conn.event_type(provider_id, code.as_str()).await?.is_none() {
-            return Err(Error::new(
+    if input.events_of_interest.is_empty() || input.events_of_interest.len() > MAX_EVENTS_OF_INTEREST {
+        problems.push(
+            Error::new(
                 Kind::Invalid,
-                "unknown_event_code",
-                format!("The provider {provider_id:?} has no event type {code}."),
+                "invalid_events_of_interest",
+                format!("events_of_interest must list 1–{MAX_EVENTS_OF_INTEREST} (provider_id, event_code) pairs."),
             )
-            .on("events_of_interest"));
+            .on("events_of_interest"),
+        );
+    } else {
+        for (provider_id, code) in &input.events_of_interest {
+            if let Err(e) = interest(conn, caller, provider_id, code, &mut interests).await {
+                problems.push(e);
+                break;
+            }
         }
-        interests.push(EventOfInterest {
-            provider_id: provider_id.clone(),
-            event_code: code,
-        });
+    }
+    if let Some(e) = Error::together(problems) {
+        return Err(e);
     }
     interests.sort();
     interests.dedup();
     Ok((name, description, url, interests))
+}
+
+/// Checks one (provider, event code) pair the caller asks for and adds it to `interests`.
+async fn interest(
+    conn: &mut Conn,
+    caller: &Caller,
+    provider_id: &str,
+    code: &str,
+    interests: &mut Vec<EventOfInterest>,
+) -> Result<(), Error> {
+    let code = gatehouse_domain::events::code::EventCode::parse(code).on_field("events_of_interest")?;
+    visible_provider(conn, caller, provider_id)
+        .await
+        .map_err(|e| Error::new(Kind::Invalid, "unknown_provider", e.message).on("events_of_interest"))?;
+    if conn.event_type(provider_id, code.as_str()).await?.is_none() {
+        return Err(Error::new(
+            Kind::Invalid,
+            "unknown_event_code",
+            format!("The provider {provider_id:?} has no event type {code}."),
+        )
+        .on("events_of_interest"));
+    }
+    interests.push(EventOfInterest {
+        provider_id: provider_id.to_owned(),
+        event_code: code,
+    });
+    Ok(())
 }
 
 /// Sends the challenge to a webhook URL; `Err(reason)` when it did not pass.
@@ -631,6 +680,43 @@ pub async fn recover_failed(state: &Core, caller: &Caller, id: &str, since: &str
     .await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// Sends a test event to one registration only (the console's "Send test event"): of its first
+/// event type, with data saying it is a test; the dispatcher delivers it like any other. Returns
+/// the event's journal position.
+pub async fn send_test_event(state: &Core, caller: &Caller, id: &str) -> Result<i64, Error> {
+    let mut conn = state.store.conn().await?;
+    let r = owned_registration(&mut conn, caller, id).await?;
+    drop(conn);
+    let leave = policy::send_test_event(&caller.integration, &r)?;
+    let now = state.now();
+    let event = gatehouse_domain::events::own::test_event(
+        &r.id,
+        leave.provider_id(),
+        leave.event_code(),
+        now,
+        &mut rand::thread_rng(),
+    )
+    .map_err(Error::internal)?;
+    let _turn = state.events.write_turn(&state.store).await;
+    let mut tx: Tx = state.store.begin().await?;
+    let position = tx.publish_event(&event, now, 0).await?.position();
+    tx.append_audit(
+        &audit(
+            caller,
+            now,
+            "event_registration.test_sent",
+            format!("event_registration:{id}"),
+        )
+        .details(json!({
+            "event_id": event.event.id(),
+            "event_code": leave.event_code(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(position)
 }
 
 /// A journal cursor of this registration as an event position.

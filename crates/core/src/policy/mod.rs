@@ -37,6 +37,10 @@
 //!   operators approve a claim without DNS ([`manage_domains`], [`approve_domain`]); an
 //!   organization creates enterprise accounts only in domains it has verified
 //!   ([`create_enterprise_account`]), so nobody can take over an address at someone else's domain.
+//! - **Test events** ([`send_test_event`]): to a registration of one's own that takes deliveries,
+//!   of an event type it subscribes to.
+//! - **Test tokens from the console** ([`generate_test_token`]): a signed-in person who manages a
+//!   service account (as an admin of its organization) or an OAuth integration with a secret.
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 //! - **The operator area** (every account, organization and audit entry, the status page and the
@@ -153,6 +157,19 @@ impl CreateEnterpriseAccount {
     }
 }
 
+/// Proof that a person may mint a short-lived access token of this integration from the console,
+/// to try it out (the "Generate access token" button).
+#[derive(Debug, Clone)]
+pub struct GenerateTestToken {
+    integration: Integration,
+}
+
+impl GenerateTestToken {
+    pub fn integration(&self) -> &Integration {
+        &self.integration
+    }
+}
+
 /// Proof that an integration acts for itself on the events APIs.
 #[derive(Debug, Clone)]
 pub struct EventsCaller {
@@ -203,6 +220,51 @@ pub fn manage_integration(p: &Principal, i: Integration) -> Result<ManageIntegra
         return Err(mfa_required(org_name(p, org)));
     }
     Ok(ManageIntegration { integration: i })
+}
+
+/// May `p` mint a test token of the integration it manages? Only a person in a console session
+/// (not through an access token: a token must not mint tokens), only for an active integration
+/// that may use the client-credentials grant (a service account, or an OAuth integration with a
+/// secret), and for a service account only an admin of its organization: its token acts as an
+/// admin there, so a developer who could see it would otherwise gain an admin's power.
+pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<GenerateTestToken, Refusal> {
+    let i = &m.integration;
+    if !matches!(p.who, Who::Person { via_client: None, .. }) {
+        return Err(Refusal::forbidden(
+            "session_required",
+            "Test tokens are generated in the console, signed in; an access token cannot generate one.",
+        ));
+    }
+    let grant_allowed = match i.integration_type {
+        IntegrationType::ServiceAccount => true,
+        IntegrationType::Oauth => i.has_secret(),
+        IntegrationType::ApiKey => false,
+    };
+    if !grant_allowed {
+        return Err(Refusal::forbidden(
+            "test_token_not_available",
+            "Only Service Account integrations and OAuth integrations with a client secret get tokens of their own; \
+             sign in through this integration to get a person's token.",
+        ));
+    }
+    if i.status != IntegrationStatus::Active {
+        return Err(Refusal::forbidden(
+            "integration_disabled",
+            "This integration is disabled: enable it to get a token.",
+        ));
+    }
+    if i.integration_type == IntegrationType::ServiceAccount
+        && i.org_id().is_none_or(|o| p.role_in(o) != Some(Role::Admin))
+    {
+        return Err(Refusal::forbidden(
+            "admin_required",
+            format!(
+                "Only an admin of {} can generate a service account's token: it acts as an admin there.",
+                i.org_id().map_or("its organization", |o| org_name(p, o))
+            ),
+        ));
+    }
+    Ok(GenerateTestToken { integration: i.clone() })
 }
 
 /// The integrations of `all` that `p` may see and manage, in order.
@@ -382,6 +444,57 @@ pub fn grant_introspection(p: &Principal) -> Result<(), Refusal> {
             "Only a Gatehouse operator allows an integration to introspect other clients' tokens.",
         ))
     }
+}
+
+/// Proof that a test event may be sent to a registration, of the event type it names.
+#[derive(Debug, Clone)]
+pub struct SendTestEvent {
+    provider_id: String,
+    event_code: String,
+}
+
+impl SendTestEvent {
+    pub fn provider_id(&self) -> &str {
+        &self.provider_id
+    }
+
+    pub fn event_code(&self) -> &str {
+        &self.event_code
+    }
+}
+
+/// May `caller` send a test event to `registration`? Only to its own; only while the
+/// registration takes deliveries (active or unstable — a journal registration always does; a
+/// disabled or unverified webhook is re-enabled first, which challenges it); and only of an event
+/// type the registration subscribes to (its first), so a test reaches nobody else.
+pub fn send_test_event(
+    caller: &Integration,
+    registration: &gatehouse_domain::events::model::Registration,
+) -> Result<SendTestEvent, Refusal> {
+    use gatehouse_domain::events::model::DeliveryMethod;
+    if !owns_registration(caller, registration) {
+        return Err(Refusal::not_found("registration"));
+    }
+    if registration.delivery_method != DeliveryMethod::Journal && !registration.status.receives_pushes() {
+        return Err(Refusal::forbidden(
+            "registration_not_active",
+            format!(
+                "{} is {}: re-enable it (its webhook is challenged again) before sending a test event.",
+                registration.name,
+                registration.status.as_str()
+            ),
+        ));
+    }
+    let Some(first) = registration.events_of_interest.first() else {
+        return Err(Refusal::forbidden(
+            "no_event_types",
+            "This registration subscribes to no event type: choose one before sending a test event.",
+        ));
+    };
+    Ok(SendTestEvent {
+        provider_id: first.provider_id.clone(),
+        event_code: first.event_code.as_str().to_owned(),
+    })
 }
 
 /// Does this registration belong to the integration?

@@ -774,3 +774,154 @@ fn an_api_key_restricted_to_domains_is_used_only_from_them() {
         Ok(())
     );
 }
+
+#[test]
+fn generating_a_test_token() {
+    use IntegrationType::*;
+    use gatehouse_domain::integration::Platform;
+    let admin = person("a", Some(Role::Admin), true);
+    let dev = person("d", Some(Role::Developer), true);
+    let admin_by_token = {
+        let mut p = person("a", Some(Role::Admin), true);
+        p.who = Who::Person {
+            account_id: "a".into(),
+            via_client: Some("0123456789abcdef0123456789abcdef".into()),
+        };
+        p
+    };
+    let sa = integration(ServiceAccount, in_org(ORG), "a");
+    let itself = Principal::integration(sa.clone());
+    let web = |owner: Owner, by: &str| Integration {
+        platform: Some(Platform::Web),
+        ..integration(Oauth, owner, by)
+    };
+    let spa = Integration {
+        platform: Some(Platform::Spa),
+        ..integration(Oauth, in_org(ORG), "d")
+    };
+    let disabled = Integration {
+        status: IntegrationStatus::Disabled,
+        ..web(in_org(ORG), "d")
+    };
+    let table: Vec<(&str, &Principal, Integration, Expected)> = vec![
+        ("admin, service account", &admin, sa.clone(), Ok(())),
+        (
+            // A developer who created it before being demoted still sees it, but its token acts as an admin.
+            "developer who created a service account",
+            &dev,
+            integration(ServiceAccount, in_org(ORG), "d"),
+            Err((FORBIDDEN, "admin_required")),
+        ),
+        ("developer, own OAuth web app", &dev, web(in_org(ORG), "d"), Ok(())),
+        (
+            "owner, personal OAuth web app",
+            &dev,
+            web(Owner::Account("d".into()), "d"),
+            Ok(()),
+        ),
+        (
+            "a public client has no token of its own",
+            &dev,
+            spa,
+            Err((FORBIDDEN, "test_token_not_available")),
+        ),
+        (
+            "an API key has no token",
+            &dev,
+            integration(ApiKey, in_org(ORG), "d"),
+            Err((FORBIDDEN, "test_token_not_available")),
+        ),
+        (
+            "a disabled integration",
+            &dev,
+            disabled,
+            Err((FORBIDDEN, "integration_disabled")),
+        ),
+        (
+            "a person's access token cannot mint tokens",
+            &admin_by_token,
+            sa.clone(),
+            Err((FORBIDDEN, "session_required")),
+        ),
+        (
+            "a service account's own token cannot mint tokens",
+            &itself,
+            sa.clone(),
+            Err((FORBIDDEN, "session_required")),
+        ),
+    ];
+    for (case, p, i, expected) in table {
+        let m = manage_integration(p, i).unwrap_or_else(|e| panic!("{case}: cannot manage: {e:?}"));
+        assert_eq!(verdict(generate_test_token(p, &m)), expected, "{case}");
+    }
+}
+
+#[test]
+fn sending_a_test_event() {
+    use gatehouse_domain::events::{
+        EventCode,
+        model::{DeliveryMethod, EventOfInterest, Registration, RegistrationStatus},
+    };
+    let own = integration(IntegrationType::ServiceAccount, in_org(ORG), "a");
+    let other = Integration {
+        id: "i2".into(),
+        ..own.clone()
+    };
+    let reg = |method: DeliveryMethod, status: RegistrationStatus, types: &[&str]| Registration {
+        id: "r1".into(),
+        integration_id: "i1".into(),
+        name: "Hook".into(),
+        description: String::new(),
+        delivery_method: method,
+        webhook_url: Some("https://hooks.example/".into()),
+        status,
+        unstable_since: None,
+        status_reason: None,
+        events_of_interest: types
+            .iter()
+            .map(|c| EventOfInterest {
+                provider_id: "p1".into(),
+                event_code: EventCode::parse(c).unwrap(),
+            })
+            .collect(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    use DeliveryMethod::*;
+    use RegistrationStatus::*;
+    let table: Vec<(&str, &Integration, Registration, Expected)> = vec![
+        ("own, active", &own, reg(Webhook, Active, &["a.b", "c.d"]), Ok(())),
+        ("own, unstable", &own, reg(Webhook, Unstable, &["a.b"]), Ok(())),
+        ("own journal", &own, reg(Journal, Active, &["a.b"]), Ok(())),
+        (
+            "another integration's",
+            &other,
+            reg(Webhook, Active, &["a.b"]),
+            Err((Kind::NotFound, "not_found")),
+        ),
+        (
+            "disabled",
+            &own,
+            reg(Webhook, Disabled, &["a.b"]),
+            Err((FORBIDDEN, "registration_not_active")),
+        ),
+        (
+            "unverified (its webhook never answered the challenge)",
+            &own,
+            reg(Webhook, Unverified, &["a.b"]),
+            Err((FORBIDDEN, "registration_not_active")),
+        ),
+        (
+            "no event type",
+            &own,
+            reg(Webhook, Active, &[]),
+            Err((FORBIDDEN, "no_event_types")),
+        ),
+    ];
+    for (case, caller, r, expected) in table {
+        assert_eq!(verdict(send_test_event(caller, &r)), expected, "{case}");
+    }
+    // The test is of the registration's first event type, so it reaches no one else.
+    let leave = send_test_event(&own, &reg(Webhook, Active, &["a.b", "c.d"])).unwrap();
+    assert_eq!((leave.provider_id(), leave.event_code()), ("p1", "a.b"));
+}

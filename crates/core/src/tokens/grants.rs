@@ -88,8 +88,8 @@ async fn issue(
     client: &Client,
     granted: scope::GrantedScopes,
     flavour: Flavour,
+    lifetime: i64,
 ) -> Result<Issued, Failure> {
-    let lifetime = svc.access_lifetime(flavour);
     let req = AccessTokenRequest {
         subject: client.own_subject(),
         client_id: client.client_id().to_owned(),
@@ -123,7 +123,18 @@ pub async fn client_credentials(
     client_auth::check_grant_allowed(&client.integration, GrantType::ClientCredentials)?;
     let requested = scope::parse_scope_list(params.get("scope")?.unwrap_or(""))?;
     let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
-    issue(svc, client, granted, flavour).await
+    issue(svc, client, granted, flavour, svc.access_lifetime(flavour)).await
+}
+
+/// A token for testing from the console: what the `client_credentials` grant would issue to
+/// `client` with every scope of its subscriptions, but living at most `lifetime` seconds. The
+/// caller has the policy's leave ([`crate::policy::generate_test_token`]); the client's
+/// own authentication is what that leave replaces, every other rule of the grant applies.
+pub async fn for_testing(svc: &TokenService, client: &Client, lifetime: i64) -> Result<Issued, Failure> {
+    client_auth::check_grant_allowed(&client.integration, GrantType::ClientCredentials)?;
+    let granted = scope::grant(client.integration.integration_type, &[], &client.subscriptions)?;
+    let lifetime = lifetime.min(svc.access_lifetime(Flavour::Standard));
+    issue(svc, client, granted, Flavour::Standard, lifetime).await
 }
 
 /// RFC 7523 §2.1 (and Adobe's exchange): a service account's signed assertion for a token.
@@ -158,5 +169,5 @@ pub async fn jwt_bearer(
         }
     }
     let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
-    issue(svc, client, granted, flavour).await
+    issue(svc, client, granted, flavour, svc.access_lifetime(flavour)).await
 }

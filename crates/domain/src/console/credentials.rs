@@ -1,6 +1,7 @@
 //! The credentials file a developer downloads: everything a client needs to get tokens for an
 //! integration — client ID, organization, technical account, endpoints, scopes or metascopes —
-//! and never a client secret (secrets are shown once, when made, and not kept).
+//! and never a client secret (secrets are shown once, when made, and not kept). It lists only the
+//! endpoints and scopes that apply to the integration's type and subscriptions.
 //!
 //! The field names follow the credential blocks of Adobe's console export (`client_id`,
 //! `technical_account_id`, `technical_account_email`, `scopes`, `meta_scopes`, `ims_org_id`), so
@@ -14,36 +15,57 @@ use crate::{
     token::scope::IDENTITY_SCOPES,
 };
 
-/// The token endpoints of this deployment, absolute.
+/// The token endpoints of this deployment that the integration's type uses, absolute. An API Key
+/// integration gets no token, so it lists none of them; only an OAuth integration sends people
+/// to the authorization endpoint; only a service account exchanges a JWT; introspection needs a
+/// client that authenticates (one with a secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Endpoints {
     pub issuer: String,
-    pub token: String,
-    pub authorize: String,
-    pub jwks: String,
-    pub introspect: String,
-    pub revoke: String,
-    pub ims_token: String,
-    pub ims_jwt_exchange: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorize: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ims_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ims_authorize: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ims_jwt_exchange: Option<String>,
     /// The `aud` a service account's JWT assertion names (`<base>/c/<client_id>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt_audience: Option<String>,
+    /// For API Key integrations: where services are called, with the client ID in `x-api-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<String>,
 }
 
 impl Endpoints {
-    /// The endpoints under `base` (the public URL, without a trailing slash).
+    /// The endpoints under `base` (the public URL, without a trailing slash) that `integration` uses.
     pub fn under(base: &str, integration: &Integration) -> Self {
+        let t = integration.integration_type;
+        let tokens = t != IntegrationType::ApiKey;
+        let oauth = t == IntegrationType::Oauth;
+        let sa = t == IntegrationType::ServiceAccount;
+        let at = |on: bool, path: &str| on.then(|| format!("{base}{path}"));
         Self {
             issuer: base.to_owned(),
-            token: format!("{base}/oauth/token"),
-            authorize: format!("{base}/oauth/authorize"),
-            jwks: format!("{base}/oauth/jwks"),
-            introspect: format!("{base}/oauth/introspect"),
-            revoke: format!("{base}/oauth/revoke"),
-            ims_token: format!("{base}/ims/token/v3"),
-            ims_jwt_exchange: format!("{base}/ims/exchange/jwt"),
-            jwt_audience: (integration.integration_type == IntegrationType::ServiceAccount)
-                .then(|| format!("{base}/c/{}", integration.client_id)),
+            token: at(tokens, "/oauth/token"),
+            authorize: at(oauth, "/oauth/authorize"),
+            jwks: at(tokens, "/oauth/jwks"),
+            introspect: at(integration.has_secret(), "/oauth/introspect"),
+            revoke: at(tokens, "/oauth/revoke"),
+            ims_token: at(tokens, "/ims/token/v3"),
+            ims_authorize: at(oauth, "/ims/authorize/v2"),
+            ims_jwt_exchange: at(sa, "/ims/exchange/jwt"),
+            jwt_audience: sa.then(|| format!("{base}/c/{}", integration.client_id)),
+            services: at(!tokens, "/services/"),
         }
     }
 }
@@ -103,9 +125,12 @@ pub fn credentials_file(
     if t == IntegrationType::Oauth {
         scopes.extend(IDENTITY_SCOPES.iter().map(|s| (*s).to_owned()));
     }
-    for s in subscriptions.iter().flat_map(|s| s.scopes.iter()) {
-        if !scopes.contains(s) {
-            scopes.push(s.clone());
+    // An API Key integration's calls are anonymous: it requests no scope.
+    if t != IntegrationType::ApiKey {
+        for s in subscriptions.iter().flat_map(|s| s.scopes.iter()) {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
         }
     }
     let sa = t == IntegrationType::ServiceAccount;

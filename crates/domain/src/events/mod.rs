@@ -2,8 +2,8 @@
 //!
 //! What lives here is pure: parsing (event codes, webhook URLs, CloudEvents), the outbound address
 //! policy (which IP addresses a delivery may reach), the retry schedule, registration health,
-//! Standard Webhooks and Adobe-compatible signatures, challenge responses, journal cursors, and
-//! Gatehouse's own event catalogue. Storage, HTTP and the dispatcher's I/O live in the store and
+//! Standard Webhooks and Adobe-compatible signatures, challenge responses, journal cursors, what an
+//! attempt keeps for debugging, and Gatehouse's own event catalogue. Storage, HTTP and the dispatcher's I/O live in the store and
 //! web crates; time and randomness are parameters.
 
 pub mod address;
@@ -11,6 +11,7 @@ pub mod adobe;
 pub mod challenge;
 pub mod cloudevent;
 pub mod code;
+pub mod debug;
 pub mod health;
 pub mod journal;
 pub mod model;

@@ -242,6 +242,15 @@ pub struct Attempt {
     pub error: Option<String>,
     /// `scheduled`, `resend` or `recover`.
     pub trigger: String,
+    /// The event's type (its code) and its CloudEvent `id`.
+    pub event_code: String,
+    pub event_id: String,
+    /// The request as sent: headers (credentials masked, signatures kept) and body (bounded; see
+    /// [`super::debug`]). Empty for attempts recorded before Gatehouse kept them.
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    /// The response's headers (credentials masked).
+    pub response_headers: Vec<(String, String)>,
 }
 
 /// Most bytes of a response body kept with an attempt.

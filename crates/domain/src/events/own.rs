@@ -104,15 +104,18 @@ pub enum Audience {
     Organization(String),
     /// Registrations of integrations owned by this account (personal integrations).
     Account(String),
+    /// This one registration only (a test event sent from the console).
+    Registration(String),
 }
 
 impl Audience {
-    /// The stored form: `*`, `org:<id>` or `account:<id>`.
+    /// The stored form: `*`, `org:<id>`, `account:<id>` or `registration:<id>`.
     pub fn render(&self) -> String {
         match self {
             Self::Everyone => "*".to_owned(),
             Self::Organization(o) => format!("org:{o}"),
             Self::Account(a) => format!("account:{a}"),
+            Self::Registration(r) => format!("registration:{r}"),
         }
     }
 
@@ -123,6 +126,7 @@ impl Audience {
         match s.split_once(':') {
             Some(("org", o)) if !o.is_empty() => Ok(Self::Organization(o.to_owned())),
             Some(("account", a)) if !a.is_empty() => Ok(Self::Account(a.to_owned())),
+            Some(("registration", r)) if !r.is_empty() => Ok(Self::Registration(r.to_owned())),
             _ => Err(DomainError::new(
                 "invalid_audience",
                 format!("{s:?} is not an event audience"),
@@ -162,6 +166,35 @@ pub fn own_event(
         event: CloudEvent::parse(event, Strictness::Strict, now)?,
         provider_id: GATEHOUSE_PROVIDER_ID.to_owned(),
         audience,
+    })
+}
+
+/// A test event for one registration, sent from the console: of the registration's first event
+/// type (`provider_id`, `code`), with a random ID, subject `event_registration:<id>` and data that
+/// says it is a test.
+pub fn test_event(
+    registration_id: &str,
+    provider_id: &str,
+    code: &str,
+    now: Timestamp,
+    rng: &mut impl RngCore,
+) -> Result<NewEvent, DomainError> {
+    let event = serde_json::json!({
+        "specversion": "1.0",
+        "type": code,
+        "source": provider_source(provider_id),
+        "id": crate::ids::new_row_id(rng),
+        "subject": format!("event_registration:{registration_id}"),
+        "datacontenttype": "application/json",
+        "data": {
+            "test": true,
+            "message": "A test event sent from the Gatehouse console to check this webhook.",
+        },
+    });
+    Ok(NewEvent {
+        event: CloudEvent::parse(event, Strictness::Strict, now)?,
+        provider_id: provider_id.to_owned(),
+        audience: Audience::Registration(registration_id.to_owned()),
     })
 }
 

@@ -9,6 +9,7 @@
 use gatehouse_domain::{
     Timestamp,
     events::{
+        debug,
         health::Window,
         model::{Attempt, DeliveryMethod, DeliveryState, RegistrationStatus, SealedSecrets},
     },
@@ -16,7 +17,7 @@ use gatehouse_domain::{
 
 use super::reborrow;
 use crate::{
-    AttemptOutcome, ClaimedDelivery,
+    AttemptFilter, AttemptOutcome, Backlog, ClaimedDelivery,
     backend::{Db, on_db},
     lists::{MAX_LIST, batch_sizes, in_list_width, padded, placeholders},
     traits::Result,
@@ -168,7 +169,8 @@ pub async fn record(mut db: Db<'_>, o: &AttemptOutcome) -> Result<()> {
     on_db!(reborrow(&mut db), c => {
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, registration_id, event_position, attempted_at, status_code, \
-             success, latency_ms, response_body, error, cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             success, latency_ms, response_body, error, cause, request_headers, request_body, response_headers) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(o.delivery_id)
         .bind(&o.registration_id)
@@ -180,13 +182,16 @@ pub async fn record(mut db: Db<'_>, o: &AttemptOutcome) -> Result<()> {
         .bind(&o.response_body)
         .bind(&o.error)
         .bind(&o.cause)
+        .bind(debug::headers_to_json(&o.request_headers))
+        .bind(&o.request_body)
+        .bind(debug::headers_to_json(&o.response_headers))
         .execute(&mut *c)
         .await?;
     });
     update_one(db, o).await
 }
 
-/// The most rows in one multi-row insert of attempts (10 parameters each; see crate::lists).
+/// The most rows in one multi-row insert of attempts (13 parameters each; see crate::lists).
 const ATTEMPT_ROWS_PER_INSERT: usize = 16;
 
 pub async fn record_many(mut db: Db<'_>, outcomes: &[AttemptOutcome]) -> Result<()> {
@@ -196,25 +201,15 @@ pub async fn record_many(mut db: Db<'_>, outcomes: &[AttemptOutcome]) -> Result<
         rest = tail;
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let b = i * 10;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                )
+                let b = i * 13;
+                let params: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
+                format!("({})", params.join(", "))
             })
             .collect();
         let sql = format!(
             "INSERT INTO delivery_attempts (delivery_id, registration_id, event_position, attempted_at, status_code, \
-             success, latency_ms, response_body, error, cause) VALUES {}",
+             success, latency_ms, response_body, error, cause, request_headers, request_body, response_headers) \
+             VALUES {}",
             rows.join(", ")
         );
         on_db!(reborrow(&mut db), c => {
@@ -230,7 +225,10 @@ pub async fn record_many(mut db: Db<'_>, outcomes: &[AttemptOutcome]) -> Result<
                     .bind(o.latency_ms)
                     .bind(&o.response_body)
                     .bind(&o.error)
-                    .bind(&o.cause);
+                    .bind(&o.cause)
+                    .bind(debug::headers_to_json(&o.request_headers))
+                    .bind(&o.request_body)
+                    .bind(debug::headers_to_json(&o.response_headers));
             }
             q.execute(&mut *c).await?;
         });
@@ -349,6 +347,11 @@ struct AttemptRow {
     response_body: String,
     error: Option<String>,
     cause: String,
+    event_code: Option<String>,
+    event_id: Option<String>,
+    request_headers: String,
+    request_body: String,
+    response_headers: String,
 }
 
 impl From<AttemptRow> for Attempt {
@@ -364,42 +367,87 @@ impl From<AttemptRow> for Attempt {
             response_body: r.response_body,
             error: r.error,
             trigger: r.cause,
+            event_code: r.event_code.unwrap_or_default(),
+            event_id: r.event_id.unwrap_or_default(),
+            request_headers: debug::headers_from_json(&r.request_headers),
+            request_body: r.request_body,
+            response_headers: debug::headers_from_json(&r.response_headers),
         }
     }
 }
 
-const ATTEMPT_COLUMNS: &str = "id, delivery_id, registration_id, event_position, attempted_at, status_code, latency_ms, \
-                               response_body, error, cause";
+/// An attempt's columns with its event's type and CloudEvent ID (`a`: the attempt, `e`: its event,
+/// gone when the event was purged).
+const ATTEMPT_COLUMNS: &str = "a.id, a.delivery_id, a.registration_id, a.event_position, a.attempted_at, a.status_code, \
+                               a.latency_ms, a.response_body, a.error, a.cause, e.event_code, e.event_id, \
+                               a.request_headers, a.request_body, a.response_headers";
+const ATTEMPTS_FROM: &str = "delivery_attempts a LEFT JOIN events e ON e.position = a.event_position";
 
 pub async fn attempts_of_registration(
     db: Db<'_>,
     registration_id: &str,
     before_id: Option<i64>,
     limit: i64,
+    filter: &AttemptFilter,
 ) -> Result<Vec<Attempt>> {
-    let sql = format!(
-        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE registration_id = $1 AND id < $2 \
-         ORDER BY id DESC LIMIT $3"
-    );
+    let mut sql = format!("SELECT {ATTEMPT_COLUMNS} FROM {ATTEMPTS_FROM} WHERE a.registration_id = $1 AND a.id < $2");
+    let mut next = 4;
+    if filter.success.is_some() {
+        sql.push_str(&format!(" AND a.success = ${next}"));
+        next += 1;
+    }
+    if filter.event_code.is_some() {
+        sql.push_str(&format!(" AND e.event_code = ${next}"));
+    }
+    sql.push_str(" ORDER BY a.id DESC LIMIT $3");
     let rows: Vec<AttemptRow> = on_db!(db, c => {
-        sqlx::query_as(&sql)
+        let mut q = sqlx::query_as(&sql)
             .bind(registration_id)
             .bind(before_id.unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all(&mut *c)
-            .await?
+            .bind(limit);
+        if let Some(ok) = filter.success {
+            q = q.bind(ok);
+        }
+        if let Some(code) = &filter.event_code {
+            q = q.bind(code);
+        }
+        q.fetch_all(&mut *c).await?
     });
     Ok(rows.into_iter().map(Attempt::from).collect())
 }
 
 pub async fn attempts_of_event(db: Db<'_>, registration_id: &str, position: i64) -> Result<Vec<Attempt>> {
     let sql = format!(
-        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE registration_id = $1 AND event_position = $2 ORDER BY id"
+        "SELECT {ATTEMPT_COLUMNS} FROM {ATTEMPTS_FROM} WHERE a.registration_id = $1 AND a.event_position = $2 \
+         ORDER BY a.id"
     );
     let rows: Vec<AttemptRow> = on_db!(db, c => {
         sqlx::query_as(&sql).bind(registration_id).bind(position).fetch_all(&mut *c).await?
     });
     Ok(rows.into_iter().map(Attempt::from).collect())
+}
+
+pub async fn attempt_of_registration(db: Db<'_>, registration_id: &str, attempt_id: i64) -> Result<Option<Attempt>> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM {ATTEMPTS_FROM} WHERE a.registration_id = $1 AND a.id = $2");
+    let row: Option<AttemptRow> = on_db!(db, c => {
+        sqlx::query_as(&sql).bind(registration_id).bind(attempt_id).fetch_optional(&mut *c).await?
+    });
+    Ok(row.map(Attempt::from))
+}
+
+pub async fn backlog(db: Db<'_>, registration_id: &str) -> Result<Backlog> {
+    let (pending, next_attempt_at): (i64, Option<i64>) = on_db!(db, c => {
+        sqlx::query_as(
+            "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE registration_id = $1 AND state = 'pending'",
+        )
+        .bind(registration_id)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(Backlog {
+        pending,
+        next_attempt_at,
+    })
 }
 
 pub async fn state(db: Db<'_>, registration_id: &str, position: i64) -> Result<Option<(DeliveryState, i64)>> {

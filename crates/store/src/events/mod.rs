@@ -20,8 +20,8 @@ use gatehouse_domain::{
 };
 
 use crate::{
-    AsDb, AttemptOutcome, ClaimedDelivery, EventStore, JournalEntry, Published, StoredDeliveryKey, backend::Db,
-    traits::Result,
+    AsDb, AttemptFilter, AttemptOutcome, Backlog, ClaimedDelivery, EventStore, JournalEntry, Published,
+    StoredDeliveryKey, backend::Db, traits::Result,
 };
 
 /// A second borrow of the same connection, for functions that run several statements.
@@ -203,8 +203,17 @@ impl<T: AsDb> EventStore for T {
         registration_id: &str,
         before_id: Option<i64>,
         limit: i64,
+        filter: &AttemptFilter,
     ) -> Result<Vec<Attempt>> {
-        dispatch::attempts_of_registration(self.db(), registration_id, before_id, limit).await
+        dispatch::attempts_of_registration(self.db(), registration_id, before_id, limit, filter).await
+    }
+
+    async fn attempt_of_registration(&mut self, registration_id: &str, attempt_id: i64) -> Result<Option<Attempt>> {
+        dispatch::attempt_of_registration(self.db(), registration_id, attempt_id).await
+    }
+
+    async fn delivery_backlog(&mut self, registration_id: &str) -> Result<Backlog> {
+        dispatch::backlog(self.db(), registration_id).await
     }
 
     async fn attempts_of_event(&mut self, registration_id: &str, position: i64) -> Result<Vec<Attempt>> {

@@ -89,7 +89,8 @@ pub async fn publish(mut db: Db<'_>, e: &NewEvent, now: Timestamp, dedup_window:
              JOIN event_registrations r ON r.id = t.registration_id \
              JOIN integrations i ON i.id = r.integration_id \
              WHERE t.provider_id = $3 AND t.event_code = $4 \
-               AND ($5 = '*' OR $5 = 'org:' || i.org_id OR $5 = 'account:' || i.owner_account_id)",
+               AND ($5 = '*' OR $5 = 'org:' || i.org_id OR $5 = 'account:' || i.owner_account_id \
+                    OR $5 = 'registration:' || r.id)",
         )
         .bind(position)
         .bind(now)

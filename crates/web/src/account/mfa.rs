@@ -124,6 +124,8 @@ struct SetupPage {
     errors: Errors,
     qr_svg: String,
     secret_base32: String,
+    /// The key in groups of four, for typing it into an app.
+    secret_groups: Vec<String>,
     sealed: String,
 }
 
@@ -157,6 +159,11 @@ fn setup_view(state: &AppState, who: &SignedIn, csrf: &CsrfToken, secret: &[u8],
         nav: Nav::new(who, csrf, "account"),
         errors,
         qr_svg: qr_svg(&uri),
+        secret_groups: totp_secret_base32(secret)
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect(),
         secret_base32: totp_secret_base32(secret),
         sealed,
     }

@@ -50,13 +50,14 @@ impl Nav {
     }
 }
 
-/// A UTC instant as shown on pages.
+/// A UTC instant as every page shows it: `2026-01-02 03:04:05 UTC` (seconds tell apart attempts
+/// made in the same minute).
 pub fn when(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
         .and_then(|t| {
             t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
+                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
             ))
             .ok()
         })
@@ -65,7 +66,15 @@ pub fn when(ts: i64) -> String {
 
 /// An operation's refusal as form errors (on its field, or the page as a whole).
 pub fn op_errors(e: &gatehouse_core::Error) -> Errors {
-    Errors::one(e.field().unwrap_or("main").to_owned(), e.message.clone())
+    if e.fields.is_empty() {
+        return Errors::one("main".to_owned(), e.message.clone());
+    }
+    // Every field's problem at once, so the form is fixed in one round.
+    let mut errors = Errors::none();
+    for f in &e.fields {
+        errors.add(f.field.clone(), f.message.clone());
+    }
+    errors
 }
 
 /// Renders a page with its status and the CSRF cookie.

@@ -13,6 +13,7 @@ use gatehouse_domain::{
     events::{
         WebhookUrl,
         adobe::delivery_body,
+        debug,
         model::{DeliveryMethod, DeliveryState, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, webhook_secret_aad},
         retry::{RetrySchedule, parse_retry_after},
         signature::{SecretRing, WebhookSecret, message_id},
@@ -69,25 +70,50 @@ pub async fn send(inner: &Inner, unit: Unit, now: Timestamp) -> Vec<AttemptOutco
     let Some(first) = unit.first().cloned() else {
         return Vec::new();
     };
-    let response = match prepare(inner, &unit, &first, now).await {
+    let (response, sent) = match prepare(inner, &unit, &first, now).await {
         Ok((url, headers, body)) => {
-            inner
+            let sent = Sent::of(&headers, &body);
+            let response = inner
                 .outbound
                 .send(reqwest::Method::POST, url.url(), &url, headers, body)
-                .await
+                .await;
+            (response, sent)
         }
-        Err(error) => Response {
-            status: None,
-            headers: HeaderMap::new(),
-            body: String::new(),
-            latency_ms: 0,
-            error: Some(error),
-        },
+        Err(error) => (
+            Response {
+                status: None,
+                headers: HeaderMap::new(),
+                body: String::new(),
+                latency_ms: 0,
+                error: Some(error),
+            },
+            Sent::default(),
+        ),
     };
     unit.deliveries
         .iter()
-        .map(|d| judge(&inner.settings.retry, d, &response, now))
+        .map(|d| judge(&inner.settings.retry, d, &response, &sent, now))
         .collect()
+}
+
+/// What a request carried, as its attempts keep it for debugging (bounded, credentials masked).
+#[derive(Debug, Clone, Default)]
+pub struct Sent {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Sent {
+    fn of(headers: &HeaderMap, body: &[u8]) -> Self {
+        Self {
+            headers: debug::kept_headers(
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("(not text)"))),
+            ),
+            body: debug::excerpt(&String::from_utf8_lossy(body), debug::MAX_REQUEST_BODY),
+        }
+    }
 }
 
 async fn prepare(
@@ -182,7 +208,13 @@ fn secrets(inner: &Inner, d: &ClaimedDelivery) -> Result<SecretRing, String> {
 }
 
 /// Judges the response for one delivery at `now`.
-pub fn judge(schedule: &RetrySchedule, d: &ClaimedDelivery, r: &Response, now: Timestamp) -> AttemptOutcome {
+pub fn judge(
+    schedule: &RetrySchedule,
+    d: &ClaimedDelivery,
+    r: &Response,
+    sent: &Sent,
+    now: Timestamp,
+) -> AttemptOutcome {
     let success = r.status.is_some_and(|s| (200..300).contains(&s));
     let (state_after, next_attempt_at) = if success {
         (DeliveryState::Delivered, None)
@@ -211,6 +243,13 @@ pub fn judge(schedule: &RetrySchedule, d: &ClaimedDelivery, r: &Response, now: T
         response_body: r.body.clone(),
         error: r.error.clone(),
         cause: d.cause.clone(),
+        request_headers: sent.headers.clone(),
+        request_body: sent.body.clone(),
+        response_headers: debug::kept_headers(
+            r.headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("(not text)"))),
+        ),
         next_attempt_at,
         state_after,
     }
@@ -254,12 +293,12 @@ mod tests {
         let s = RetrySchedule::default();
         let d = delivery(1, DeliveryMethod::Webhook, 0, "scheduled");
         for ok in [200, 201, 204, 299] {
-            let o = judge(&s, &d, &response(Some(ok)), 100);
+            let o = judge(&s, &d, &response(Some(ok)), &Sent::default(), 100);
             assert!(o.success);
             assert_eq!(o.state_after, DeliveryState::Delivered);
         }
         for bad in [Some(301), Some(302), Some(400), Some(429), Some(500), Some(503), None] {
-            let o = judge(&s, &d, &response(bad), 100);
+            let o = judge(&s, &d, &response(bad), &Sent::default(), 100);
             assert!(!o.success, "{bad:?}");
             assert_eq!(o.state_after, DeliveryState::Pending, "{bad:?}");
             let next = o.next_attempt_at.unwrap();
@@ -274,17 +313,18 @@ mod tests {
             &s,
             &delivery(1, DeliveryMethod::Webhook, 0, "scheduled"),
             &response(Some(410)),
+            &Sent::default(),
             0,
         );
         assert_eq!(o.state_after, DeliveryState::Failed);
         let last = delivery(1, DeliveryMethod::Webhook, 8, "scheduled");
         assert_eq!(
-            judge(&s, &last, &response(Some(500)), 0).state_after,
+            judge(&s, &last, &response(Some(500)), &Sent::default(), 0).state_after,
             DeliveryState::Failed
         );
         let resend = delivery(1, DeliveryMethod::Webhook, 0, "resend");
         assert_eq!(
-            judge(&s, &resend, &response(Some(500)), 0).state_after,
+            judge(&s, &resend, &response(Some(500)), &Sent::default(), 0).state_after,
             DeliveryState::Failed
         );
     }
@@ -295,7 +335,13 @@ mod tests {
         let mut r = response(Some(429));
         r.headers
             .insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("40"));
-        let o = judge(&s, &delivery(1, DeliveryMethod::Webhook, 0, "scheduled"), &r, 1000);
+        let o = judge(
+            &s,
+            &delivery(1, DeliveryMethod::Webhook, 0, "scheduled"),
+            &r,
+            &Sent::default(),
+            1000,
+        );
         assert_eq!(o.next_attempt_at, Some(1040));
     }
 

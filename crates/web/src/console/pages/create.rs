@@ -186,17 +186,11 @@ async fn create(
         redirect_uri: one_of(&fields, "redirect_uri"),
         redirect_patterns: one_of(&fields, "redirect_patterns"),
     };
+    // No organization chosen is the person's own: for a service account the rules refuse that
+    // together with every other field's problem.
     let owner = match values.owner.as_str() {
-        "" | "personal" => match t {
-            IntegrationType::ServiceAccount => None,
-            _ => Some(Owner::Account(ctx.who.account.id.clone())),
-        },
-        org => Some(Owner::Organization(org.to_owned())),
-    };
-    let Some(owner) = owner else {
-        let errors = Errors::one("owner", "Choose the organization this service account belongs to.");
-        let p = form_page(&state, ctx, t, values, errors).await?;
-        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, csrf, &p));
+        "" | "personal" => Owner::Account(ctx.who.account.id.clone()),
+        org => Owner::Organization(org.to_owned()),
     };
     let platform = (t == IntegrationType::Oauth && !values.platform.is_empty())
         .then(|| Platform::parse(&values.platform).ok())

@@ -1,11 +1,13 @@
 //! `/console/integrations/{id}/credentials`: the client ID and other identifiers with copy
 //! buttons, client secrets (add one — shown once — and revoke the old one), a service account's
 //! certificates (upload a PEM file or pasted text, generate a key pair whose private key can be
-//! downloaded exactly once, remove one), and the credentials file.
+//! downloaded exactly once, remove one), the credentials file, the copy-ready commands that get a
+//! token for each flow the integration's type allows, and "Generate access token" (a short-lived
+//! test token, shown once).
 //!
 //! Adding a secret and generating a key pair are POST-redirect-GET: the POST creates it and
-//! redirects to this page with a one-time handle (`?secret=`, opened by [`console::reveal`]; `?key=`,
-//! the private key's download token), so a reload creates nothing and shows no secret again. The
+//! redirects to this page with a one-time handle (`?secret=` and `?token=`, opened by
+//! [`console::reveal`]; `?key=`, the private key's download token), so a reload creates nothing and shows no secret again. The
 //! page is sent with `Cache-Control: no-store`.
 
 use askama::Template;
@@ -18,6 +20,7 @@ use axum::{
 };
 use gatehouse_core::Kind;
 use gatehouse_core::console;
+use gatehouse_domain::console::snippets::{Snippet, snippets};
 use gatehouse_domain::integration::{Integration, IntegrationType, StoredCertificate, StoredSecret};
 use serde::Deserialize;
 
@@ -52,6 +55,7 @@ pub fn router() -> Router<AppState> {
             post(remove_certificate),
         )
         .route("/console/integrations/{id}/private-key/{token}", get(private_key))
+        .route("/console/integrations/{id}/test-token", post(test_token))
 }
 
 struct SecretRow {
@@ -92,6 +96,21 @@ struct CredentialsPage {
     notice: Option<&'static str>,
     errors: Errors,
     pem: String,
+    snippets: Vec<Snippet>,
+    /// Whether "Generate access token" is offered (the policy decides when it is pressed).
+    offers_test_token: bool,
+    test_token: Option<ShownToken>,
+    /// A test token was generated but has been shown already (or its display expired).
+    token_gone: bool,
+    has_subscriptions: bool,
+}
+
+/// A test token as the page shows it, once.
+#[derive(serde::Serialize, Deserialize)]
+struct ShownToken {
+    access_token: String,
+    scopes: Vec<String>,
+    expires_at: String,
 }
 
 fn secret_rows(secrets: &[StoredSecret]) -> Vec<SecretRow> {
@@ -130,12 +149,21 @@ struct Extra {
     notice: Option<&'static str>,
     errors: Errors,
     pem: String,
+    test_token: Option<ShownToken>,
+    token_gone: bool,
 }
 
 async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<CredentialsPage, PageError> {
     let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
+    // Integrations with a secret get tokens of their own; the policy decides when it is pressed.
+    let offers_test_token = i.has_secret();
     Ok(CredentialsPage {
+        snippets: snippets(&state.settings.public_url, &i, &d.subscriptions, state.now()),
+        offers_test_token,
+        test_token: extra.test_token,
+        token_gone: extra.token_gone,
+        has_subscriptions: !d.subscriptions.is_empty(),
         nav: ctx.nav,
         tabs: Tabs::of(&i, "credentials"),
         has_secret: i.has_secret(),
@@ -160,6 +188,7 @@ struct PageQuery {
     done: Option<String>,
     key: Option<String>,
     secret: Option<String>,
+    token: Option<String>,
 }
 
 async fn credentials_page(
@@ -197,7 +226,15 @@ async fn credentials_page(
         Some(handle) => console::reveal::open(&state, &ctx.who, &id, handle).await?,
         None => None,
     };
+    let test_token = match q.token.as_deref() {
+        Some(handle) => console::reveal::open_as(&state, console::reveal::TOKEN_PURPOSE, &ctx.who, &id, handle)
+            .await?
+            .and_then(|json| serde_json::from_str::<ShownToken>(&json).ok()),
+        None => None,
+    };
     let extra = Extra {
+        token_gone: q.token.is_some() && test_token.is_none(),
+        test_token,
         secret_gone: q.secret.is_some() && new_secret.is_none(),
         new_secret,
         key_token,
@@ -439,6 +476,34 @@ async fn remove_certificate(
             "/console/integrations/{id}/credentials?done=certificate_removed"
         ))
         .into_response()),
+        Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
+    }
+}
+
+async fn test_token(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    match console::test_token::generate(&state, &ctx.caller, &id).await {
+        Ok(t) => {
+            let shown = ShownToken {
+                access_token: t.access_token,
+                scopes: t.scopes,
+                expires_at: when(t.expires_at),
+            };
+            let json = serde_json::to_string(&shown).map_err(gatehouse_core::Error::internal)?;
+            let handle =
+                console::reveal::stash_as(&state, console::reveal::TOKEN_PURPOSE, &ctx.who, &id, &json).await?;
+            Ok(Redirect::to(&format!(
+                "/console/integrations/{id}/credentials?token={handle}#test-token"
+            ))
+            .into_response())
+        }
         Err(e) => refused(&state, ctx, csrf, &id, e, String::new()).await,
     }
 }

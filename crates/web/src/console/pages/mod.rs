@@ -140,11 +140,7 @@ fn static_field(f: &str) -> &'static str {
 
 /// How the pages name an integration type.
 pub fn type_label(t: IntegrationType) -> &'static str {
-    match t {
-        IntegrationType::Oauth => "OAuth",
-        IntegrationType::ServiceAccount => "Service Account",
-        IntegrationType::ApiKey => "API Key",
-    }
+    t.label()
 }
 
 pub fn platform_label(p: Platform) -> &'static str {

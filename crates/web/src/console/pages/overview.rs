@@ -86,6 +86,8 @@ struct Overview {
     test_uri: String,
     test: Option<RedirectCheckResult>,
     usage: super::usage::UsageChart,
+    /// The owning organization's name (its ID when the caller's roles do not name it).
+    owner_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,7 +120,16 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
     let i = d.integration;
     let counts = gatehouse_core::gateway::usage(state, &ctx.caller, id, super::usage::DAYS).await?;
     let usage = super::usage::chart(&counts, gatehouse_domain::gateway::day_of(state.now()));
+    let owner_name = i.org_id().map(|o| {
+        ctx.caller
+            .principal
+            .roles
+            .iter()
+            .find(|r| r.org_id == o)
+            .map_or_else(|| o.to_owned(), |r| r.org_name.clone())
+    });
     Ok(Overview {
+        owner_name,
         nav: ctx.nav,
         tabs: Tabs::of(&i, "overview"),
         is_oauth: i.integration_type == IntegrationType::Oauth,

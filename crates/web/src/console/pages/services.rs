@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
 struct Row {
     code: String,
     name: String,
+    description: String,
     allowed: Vec<&'static str>,
     scopes: Vec<String>,
     acts_for: &'static str,
@@ -178,9 +179,13 @@ async fn list_page(
         .map(|s| Row {
             code: s.code.to_string(),
             name: s.name.clone(),
+            description: s.description.clone(),
             allowed: s.allowed_types.iter().map(|t| type_label(*t)).collect(),
             scopes: s.scopes.clone(),
-            acts_for: s.acts_for.as_str(),
+            acts_for: match s.acts_for {
+                gatehouse_domain::service::ActsFor::User => "A signed-in person",
+                gatehouse_domain::service::ActsFor::Organization => "An organization",
+            },
         })
         .collect();
     let notice = match q.done.as_deref() {

@@ -13,7 +13,7 @@ use axum::{
 use gatehouse_core::Kind;
 use gatehouse_core::console;
 use gatehouse_domain::{
-    integration::Integration,
+    integration::{Integration, IntegrationType},
     service::{ActsFor, Service},
 };
 use serde::Deserialize;
@@ -59,7 +59,7 @@ struct Offer {
     description: String,
     acts_for: &'static str,
     allowed: bool,
-    allowed_labels: Vec<&'static str>,
+    allowed_labels: String,
     scopes: Vec<String>,
 }
 
@@ -70,8 +70,12 @@ struct SubscriptionsPage {
     tabs: Tabs,
     i: Integration,
     type_label: &'static str,
+    /// "an OAuth", "a Service Account", "an API Key".
+    type_with_article: &'static str,
     current: Vec<Current>,
+    /// Services this integration may subscribe to, and, listed apart, those it may not.
     offers: Vec<Offer>,
+    unavailable: Vec<Offer>,
     notice: Option<&'static str>,
     errors: Errors,
 }
@@ -121,7 +125,7 @@ async fn render(
         })
         .collect();
     let t = d.integration.integration_type;
-    let offers = services
+    let (offers, unavailable): (Vec<Offer>, Vec<Offer>) = services
         .iter()
         .filter(|s| !d.subscriptions.iter().any(|sub| sub.service_code == s.code))
         .map(|s: &Service| Offer {
@@ -130,14 +134,16 @@ async fn render(
             description: s.description.clone(),
             acts_for: acts_for_label(s.acts_for),
             allowed: s.allows(t),
-            allowed_labels: s.allowed_types.iter().map(|t| type_label(*t)).collect(),
+            allowed_labels: IntegrationType::labels(&s.allowed_types),
             scopes: s.scopes.clone(),
         })
-        .collect();
+        .partition(|o| o.allowed);
     Ok(SubscriptionsPage {
         nav: ctx.nav,
         tabs: Tabs::of(&d.integration, "subscriptions"),
         type_label: type_label(t),
+        type_with_article: t.with_article(),
+        unavailable,
         i: d.integration,
         current,
         offers,

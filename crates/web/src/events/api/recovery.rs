@@ -75,7 +75,9 @@ pub(crate) async fn attempts(
     }
     let mut conn = state.store.conn().await?;
     service::owned_registration(&mut conn, &caller, &id).await?;
-    let list = conn.attempts_of_registration(&id, page.before, limit).await?;
+    let list = conn
+        .attempts_of_registration(&id, page.before, limit, &Default::default())
+        .await?;
     let next = (list.len() as i64 == limit)
         .then(|| list.last().map(|a| a.id))
         .flatten();

@@ -83,8 +83,15 @@ pub fn refusal(e: gatehouse_core::Error) -> Result<(StatusCode, Errors), PageErr
     if status.is_server_error() || (e.kind == gatehouse_core::Kind::NotFound && e.code == "not_found") {
         return Err(e.into());
     }
-    let field = e.field().map_or_else(|| "main".to_owned(), form_field);
-    Ok((status, Errors::one(field, sentence(&e.message))))
+    if e.fields.is_empty() {
+        return Ok((status, Errors::one("main".to_owned(), sentence(&e.message))));
+    }
+    // Every field's problem at once.
+    let mut errors = Errors::none();
+    for f in &e.fields {
+        errors.add(form_field(&f.field), sentence(&f.message));
+    }
+    Ok((status, errors))
 }
 
 /// A message as a sentence: capitalised, ending with a full stop.

@@ -16,13 +16,12 @@ use axum::{
 };
 use gatehouse_domain::{
     events::{
-        cloudevent::format_time,
         health, journal,
         model::{DeliveryMethod, Registration, RegistrationStatus},
     },
     integration::Integration,
 };
-use gatehouse_store::EventStore;
+use gatehouse_store::{AttemptFilter, EventStore};
 use serde::Deserialize;
 
 use super::{EventsCtx, base, method_label, refusal, status_view};
@@ -231,6 +230,23 @@ pub struct Done {
     pub done: Option<String>,
     pub before: Option<i64>,
     pub queued: Option<u64>,
+    /// The attempt log's filters: `succeeded` or `failed`, and an event type.
+    pub status: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+}
+
+impl Done {
+    fn filter(&self) -> AttemptFilter {
+        AttemptFilter {
+            success: match self.status.as_deref() {
+                Some("succeeded") => Some(true),
+                Some("failed") => Some(false),
+                _ => None,
+            },
+            event_code: self.event_type.clone().filter(|t| !t.is_empty()),
+        }
+    }
 }
 
 async fn list_page(
@@ -297,6 +313,9 @@ async fn create(
 
 /// One attempt as the log shows it.
 pub struct AttemptRow {
+    pub id: i64,
+    pub event_code: String,
+    pub event_id: String,
     pub cursor: String,
     pub at: String,
     pub status: String,
@@ -309,8 +328,11 @@ pub struct AttemptRow {
 
 pub fn attempt_row(a: &gatehouse_domain::events::model::Attempt, registration_id: &str) -> AttemptRow {
     AttemptRow {
+        id: a.id,
+        event_code: a.event_code.clone(),
+        event_id: a.event_id.clone(),
         cursor: journal::cursor(registration_id, a.event_position),
-        at: format_time(a.attempted_at),
+        at: when(a.attempted_at),
         status: a
             .status_code
             .map_or_else(|| "no response".to_owned(), |s| s.to_string()),
@@ -348,6 +370,13 @@ struct OnePage {
     notice: Option<&'static str>,
     queued: Option<u64>,
     errors: Errors,
+    /// Deliveries waiting, and when the next is due.
+    backlog: i64,
+    next_retry: Option<String>,
+    /// The log's filters as chosen (`""`: all), and the query string that keeps them for "older".
+    filter_status: String,
+    filter_type: String,
+    filter_query: String,
 }
 
 #[derive(Default)]
@@ -358,13 +387,15 @@ pub struct Extra {
     pub form: Option<FormValues>,
     pub errors: Errors,
     pub before: Option<i64>,
+    pub filter: AttemptFilter,
 }
 
 async fn render_one(state: &AppState, ec: EventsCtx, r: Registration, extra: Extra) -> Result<OnePage, PageError> {
     let mut conn = state.store.conn().await?;
     let attempts = conn
-        .attempts_of_registration(&r.id, extra.before, ATTEMPTS_PER_PAGE)
+        .attempts_of_registration(&r.id, extra.before, ATTEMPTS_PER_PAGE, &extra.filter)
         .await?;
+    let backlog = conn.delivery_backlog(&r.id).await?;
     let window = conn.health_window(&r.id, state.now() - health::WINDOW).await?;
     drop(conn);
     let older = (attempts.len() as i64 == ATTEMPTS_PER_PAGE)
@@ -399,6 +430,30 @@ async fn render_one(state: &AppState, ec: EventsCtx, r: Registration, extra: Ext
         notice: extra.notice,
         queued: extra.queued,
         errors: extra.errors,
+        backlog: backlog.pending,
+        next_retry: backlog.next_attempt_at.map(when),
+        filter_status: match extra.filter.success {
+            Some(true) => "succeeded".into(),
+            Some(false) => "failed".into(),
+            None => String::new(),
+        },
+        filter_query: {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            match extra.filter.success {
+                Some(true) => {
+                    q.append_pair("status", "succeeded");
+                }
+                Some(false) => {
+                    q.append_pair("status", "failed");
+                }
+                None => {}
+            }
+            if let Some(t) = &extra.filter.event_code {
+                q.append_pair("type", t);
+            }
+            q.finish()
+        },
+        filter_type: extra.filter.event_code.unwrap_or_default(),
     })
 }
 
@@ -437,6 +492,9 @@ async fn registration_page(
         Some("disabled") => Some("Registration disabled. Nothing is delivered until you re-enable it."),
         Some("resent") => Some("The event is queued again; a new attempt appears below once it is sent."),
         Some("recovered") => Some("Failed deliveries are queued again."),
+        Some("test-sent") => {
+            Some("A test event is queued for this registration; its attempt appears below once it is sent.")
+        }
         Some("created-unverified") => Some(
             "Registration created, but the webhook did not pass the challenge: nothing is delivered until it does. Fix the endpoint, then press Re-enable.",
         ),
@@ -462,6 +520,7 @@ async fn registration_page(
         notice,
         queued: q.queued.filter(|_| q.done.as_deref() == Some("recovered")),
         before: q.before,
+        filter: q.filter(),
         ..Extra::default()
     };
     let res = show(&state, ec, csrf, &rid, StatusCode::OK, extra).await?;
