@@ -12,7 +12,7 @@ use crate::{
 
 #[async_trait]
 impl<T: AsDb> OpsStore for T {
-    async fn delivery_backlog(&mut self, now: Timestamp, since: Timestamp) -> Result<DeliveryBacklog> {
+    async fn dispatcher_backlog(&mut self, now: Timestamp, since: Timestamp) -> Result<DeliveryBacklog> {
         let (pending, due, oldest): (i64, i64, Option<i64>) = on_db!(self.db(), c => {
             sqlx::query_as(
                 "SELECT COUNT(*), \

@@ -196,7 +196,7 @@ pub struct AppliedMigration {
 #[async_trait]
 pub trait OpsStore: AsDb {
     /// The deliveries waiting at `now`, and the attempts made since `since`.
-    async fn delivery_backlog(&mut self, now: Timestamp, since: Timestamp) -> Result<DeliveryBacklog>;
+    async fn dispatcher_backlog(&mut self, now: Timestamp, since: Timestamp) -> Result<DeliveryBacklog>;
     /// How many event registrations are in each status (`active`, `unstable`, …), by status.
     async fn registrations_by_status(&mut self) -> Result<Vec<(String, i64)>>;
     /// The migrations applied to the database, in version order.

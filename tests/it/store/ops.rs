@@ -11,7 +11,7 @@ use crate::events::fixtures::*;
 async fn the_backlog_counts_pending_due_and_recent_attempts() {
     let (_db, store) = f::fresh().await;
     let mut c = f::conn(&store).await;
-    let empty = c.delivery_backlog(T0, T0 - 3600).await.unwrap();
+    let empty = c.dispatcher_backlog(T0, T0 - 3600).await.unwrap();
     assert_eq!((empty.pending, empty.due, empty.oldest_due_at), (0, 0, None));
 
     let w = world(&store).await;
@@ -33,7 +33,7 @@ async fn the_backlog_counts_pending_due_and_recent_attempts() {
     for i in 0..3 {
         publish(&store, &event(&p.id, "com.acme.paid", &format!("e{i}")), T0).await;
     }
-    let b = c.delivery_backlog(T0 + 10, T0 - 3600).await.unwrap();
+    let b = c.dispatcher_backlog(T0 + 10, T0 - 3600).await.unwrap();
     assert_eq!(b.pending, 3, "only the active registration's deliveries wait: {b:?}");
     assert_eq!(b.due, 3);
     assert_eq!(b.oldest_due_at, Some(T0));
@@ -49,6 +49,9 @@ async fn the_backlog_counts_pending_due_and_recent_attempts() {
         status_code: Some(status),
         success: status == 200,
         latency_ms: 5,
+        request_headers: Vec::new(),
+        request_body: String::new(),
+        response_headers: Vec::new(),
         response_body: String::new(),
         error: None,
         cause: claimed[i].cause.clone(),
@@ -61,10 +64,10 @@ async fn the_backlog_counts_pending_due_and_recent_attempts() {
     c.record_attempt(&outcome(1, 503, DeliveryState::Pending, Some(T0 + 600)))
         .await
         .unwrap();
-    let b = c.delivery_backlog(T0 + 20, T0).await.unwrap();
+    let b = c.dispatcher_backlog(T0 + 20, T0).await.unwrap();
     assert_eq!((b.pending, b.due), (2, 1), "{b:?}");
     assert_eq!((b.succeeded, b.failed), (1, 1));
-    let later = c.delivery_backlog(T0 + 20, T0 + 12).await.unwrap();
+    let later = c.dispatcher_backlog(T0 + 20, T0 + 12).await.unwrap();
     assert_eq!(
         (later.succeeded, later.failed),
         (0, 0),

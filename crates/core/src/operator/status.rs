@@ -102,7 +102,7 @@ pub async fn status(state: &Core, caller: &Caller) -> OpResult<Status> {
         SchemaStatus::Ahead { .. } => "ahead",
     };
     let mut conn = store.conn().await?;
-    let backlog = conn.delivery_backlog(now, now - ATTEMPTS_WINDOW).await?;
+    let backlog = conn.dispatcher_backlog(now, now - ATTEMPTS_WINDOW).await?;
     let mut keys: Vec<KeyStatus> = conn
         .list_signing_keys()
         .await?
