@@ -46,7 +46,7 @@ await page.getByLabel('Email address').fill(ADMIN);
 await page.getByRole('button', { name: 'Continue' }).click();
 await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
 await page.getByRole('button', { name: 'Sign in' }).click();
-await page.waitForURL(/\/console/);
+await page.waitForURL(`${base}/`);
 
 let passed = 0;
 let failed = 0;
