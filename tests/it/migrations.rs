@@ -147,7 +147,8 @@ fn ident(word: &str) -> String {
 }
 
 /// Reads the tables, columns and indexes a migration creates. Deliberately simple: it understands
-/// CREATE TABLE, CREATE [UNIQUE] INDEX, ALTER TABLE … ADD [COLUMN] and DROP TABLE/INDEX.
+/// CREATE TABLE, CREATE [UNIQUE] INDEX, ALTER TABLE … ADD [COLUMN] (not ADD CONSTRAINT),
+/// ALTER TABLE … RENAME TO (SQLite's table rebuilds) and DROP TABLE/INDEX.
 fn apply_shape(shape: &mut SchemaShape, sql: &str) {
     for statement in strip_comments(sql).split(';') {
         let words: Vec<&str> = statement.split_whitespace().collect();
@@ -183,6 +184,18 @@ fn apply_shape(shape: &mut SchemaShape, sql: &str) {
                 let on = upper.iter().position(|w| *w == "ON").expect("CREATE INDEX … ON table");
                 let table = words[on + 1].split('(').next().unwrap_or_default();
                 shape.indexes.insert(ident(words[at + skip]), ident(table));
+            }
+            ["ALTER", "TABLE", _, "ADD", "CONSTRAINT", ..] => {}
+            ["ALTER", "TABLE", from, "RENAME", "TO", to] => {
+                let (from, to) = (ident(from), ident(to));
+                if let Some(columns) = shape.tables.remove(&from) {
+                    shape.tables.insert(to.clone(), columns);
+                }
+                for table in shape.indexes.values_mut() {
+                    if *table == from {
+                        table.clone_from(&to);
+                    }
+                }
             }
             ["ALTER", "TABLE", table, "ADD", rest @ ..] => {
                 let column = if rest.first() == Some(&"COLUMN") { 1 } else { 0 };
@@ -290,4 +303,187 @@ async fn migrations_refuse_a_schema_newer_than_this_build() {
         }
     );
     store.ping().await.unwrap();
+}
+
+/// Applies this build's migrations up to `last` only, as a Gatehouse of that schema left it.
+async fn migrate_until(store: &gatehouse_store::Store, last: i64) {
+    let dialect = match store.backend() {
+        gatehouse_store::Backend::Sqlite => "sqlite",
+        gatehouse_store::Backend::Postgres => "postgres",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for file in migration_files(dialect) {
+        if version_of(&file).is_some_and(|v| v <= last) {
+            std::fs::copy(migrations_dir(dialect).join(&file), dir.path().join(&file)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    let mut conn = store.conn().await.unwrap();
+    match conn.db() {
+        Db::Sqlite(c) => migrator.run_direct(c).await.unwrap(),
+        Db::Postgres(c) => migrator.run_direct(c).await.unwrap(),
+    }
+}
+
+/// Runs one statement on whichever backend, returning the rows affected.
+async fn exec(store: &gatehouse_store::Store, sql: &str) -> u64 {
+    let mut conn = store.conn().await.unwrap();
+    match conn.db() {
+        Db::Sqlite(c) => sqlx::query(sql).execute(c).await.unwrap().rows_affected(),
+        Db::Postgres(c) => sqlx::query(sql).execute(c).await.unwrap().rows_affected(),
+    }
+}
+
+async fn texts(store: &gatehouse_store::Store, sql: &str) -> Vec<Vec<String>> {
+    use sqlx::Row;
+    let mut conn = store.conn().await.unwrap();
+    let rows: Vec<Vec<String>> = match conn.db() {
+        Db::Sqlite(c) => sqlx::query(sql)
+            .fetch_all(c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect())
+            .collect(),
+        Db::Postgres(c) => sqlx::query(sql)
+            .fetch_all(c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect())
+            .collect(),
+    };
+    rows
+}
+
+#[tokio::test]
+async fn migration_15_gives_every_integration_a_project_with_a_production_workspace() {
+    let db = TestDatabase::fresh().await;
+    let store = db.connect().await;
+    migrate_until(&store, 14).await;
+    // Rows as a Gatehouse before projects wrote them: a personal OAuth integration, and an
+    // organization's service account with a secret and a subscription.
+    for sql in [
+        "INSERT INTO accounts (id, email, account_type, created_at, updated_at) \
+         VALUES ('acc-1', 'ada@example.com', 'personal', 100, 100)",
+        "INSERT INTO organizations (id, name, created_at, updated_at) \
+         VALUES ('0123456789abcdef01234567@GatehouseOrg', 'Acme', 100, 100)",
+        "INSERT INTO services (code, name, allowed_types, acts_for, created_at, updated_at) \
+         VALUES ('pdf', 'PDF', '[\"oauth\",\"service_account\"]', 'organization', 100, 100)",
+        "INSERT INTO integrations (id, client_id, name, integration_type, platform, owner_account_id, created_by, \
+         redirect_uri, status, created_at, updated_at) VALUES ('11111111-1111-4111-8111-111111111111', \
+         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'Photo editor', 'oauth', 'web', 'acc-1', 'acc-1', \
+         'https://app.example.com/cb', 'active', 200, 300)",
+        "INSERT INTO integrations (id, client_id, name, description, integration_type, org_id, technical_account_id, \
+         technical_account_email, status, created_at, updated_at) VALUES ('22222222-2222-4222-8222-222222222222', \
+         'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 'Nightly export', 'Exports at night', 'service_account', \
+         '0123456789abcdef01234567@GatehouseOrg', 'abc@techacct.gatehouse', 'def@techacct.gatehouse', 'active', \
+         250, 250)",
+        "INSERT INTO client_secrets (id, integration_id, digest, hint, created_at) \
+         VALUES ('s-1', '22222222-2222-4222-8222-222222222222', 'digest', 'ab12', 250)",
+        "INSERT INTO subscriptions (integration_id, service_code, scopes, created_at, updated_at) \
+         VALUES ('22222222-2222-4222-8222-222222222222', 'pdf', '[]', 250, 250)",
+    ] {
+        assert_eq!(exec(&store, sql).await, 1, "{sql}");
+    }
+
+    store.migrate().await.unwrap();
+    assert_eq!(store.schema_status().await.unwrap(), SchemaStatus::Current);
+
+    // Each integration is a project of its own, with the same ID, owner, title and description.
+    let projects = texts(
+        &store,
+        "SELECT id, name, title, description, COALESCE(owner_account_id, ''), COALESCE(org_id, '') \
+         FROM projects ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        projects,
+        [
+            [
+                "11111111-1111-4111-8111-111111111111",
+                "p11111111111141118111111111111111",
+                "Photo editor",
+                "",
+                "acc-1",
+                ""
+            ],
+            [
+                "22222222-2222-4222-8222-222222222222",
+                "p22222222222242228222222222222222",
+                "Nightly export",
+                "Exports at night",
+                "",
+                "0123456789abcdef01234567@GatehouseOrg"
+            ],
+        ]
+    );
+    // … holding it in one Production workspace.
+    let placed = texts(
+        &store,
+        "SELECT i.id, w.project_id, w.name, w.title FROM integrations i JOIN workspaces w ON w.id = i.workspace_id \
+         ORDER BY i.id",
+    )
+    .await;
+    assert_eq!(placed.len(), 2);
+    for row in &placed {
+        assert_eq!(
+            (&row[1], row[2].as_str(), row[3].as_str()),
+            (&row[0], "Production", "Production")
+        );
+    }
+    let workspace_ids = texts(&store, "SELECT id FROM workspaces").await;
+    assert!(
+        workspace_ids.iter().all(|w| uuid::Uuid::parse_str(&w[0]).is_ok()),
+        "workspace IDs are UUIDs: {workspace_ids:?}"
+    );
+    // Nothing of the integrations was lost, and their credentials still hang on them.
+    let kept = texts(
+        &store,
+        "SELECT client_id, name, integration_type, status, COALESCE(technical_account_id, '') FROM integrations \
+         ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        kept,
+        [
+            [
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "Photo editor",
+                "oauth",
+                "active",
+                ""
+            ],
+            [
+                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                "Nightly export",
+                "service_account",
+                "active",
+                "abc@techacct.gatehouse"
+            ],
+        ]
+    );
+    // The foreign keys still hold after the rebuild: deleting the integration takes its secret and
+    // subscription with it, and its workspace cannot go while it is there.
+    let mut conn = store.conn().await.unwrap();
+    let refused = match conn.db() {
+        Db::Sqlite(c) => sqlx::query("DELETE FROM workspaces").execute(c).await.is_err(),
+        Db::Postgres(c) => sqlx::query("DELETE FROM workspaces").execute(c).await.is_err(),
+    };
+    drop(conn);
+    assert!(refused, "a workspace holding integrations is not deleted");
+    exec(
+        &store,
+        "DELETE FROM integrations WHERE id = '22222222-2222-4222-8222-222222222222'",
+    )
+    .await;
+    assert!(texts(&store, "SELECT id FROM client_secrets").await.is_empty());
+    assert!(texts(&store, "SELECT service_code FROM subscriptions").await.is_empty());
+    // The new credential kind is accepted.
+    exec(
+        &store,
+        "UPDATE integrations SET integration_type = 'server_to_server', platform = NULL \
+         WHERE id = '11111111-1111-4111-8111-111111111111'",
+    )
+    .await;
 }

@@ -212,7 +212,10 @@ pub fn kind_of_rule(code: &str) -> Kind {
         | "too_many_secrets"
         | "too_many_certificates"
         | "certificate_duplicate"
-        | "last_secret" => Kind::Conflict,
+        | "last_secret"
+        | "not_empty"
+        | "production_workspace"
+        | "name_taken" => Kind::Conflict,
         _ => Kind::Invalid,
     }
 }

@@ -161,6 +161,8 @@ pub struct Integration {
     pub may_introspect: bool,
     /// The web domains its API key may be used from ([`crate::allowed_domains`]); empty: any.
     pub allowed_domains: Vec<String>,
+    /// The workspace (of a project, [`crate::project`]) it lives in.
+    pub workspace_id: String,
     pub status: IntegrationStatus,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

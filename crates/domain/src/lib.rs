@@ -17,6 +17,7 @@ pub mod ids;
 pub mod integration;
 pub mod org;
 pub mod password;
+pub mod project;
 pub mod redirect;
 pub mod rsa_signer;
 pub mod secret;

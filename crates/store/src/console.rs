@@ -18,7 +18,7 @@ use crate::{
     traits::Result,
 };
 
-fn sorted(rows: Vec<IntegrationRow>) -> Result<Vec<Integration>> {
+pub(crate) fn sorted(rows: Vec<IntegrationRow>) -> Result<Vec<Integration>> {
     let mut all = rows
         .into_iter()
         .map(Integration::try_from)

@@ -38,6 +38,7 @@ pub(crate) struct IntegrationRow {
     id_token_signed_response_alg: Option<String>,
     may_introspect: bool,
     allowed_domains: String,
+    workspace_id: String,
 }
 
 impl TryFrom<IntegrationRow> for Integration {
@@ -68,6 +69,7 @@ impl TryFrom<IntegrationRow> for Integration {
             id_token_signed_response_alg: parse_opt(r.id_token_signed_response_alg.as_deref(), SigningAlg::parse)?,
             may_introspect: r.may_introspect,
             allowed_domains: from_json_list(&r.allowed_domains)?,
+            workspace_id: r.workspace_id,
             status: IntegrationStatus::parse(&r.status)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -156,7 +158,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
 pub(crate) const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, integration_type, platform, owner_account_id, \
                                    org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
                                    technical_account_email, status, created_at, updated_at, \
-                                   id_token_signed_response_alg, may_introspect, allowed_domains";
+                                   id_token_signed_response_alg, may_introspect, allowed_domains, workspace_id";
 const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at";
 pub(crate) const CERTIFICATE_COLUMNS: &str =
     "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
@@ -177,8 +179,8 @@ impl<T: AsDb> IntegrationStore for T {
                 "INSERT INTO integrations (id, client_id, name, description, integration_type, platform, \
                  owner_account_id, org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
                  technical_account_email, status, created_at, updated_at, id_token_signed_response_alg, \
-                 may_introspect, allowed_domains) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                 may_introspect, allowed_domains, workspace_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
             )
             .bind(&i.id)
             .bind(i.client_id.as_str())
@@ -199,6 +201,7 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(i.id_token_signed_response_alg.map(SigningAlg::as_str))
             .bind(i.may_introspect)
             .bind(&allowed_domains)
+            .bind(&i.workspace_id)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -26,6 +26,7 @@ mod one_time;
 mod ops;
 mod orgs;
 mod passkeys;
+mod projects;
 mod services;
 mod sessions;
 mod signing_keys;

@@ -12,6 +12,7 @@ use gatehouse_domain::{
     ids::{ClientId, OrgId},
     integration::{Integration, StoredCertificate, StoredSecret},
     org::{Membership, Organization},
+    project::{Project, Workspace},
     service::{Service, ServiceCode, Subscription},
 };
 
@@ -63,6 +64,34 @@ pub trait ServiceStore: AsDb {
     /// Deletes the service (its event providers go with it, by cascade); returns whether it
     /// existed. Fails with a database error while subscriptions to it remain: delete those first.
     async fn delete_service(&mut self, code: &ServiceCode) -> Result<bool>;
+}
+
+/// Projects and their workspaces, which hold integrations.
+#[async_trait]
+pub trait ProjectStore: AsDb {
+    /// Fails with [`StoreError::Conflict`] when its owner has a project of that name.
+    async fn insert_project(&mut self, project: &Project) -> Result<()>;
+    /// Replaces the title, description and `updated_at`.
+    async fn update_project(&mut self, project: &Project) -> Result<()>;
+    async fn project_by_id(&mut self, id: &str) -> Result<Option<Project>>;
+    /// A personal account's projects, ordered by creation then ID.
+    async fn projects_of_account(&mut self, account_id: &str) -> Result<Vec<Project>>;
+    /// An organization's projects, ordered by creation then ID.
+    async fn projects_of_org(&mut self, org_id: &str) -> Result<Vec<Project>>;
+    /// Deletes the project and, by cascade, its workspaces; fails with a database error while an
+    /// integration remains in one of them.
+    async fn delete_project(&mut self, id: &str) -> Result<bool>;
+    /// Fails with [`StoreError::Conflict`] when the project has a workspace of that name.
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> Result<()>;
+    /// Replaces the title, description and `updated_at`.
+    async fn update_workspace(&mut self, workspace: &Workspace) -> Result<()>;
+    async fn workspace_by_id(&mut self, id: &str) -> Result<Option<Workspace>>;
+    /// A project's workspaces: Production first, then by creation and ID.
+    async fn workspaces_of(&mut self, project_id: &str) -> Result<Vec<Workspace>>;
+    /// Fails with a database error while an integration remains in it.
+    async fn delete_workspace(&mut self, id: &str) -> Result<bool>;
+    /// The integrations in a workspace, ordered by creation then ID.
+    async fn integrations_of_workspace(&mut self, workspace_id: &str) -> Result<Vec<Integration>>;
 }
 
 #[async_trait]

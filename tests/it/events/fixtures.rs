@@ -16,7 +16,7 @@ use gatehouse_domain::{
     integration::Integration,
     org::Organization,
 };
-use gatehouse_store::{EventStore, IntegrationStore, OrgStore, Store};
+use gatehouse_store::{EventStore, OrgStore, Store};
 use serde_json::json;
 
 use crate::store::fixtures::{self as f, T0};
@@ -45,7 +45,7 @@ pub async fn world(store: &Store) -> World {
     tx.insert_org(&org).await.unwrap();
     tx.insert_org(&other_org).await.unwrap();
     for i in [&a, &b, &c, &personal] {
-        tx.insert_integration(i).await.unwrap();
+        crate::store::fixtures::insert_integration(&mut tx, i).await.unwrap();
     }
     f::commit(tx).await;
     World {

@@ -229,6 +229,7 @@ fn api_key_integration(org: &str, now: i64) -> Integration {
         id_token_signed_response_alg: None,
         may_introspect: false,
         allowed_domains: Vec::new(),
+        workspace_id: uuid::Uuid::new_v4().to_string(),
         status: IntegrationStatus::Active,
         created_at: now,
         updated_at: now,

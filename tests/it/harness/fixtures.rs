@@ -93,6 +93,7 @@ impl<'s> Fixtures<'s> {
             id_token_signed_response_alg: None,
             may_introspect: false,
             allowed_domains: Vec::new(),
+            workspace_id: uuid::Uuid::new_v4().to_string(),
             status: IntegrationStatus::Active,
             created_at: self.now,
             updated_at: self.now,
@@ -237,7 +238,7 @@ impl<'s> Provision<'s> {
             tx.upsert_service(service).await.expect("store the service");
         }
         if insert_integration {
-            tx.insert_integration(&integration)
+            crate::store::fixtures::insert_integration(&mut tx, &integration)
                 .await
                 .expect("insert the integration");
         }

@@ -201,7 +201,7 @@ async fn store_unreadable_rows_are_reported_as_corrupt_not_skipped() {
     tx.insert_account(&ada).await.unwrap();
     tx.upsert_service(&pdf).await.unwrap();
     tx.upsert_service(&stock).await.unwrap();
-    tx.insert_integration(&i).await.unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &i).await.unwrap();
     tx.insert_org(&o).await.unwrap();
     commit(tx).await;
 

@@ -24,7 +24,7 @@ async fn console_store_lists_integrations_by_owner_and_subscriptions_by_service(
     let theirs = api_key_integration(&bob);
     let sa = service_account_integration(&acme, Some(&bob));
     for i in [&later, &mine, &theirs, &sa] {
-        tx.insert_integration(i).await.unwrap();
+        crate::store::fixtures::insert_integration(&mut tx, i).await.unwrap();
     }
     tx.upsert_subscription(&subscription(&sa, &pdf, &["ent_documentcloud_sdk"]))
         .await
@@ -93,7 +93,7 @@ async fn console_store_finds_expiring_certificates_and_records_each_notice_once(
     expired.not_after = T0 - 1;
     let mut tx = begin(&store).await;
     tx.insert_org(&acme).await.unwrap();
-    tx.insert_integration(&sa).await.unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &sa).await.unwrap();
     for cert in [&soon, &later, &revoked, &expired] {
         tx.insert_certificate(cert).await.unwrap();
     }
@@ -122,7 +122,7 @@ async fn console_store_hands_out_a_pending_private_key_once() {
     let sa = service_account_integration(&acme, None);
     let mut tx = begin(&store).await;
     tx.insert_org(&acme).await.unwrap();
-    tx.insert_integration(&sa).await.unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &sa).await.unwrap();
     commit(tx).await;
     let key = |digest: &str, expires_at| PendingPrivateKey {
         digest: digest.into(),

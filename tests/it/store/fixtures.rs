@@ -132,6 +132,7 @@ pub fn oauth_integration(owner: &Account) -> Integration {
         id_token_signed_response_alg: None,
         may_introspect: false,
         allowed_domains: Vec::new(),
+        workspace_id: new_id(),
         status: IntegrationStatus::Active,
         created_at: T0,
         updated_at: T0,
@@ -157,6 +158,7 @@ pub fn service_account_integration(org: &Organization, created_by: Option<&Accou
         id_token_signed_response_alg: None,
         may_introspect: false,
         allowed_domains: Vec::new(),
+        workspace_id: new_id(),
         status: IntegrationStatus::Active,
         created_at: T0,
         updated_at: T0,
@@ -180,6 +182,7 @@ pub fn api_key_integration(owner: &Account) -> Integration {
         id_token_signed_response_alg: None,
         may_introspect: false,
         allowed_domains: Vec::new(),
+        workspace_id: new_id(),
         status: IntegrationStatus::Active,
         created_at: T0,
         updated_at: T0,
@@ -229,4 +232,32 @@ pub async fn exec_raw(store: &Store, sql: &str) -> u64 {
         gatehouse_store::Db::Sqlite(c) => sqlx::query(sql).execute(c).await.unwrap().rows_affected(),
         gatehouse_store::Db::Postgres(c) => sqlx::query(sql).execute(c).await.unwrap().rows_affected(),
     }
+}
+
+/// Stores `i` with a project of its own (ID `i.id`, owned like it) and the workspace `i.workspace_id`
+/// in that project, as an integration created without naming a workspace gets.
+pub async fn insert_integration(tx: &mut Tx, i: &Integration) -> Result<(), gatehouse_store::StoreError> {
+    use gatehouse_store::{IntegrationStore, ProjectStore};
+    let project = gatehouse_domain::project::Project {
+        id: i.id.clone(),
+        name: format!("p{}", i.id.replace('-', "")),
+        title: i.name.clone(),
+        description: String::new(),
+        owner: i.owner.clone(),
+        created_by: i.created_by.clone(),
+        created_at: i.created_at,
+        updated_at: i.created_at,
+    };
+    tx.insert_project(&project).await?;
+    tx.insert_workspace(&gatehouse_domain::project::Workspace {
+        id: i.workspace_id.clone(),
+        project_id: project.id.clone(),
+        name: gatehouse_domain::project::PRODUCTION.into(),
+        title: gatehouse_domain::project::PRODUCTION.into(),
+        description: String::new(),
+        created_at: i.created_at,
+        updated_at: i.created_at,
+    })
+    .await?;
+    tx.insert_integration(i).await
 }

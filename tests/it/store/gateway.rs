@@ -46,7 +46,7 @@ async fn store_gateway_settings_and_subscription_limits_round_trip() {
     tx.insert_account(&owner).await.unwrap();
     tx.upsert_service(&docs).await.unwrap();
     tx.upsert_service(&plain).await.unwrap();
-    tx.insert_integration(&i).await.unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &i).await.unwrap();
     tx.upsert_subscription(&sub).await.unwrap();
     commit(tx).await;
 
@@ -70,7 +70,7 @@ async fn store_usage_counts_add_up_and_old_days_are_purged() {
     let mut tx = begin(&store).await;
     tx.insert_account(&owner).await.unwrap();
     tx.upsert_service(&docs).await.unwrap();
-    tx.insert_integration(&i).await.unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &i).await.unwrap();
     commit(tx).await;
 
     let mut tx = begin(&store).await;

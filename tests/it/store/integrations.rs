@@ -39,7 +39,7 @@ async fn world(store: &Store) -> World {
 async fn insert(store: &Store, integrations: &[&Integration]) {
     let mut tx = begin(store).await;
     for i in integrations {
-        tx.insert_integration(i).await.unwrap();
+        crate::store::fixtures::insert_integration(&mut tx, i).await.unwrap();
     }
     commit(tx).await;
 }
@@ -89,7 +89,9 @@ async fn integrations_client_id_and_technical_account_are_unique() {
     same_tech_email.technical_account_email = first.technical_account_email.clone();
     for dup in [same_client_id, same_tech_id, same_tech_email] {
         let mut tx = begin(&store).await;
-        let err = tx.insert_integration(&dup).await.unwrap_err();
+        let err = crate::store::fixtures::insert_integration(&mut tx, &dup)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "got {err:?}");
     }
 }
@@ -106,7 +108,9 @@ async fn integrations_need_an_existing_owner() {
         service_account_integration(&w.acme, Some(&ghost)),
     ] {
         let mut tx = begin(&store).await;
-        let err = tx.insert_integration(&orphan).await.unwrap_err();
+        let err = crate::store::fixtures::insert_integration(&mut tx, &orphan)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::MissingReference(_)), "got {err:?}");
     }
 }

@@ -21,6 +21,7 @@ mod one_time;
 mod ops;
 mod orgs;
 mod passkeys;
+mod projects;
 mod services;
 mod throttles;
 mod tokens;

@@ -494,7 +494,7 @@ async fn consents_are_stored_per_account_and_integration() {
         integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
         org::Organization,
     };
-    use gatehouse_store::{AuditStore, IntegrationStore, OrgStore};
+    use gatehouse_store::{AuditStore, OrgStore};
     let (_db, store) = fresh().await;
     let account = with_account(&store).await;
     let org = Organization {
@@ -520,14 +520,19 @@ async fn consents_are_stored_per_account_and_integration() {
         id_token_signed_response_alg: None,
         may_introspect: false,
         allowed_domains: Vec::new(),
+        workspace_id: format!("ws-{n}"),
         status: IntegrationStatus::Active,
         created_at: T0,
         updated_at: T0,
     };
     let mut tx = store.begin().await.unwrap();
     tx.insert_org(&org).await.unwrap();
-    tx.insert_integration(&app(1)).await.unwrap();
-    tx.insert_integration(&app(2)).await.unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &app(1))
+        .await
+        .unwrap();
+    crate::store::fixtures::insert_integration(&mut tx, &app(2))
+        .await
+        .unwrap();
     tx.append_audit(&AuditEntry::new(T0, &Actor::System, "test", "t"))
         .await
         .unwrap();

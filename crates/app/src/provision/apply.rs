@@ -14,7 +14,7 @@ use gatehouse_core::{
     policy::Provision,
 };
 use gatehouse_domain::{audit::AuditEntry, events::own::OwnEventKind, integration::Integration};
-use gatehouse_store::{AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, StoreError, Tx};
+use gatehouse_store::{AccountStore, AuditStore, EventStore, IntegrationStore, OrgStore, ProjectStore, StoreError, Tx};
 use serde_json::json;
 
 use super::{
@@ -98,6 +98,11 @@ pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision, settings: &S
                     })
                     .await?;
                 }
+            }
+            Write::InsertProject(pw) => {
+                let (p, w) = &**pw;
+                tx.insert_project(p).await?;
+                tx.insert_workspace(w).await?;
             }
             Write::InsertIntegration(i) => changes::integration_created(tx, i, at).await?,
             Write::UpdateIntegration(i) => {

@@ -11,7 +11,7 @@ use gatehouse_domain::{
     certificate,
     ids::{self, ClientId, TechnicalAccount},
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform, StoredCertificate, StoredSecret},
-    secret,
+    project, secret,
     service::{self, Service, Subscription, SubscriptionError},
 };
 use rand::{CryptoRng, RngCore};
@@ -182,6 +182,18 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         let created = existing.is_none();
         let before = self.problems.len();
         let mut changed: Vec<String> = Vec::new();
+        // An integration declared without a project gets one of its own, as the migration that
+        // introduced projects gave every integration.
+        let own_project = existing.is_none().then(|| {
+            project::own_project(
+                &x.name,
+                x.description.as_deref().unwrap_or(""),
+                owner.clone(),
+                created_by.as_deref(),
+                self.now,
+                self.rng,
+            )
+        });
         let mut i = match existing {
             Some(e) => e.clone(),
             None => Integration {
@@ -200,6 +212,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 id_token_signed_response_alg: None,
                 may_introspect: false,
                 allowed_domains: Vec::new(),
+                workspace_id: own_project.as_ref().map(|(_, w)| w.id.clone()).unwrap_or_default(),
                 status: IntegrationStatus::Active,
                 created_at: self.now,
                 updated_at: self.now,
@@ -274,6 +287,17 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         let label = format!("{} ({})", i.name, i.client_id);
         let needs_secret = i.has_secret();
         let (client_id, name, itype) = (i.client_id.to_string(), i.name.clone(), i.integration_type);
+        if let Some((p, w)) = own_project {
+            let details = json!({ "name": p.name, "title": p.title, "workspace_id": w.id });
+            let target = format!("project:{}", p.id);
+            self.step(
+                Write::InsertProject(Box::new((p, w))),
+                "project.created",
+                target,
+                org.as_deref(),
+                details,
+            );
+        }
         if created {
             let details = json!({ "client_id": client_id, "type": itype.as_str(), "name": name });
             self.step(

@@ -17,6 +17,7 @@ use gatehouse_domain::{
     integration::{Integration, StoredCertificate, StoredSecret},
     org::{Membership, Organization, Role},
     password,
+    project::{Project, Workspace},
     service::{Service, ServiceCode, Subscription},
 };
 use gatehouse_store::{AccountStore, AsDb, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError};
@@ -104,6 +105,8 @@ pub enum Write {
         account_id: String,
     },
     UpsertService(Service),
+    /// A project with its Production workspace (for an integration declared without one).
+    InsertProject(Box<(Project, Workspace)>),
     InsertIntegration(Integration),
     UpdateIntegration(Integration),
     InsertSecret(StoredSecret),

@@ -13,12 +13,13 @@ use gatehouse_domain::{
     },
     integration::{Integration, IntegrationStatus, StoredCertificate, StoredSecret},
     org::Role,
+    project,
     service::Subscription,
 };
 use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore};
 use serde_json::json;
 
-use super::{OpResult, audit, changes, visible_integration};
+use super::{OpResult, audit, changes, projects, visible_integration};
 use crate::{Core, console::Caller};
 
 /// What the caller may see, oldest first, each with its subscriptions.
@@ -44,12 +45,41 @@ pub async fn list(state: &Core, caller: &Caller) -> OpResult<Vec<(Integration, V
 }
 
 /// A new integration and, for types with one, its first client secret in plain text (shown once).
-pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> OpResult<(Integration, Option<String>)> {
+///
+/// In the workspace the input names (the caller must manage its project, and the integration takes
+/// the project's owner); without one, in a new project of its own with a Production workspace.
+pub async fn create(
+    state: &Core,
+    caller: &Caller,
+    mut input: IntegrationInput,
+) -> OpResult<(Integration, Option<String>)> {
+    let mut tx = state.store.begin().await?;
+    let (workspace_id, own_project) = match input.workspace.take() {
+        Some(id) => {
+            let (m, w) = projects::workspace_by_id(&mut tx, caller, &id)
+                .await
+                .map_err(|e| e.on("workspace_id"))?;
+            input.owner = m.project().owner.clone();
+            (w.id, None)
+        }
+        None => {
+            let (p, w) = project::own_project(
+                input.name.trim(),
+                input.description.trim(),
+                input.owner.clone(),
+                caller.principal.account_id(),
+                state.now(),
+                &mut rand::thread_rng(),
+            );
+            (w.id.clone(), Some((p, w)))
+        }
+    };
     let allowed = policy::create_integration(&caller.principal, input.integration_type, &input.owner);
     let ctx = CreateContext {
         creator: caller.principal.account_id(),
         now: state.now(),
         technical_account_domain: &state.settings.technical_account_domain,
+        workspace_id: &workspace_id,
     };
     let created = match (allowed, integration::create(input, ctx, &mut rand::thread_rng())) {
         (Ok(_), Ok(created)) => created,
@@ -64,7 +94,13 @@ pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> O
         (Err(refusal), _) => return Err(refusal.into()),
     };
     let i = created.integration;
-    let mut tx = state.store.begin().await?;
+    if let Some((p, w)) = &own_project {
+        let mut p = p.clone();
+        // Its title follows the integration's name as validated (the input's may be too long).
+        p.title.clone_from(&i.name);
+        p.description.clone_from(&i.description);
+        projects::insert_project(&mut tx, &p, w).await?;
+    }
     changes::integration_created(&mut tx, &i, state.now()).await?;
     tx.append_audit(&audit(state, caller, "integration.created", &i).details(json!({
         "name": i.name,
@@ -72,6 +108,7 @@ pub async fn create(state: &Core, caller: &Caller, input: IntegrationInput) -> O
         "integration_type": i.integration_type.as_str(),
         "platform": i.platform.map(|p| p.as_str()),
         "technical_account_id": i.technical_account_id,
+        "workspace_id": i.workspace_id,
     })))
     .await?;
     let secret = match created.secret {

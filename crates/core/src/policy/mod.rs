@@ -60,6 +60,7 @@ use gatehouse_domain::{
     gateway::{self, Limits},
     integration::{Integration, IntegrationStatus, IntegrationType, Owner},
     org::{Organization, Role},
+    project::Project,
     service::{ActsFor, Service, Subscription},
 };
 
@@ -83,6 +84,29 @@ impl ManageIntegration {
     pub fn into_integration(self) -> Integration {
         self.integration
     }
+}
+
+/// Proof that the principal may see and manage this project, its workspaces, and add credentials
+/// to them (each credential's own type still needs [`create_integration`]).
+#[derive(Debug, Clone)]
+pub struct ManageProject {
+    project: Project,
+}
+
+impl ManageProject {
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    pub fn into_project(self) -> Project {
+        self.project
+    }
+}
+
+/// Proof that the principal may create a project for this owner.
+#[derive(Debug, Clone)]
+pub struct CreateProject {
+    pub owner: Owner,
 }
 
 /// Proof that the principal may create an integration of this type for this owner.
@@ -265,6 +289,45 @@ pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<Gener
         ));
     }
     Ok(GenerateTestToken { integration: i.clone() })
+}
+
+/// May `p` see and manage the project `project`? Projects `p` cannot see are "not found"; an
+/// organization that requires MFA stays closed until `p` used a second factor.
+pub fn manage_project(p: &Principal, project: Project) -> Result<ManageProject, Refusal> {
+    if !access::can_see_project(&p.access(), &project) {
+        return Err(Refusal::not_found("project"));
+    }
+    if let Some(org) = project.org_id()
+        && blocked_by_mfa(p, org)
+    {
+        return Err(mfa_required(org_name(p, org)));
+    }
+    Ok(ManageProject { project })
+}
+
+/// The projects of `all` that `p` may see and manage, in order.
+pub fn visible_projects(p: &Principal, all: Vec<Project>) -> Vec<Project> {
+    let rules = p.access();
+    all.into_iter()
+        .filter(|x| access::can_see_project(&rules, x) && !x.org_id().is_some_and(|o| blocked_by_mfa(p, o)))
+        .collect()
+}
+
+/// May `p` create a project owned by `owner`?
+pub fn create_project(p: &Principal, owner: &Owner) -> Result<CreateProject, Refusal> {
+    access::check_create_project(&p.access(), owner).map_err(refused)?;
+    if let Owner::Organization(org) = owner
+        && blocked_by_mfa(p, org)
+    {
+        return Err(mfa_required(org_name(p, org)));
+    }
+    Ok(CreateProject { owner: owner.clone() })
+}
+
+/// May `p` create an integration of type `t` in the project it manages? The type's own rule for
+/// the project's owner ([`create_integration`]).
+pub fn create_in_project(p: &Principal, m: &ManageProject, t: IntegrationType) -> Result<CreateIntegration, Refusal> {
+    create_integration(p, t, &m.project.owner)
 }
 
 /// The integrations of `all` that `p` may see and manage, in order.

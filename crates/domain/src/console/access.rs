@@ -11,6 +11,7 @@ use crate::{
     DomainError,
     integration::{Integration, IntegrationType, Owner},
     org::{Membership, Role},
+    project::Project,
 };
 
 /// Who is acting in the console or its API.
@@ -105,14 +106,40 @@ pub fn check_create(p: &Principal, t: IntegrationType, owner: &Owner) -> Result<
 
 /// May `p` see (and manage) this integration?
 pub fn can_see(p: &Principal, i: &Integration) -> bool {
-    match &i.owner {
+    can_see_owned(p, &i.owner, i.created_by.as_deref())
+}
+
+/// May `p` see (and manage) this project, its workspaces and what they hold? The same rule as
+/// for integrations: its owner, or its organization's admins, or the developer who created it.
+pub fn can_see_project(p: &Principal, project: &Project) -> bool {
+    can_see_owned(p, &project.owner, project.created_by.as_deref())
+}
+
+fn can_see_owned(p: &Principal, owner: &Owner, created_by: Option<&str>) -> bool {
+    match owner {
         Owner::Account(a) => p.account_id.as_deref() == Some(a.as_str()),
         Owner::Organization(o) => match p.role_in(o) {
             Some(Role::Admin) => true,
-            Some(Role::Developer) => p.account_id.is_some() && i.created_by == p.account_id,
+            Some(Role::Developer) => p.account_id.is_some() && created_by == p.account_id.as_deref(),
             Some(Role::Member) | None => false,
         },
     }
+}
+
+/// May `p` create a project owned by `owner`? Whoever may create an OAuth integration there:
+/// the owner of a personal project, an organization's admins and developers.
+pub fn check_create_project(p: &Principal, owner: &Owner) -> Result<(), DomainError> {
+    check_create(p, IntegrationType::Oauth, owner).map_err(|e| match e.code {
+        "forbidden_owner" => refused(
+            "forbidden_owner",
+            "A personal project can only be created by its owner.",
+        ),
+        "developer_role_required" => refused(
+            "developer_role_required",
+            "Members of an organization cannot create projects for it; an admin can make you a developer.",
+        ),
+        _ => e,
+    })
 }
 
 /// The integrations `p` may see, in the given order.
@@ -172,6 +199,7 @@ mod tests {
             id_token_signed_response_alg: None,
             may_introspect: false,
             allowed_domains: Vec::new(),
+            workspace_id: "w".into(),
             status: IntegrationStatus::Active,
             created_at: 0,
             updated_at: 0,

@@ -29,6 +29,9 @@ pub struct IntegrationInput {
     pub owner: Owner,
     pub redirect_uri: Option<String>,
     pub redirect_patterns: Vec<String>,
+    /// The workspace to create it in; `None` gives it a project of its own
+    /// ([`crate::project::own_project`]).
+    pub workspace: Option<String>,
 }
 
 /// A new integration and, for the types that have one, its first client secret (shown once).
@@ -46,6 +49,8 @@ pub struct CreateContext<'a> {
     pub now: Timestamp,
     /// Domain of technical accounts (`<hex>@techacct.<domain>`).
     pub technical_account_domain: &'a str,
+    /// The workspace it is created in.
+    pub workspace_id: &'a str,
 }
 
 /// Parses a description: at most [`MAX_DESCRIPTION`] characters, no control characters but line breaks.
@@ -191,6 +196,7 @@ pub fn create(input: IntegrationInput, ctx: CreateContext<'_>, rng: &mut impl Rn
         id_token_signed_response_alg: None,
         may_introspect: false,
         allowed_domains: Vec::new(),
+        workspace_id: ctx.workspace_id.to_owned(),
         status: IntegrationStatus::Active,
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -293,6 +299,7 @@ mod tests {
             creator: Some("acc"),
             now: 1_000,
             technical_account_domain: "gatehouse",
+            workspace_id: "w",
         }
     }
 
@@ -305,6 +312,7 @@ mod tests {
             owner: Owner::Organization("0123456789abcdef01234567@GatehouseOrg".into()),
             redirect_uri: None,
             redirect_patterns: vec![],
+            workspace: None,
         }
     }
 

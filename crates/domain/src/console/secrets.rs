@@ -117,6 +117,7 @@ mod tests {
             id_token_signed_response_alg: None,
             may_introspect: false,
             allowed_domains: Vec::new(),
+            workspace_id: "w".into(),
             status: IntegrationStatus::Active,
             created_at: 0,
             updated_at: 0,

@@ -61,6 +61,8 @@ pub struct IntegrationOut {
     /// The web domains its API key may be used from (`example.com`, `*.example.com`,
     /// `localhost:3000`); calls whose `Origin` or `Referer` is elsewhere are refused. Empty: any.
     pub allowed_domains: Vec<String>,
+    /// The workspace (of a project) it lives in; see `/api/v1/projects`.
+    pub workspace_id: String,
     /// `active` or `disabled`.
     pub status: String,
     /// The services it subscribes to.
@@ -92,6 +94,7 @@ impl IntegrationOut {
             id_token_signed_response_alg: i.id_token_signed_response_alg.map(|a| a.as_str().to_owned()),
             may_introspect: i.may_introspect,
             allowed_domains: i.allowed_domains.clone(),
+            workspace_id: i.workspace_id.clone(),
             status: i.status.as_str().to_owned(),
             services: subs.iter().map(|s| s.service_code.to_string()).collect(),
             created_at: i.created_at,
@@ -121,6 +124,10 @@ pub struct CreateIntegration {
     /// scheme and host (`https://app\.example\.com/callback/.*`).
     #[serde(default)]
     pub redirect_patterns: Vec<String>,
+    /// The workspace to create it in (the integration takes its project's owner, so `org_id` is
+    /// then ignored). Omitted: the integration gets a project of its own, with a `Production`
+    /// workspace holding it — what clients written before projects existed get.
+    pub workspace_id: Option<String>,
 }
 
 /// A created integration. `client_secret` is shown this once and cannot be read again.
@@ -213,6 +220,7 @@ pub fn to_input(caller: &Caller, body: CreateIntegration) -> OpResult<Integratio
         owner,
         redirect_uri: body.redirect_uri,
         redirect_patterns: body.redirect_patterns,
+        workspace: body.workspace_id.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()),
     })
 }
 

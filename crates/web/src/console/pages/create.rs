@@ -80,6 +80,8 @@ struct Values {
     platform: String,
     redirect_uri: String,
     redirect_patterns: String,
+    /// The workspace it is created in (from a project's page); empty: a project of its own.
+    workspace: String,
 }
 
 #[derive(Template)]
@@ -185,6 +187,7 @@ async fn create(
         platform: one_of(&fields, "platform"),
         redirect_uri: one_of(&fields, "redirect_uri"),
         redirect_patterns: one_of(&fields, "redirect_patterns"),
+        workspace: one_of(&fields, "workspace"),
     };
     // No organization chosen is the person's own: for a service account the rules refuse that
     // together with every other field's problem.
@@ -207,6 +210,7 @@ async fn create(
         } else {
             Vec::new()
         },
+        workspace: Some(values.workspace.clone()).filter(|w| !w.is_empty()),
     };
     match console::integrations::create(&state, &ctx.caller, input).await {
         Ok((integration, secret)) => {
