@@ -15,6 +15,7 @@ pub(crate) mod helpers;
 mod integrations;
 mod openapi;
 mod pages;
+mod projects;
 mod reveal;
 mod revocation;
 mod subscriptions;

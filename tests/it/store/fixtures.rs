@@ -235,9 +235,13 @@ pub async fn exec_raw(store: &Store, sql: &str) -> u64 {
 }
 
 /// Stores `i` with a project of its own (ID `i.id`, owned like it) and the workspace `i.workspace_id`
-/// in that project, as an integration created without naming a workspace gets.
+/// in that project, as an integration created without naming a workspace gets. A workspace that
+/// exists already (the integration is stored again after being deleted) is kept.
 pub async fn insert_integration(tx: &mut Tx, i: &Integration) -> Result<(), gatehouse_store::StoreError> {
     use gatehouse_store::{IntegrationStore, ProjectStore};
+    if tx.workspace_by_id(&i.workspace_id).await?.is_some() {
+        return tx.insert_integration(i).await;
+    }
     let project = gatehouse_domain::project::Project {
         id: i.id.clone(),
         name: format!("p{}", i.id.replace('-', "")),

@@ -3,13 +3,14 @@
 //! workspace is deleted only once it holds no credentials (`gatehouse_domain::project`).
 
 use crate::policy::{self, ManageProject};
+use gatehouse_domain::console::workspace_file::{self, OrgRef};
 use gatehouse_domain::{
     audit::AuditEntry,
     integration::{Integration, Owner},
     org::Role,
     project::{self, Changes, Input, Project, Workspace},
 };
-use gatehouse_store::{AuditStore, ProjectStore, StoreError, Tx};
+use gatehouse_store::{AuditStore, IntegrationStore, OrgStore, ProjectStore, ServiceStore, StoreError, Tx};
 use serde_json::json;
 
 use super::{Caller, OpResult};
@@ -237,4 +238,43 @@ pub async fn delete_workspace(state: &Core, caller: &Caller, project_id: &str, w
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The workspace file of a workspace (Adobe's download shape, without secrets), recorded in the
+/// audit log as downloaded.
+pub async fn download(
+    state: &Core,
+    caller: &Caller,
+    project_id: &str,
+    workspace_id: &str,
+) -> OpResult<serde_json::Value> {
+    let mut conn = state.store.conn().await?;
+    let (m, w) = managed_workspace(&mut conn, caller, project_id, workspace_id).await?;
+    let project = m.into_project();
+    let mut credentials = Vec::new();
+    for i in policy::visible_integrations(&caller.principal, conn.integrations_of_workspace(&w.id).await?) {
+        let subs = conn.subscriptions_of(&i.id).await?;
+        credentials.push((i, subs));
+    }
+    let catalog = conn.list_services().await?;
+    let org = match project.org_id() {
+        Some(id) => {
+            let parsed = gatehouse_domain::ids::OrgId::parse(id).map_err(Error::internal)?;
+            conn.org_by_id(&parsed).await?
+        }
+        None => None,
+    };
+    let file = workspace_file::workspace_file(
+        org.as_ref().map(|o| OrgRef {
+            id: o.id.as_str(),
+            name: &o.name,
+        }),
+        &project,
+        &w,
+        &credentials,
+        &catalog,
+    );
+    conn.append_audit(&audit(state, caller, "workspace.downloaded", &project).details(json!({"workspace_id": w.id})))
+        .await?;
+    Ok(file)
 }

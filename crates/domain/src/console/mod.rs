@@ -18,6 +18,7 @@ pub mod integration;
 pub mod keypair;
 pub mod secrets;
 pub mod snippets;
+pub mod workspace_file;
 
 /// The scope an access token needs to call the console API (`/api/v1`) without a session. A
 /// service account's token with it acts as an admin of the service account's organization; a

@@ -14,6 +14,7 @@ pub mod operator;
 pub mod org_accounts;
 pub mod org_domains;
 pub mod orgs;
+pub mod projects;
 pub mod secrets;
 pub mod services;
 pub mod subscriptions;
@@ -106,6 +107,7 @@ pub fn router() -> Router<AppState> {
         .merge(org_domains::router())
         .merge(operator::router())
         .merge(integrations::router())
+        .merge(projects::router())
         .merge(secrets::router())
         .merge(certificates::router())
         .merge(subscriptions::router())

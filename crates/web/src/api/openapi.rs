@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
 };
 
-use super::{certificates, credentials, integrations, secrets, services, subscriptions, usage};
+use super::{certificates, credentials, integrations, projects, secrets, services, subscriptions, usage};
 
 /// The OpenAPI description of the console's routes (merged into `/api/v1/openapi.json`).
 #[derive(OpenApi)]
@@ -18,6 +18,17 @@ use super::{certificates, credentials, integrations, secrets, services, subscrip
         integrations::update,
         integrations::delete,
         integrations::redirect_check,
+        projects::list,
+        projects::create,
+        projects::read,
+        projects::update,
+        projects::delete,
+        projects::list_workspaces,
+        projects::create_workspace,
+        projects::read_workspace,
+        projects::update_workspace,
+        projects::delete_workspace,
+        projects::download,
         secrets::list,
         secrets::add,
         secrets::revoke,
@@ -40,7 +51,8 @@ use super::{certificates, credentials, integrations, secrets, services, subscrip
     ),
     modifiers(&Authentication),
     tags(
-        (name = "integrations", description = "Integrations of three types: OAuth, Service Account, API Key"),
+        (name = "projects", description = "Projects and their workspaces, which hold integrations (credentials)"),
+        (name = "integrations", description = "Integrations (credentials): OAuth, Service Account, API Key"),
         (name = "credentials", description = "Client secrets, certificates and the credentials file"),
         (name = "subscriptions", description = "An integration's subscriptions to services"),
         (name = "services", description = "The services catalog (edited and deleted by operators)"),
