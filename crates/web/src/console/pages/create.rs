@@ -81,7 +81,11 @@ pub struct Placement {
 }
 
 /// The workspace `id` if the caller may add credentials to it (the error page otherwise).
-async fn placement(state: &AppState, caller: &gatehouse_core::console::Caller, id: &str) -> Result<Placement, PageError> {
+async fn placement(
+    state: &AppState,
+    caller: &gatehouse_core::console::Caller,
+    id: &str,
+) -> Result<Placement, PageError> {
     let (project, workspace) = console::projects::placement(state, caller, id).await?;
     Ok(Placement {
         workspace_id: workspace.id,
@@ -205,8 +209,9 @@ async fn new_page(
             // In a workspace, a service account takes the project's owner: an organization the
             // caller administers, or none can be created there.
             let can_service_account = match &placement {
-                Some(pl) => gatehouse_core::policy::create_integration(p, IntegrationType::ServiceAccount, &pl.owner)
-                    .is_ok(),
+                Some(pl) => {
+                    gatehouse_core::policy::create_integration(p, IntegrationType::ServiceAccount, &pl.owner).is_ok()
+                }
                 None => !gatehouse_core::policy::orgs_for_new(p, IntegrationType::ServiceAccount).is_empty(),
             };
             let errors = match other {

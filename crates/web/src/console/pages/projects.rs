@@ -40,7 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/projects/{id}/edit", post(edit))
         .route("/console/projects/{id}/delete", post(delete))
         .route("/console/projects/{id}/workspaces", post(create_workspace))
-        .route("/console/projects/{id}/workspaces/{workspace}/delete", post(delete_workspace))
+        .route(
+            "/console/projects/{id}/workspaces/{workspace}/delete",
+            post(delete_workspace),
+        )
 }
 
 /// Who owns a project, as the pages name it: "Personal", or the organization's name.
