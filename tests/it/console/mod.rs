@@ -1,5 +1,5 @@
-//! The developer console: its JSON API and its pages end to end (integrations of the three types,
-//! credentials, certificates, services and subscriptions). Its storage is tested in
+//! The developer console: its JSON API and its pages end to end (projects and workspaces,
+//! integrations of the three types, credentials, certificates, services and subscriptions). Its storage is tested in
 //! `store::console`.
 
 // Test code: a failed expectation should stop the test with a message.
@@ -15,6 +15,7 @@ pub(crate) mod helpers;
 mod integrations;
 mod openapi;
 mod pages;
+mod project_pages;
 mod projects;
 mod reveal;
 mod revocation;

@@ -1,6 +1,7 @@
 //! The console's pages as people use them, in headless Chromium (`interop/browser/pages.mjs`):
-//! a service account's credentials (with a test token generated), its services, the catalog,
-//! an event registration with a failed and a delivered attempt, and an attempt's page — each at
+//! the projects list and a project with a Production and a Stage workspace, a service account's
+//! credentials (with a test token generated), its services, the catalog, an event registration
+//! with a failed and a delivered attempt, and an attempt's page — each at
 //! 1280 px and 390 px, checked with axe-core (no serious or critical violation), without
 //! sideways scrolling, without a console error or failed request.
 //!
@@ -11,7 +12,7 @@
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use gatehouse_store::EventStore;
+use gatehouse_store::{EventStore, ProjectStore};
 use serde_json::json;
 
 use super::{
@@ -19,7 +20,7 @@ use super::{
     console::{CODE, setup},
 };
 use crate::{
-    console::helpers::api,
+    console::helpers::{api, post},
     harness::{
         browser::{chromium, node, repo},
         receiver::Reply,
@@ -73,8 +74,52 @@ async fn console_pages_are_accessible_and_fit_from_390_px_to_wide_screens() {
         .expect("a failed attempt");
     drop(conn);
 
+    // A project with a credential in Production and an empty Stage workspace.
+    let created = post(
+        s.admin(),
+        "/console/projects",
+        &[
+            ("name", "Storefront"),
+            ("title", "Storefront web shop"),
+            ("owner", &s.w.org_id),
+        ],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+    let project = created
+        .header("location")
+        .unwrap()
+        .trim_end_matches("?done=created")
+        .to_owned();
+    post(
+        s.admin(),
+        &format!("{project}/workspaces"),
+        &[("workspace_name", "Stage")],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+    let mut conn = s.w.server.store().conn().await.unwrap();
+    let project_id = project.trim_start_matches("/console/projects/");
+    let production = conn.workspaces_of(project_id).await.unwrap().remove(0);
+    drop(conn);
+    post(
+        s.admin(),
+        "/console/integrations",
+        &[
+            ("integration_type", "oauth"),
+            ("name", "Checkout"),
+            ("platform", "web"),
+            ("redirect_uri", "https://shop.example/callback"),
+            ("workspace", &production.id),
+        ],
+        StatusCode::SEE_OTHER,
+    )
+    .await;
+
     let registration = format!("{}/registrations/{rid}", s.base());
     let pages = [
+        "projects=/console/projects".to_owned(),
+        format!("project={project}"),
         format!("credentials=/console/integrations/{id}/credentials"),
         format!("subscriptions=/console/integrations/{id}/subscriptions"),
         "services=/console/services".to_owned(),
@@ -103,8 +148,10 @@ async fn console_pages_are_accessible_and_fit_from_390_px_to_wide_screens() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}\n{stderr}");
     for name in [
+        "projects",
+        "project",
         "credentials",
         "credentials-token",
         "subscriptions",

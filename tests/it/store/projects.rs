@@ -161,7 +161,7 @@ async fn workspaces_holding_integrations_are_not_deleted_and_projects_take_their
 
     let mut c = conn(&store).await;
     let held = c.integrations_of_workspace(&i.workspace_id).await.unwrap();
-    assert_eq!(held, [i.clone()]);
+    assert_eq!(held, std::slice::from_ref(&i));
     assert!(c.integrations_of_workspace("w-empty").await.unwrap().is_empty());
     drop(c);
 

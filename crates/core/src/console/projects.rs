@@ -278,3 +278,11 @@ pub async fn download(
         .await?;
     Ok(file)
 }
+
+/// Where the workspace `workspace_id` sits: its project and itself, for a breadcrumb or a form
+/// that creates a credential in it. "Not found" unless the caller may manage the project.
+pub async fn placement(state: &Core, caller: &Caller, workspace_id: &str) -> OpResult<(Project, Workspace)> {
+    let mut conn = state.store.conn().await?;
+    let (m, w) = workspace_by_id(&mut conn, caller, workspace_id).await?;
+    Ok((m.into_project(), w))
+}

@@ -3,6 +3,10 @@
 //! redirects to `/console/integrations/{id}/created`, which shows its credentials — the client
 //! secret once (POST-redirect-GET through [`console::reveal`]: a reload shows no secret and creates
 //! nothing).
+//!
+//! From a project's page, `?workspace=…` carries the workspace through both steps (a hidden field
+//! of each form): the form then names the project and workspace instead of asking for an owner,
+//! since the credential takes its project's. Without it, the credential gets a project of its own.
 
 use askama::Template;
 use axum::{
@@ -44,7 +48,7 @@ pub struct OrgChoice {
 }
 
 /// The organizations where the principal may create integrations of type `t`, with their names.
-async fn org_choices(
+pub(super) async fn org_choices(
     state: &AppState,
     p: &gatehouse_core::policy::Principal,
     t: IntegrationType,
@@ -63,11 +67,43 @@ async fn org_choices(
     Ok(out)
 }
 
+/// The workspace a credential is created in, as the forms name it.
+pub struct Placement {
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub project_id: String,
+    pub project_title: String,
+    /// The project is someone's own (no service account in it).
+    pub personal: bool,
+    /// "Personal", or the owning organization's name.
+    pub owner_name: String,
+    owner: Owner,
+}
+
+/// The workspace `id` if the caller may add credentials to it (the error page otherwise).
+async fn placement(
+    state: &AppState,
+    caller: &gatehouse_core::console::Caller,
+    id: &str,
+) -> Result<Placement, PageError> {
+    let (project, workspace) = console::projects::placement(state, caller, id).await?;
+    Ok(Placement {
+        workspace_id: workspace.id,
+        workspace_name: workspace.name,
+        personal: project.org_id().is_none(),
+        owner_name: super::projects::owner_name(&caller.principal, &project),
+        project_id: project.id,
+        project_title: project.title,
+        owner: project.owner,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "developer/choose_type.html")]
 struct ChooseType {
     nav: Nav,
     can_service_account: bool,
+    placement: Option<Placement>,
     errors: Errors,
 }
 
@@ -94,6 +130,8 @@ struct CreateForm {
     personal_allowed: bool,
     platforms: Vec<(&'static str, &'static str)>,
     values: Values,
+    /// Set when it is created in a workspace: shown instead of the owner select.
+    placement: Option<Placement>,
     errors: Errors,
 }
 
@@ -111,6 +149,8 @@ struct Created {
 #[derive(Debug, Default, Deserialize)]
 struct TypeQuery {
     r#type: Option<String>,
+    /// The workspace to create it in (from a project's page).
+    workspace: Option<String>,
 }
 
 async fn form_page(
@@ -120,6 +160,10 @@ async fn form_page(
     values: Values,
     errors: Errors,
 ) -> Result<CreateForm, PageError> {
+    let placement = match values.workspace.as_str() {
+        "" => None,
+        id => Some(placement(state, &ctx.caller, id).await?),
+    };
     let orgs = org_choices(state, &ctx.caller.principal, t).await?;
     Ok(CreateForm {
         nav: ctx.nav,
@@ -132,6 +176,7 @@ async fn form_page(
             .map(|p| (p.as_str(), platform_label(p)))
             .collect(),
         values,
+        placement,
         errors,
     })
 }
@@ -145,15 +190,30 @@ async fn new_page(
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
     let chosen = q.r#type.as_deref().filter(|t| !t.is_empty());
+    let workspace = q.workspace.unwrap_or_default();
     match chosen.map(IntegrationType::parse) {
         Some(Ok(t)) => {
-            let p = form_page(&state, ctx, t, Values::default(), Errors::none()).await?;
+            let values = Values {
+                workspace,
+                ..Values::default()
+            };
+            let p = form_page(&state, ctx, t, values, Errors::none()).await?;
             Ok(page(StatusCode::OK, csrf, &p))
         }
         other => {
-            let can_service_account =
-                !gatehouse_core::policy::orgs_for_new(&ctx.caller.principal, IntegrationType::ServiceAccount)
-                    .is_empty();
+            let placement = match workspace.as_str() {
+                "" => None,
+                id => Some(placement(&state, &ctx.caller, id).await?),
+            };
+            let p = &ctx.caller.principal;
+            // In a workspace, a service account takes the project's owner: an organization the
+            // caller administers, or none can be created there.
+            let can_service_account = match &placement {
+                Some(pl) => {
+                    gatehouse_core::policy::create_integration(p, IntegrationType::ServiceAccount, &pl.owner).is_ok()
+                }
+                None => !gatehouse_core::policy::orgs_for_new(p, IntegrationType::ServiceAccount).is_empty(),
+            };
             let errors = match other {
                 Some(Err(_)) => Errors::one("integration_type", "Choose one of the three integration types."),
                 _ => Errors::none(),
@@ -162,6 +222,7 @@ async fn new_page(
             let p = ChooseType {
                 nav: ctx.nav,
                 can_service_account,
+                placement,
                 errors,
             };
             Ok(page(status, csrf, &p))

@@ -1,6 +1,7 @@
 //! The developer pages of the console (server-rendered, usable without JavaScript; a small script
-//! adds copy buttons): the integrations dashboard, the guided "create integration" flow, each
-//! integration's overview (edit, redirect test, enable/disable, delete), credentials (secrets,
+//! adds copy buttons): projects and their workspaces, the integrations dashboard, the guided
+//! "create integration" flow (into a workspace, or a project of its own), each integration's
+//! overview (edit, redirect test, enable/disable, delete), credentials (secrets,
 //! certificates, the credentials file) and subscriptions, and the services catalog. Every form
 //! carries the CSRF token; every change goes through [`super::ops`].
 
@@ -8,6 +9,7 @@ mod create;
 mod credentials;
 mod dashboard;
 mod overview;
+mod projects;
 mod services;
 mod subscriptions;
 mod usage;
@@ -51,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/console.js", get(script))
         .merge(dashboard::router())
         .merge(create::router())
+        .merge(projects::router())
         .merge(overview::router())
         .merge(credentials::router())
         .merge(subscriptions::router())
@@ -115,8 +118,9 @@ fn sentence(message: &str) -> String {
 
 /// Form field names are a small fixed set; errors refer to them by `&'static str`.
 fn static_field(f: &str) -> &'static str {
-    const FIELDS: [&str; 18] = [
+    const FIELDS: [&str; 19] = [
         "name",
+        "title",
         "description",
         "integration_type",
         "platform",
@@ -151,6 +155,14 @@ pub fn platform_label(p: Platform) -> &'static str {
     }
 }
 
+/// Where an integration sits: its project and workspace, shown as a breadcrumb above its name.
+pub struct Crumb {
+    pub project_id: String,
+    pub project_title: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+}
+
 /// The sub-navigation of one integration's pages.
 pub struct Tabs {
     pub id: String,
@@ -158,6 +170,8 @@ pub struct Tabs {
     pub current: &'static str,
     pub type_label: &'static str,
     pub active: bool,
+    /// Its project and workspace, on the pages that show them.
+    pub crumb: Option<Crumb>,
 }
 
 impl Tabs {
@@ -168,6 +182,7 @@ impl Tabs {
             current,
             type_label: type_label(i.integration_type),
             active: i.status == gatehouse_domain::integration::IntegrationStatus::Active,
+            crumb: None,
         }
     }
 }

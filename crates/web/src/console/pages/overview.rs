@@ -1,4 +1,5 @@
-//! `/console/integrations/{id}`: an integration's overview — its facts, editing its name,
+//! `/console/integrations/{id}`: an integration's overview — its project and workspace (a
+//! breadcrumb to the project's page), its facts, editing its name,
 //! description and redirect settings, testing a URL against its redirect rules, enabling or
 //! disabling it — and deleting it after typing its name to confirm.
 
@@ -18,7 +19,7 @@ use gatehouse_domain::{
 };
 use serde::Deserialize;
 
-use super::{Ctx, Tabs, form_errors, lines, platform_label};
+use super::{Crumb, Ctx, Tabs, form_errors, lines, platform_label};
 use crate::{
     AppState,
     account::{Nav, page, when},
@@ -120,6 +121,18 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
     let i = d.integration;
     let counts = gatehouse_core::gateway::usage(state, &ctx.caller, id, super::usage::DAYS).await?;
     let usage = super::usage::chart(&counts, gatehouse_domain::gateway::day_of(state.now()));
+    // The breadcrumb to its project; none when the caller cannot see the project (a developer's
+    // credential in a project an admin created).
+    let crumb = match console::projects::placement(state, &ctx.caller, &i.workspace_id).await {
+        Ok((project, workspace)) => Some(Crumb {
+            project_id: project.id,
+            project_title: project.title,
+            workspace_id: workspace.id,
+            workspace_name: workspace.name,
+        }),
+        Err(e) if e.kind == gatehouse_core::error::Kind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
     let owner_name = i.org_id().map(|o| {
         ctx.caller
             .principal
@@ -131,7 +144,10 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
     Ok(Overview {
         owner_name,
         nav: ctx.nav,
-        tabs: Tabs::of(&i, "overview"),
+        tabs: Tabs {
+            crumb,
+            ..Tabs::of(&i, "overview")
+        },
         is_oauth: i.integration_type == IntegrationType::Oauth,
         platform: i.platform.map(platform_label),
         created: when(i.created_at),
