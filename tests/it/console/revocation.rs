@@ -170,6 +170,8 @@ async fn console_deleting_revokes_refresh_tokens_and_codes_even_if_the_client_id
     let again = {
         let mut i = app.integration.clone();
         i.id = uuid::Uuid::new_v4().to_string();
+        // In a project of its own: the deleted one's project and workspace remain.
+        i.workspace_id = uuid::Uuid::new_v4().to_string();
         i
     };
     Fixtures::new(server.store())
