@@ -1,27 +1,34 @@
-//! Integrations: a developer's registered application, of one of three types, with its
+//! Integrations: a developer's registered application, of one of four types, with its
 //! credentials (client ID, client secrets, certificates) and — for OAuth — its redirect rules.
 
 use crate::{DomainError, Timestamp, ids::ClientId, token::keys::SigningAlg};
 
-/// The three integration types of the seed.
+/// The integration types (credential kinds). Each kind uses its own grants
+/// ([`crate::token::client_auth::check_grant_allowed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationType {
     /// Acts for a signed-in user.
     Oauth,
-    /// Acts for itself or its organization; authenticates with a JWT signed by its private key.
+    /// Acts for its organization as a technical account; gets tokens by exchanging a JWT signed by
+    /// its private key (Adobe's "Service Account (JWT)", deprecated there in favour of
+    /// [`IntegrationType::ServerToServer`]).
     ServiceAccount,
     /// Anonymous: client ID only.
     ApiKey,
+    /// Acts for its organization as a technical account; gets tokens with its client ID and a
+    /// client secret (`client_credentials`), Adobe's "OAuth Server-to-Server".
+    ServerToServer,
 }
 
 impl IntegrationType {
-    pub const ALL: [Self; 3] = [Self::Oauth, Self::ServiceAccount, Self::ApiKey];
+    pub const ALL: [Self; 4] = [Self::Oauth, Self::ServerToServer, Self::ServiceAccount, Self::ApiKey];
 
-    /// How people read the type: "OAuth", "Service Account", "API Key".
+    /// How people read the type: "OAuth", "OAuth Server-to-Server", "Service Account", "API Key".
     pub fn label(self) -> &'static str {
         match self {
             Self::Oauth => "OAuth",
+            Self::ServerToServer => "OAuth Server-to-Server",
             Self::ServiceAccount => "Service Account",
             Self::ApiKey => "API Key",
         }
@@ -31,9 +38,17 @@ impl IntegrationType {
     pub fn with_article(self) -> &'static str {
         match self {
             Self::Oauth => "an OAuth",
+            Self::ServerToServer => "an OAuth Server-to-Server",
             Self::ServiceAccount => "a Service Account",
             Self::ApiKey => "an API Key",
         }
+    }
+
+    /// Does an integration of this type act for its organization as a technical account (with a
+    /// technical account ID and email, owned by an organization, acting there as an admin)? The
+    /// Service Account (JWT) and its replacement, OAuth Server-to-Server.
+    pub fn is_technical_account(self) -> bool {
+        matches!(self, Self::ServiceAccount | Self::ServerToServer)
     }
 
     /// Labels joined for a sentence: "OAuth", "OAuth and API Key", "OAuth, Service Account and API Key".
@@ -51,6 +66,7 @@ impl IntegrationType {
             Self::Oauth => "oauth",
             Self::ServiceAccount => "service_account",
             Self::ApiKey => "api_key",
+            Self::ServerToServer => "server_to_server",
         }
     }
 
@@ -59,9 +75,13 @@ impl IntegrationType {
             "oauth" => Ok(Self::Oauth),
             "service_account" => Ok(Self::ServiceAccount),
             "api_key" => Ok(Self::ApiKey),
+            "server_to_server" => Ok(Self::ServerToServer),
             _ => Err(DomainError::new(
                 "invalid_integration_type",
-                format!("integration type {s:?} must be one of \"oauth\", \"service_account\", \"api_key\""),
+                format!(
+                    "integration type {s:?} must be one of \"oauth\", \"server_to_server\", \"service_account\", \
+                     \"api_key\""
+                ),
             )),
         }
     }
@@ -180,7 +200,7 @@ impl Integration {
     pub fn has_secret(&self) -> bool {
         match self.integration_type {
             IntegrationType::Oauth => self.platform.is_some_and(Platform::is_confidential),
-            IntegrationType::ServiceAccount => true,
+            IntegrationType::ServiceAccount | IntegrationType::ServerToServer => true,
             IntegrationType::ApiKey => false,
         }
     }
@@ -195,6 +215,24 @@ pub struct StoredSecret {
     pub hint: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// When it stops authenticating; `None`: never.
+    pub expires_at: Option<Timestamp>,
+    /// When it last authenticated a client (recorded at most once a minute; see
+    /// `gatehouse_core::tokens::last_used`); `None`: never.
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl StoredSecret {
+    /// Does it authenticate at `now`: not revoked (a revocation scheduled later does not count
+    /// yet) and not expired?
+    pub fn is_active_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none_or(|r| r > now) && self.expires_at.is_none_or(|e| e > now)
+    }
+
+    /// Has it expired at `now`?
+    pub fn is_expired_at(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|e| e <= now)
+    }
 }
 
 /// A service account's public key certificate (PEM), with the facts parsed from it.

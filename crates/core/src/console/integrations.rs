@@ -219,6 +219,7 @@ pub async fn credentials(state: &Core, caller: &Caller, id: &str) -> OpResult<Cr
         &d.subscriptions,
         &d.secrets,
         &d.certificates,
+        state.now(),
     );
     // A download changes nothing cached: recorded on its own, without bumping the catalog.
     state

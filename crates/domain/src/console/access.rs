@@ -2,7 +2,8 @@
 //!
 //! - OAuth and API Key integrations: anyone signed in, for themselves (personal) or for an
 //!   organization in which they are an admin or a developer.
-//! - Service Account integrations: only an admin of an organization, for that organization.
+//! - Service Account (JWT) and OAuth Server-to-Server integrations, which act as their organization's
+//!   technical account: only an admin of an organization, for that organization.
 //! - Seeing and managing: a personal integration's owner; for an organization's integrations, its
 //!   admins see all of them, developers the ones they created, members none.
 //! - The services catalog: Gatehouse's operators.
@@ -56,7 +57,7 @@ impl Principal {
         self.roles
             .iter()
             .filter(|(_, r)| match t {
-                IntegrationType::ServiceAccount => *r == Role::Admin,
+                t if t.is_technical_account() => *r == Role::Admin,
                 _ => matches!(r, Role::Admin | Role::Developer),
             })
             .map(|(o, _)| o.as_str())
@@ -72,11 +73,14 @@ fn refused(code: &'static str, message: impl Into<String>) -> DomainError {
 pub fn check_create(p: &Principal, t: IntegrationType, owner: &Owner) -> Result<(), DomainError> {
     match owner {
         Owner::Account(a) => {
-            if t == IntegrationType::ServiceAccount {
+            if t.is_technical_account() {
                 return Err(refused(
                     "service_account_requires_org_admin",
-                    "A Service Account integration belongs to an organization, and only an admin of that \
-                     organization can create one. Choose an organization you administer.",
+                    format!(
+                        "{} integration belongs to an organization, and only an admin of that organization can \
+                         create one. Choose an organization you administer.",
+                        article_first(t)
+                    ),
                 ));
             }
             if p.account_id.as_deref() != Some(a.as_str()) {
@@ -89,10 +93,13 @@ pub fn check_create(p: &Principal, t: IntegrationType, owner: &Owner) -> Result<
         }
         Owner::Organization(o) => match (p.role_in(o), t) {
             (Some(Role::Admin), _) => Ok(()),
-            (Some(Role::Developer), IntegrationType::ServiceAccount) => Err(refused(
+            (Some(Role::Developer), t) if t.is_technical_account() => Err(refused(
                 "service_account_requires_org_admin",
-                "Only an admin of this organization can create a Service Account integration for it. Ask one of \
-                 its admins, or create an OAuth or API Key integration instead.",
+                format!(
+                    "Only an admin of this organization can create {} integration for it: it acts as an admin \
+                     there. Ask one of its admins, or create an OAuth or API Key integration instead.",
+                    t.with_article()
+                ),
             )),
             (Some(Role::Developer), _) => Ok(()),
             (Some(Role::Member), _) => Err(refused(
@@ -102,6 +109,15 @@ pub fn check_create(p: &Principal, t: IntegrationType, owner: &Owner) -> Result<
             (None, _) => Err(refused("not_a_member", "You are not a member of this organization.")),
         },
     }
+}
+
+/// "A Service Account", "An OAuth Server-to-Server".
+fn article_first(t: IntegrationType) -> String {
+    let a = t.with_article();
+    let mut c = a.chars();
+    c.next()
+        .map(|first| first.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// May `p` see (and manage) this integration?
@@ -250,6 +266,19 @@ mod tests {
             vec![ORG]
         );
         assert!(dev.orgs_for(IntegrationType::ServiceAccount).is_empty());
+        // OAuth Server-to-Server acts as the organization's technical account too.
+        assert!(dev.orgs_for(IntegrationType::ServerToServer).is_empty());
+        let e = check_create(&dev, IntegrationType::ServerToServer, &org).unwrap_err();
+        assert_eq!(e.code, "service_account_requires_org_admin");
+        assert!(e.message.contains("an OAuth Server-to-Server integration"), "{e:?}");
+        assert!(check_create(&person("a", Some(Role::Admin)), IntegrationType::ServerToServer, &org).is_ok());
+        let e = check_create(
+            &person("a", None),
+            IntegrationType::ServerToServer,
+            &Owner::Account("a".into()),
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("An OAuth Server-to-Server integration"), "{e:?}");
         assert_eq!(dev.orgs_for(IntegrationType::Oauth), vec![ORG]);
     }
 

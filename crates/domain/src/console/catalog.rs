@@ -251,6 +251,14 @@ mod tests {
         assert_eq!((s.created_at, s.updated_at), (5, 5));
         let again = parse_service(&input(), Some(&s), 9).unwrap();
         assert_eq!((again.created_at, again.updated_at), (5, 9));
+        let both = ServiceInput {
+            allowed_types: vec!["service_account".into(), "server_to_server".into()],
+            ..input()
+        };
+        assert_eq!(
+            parse_service(&both, None, 5).unwrap().allowed_types,
+            vec![IntegrationType::ServiceAccount, IntegrationType::ServerToServer]
+        );
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub fn check_type(integration: &Integration) -> Result<(), DomainError> {
     } else {
         Err(DomainError::new(
             "no_certificates",
-            "Only Service Account integrations have public key certificates.",
+            "Only Service Account (JWT) integrations have public key certificates; an OAuth Server-to-Server \
+             integration authenticates with its client secret.",
         ))
     }
 }

@@ -10,15 +10,16 @@
 use serde::Serialize;
 
 use crate::{
+    Timestamp,
     integration::{Integration, IntegrationType, StoredCertificate, StoredSecret},
     service::Subscription,
-    token::scope::IDENTITY_SCOPES,
+    token::{client_auth::grants_of, scope::IDENTITY_SCOPES},
 };
 
 /// The token endpoints of this deployment that the integration's type uses, absolute. An API Key
 /// integration gets no token, so it lists none of them; only an OAuth integration sends people
-/// to the authorization endpoint; only a service account exchanges a JWT; introspection needs a
-/// client that authenticates (one with a secret).
+/// to the authorization endpoint; only a service account (JWT) exchanges a JWT; introspection
+/// needs a client that authenticates (one with a secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Endpoints {
     pub issuer: String,
@@ -92,6 +93,10 @@ pub struct CredentialsFile {
     pub technical_account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub technical_account_email: Option<String>,
+    /// The grants its type may use at the token endpoints (`client_credentials` for OAuth
+    /// Server-to-Server, the JWT bearer grant for a service account, `authorization_code` and
+    /// `refresh_token` for OAuth); none for an API Key.
+    pub grant_types: Vec<&'static str>,
     /// The scopes the integration may request.
     pub scopes: Vec<String>,
     /// For service accounts: the metascopes of their JWT assertions (the same list).
@@ -104,7 +109,8 @@ pub struct CredentialsFile {
     pub redirect_uri_patterns: Vec<String>,
     /// Whether the client authenticates with a secret. The secret itself is never in this file.
     pub uses_client_secret: bool,
-    /// The last four characters of each active secret, to tell them apart.
+    /// The last four characters of each active secret (neither revoked nor expired), to tell them
+    /// apart.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub client_secret_hints: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -112,13 +118,14 @@ pub struct CredentialsFile {
     pub endpoints: Endpoints,
 }
 
-/// Builds the credentials file. `base` is the public URL without a trailing slash.
+/// Builds the credentials file at `now`. `base` is the public URL without a trailing slash.
 pub fn credentials_file(
     base: &str,
     integration: &Integration,
     subscriptions: &[Subscription],
     secrets: &[StoredSecret],
     certificates: &[StoredCertificate],
+    now: Timestamp,
 ) -> CredentialsFile {
     let t = integration.integration_type;
     let mut scopes: Vec<String> = Vec::new();
@@ -144,14 +151,13 @@ pub fn credentials_file(
         technical_account_id: integration.technical_account_id.clone(),
         technical_account_email: integration.technical_account_email.clone(),
         meta_scopes: sa.then(|| scopes.clone()),
+        grant_types: grants_of(t).iter().map(|g| g.as_str()).collect(),
         scopes,
         services: subscriptions.iter().map(|s| s.service_code.to_string()).collect(),
         redirect_uri: integration.redirect_uri.clone(),
         redirect_uri_patterns: integration.redirect_patterns.clone(),
         uses_client_secret: integration.has_secret(),
-        client_secret_hints: secrets
-            .iter()
-            .filter(|s| s.revoked_at.is_none())
+        client_secret_hints: crate::console::secrets::active(secrets, now)
             .map(|s| s.hint.clone())
             .collect(),
         certificates: certificates

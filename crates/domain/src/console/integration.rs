@@ -1,5 +1,6 @@
 //! What a valid new or edited integration is, and building one: a fresh client ID, a technical
-//! account for service accounts, and the first client secret for the types that have one.
+//! account for the types that act as one (service accounts and OAuth Server-to-Server), and the
+//! first client secret for the types that have one.
 //!
 //! Every problem of a submission is reported at once, each with the field it belongs to.
 
@@ -154,11 +155,14 @@ pub fn create(input: IntegrationInput, ctx: CreateContext<'_>, rng: &mut impl Rn
         })
     });
     let t = input.integration_type;
-    if t == IntegrationType::ServiceAccount && matches!(input.owner, Owner::Account(_)) {
+    if t.is_technical_account() && matches!(input.owner, Owner::Account(_)) {
         errors.push(FieldError::new(
             "owner",
             "service_account_requires_org_admin",
-            "A Service Account integration belongs to an organization; choose one you administer.",
+            format!(
+                "{} integration belongs to an organization; choose one you administer.",
+                capitalized(t.with_article())
+            ),
         ));
     }
     let (redirect_uri, redirect_patterns) = redirect_settings(
@@ -174,8 +178,9 @@ pub fn create(input: IntegrationInput, ctx: CreateContext<'_>, rng: &mut impl Rn
     if !errors.is_empty() {
         return Err(errors);
     }
-    let technical =
-        (t == IntegrationType::ServiceAccount).then(|| TechnicalAccount::generate(rng, ctx.technical_account_domain));
+    let technical = t
+        .is_technical_account()
+        .then(|| TechnicalAccount::generate(rng, ctx.technical_account_domain));
     let integration = Integration {
         id: new_row_id(rng),
         client_id: ClientId::generate(rng),
@@ -203,8 +208,16 @@ pub fn create(input: IntegrationInput, ctx: CreateContext<'_>, rng: &mut impl Rn
     };
     let secret = integration
         .has_secret()
-        .then(|| new_secret(&integration.id, ctx.now, rng));
+        .then(|| new_secret(&integration.id, ctx.now, None, rng));
     Ok(Created { integration, secret })
+}
+
+/// "an OAuth…" → "An OAuth…".
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|first| first.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// A submitted edit: `None` leaves a field as it is.
@@ -321,14 +334,16 @@ mod tests {
     }
 
     #[test]
-    fn a_service_account_gets_a_technical_account_and_a_secret() {
-        let c = create(
-            input(IntegrationType::ServiceAccount),
-            ctx(),
-            &mut StdRng::seed_from_u64(1),
-        )
-        .unwrap();
+    fn technical_account_kinds_get_a_technical_account_and_a_secret() {
+        for t in [IntegrationType::ServiceAccount, IntegrationType::ServerToServer] {
+            technical_account_and_secret(t);
+        }
+    }
+
+    fn technical_account_and_secret(t: IntegrationType) {
+        let c = create(input(t), ctx(), &mut StdRng::seed_from_u64(1)).unwrap();
         let i = &c.integration;
+        assert_eq!((i.integration_type, i.platform), (t, None));
         assert_eq!(i.name, "My app");
         assert_eq!(i.client_id.as_str().len(), 32);
         assert!(
@@ -390,10 +405,25 @@ mod tests {
 
     #[test]
     fn personal_service_accounts_are_refused() {
-        let mut i = input(IntegrationType::ServiceAccount);
-        i.owner = Owner::Account("acc".into());
-        let e = create(i, ctx(), &mut StdRng::seed_from_u64(5)).unwrap_err();
-        assert_eq!(fields(&e), vec!["owner"]);
+        for t in [IntegrationType::ServiceAccount, IntegrationType::ServerToServer] {
+            let mut i = input(t);
+            i.owner = Owner::Account("acc".into());
+            let e = create(i, ctx(), &mut StdRng::seed_from_u64(5)).unwrap_err();
+            assert_eq!(fields(&e), vec!["owner"]);
+            assert!(
+                e[0].error.message.starts_with(&format!("A{}", &t.with_article()[1..])),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_to_server_has_no_platform_and_no_redirects() {
+        let mut bad = input(IntegrationType::ServerToServer);
+        bad.platform = Some(Platform::Web);
+        bad.redirect_uri = Some("https://x.example/cb".into());
+        let e = create(bad, ctx(), &mut StdRng::seed_from_u64(7)).unwrap_err();
+        assert_eq!(fields(&e), vec!["platform", "redirect_uri"]);
     }
 
     #[test]

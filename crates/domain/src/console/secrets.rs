@@ -2,6 +2,10 @@
 //! current one and the one being rotated out). Rotating is "add a new secret", deploy it, then
 //! "revoke the old one". The last active secret cannot be revoked: add its successor first.
 //!
+//! A secret may be given an expiry when it is added: from then on it authenticates no more
+//! ([`crate::token::client_auth`]), and it no longer counts as active (so its successor can be
+//! added). An expired secret may still be revoked, to tidy the list.
+//!
 //! A secret's plain text exists only in the [`NewSecret`] returned when it is made, to be shown
 //! once; only its SHA-256 digest and a four-character hint are stored.
 
@@ -29,8 +33,16 @@ impl std::fmt::Debug for NewSecret {
     }
 }
 
-/// Makes a secret for the integration `integration_id`.
-pub fn new_secret(integration_id: &str, now: Timestamp, rng: &mut impl RngCore) -> NewSecret {
+/// The latest expiry a secret may be given: 10 years ahead, in seconds.
+pub const MAX_SECRET_LIFETIME: Timestamp = 10 * 366 * 86_400;
+
+/// Makes a secret for the integration `integration_id`, expiring at `expires_at` (`None`: never).
+pub fn new_secret(
+    integration_id: &str,
+    now: Timestamp,
+    expires_at: Option<Timestamp>,
+    rng: &mut impl RngCore,
+) -> NewSecret {
     let plaintext = secret::new_client_secret(rng);
     let stored = StoredSecret {
         id: new_row_id(rng),
@@ -39,19 +51,42 @@ pub fn new_secret(integration_id: &str, now: Timestamp, rng: &mut impl RngCore) 
         hint: secret::hint(&plaintext),
         created_at: now,
         revoked_at: None,
+        expires_at,
+        last_used_at: None,
     };
     NewSecret { plaintext, stored }
 }
 
-pub fn active(secrets: &[StoredSecret]) -> impl Iterator<Item = &StoredSecret> {
-    secrets.iter().filter(|s| s.revoked_at.is_none())
+/// The secrets active at `now`: not revoked, not expired.
+pub fn active(secrets: &[StoredSecret], now: Timestamp) -> impl Iterator<Item = &StoredSecret> {
+    secrets
+        .iter()
+        .filter(move |s| s.revoked_at.is_none() && !s.is_expired_at(now))
 }
 
-/// Adds a secret to `integration`, which has `existing` secrets.
+/// Checks a requested expiry: in the future, and at most [`MAX_SECRET_LIFETIME`] ahead.
+pub fn check_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> Result<(), DomainError> {
+    match expires_at {
+        Some(e) if e <= now => Err(DomainError::new(
+            "expiry_in_the_past",
+            "A client secret's expiry must be in the future.",
+        )),
+        Some(e) if e - now > MAX_SECRET_LIFETIME => Err(DomainError::new(
+            "expiry_too_far",
+            "A client secret's expiry must be at most 10 years ahead; leave it empty for a secret that does not \
+             expire.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Adds a secret expiring at `expires_at` (`None`: never) to `integration`, which has `existing`
+/// secrets.
 pub fn add(
     integration: &Integration,
     existing: &[StoredSecret],
     now: Timestamp,
+    expires_at: Option<Timestamp>,
     rng: &mut impl RngCore,
 ) -> Result<NewSecret, DomainError> {
     if !integration.has_secret() {
@@ -61,7 +96,8 @@ pub fn add(
              authenticate without one.",
         ));
     }
-    if active(existing).count() >= MAX_ACTIVE_SECRETS {
+    check_expiry(expires_at, now)?;
+    if active(existing, now).count() >= MAX_ACTIVE_SECRETS {
         return Err(DomainError::new(
             "too_many_secrets",
             format!(
@@ -70,18 +106,19 @@ pub fn add(
             ),
         ));
     }
-    Ok(new_secret(&integration.id, now, rng))
+    Ok(new_secret(&integration.id, now, expires_at, rng))
 }
 
-/// May the secret `secret_id` be revoked?
-pub fn check_revoke(existing: &[StoredSecret], secret_id: &str) -> Result<(), DomainError> {
-    if !active(existing).any(|s| s.id == secret_id) {
+/// May the secret `secret_id` be revoked at `now`? Any unrevoked one may, except the last active
+/// one (an expired secret may always be revoked).
+pub fn check_revoke(existing: &[StoredSecret], secret_id: &str, now: Timestamp) -> Result<(), DomainError> {
+    let Some(target) = existing.iter().find(|s| s.id == secret_id && s.revoked_at.is_none()) else {
         return Err(DomainError::new(
             "secret_not_found",
-            "There is no such active client secret on this integration.",
+            "There is no such client secret on this integration, or it was revoked already.",
         ));
-    }
-    if active(existing).count() == 1 {
+    };
+    if !target.is_expired_at(now) && active(existing, now).count() == 1 {
         return Err(DomainError::new(
             "last_secret",
             "This is the integration's only active client secret. Add a new one and update your clients before \
@@ -128,21 +165,55 @@ mod tests {
     fn rotation_keeps_at_most_two_and_never_zero() {
         let rng = &mut StdRng::seed_from_u64(9);
         let i = sa();
-        let first = add(&i, &[], 1, rng).unwrap();
+        let first = add(&i, &[], 1, None, rng).unwrap();
         assert!(secret::matches_digest(&first.plaintext, &first.stored.digest));
         assert!(!format!("{first:?}").contains(&first.plaintext));
         let mut all = vec![first.stored.clone()];
-        assert_eq!(check_revoke(&all, &first.stored.id).unwrap_err().code, "last_secret");
-        let second = add(&i, &all, 2, rng).unwrap();
+        assert_eq!(check_revoke(&all, &first.stored.id, 1).unwrap_err().code, "last_secret");
+        let second = add(&i, &all, 2, None, rng).unwrap();
         all.push(second.stored.clone());
-        assert_eq!(add(&i, &all, 3, rng).unwrap_err().code, "too_many_secrets");
-        assert!(check_revoke(&all, &first.stored.id).is_ok());
+        assert_eq!(add(&i, &all, 3, None, rng).unwrap_err().code, "too_many_secrets");
+        assert!(check_revoke(&all, &first.stored.id, 3).is_ok());
         all[0].revoked_at = Some(4);
         assert_eq!(
-            check_revoke(&all, &first.stored.id).unwrap_err().code,
+            check_revoke(&all, &first.stored.id, 4).unwrap_err().code,
             "secret_not_found"
         );
-        assert!(add(&i, &all, 5, rng).is_ok());
+        assert!(add(&i, &all, 5, None, rng).is_ok());
+    }
+
+    #[test]
+    fn an_expired_secret_is_no_longer_active() {
+        let rng = &mut StdRng::seed_from_u64(3);
+        let i = sa();
+        let short = add(&i, &[], 10, Some(100), rng).unwrap();
+        assert_eq!(short.stored.expires_at, Some(100));
+        let lasting = add(&i, std::slice::from_ref(&short.stored), 20, None, rng).unwrap();
+        let all = vec![short.stored.clone(), lasting.stored.clone()];
+        assert_eq!(add(&i, &all, 99, None, rng).unwrap_err().code, "too_many_secrets");
+        // Once the first has expired, a successor may be added and the expired one revoked…
+        assert_eq!(active(&all, 100).count(), 1);
+        assert!(add(&i, &all, 100, None, rng).is_ok());
+        assert!(check_revoke(&all, &short.stored.id, 100).is_ok());
+        // …but not the only one still active.
+        assert_eq!(
+            check_revoke(&all, &lasting.stored.id, 100).unwrap_err().code,
+            "last_secret"
+        );
+    }
+
+    #[test]
+    fn an_expiry_is_in_the_future_and_within_ten_years() {
+        let rng = &mut StdRng::seed_from_u64(4);
+        let i = sa();
+        for (at, code) in [(1_000, "expiry_in_the_past"), (999, "expiry_in_the_past")] {
+            assert_eq!(add(&i, &[], 1_000, Some(at), rng).unwrap_err().code, code);
+        }
+        assert_eq!(
+            add(&i, &[], 0, Some(MAX_SECRET_LIFETIME + 1), rng).unwrap_err().code,
+            "expiry_too_far"
+        );
+        assert!(add(&i, &[], 0, Some(MAX_SECRET_LIFETIME), rng).is_ok());
     }
 
     #[test]
@@ -150,7 +221,7 @@ mod tests {
         let mut i = sa();
         i.integration_type = IntegrationType::ApiKey;
         assert_eq!(
-            add(&i, &[], 1, &mut StdRng::seed_from_u64(1)).unwrap_err().code,
+            add(&i, &[], 1, None, &mut StdRng::seed_from_u64(1)).unwrap_err().code,
             "no_client_secret"
         );
     }

@@ -1,6 +1,7 @@
-//! The copy-ready commands on an integration's credentials page: for each flow its type allows,
-//! the `curl` (and, for a service account's JWT, the `openssl` lines that sign it) against this
-//! deployment's real endpoints, with the integration's identifiers and scopes filled in.
+//! The copy-ready commands on an integration's credentials page: for each flow its type allows
+//! ([`crate::token::client_auth::grants_of`]), the `curl` (and, for a service account's JWT, the
+//! `openssl` lines that sign it) against this deployment's real endpoints, with the integration's
+//! identifiers and scopes filled in.
 //!
 //! The commands name secrets by shell variable only (`$CLIENT_SECRET`, the file `private.key`):
 //! Gatehouse does not keep a client secret or a generated private key, and a page does not show
@@ -40,24 +41,39 @@ pub fn subscribed_scopes(subscriptions: &[Subscription]) -> Vec<String> {
     scopes
 }
 
-fn client_credentials(
-    id: &'static str,
-    title: &'static str,
-    endpoint: &str,
-    client_id: &str,
-    scopes: &[String],
-) -> Snippet {
+fn client_credentials(base: &str, client_id: &str, scopes: &[String]) -> Snippet {
     let mut command = format!(
-        "curl -sS -X POST '{endpoint}' \\\n  -u \"{client_id}:$CLIENT_SECRET\" \\\n  -d 'grant_type=client_credentials'"
+        "curl -sS -X POST '{base}/oauth/token' \\\n  -u \"{client_id}:$CLIENT_SECRET\" \\\n  -d 'grant_type=client_credentials'"
     );
     if !scopes.is_empty() {
         command.push_str(&format!(" \\\n  --data-urlencode 'scope={}'", scopes.join(" ")));
     }
     Snippet {
-        id,
-        title,
+        id: "curl-client-credentials",
+        title: "Client credentials",
         explanation: "Set CLIENT_SECRET to one of this integration's client secrets (shown once when it was made), \
                       then run this: the answer's access_token carries the scopes of the integration's subscriptions."
+            .to_owned(),
+        command,
+    }
+}
+
+/// The request Adobe documents for OAuth Server-to-Server: everything in the form body, scopes
+/// comma-separated.
+fn ims_client_credentials(base: &str, client_id: &str, scopes: &[String]) -> Snippet {
+    let mut command = format!(
+        "curl -sS -X POST '{base}/ims/token/v3' \\\n  -H 'Content-Type: application/x-www-form-urlencoded' \\\n  -d \
+         'grant_type=client_credentials' \\\n  -d 'client_id={client_id}' \\\n  -d \"client_secret=$CLIENT_SECRET\""
+    );
+    if !scopes.is_empty() {
+        command.push_str(&format!(" \\\n  --data-urlencode 'scope={}'", scopes.join(",")));
+    }
+    Snippet {
+        id: "curl-ims-client-credentials",
+        title: "Client credentials (Adobe-compatible)",
+        explanation: "The same grant as Adobe's OAuth Server-to-Server clients send it: client ID and secret in the \
+                      form, scopes comma-separated. The token lives 24 hours (expires_in is in seconds); there is no \
+                      refresh token: ask for a new access token when it expires."
             .to_owned(),
         command,
     }
@@ -183,40 +199,12 @@ pub fn snippets(base: &str, i: &Integration, subscriptions: &[Subscription], now
                      'grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer' \\\n  -d \"assertion=$JWT\""
                 ),
             });
-            out.push(client_credentials(
-                "curl-client-credentials",
-                "Client credentials",
-                &format!("{base}/oauth/token"),
-                client_id,
-                &scopes,
-            ));
-            out.push(client_credentials(
-                "curl-ims-client-credentials",
-                "Client credentials (Adobe-compatible)",
-                &format!("{base}/ims/token/v3"),
-                client_id,
-                &scopes,
-            ));
         }
-        IntegrationType::Oauth => {
-            out.push(authorization_code(base, i, &scopes));
-            if i.has_secret() {
-                out.push(client_credentials(
-                    "curl-client-credentials",
-                    "Client credentials (the integration acts for itself)",
-                    &format!("{base}/oauth/token"),
-                    client_id,
-                    &scopes,
-                ));
-                out.push(client_credentials(
-                    "curl-ims-client-credentials",
-                    "Client credentials (Adobe-compatible)",
-                    &format!("{base}/ims/token/v3"),
-                    client_id,
-                    &scopes,
-                ));
-            }
+        IntegrationType::ServerToServer => {
+            out.push(ims_client_credentials(base, client_id, &scopes));
+            out.push(client_credentials(base, client_id, &scopes));
         }
+        IntegrationType::Oauth => out.push(authorization_code(base, i, &scopes)),
         IntegrationType::ApiKey => {
             if let Some(s) = subscriptions.first() {
                 out.push(Snippet {
@@ -291,29 +279,16 @@ mod tests {
         let base = "https://id.example";
         let subs = [sub("pdf_services", &["ent_documentcloud_sdk"])];
         let sa = snippets(base, &integration(IntegrationType::ServiceAccount, None), &subs, 0);
-        assert_eq!(
-            ids(&sa),
-            [
-                "curl-jwt-exchange",
-                "curl-jwt-bearer",
-                "curl-client-credentials",
-                "curl-ims-client-credentials"
-            ]
-        );
+        assert_eq!(ids(&sa), ["curl-jwt-exchange", "curl-jwt-bearer"]);
+        let s2s = snippets(base, &integration(IntegrationType::ServerToServer, None), &subs, 0);
+        assert_eq!(ids(&s2s), ["curl-ims-client-credentials", "curl-client-credentials"]);
         let web = snippets(
             base,
             &integration(IntegrationType::Oauth, Some(Platform::Web)),
             &subs,
             0,
         );
-        assert_eq!(
-            ids(&web),
-            [
-                "curl-authorization-code",
-                "curl-client-credentials",
-                "curl-ims-client-credentials"
-            ]
-        );
+        assert_eq!(ids(&web), ["curl-authorization-code"]);
         let spa = snippets(
             base,
             &integration(IntegrationType::Oauth, Some(Platform::Spa)),
@@ -350,6 +325,19 @@ mod tests {
         assert_eq!(c["aud"], "https://id.example/c/0123456789abcdef0123456789abcdef");
         assert_eq!(c["https://id.example/s/ent_documentcloud_sdk"], true);
         assert_eq!(c["https://id.example/s/stock_search"], true);
+    }
+
+    #[test]
+    fn server_to_server_sends_what_adobe_documents() {
+        let i = integration(IntegrationType::ServerToServer, None);
+        let subs = [sub("pdf_services", &["openid", "pdf_read"])];
+        let s = snippets("https://id.example", &i, &subs, 0);
+        let cmd = &s[0].command;
+        assert!(cmd.contains("'https://id.example/ims/token/v3'"), "{cmd}");
+        assert!(cmd.contains("-d 'grant_type=client_credentials'"), "{cmd}");
+        assert!(cmd.contains("-d 'client_id=0123456789abcdef0123456789abcdef'"), "{cmd}");
+        assert!(cmd.contains("-d \"client_secret=$CLIENT_SECRET\""), "{cmd}");
+        assert!(cmd.contains("--data-urlencode 'scope=openid,pdf_read'"), "{cmd}");
     }
 
     #[test]

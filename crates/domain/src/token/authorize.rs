@@ -426,8 +426,10 @@ mod tests {
         let mut i = web();
         i.status = IntegrationStatus::Disabled;
         assert_eq!(check(&i, None), Err(ClientRefusal::ClientDisabled));
-        let sa = integration(IntegrationType::ServiceAccount, None);
-        assert_eq!(check(&sa, None).unwrap_err().code(), "unauthorized_client");
+        for t in [IntegrationType::ServiceAccount, IntegrationType::ServerToServer] {
+            let technical = integration(t, None);
+            assert_eq!(check(&technical, None).unwrap_err().code(), "unauthorized_client");
+        }
         let mut none = web();
         none.redirect_uri = None;
         assert_eq!(check(&none, None), Err(ClientRefusal::NoRedirectUri));

@@ -2,9 +2,10 @@
 //! RFC 7523 §2.2 / OIDC Core §9) and which grant types each kind of integration may use.
 //!
 //! Methods: `client_secret_basic` and `client_secret_post` (secrets are compared as SHA-256
-//! digests in constant time, against every active secret, without early exit), `none` for public
-//! clients, `private_key_jwt` for service accounts (the assertion itself is checked by
-//! [`super::assertion`]). Finding the integration and its secrets is the caller's job.
+//! digests in constant time, against every active secret — neither revoked nor expired — without
+//! early exit), `none` for public clients, `private_key_jwt` for service accounts (the assertion
+//! itself is checked by [`super::assertion`]). Finding the integration and its secrets is the
+//! caller's job.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use subtle::ConstantTimeEq;
@@ -167,15 +168,16 @@ pub fn identify<'a>(
     })
 }
 
-/// Checks a claimed client against its integration and stored secrets. For
-/// [`Credential::Assertion`] this only checks that the integration may use `private_key_jwt`;
-/// the caller then validates the assertion with [`super::assertion::validate`].
+/// Checks a claimed client against its integration and stored secrets; on success, the ID of the
+/// secret that authenticated it (`None` for the other methods). For [`Credential::Assertion`]
+/// this only checks that the integration may use `private_key_jwt`; the caller then validates the
+/// assertion with [`super::assertion::validate`].
 pub fn authenticate(
     integration: &Integration,
     secrets: &[StoredSecret],
     credential: Credential<'_>,
     now: Timestamp,
-) -> Result<(), TokenError> {
+) -> Result<Option<String>, TokenError> {
     if integration.status != IntegrationStatus::Active {
         return Err(TokenError::ClientDisabled);
     }
@@ -186,18 +188,19 @@ pub fn authenticate(
                     "this client has no secret; public clients use PKCE without a secret",
                 ));
             }
-            if secret_matches(presented, secrets, now) {
-                Ok(())
-            } else {
-                Err(TokenError::InvalidClientSecret)
+            // A revoked or expired secret is refused like a wrong one: the answer does not say
+            // which secrets exist.
+            match matching_secret(presented, secrets, now) {
+                Some(s) => Ok(Some(s.id.clone())),
+                None => Err(TokenError::InvalidClientSecret),
             }
         }
         Credential::Assertion(_) => {
             if integration.integration_type == IntegrationType::ServiceAccount {
-                Ok(())
+                Ok(None)
             } else {
                 Err(TokenError::AuthMethodNotAllowed(
-                    "private_key_jwt is only for service account integrations",
+                    "private_key_jwt is only for service account (JWT) integrations",
                 ))
             }
         }
@@ -205,24 +208,33 @@ pub fn authenticate(
             if integration.has_secret() {
                 Err(TokenError::ClientAuthenticationRequired)
             } else {
-                Ok(())
+                Ok(None)
             }
         }
     }
 }
 
-/// Does `presented` match one of the secrets active at `now`? The presented value is hashed once
-/// and compared with every active digest in constant time, and the loop never exits early, so the
-/// time taken does not depend on which digest (or how much of it) matched.
+/// Does `presented` match one of the secrets active at `now` (neither revoked nor expired)? The
+/// presented value is hashed once and compared with every digest in constant time, and the loop
+/// never exits early, so the time taken does not depend on which digest (or how much of it)
+/// matched.
 pub fn secret_matches(presented: &str, secrets: &[StoredSecret], now: Timestamp) -> bool {
+    matching_secret(presented, secrets, now).is_some()
+}
+
+/// The secret active at `now` that `presented` matches, compared as [`secret_matches`] does (every
+/// digest, in constant time); for recording which secret authenticated.
+pub fn matching_secret<'s>(presented: &str, secrets: &'s [StoredSecret], now: Timestamp) -> Option<&'s StoredSecret> {
     let presented = crate::secret::digest(presented);
-    let mut matched = subtle::Choice::from(0u8);
+    let mut found = None;
     for s in secrets {
-        let active = s.revoked_at.is_none_or(|r| r > now);
         let equal = presented.as_bytes().ct_eq(s.digest.as_bytes());
-        matched |= equal & subtle::Choice::from(u8::from(active));
+        let hit: bool = (equal & subtle::Choice::from(u8::from(s.is_active_at(now)))).into();
+        if hit {
+            found = Some(s);
+        }
     }
-    matched.into()
+    found
 }
 
 /// The grant types of the token endpoint (RFC 6749 §4, RFC 7523 §2.1).
@@ -257,21 +269,27 @@ impl GrantType {
     }
 }
 
-/// Which integrations may use which grant: user grants for OAuth integrations; client credentials
-/// for confidential OAuth (`web`) and service accounts; JWT bearer for service accounts only; and
-/// nothing for API-key integrations, which get no tokens at all.
+/// The grants an integration type may use; the grant follows the kind of credential:
+///
+/// | type | grants |
+/// |---|---|
+/// | `oauth` (web, spa, native) | `authorization_code`, `refresh_token` (it acts for people) |
+/// | `server_to_server` | `client_credentials` (client ID and secret) |
+/// | `service_account` (JWT) | the JWT bearer grant (its signed assertion) |
+/// | `api_key` | none: it gets no token at all |
+pub fn grants_of(t: IntegrationType) -> &'static [GrantType] {
+    match t {
+        IntegrationType::Oauth => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        IntegrationType::ServerToServer => &[GrantType::ClientCredentials],
+        IntegrationType::ServiceAccount => &[GrantType::JwtBearer],
+        IntegrationType::ApiKey => &[],
+    }
+}
+
+/// May the integration use `grant` ([`grants_of`] its type)? `unauthorized_client` otherwise.
 pub fn check_grant_allowed(integration: &Integration, grant: GrantType) -> Result<(), TokenError> {
     let t = integration.integration_type;
-    let allowed = match grant {
-        GrantType::AuthorizationCode | GrantType::RefreshToken => t == IntegrationType::Oauth,
-        GrantType::ClientCredentials => match t {
-            IntegrationType::ServiceAccount => true,
-            IntegrationType::Oauth => integration.has_secret(),
-            IntegrationType::ApiKey => false,
-        },
-        GrantType::JwtBearer => t == IntegrationType::ServiceAccount,
-    };
-    if allowed {
+    if grants_of(t).contains(&grant) {
         Ok(())
     } else {
         Err(TokenError::GrantNotAllowed {
@@ -322,6 +340,8 @@ pub(crate) mod tests {
             hint: secret::hint(secret_value),
             created_at: 0,
             revoked_at,
+            expires_at: None,
+            last_used_at: None,
         }
     }
 
@@ -415,7 +435,10 @@ pub(crate) mod tests {
     fn secrets_must_match_an_active_secret() {
         let web = integration(IntegrationType::Oauth, Some(Platform::Web));
         let secrets = [stored("old", Some(50)), stored("current", None)];
-        assert!(authenticate(&web, &secrets, Credential::Secret("current"), 100).is_ok());
+        assert_eq!(
+            authenticate(&web, &secrets, Credential::Secret("current"), 100),
+            Ok(Some("s-current".into()))
+        );
         // A revoked secret no longer works; one whose revocation is scheduled still does.
         assert_eq!(
             authenticate(&web, &secrets, Credential::Secret("old"), 100),
@@ -430,6 +453,33 @@ pub(crate) mod tests {
             authenticate(&web, &[], Credential::Secret(""), 100),
             Err(TokenError::InvalidClientSecret)
         );
+    }
+
+    #[test]
+    fn an_expired_secret_is_refused_like_a_wrong_one() {
+        let s2s = integration(IntegrationType::ServerToServer, None);
+        let secrets = [
+            StoredSecret {
+                expires_at: Some(100),
+                ..stored("short-lived", None)
+            },
+            stored("lasting", None),
+        ];
+        assert_eq!(
+            authenticate(&s2s, &secrets, Credential::Secret("short-lived"), 99),
+            Ok(Some("s-short-lived".into()))
+        );
+        for at in [100, 1_000] {
+            assert_eq!(
+                authenticate(&s2s, &secrets, Credential::Secret("short-lived"), at),
+                Err(TokenError::InvalidClientSecret)
+            );
+        }
+        assert_eq!(
+            authenticate(&s2s, &secrets, Credential::Secret("lasting"), 1_000),
+            Ok(Some("s-lasting".into()))
+        );
+        assert!(!secret_matches("short-lived", &secrets, 100));
     }
 
     #[test]
@@ -476,13 +526,18 @@ pub(crate) mod tests {
     fn only_service_accounts_use_private_key_jwt() {
         let sa = integration(IntegrationType::ServiceAccount, None);
         assert!(authenticate(&sa, &[], Credential::Assertion("a"), 0).is_ok());
-        let web = integration(IntegrationType::Oauth, Some(Platform::Web));
-        assert_eq!(
-            authenticate(&web, &[], Credential::Assertion("a"), 0)
-                .unwrap_err()
-                .reason(),
-            "auth_method_not_allowed"
-        );
+        // An OAuth Server-to-Server credential has secrets and no certificate.
+        for other in [
+            integration(IntegrationType::Oauth, Some(Platform::Web)),
+            integration(IntegrationType::ServerToServer, None),
+        ] {
+            assert_eq!(
+                authenticate(&other, &[], Credential::Assertion("a"), 0)
+                    .unwrap_err()
+                    .reason(),
+                "auth_method_not_allowed"
+            );
+        }
     }
 
     #[test]
@@ -497,23 +552,49 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn grants_per_integration_type() {
+    fn grants_follow_the_kind_of_credential() {
         use GrantType::*;
         let web = integration(IntegrationType::Oauth, Some(Platform::Web));
         let spa = integration(IntegrationType::Oauth, Some(Platform::Spa));
-        let sa = integration(IntegrationType::ServiceAccount, None);
+        let native = integration(IntegrationType::Oauth, Some(Platform::Native));
+        let s2s = integration(IntegrationType::ServerToServer, None);
+        let jwt = integration(IntegrationType::ServiceAccount, None);
         let key = integration(IntegrationType::ApiKey, None);
-        assert!(check_grant_allowed(&web, ClientCredentials).is_ok());
-        assert!(check_grant_allowed(&web, AuthorizationCode).is_ok());
-        assert!(check_grant_allowed(&spa, ClientCredentials).is_err());
-        assert!(check_grant_allowed(&sa, ClientCredentials).is_ok());
-        assert!(check_grant_allowed(&sa, JwtBearer).is_ok());
-        assert!(check_grant_allowed(&sa, AuthorizationCode).is_err());
-        assert!(check_grant_allowed(&web, JwtBearer).is_err());
+        let allowed = |i: &Integration| -> Vec<GrantType> {
+            [AuthorizationCode, RefreshToken, ClientCredentials, JwtBearer]
+                .into_iter()
+                .filter(|g| check_grant_allowed(i, *g).is_ok())
+                .collect()
+        };
+        // A web app acts for people: it no longer gets tokens of its own with its secret.
+        for oauth in [&web, &spa, &native] {
+            assert_eq!(allowed(oauth), [AuthorizationCode, RefreshToken]);
+        }
+        assert_eq!(allowed(&s2s), [ClientCredentials]);
+        // A JWT credential authenticates with its signed assertion, not its secret.
+        assert_eq!(allowed(&jwt), [JwtBearer]);
+        assert!(allowed(&key).is_empty());
+        for (i, g) in [
+            (&web, ClientCredentials),
+            (&jwt, ClientCredentials),
+            (&s2s, AuthorizationCode),
+        ] {
+            assert_eq!(
+                check_grant_allowed(i, g).unwrap_err().error().as_str(),
+                "unauthorized_client"
+            );
+        }
         for g in [AuthorizationCode, RefreshToken, ClientCredentials, JwtBearer] {
             assert_eq!(
                 check_grant_allowed(&key, g).unwrap_err().error().as_str(),
                 "unauthorized_client"
+            );
+        }
+        for t in IntegrationType::ALL {
+            assert!(
+                grants_of(t)
+                    .iter()
+                    .all(|g| check_grant_allowed(&integration(t, None), *g).is_ok())
             );
         }
     }
