@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::harness::{db::backend_name, server::TestServer};
 use crate::identity::helpers::{PASSWORD, account, csrf, post};
-use crate::token::{ServiceAccount, service_account};
+use crate::token::{ServerToServer, server_to_server};
 
 /// The bound on how long a change on one node may take to reach another node's caches.
 const CONVERGENCE: Duration = Duration::from_millis(100);
@@ -44,7 +44,7 @@ async fn three_nodes_with(clock: Clock) -> (TestServer, TestServer, TestServer) 
     (a, b, c)
 }
 
-async fn token(node: &TestServer, sa: &ServiceAccount) -> String {
+async fn token(node: &TestServer, sa: &ServerToServer) -> String {
     let creds = [
         ("grant_type", "client_credentials"),
         ("client_id", sa.client_id.as_str()),
@@ -58,7 +58,7 @@ async fn token(node: &TestServer, sa: &ServiceAccount) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn active(node: &TestServer, sa: &ServiceAccount, token: &str) -> bool {
+async fn active(node: &TestServer, sa: &ServerToServer, token: &str) -> bool {
     let form = [
         ("token", token),
         ("client_id", sa.client_id.as_str()),
@@ -75,7 +75,7 @@ async fn active(node: &TestServer, sa: &ServiceAccount, token: &str) -> bool {
 }
 
 /// How long until `node` stops accepting `token` (polled every 2 ms, up to 2 s).
-async fn until_refused(node: &TestServer, sa: &ServiceAccount, token: &str, since: Instant) -> Duration {
+async fn until_refused(node: &TestServer, sa: &ServerToServer, token: &str, since: Instant) -> Duration {
     while since.elapsed() < Duration::from_secs(2) {
         if !active(node, sa, token).await {
             return since.elapsed();
@@ -93,7 +93,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 #[tokio::test]
 async fn cluster_a_revocation_on_one_node_is_refused_by_the_others_within_100_ms() {
     let (a, b, c) = three_nodes().await;
-    let sa = service_account(&a).await;
+    let sa = server_to_server(&a).await;
     let nodes = [&a, &b, &c];
     let mut seen = Vec::new();
     for trial in 0..9 {
@@ -130,7 +130,7 @@ async fn cluster_a_revocation_on_one_node_is_refused_by_the_others_within_100_ms
 #[tokio::test]
 async fn cluster_a_disabled_integration_is_refused_by_the_others_within_100_ms() {
     let (a, b, c) = three_nodes().await;
-    let sa = service_account(&a).await;
+    let sa = server_to_server(&a).await;
     let t = token(&b, &sa).await;
     assert!(active(&b, &sa, &t).await && active(&c, &sa, &t).await);
     // Node A disables the integration (an audited change, as the console makes it).
@@ -350,7 +350,7 @@ async fn cluster_the_cluster_script_runs_three_nodes_behind_haproxy_that_survive
 async fn cluster_signing_keys_rotate_without_a_token_any_node_cannot_verify() {
     let clock = Clock::manual(1_800_000_000);
     let (a, b, c) = three_nodes_with(clock.clone()).await;
-    let sa = service_account(&a).await;
+    let sa = server_to_server(&a).await;
     let nodes = [&a, &b, &c];
     let mut kids = std::collections::BTreeSet::new();
     // Ten days at a time across 80 days: the default schedule signs with a key for 30 days, and

@@ -225,7 +225,7 @@ async fn setup() -> Option<Setup> {
     };
     let sa = Fixtures::new(&store)
         .at(now)
-        .service_account("Publisher")
+        .server_to_server("Publisher")
         .new_org(&org)
         .secret()
         .insert()

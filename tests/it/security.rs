@@ -51,10 +51,19 @@ async fn the_events_apis_refuse_a_persons_token_issued_through_the_integration()
         .as_str()
         .unwrap()
         .to_owned();
-    let own = client_token(&server, &app.client_id, app.secret.as_deref().unwrap()).await;
+    // An OAuth web app gets people's tokens only; a technical account of the same organization
+    // gets its own.
+    let backend = crate::harness::fixtures::Fixtures::new(server.store())
+        .at(server.state().now())
+        .server_to_server("Backend")
+        .org(&org)
+        .secret()
+        .insert()
+        .await;
+    let own = client_token(&server, &backend.client_id, backend.secret()).await;
 
     let (status, _) = bearer(&server, Method::GET, "/api/v1/events/providers", &own, None).await;
-    assert_eq!(status, StatusCode::OK, "the integration's own token is accepted");
+    assert_eq!(status, StatusCode::OK, "an integration's own token is accepted");
 
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, "/api/v1/events/providers".into(), None),
@@ -161,7 +170,7 @@ async fn a_revoked_token_and_a_disabled_integration_are_refused_by_every_surface
         &w.admin.client,
         Method::POST,
         "/api/v1/integrations",
-        Some(json!({"name": "Robot", "integration_type": "service_account", "org_id": w.org_id})),
+        Some(json!({"name": "Robot", "integration_type": "server_to_server", "org_id": w.org_id})),
         StatusCode::CREATED,
     )
     .await;
@@ -346,4 +355,62 @@ async fn over_https_every_answer_carries_hsts_and_the_csrf_cookie_is_host_bound(
     assert!(res.headers().get("strict-transport-security").is_none());
     let set = res.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(set.starts_with("gatehouse_csrf="), "{set}");
+}
+
+#[tokio::test]
+async fn an_expired_client_secret_is_refused_at_every_endpoint_that_authenticates_clients() {
+    let server = TestServer::start().await;
+    let sa = crate::token::service_account(&server).await;
+    let now = server.state().now();
+    let expired = crate::harness::fixtures::Fixtures::new(server.store())
+        .at(now - 3_600)
+        .server_to_server("Expired")
+        .org(&sa.org_id)
+        .secret()
+        .secret_expires_at(now)
+        .subscribe("pdf_services", &["pdf_read"])
+        .insert()
+        .await;
+    let (client_id, secret) = (expired.client_id.as_str(), expired.secret());
+    let c = server.client();
+    for path in ["/oauth/token", "/ims/token/v3", "/ims/token"] {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ];
+        let e = c
+            .post_form(path, &form, StatusCode::UNAUTHORIZED)
+            .await
+            .json_value();
+        assert_eq!(e["error"], "invalid_client", "{path}: {e}");
+        let basic = c
+            .request(Method::POST, path)
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
+        assert_eq!(
+            c.send(basic, StatusCode::UNAUTHORIZED).await.json_value()["error"],
+            "invalid_client",
+            "{path} with Basic"
+        );
+    }
+    for path in ["/oauth/introspect", "/oauth/revoke", "/ims/invalidate_token/v2"] {
+        let form = [("token", "x"), ("client_id", client_id), ("client_secret", secret)];
+        let e = c
+            .post_form(path, &form, StatusCode::UNAUTHORIZED)
+            .await
+            .json_value();
+        assert_eq!(e["error"], "invalid_client", "{path}: {e}");
+    }
+    // A refused secret is no use of the credential.
+    gatehouse_core::tokens::last_used::flush(&server.state().tokens)
+        .await
+        .unwrap();
+    let used = gatehouse_store::LastUsedStore::integrations_last_used(
+        &mut server.store().conn().await.unwrap(),
+        std::slice::from_ref(&expired.integration.id),
+    )
+    .await
+    .unwrap();
+    assert!(used.is_empty(), "{used:?}");
 }

@@ -58,6 +58,9 @@ pub async fn run(cfg: Arc<Config>) -> anyhow::Result<()> {
         .context("the HTTP server failed")?;
     tracing::info!("stopped accepting connections; in-flight requests finished");
     background.abort();
+    if let Err(e) = gatehouse_core::tokens::last_used::flush(&app.state.tokens).await {
+        tracing::warn!(error = %e, "the last-used times of the last seconds were not stored");
+    }
     if let Some(d) = dispatcher {
         d.abort();
     }
@@ -152,6 +155,7 @@ fn start_jobs(core: &Core, metrics: &metrics_exporter_prometheus::PrometheusHand
         "gateway usage",
         gatehouse_core::gateway::spawn_usage_flush(core.clone()),
     );
+    jobs.add("last used", gatehouse_core::tokens::last_used::spawn(&core.tokens));
     jobs
 }
 

@@ -235,7 +235,11 @@ pub async fn admit_to(
     };
     let result = decide(core, &service, creds).await;
     match &result {
-        Ok(a) => count(core, Some(&a.call), Some(&service.code), "allowed"),
+        Ok(a) => {
+            count(core, Some(&a.call), Some(&service.code), "allowed");
+            // The API key's integration was used (in memory; written by `tokens::last_used`).
+            core.tokens.last_used.mark(a.call.integration_id(), None, core.now());
+        }
         Err((call, refused)) => {
             let outcome = outcome_code(refused.error.code);
             count_refusal(core, call.as_ref(), &service.code, outcome);

@@ -10,15 +10,15 @@ use crate::{DomainError, Timestamp, ids::ClientId, token::keys::SigningAlg};
 pub enum IntegrationType {
     /// Acts for a signed-in user.
     Oauth,
+    /// Acts for its organization as a technical account; gets tokens with its client ID and a
+    /// client secret (`client_credentials`), Adobe's "OAuth Server-to-Server".
+    ServerToServer,
     /// Acts for its organization as a technical account; gets tokens by exchanging a JWT signed by
     /// its private key (Adobe's "Service Account (JWT)", deprecated there in favour of
     /// [`IntegrationType::ServerToServer`]).
     ServiceAccount,
     /// Anonymous: client ID only.
     ApiKey,
-    /// Acts for its organization as a technical account; gets tokens with its client ID and a
-    /// client secret (`client_credentials`), Adobe's "OAuth Server-to-Server".
-    ServerToServer,
 }
 
 impl IntegrationType {

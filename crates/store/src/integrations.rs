@@ -86,6 +86,8 @@ struct SecretRow {
     hint: String,
     created_at: i64,
     revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
 }
 
 impl From<SecretRow> for StoredSecret {
@@ -97,6 +99,8 @@ impl From<SecretRow> for StoredSecret {
             hint: r.hint,
             created_at: r.created_at,
             revoked_at: r.revoked_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
         }
     }
 }
@@ -159,7 +163,7 @@ pub(crate) const INTEGRATION_COLUMNS: &str = "id, client_id, name, description, 
                                    org_id, created_by, redirect_uri, redirect_patterns, technical_account_id, \
                                    technical_account_email, status, created_at, updated_at, \
                                    id_token_signed_response_alg, may_introspect, allowed_domains, workspace_id";
-const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at";
+const SECRET_COLUMNS: &str = "id, integration_id, digest, hint, created_at, revoked_at, expires_at, last_used_at";
 pub(crate) const CERTIFICATE_COLUMNS: &str =
     "id, integration_id, fingerprint, pem, not_before, not_after, created_at, revoked_at";
 pub(crate) const SUBSCRIPTION_COLUMNS: &str = "integration_id, service_code, scopes, rate_per_second, rate_burst, daily_quota, monthly_quota, created_at, \
@@ -275,8 +279,8 @@ impl<T: AsDb> IntegrationStore for T {
     async fn insert_secret(&mut self, s: &StoredSecret) -> Result<()> {
         on_db!(self.db(), c => {
             sqlx::query(
-                "INSERT INTO client_secrets (id, integration_id, digest, hint, created_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO client_secrets (id, integration_id, digest, hint, created_at, revoked_at, expires_at, \
+                 last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&s.id)
             .bind(&s.integration_id)
@@ -284,6 +288,8 @@ impl<T: AsDb> IntegrationStore for T {
             .bind(&s.hint)
             .bind(s.created_at)
             .bind(s.revoked_at)
+            .bind(s.expires_at)
+            .bind(s.last_used_at)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -20,6 +20,7 @@ mod domains;
 mod events;
 mod gateway;
 mod integrations;
+mod last_used;
 mod lists;
 mod mfa;
 mod one_time;

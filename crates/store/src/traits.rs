@@ -895,3 +895,18 @@ pub trait MailQuotaStore: AsDb {
     /// Deletes the windows that started before `before`; returns how many.
     async fn purge_mail_quota(&mut self, before: Timestamp) -> Result<u64>;
 }
+
+/// When credentials were last used (`last_used_at` of integrations and client secrets).
+/// Recording is bookkeeping: commit it unaudited.
+#[async_trait]
+pub trait LastUsedStore: AsDb {
+    /// Sets the last use of each integration and client secret (by ID) to the given time, unless
+    /// a later one is stored already; IDs that no longer exist are skipped.
+    async fn record_last_used(
+        &mut self,
+        integrations: &[(String, Timestamp)],
+        secrets: &[(String, Timestamp)],
+    ) -> Result<()>;
+    /// The last use of each of these integrations that has been used (the others are absent).
+    async fn integrations_last_used(&mut self, ids: &[String]) -> Result<std::collections::HashMap<String, Timestamp>>;
+}

@@ -14,14 +14,14 @@ struct Automation {
     secret: String,
 }
 
-/// A service account of the org subscribed to the console API and PDF Services.
+/// An OAuth Server-to-Server integration of the org subscribed to the console API and PDF Services.
 async fn automation(w: &World) -> Automation {
     let c = &w.admin.client;
     let created = api(
         c,
         Method::POST,
         "/api/v1/integrations",
-        Some(json!({"name": "Automation", "integration_type": "service_account", "org_id": w.org_id})),
+        Some(json!({"name": "Automation", "integration_type": "server_to_server", "org_id": w.org_id})),
         StatusCode::CREATED,
     )
     .await;

@@ -1,6 +1,6 @@
-//! Client secrets (rotation keeps at most two, never zero), certificates (upload, duplicates,
-//! limits, bad input of every kind, generation with the private key returned once) and the
-//! credentials file (never a secret).
+//! Client secrets (rotation keeps at most two, never zero; expiry; when each was last used),
+//! certificates (upload, duplicates, limits, bad input of every kind, generation with the private
+//! key returned once) and the credentials file (never a secret).
 
 use axum::http::{Method, StatusCode};
 use gatehouse_app::{cli::KeyAlgorithm, keys};
@@ -9,11 +9,16 @@ use serde_json::{Value, json};
 use super::helpers::*;
 
 async fn service_account(w: &World) -> (String, String) {
+    technical(w, "service_account").await
+}
+
+/// An integration of a technical-account `kind` made by the org's admin: (ID, first secret).
+async fn technical(w: &World, kind: &str) -> (String, String) {
     let sa = api(
         &w.admin.client,
         Method::POST,
         "/api/v1/integrations",
-        Some(json!({"name": "Nightly export", "integration_type": "service_account", "org_id": w.org_id})),
+        Some(json!({"name": "Nightly export", "integration_type": kind, "org_id": w.org_id})),
         StatusCode::CREATED,
     )
     .await;
@@ -38,7 +43,7 @@ async fn certificates(w: &World, id: &str) -> Vec<Value> {
 #[tokio::test]
 async fn console_secret_rotation_keeps_at_most_two_and_never_zero() {
     let w = world().await;
-    let (id, first) = service_account(&w).await;
+    let (id, first) = technical(&w, "server_to_server").await;
     let path = format!("/api/v1/integrations/{id}/secrets");
     let c = &w.admin.client;
     let list = api(c, Method::GET, &path, None, StatusCode::OK).await;
@@ -111,6 +116,131 @@ async fn console_secret_rotation_keeps_at_most_two_and_never_zero() {
     let actions = audit_actions(&w.server, &id).await;
     assert_eq!(actions.iter().filter(|a| *a == "client_secret.displayed").count(), 2);
     assert!(actions.contains(&"client_secret.revoked".to_owned()));
+}
+
+/// A client-credentials token request with `secret`; the answer's status.
+async fn token_with(w: &World, client_id: &str, secret: &str) -> StatusCode {
+    let anon = w.server.new_client();
+    anon.request(Method::POST, "/ims/token/v3")
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn console_secrets_expire_and_show_when_they_and_their_integration_were_last_used() {
+    let start = time::OffsetDateTime::now_utc().unix_timestamp();
+    let clock = gatehouse_web::Clock::manual(start);
+    let w = world_on(crate::harness::server::TestServer::start_with_clock(clock.clone(), |_| {}).await).await;
+    let (id, first) = technical(&w, "server_to_server").await;
+    let c = &w.admin.client;
+    let path = format!("/api/v1/integrations/{id}/secrets");
+    let detail = api(c, Method::GET, &format!("/api/v1/integrations/{id}"), None, StatusCode::OK).await;
+    let client_id = detail["integration"]["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(detail["integration"]["last_used_at"], Value::Null, "never used yet");
+    assert_eq!(detail["secrets"][0]["expires_at"], Value::Null);
+    assert_eq!(detail["secrets"][0]["last_used_at"], Value::Null);
+
+    // An expiry in the past, or further than ten years, is refused on the field.
+    for at in [start - 1, start, start + 11 * 366 * 86_400] {
+        let e = api(
+            c,
+            Method::POST,
+            &path,
+            Some(json!({ "expires_at": at })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["errors"][0]["field"], "expires_at", "{e}");
+    }
+    let e = api(c, Method::POST, &path, Some(json!({"expires": 1})), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(e["code"], "invalid_json");
+
+    let added = api(
+        c,
+        Method::POST,
+        &path,
+        Some(json!({ "expires_at": start + 3_600 })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let short = added["client_secret"].as_str().unwrap().to_owned();
+    let short_id = added["secret"]["id"].as_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&short_id).is_ok(), "secrets are listed by UUID");
+    assert_eq!(added["secret"]["expires_at"], start + 3_600);
+    assert_eq!(token_with(&w, &client_id, &short).await, StatusCode::OK);
+
+    // Last use: recorded in memory, written by the background flush (called here).
+    gatehouse_core::tokens::last_used::flush(&w.server.state().tokens)
+        .await
+        .unwrap();
+    let list = api(c, Method::GET, &path, None, StatusCode::OK).await;
+    let by_id = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(&short_id)["last_used_at"], start);
+    let first_id = list[0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(first_id, short_id);
+    assert_eq!(by_id(&first_id)["last_used_at"], Value::Null, "only the secret that authenticated");
+    assert!(!list.to_string().contains(&short) && !list.to_string().contains(&first));
+    let detail = api(c, Method::GET, &format!("/api/v1/integrations/{id}"), None, StatusCode::OK).await;
+    assert_eq!(detail["integration"]["last_used_at"], start);
+    let listed = api(c, Method::GET, "/api/v1/integrations", None, StatusCode::OK).await;
+    let mine = listed.as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
+    assert_eq!(mine["last_used_at"], start);
+    // The pages show it too.
+    let page = c
+        .get(&format!("/console/integrations/{id}/credentials"), StatusCode::OK)
+        .await
+        .text();
+    assert!(page.contains(&short_id) && page.contains("Expires"), "{page}");
+
+    // Two are active: no third.
+    let e = api(c, Method::POST, &path, None, StatusCode::CONFLICT).await;
+    assert_eq!(e["code"], "too_many_secrets");
+    // Once it has expired it authenticates no more, and no longer counts among the two.
+    clock.advance(3_600);
+    assert_eq!(token_with(&w, &client_id, &short).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(token_with(&w, &client_id, &first).await, StatusCode::OK);
+    let e = api(
+        c,
+        Method::DELETE,
+        &format!("{path}/{first_id}"),
+        None,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(e["code"], "last_secret", "the expired one does not count");
+    let third = api(c, Method::POST, &path, Some(json!({})), StatusCode::CREATED).await;
+    assert_eq!(third["secret"]["expires_at"], Value::Null);
+    // The expired one can be tidied away.
+    api(
+        c,
+        Method::DELETE,
+        &format!("{path}/{short_id}"),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let page = c
+        .get(&format!("/console/integrations/{id}/credentials"), StatusCode::OK)
+        .await
+        .text();
+    assert!(page.contains("Last used"), "{page}");
+    let file = api(c, Method::GET, &format!("/api/v1/integrations/{id}/credentials"), None, StatusCode::OK).await;
+    assert_eq!(file["grant_types"], json!(["client_credentials"]));
+    assert_eq!(file["client_secret_hints"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -352,9 +482,47 @@ async fn console_the_credentials_file_has_everything_but_the_secret() {
         format!("{base}/c/{}", f["client_id"].as_str().unwrap())
     );
     assert_eq!(f["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        f["grant_types"],
+        json!(["urn:ietf:params:oauth:grant-type:jwt-bearer"])
+    );
     assert!(
         audit_actions(&w.server, &id)
             .await
             .contains(&"credentials.downloaded".to_owned())
     );
+
+    // OAuth Server-to-Server: a technical account and a secret, no JWT and no certificate.
+    let (s2s, _) = technical(&w, "server_to_server").await;
+    api(
+        c,
+        Method::POST,
+        &format!("/api/v1/integrations/{s2s}/subscriptions"),
+        Some(json!({"service": "pdf_services"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let f: Value = c
+        .get(&format!("/api/v1/integrations/{s2s}/credentials"), StatusCode::OK)
+        .await
+        .json();
+    assert_eq!(f["integration_type"], "server_to_server");
+    assert_eq!(f["grant_types"], json!(["client_credentials"]));
+    assert_eq!(f["ims_org_id"], w.org_id.as_str());
+    assert!(f["technical_account_id"].is_string() && f["technical_account_email"].is_string());
+    assert_eq!(f["scopes"], json!(["ent_documentcloud_sdk"]));
+    assert!(f.get("meta_scopes").is_none() && f.get("certificates").is_none());
+    assert_eq!(f["endpoints"]["ims_token"], format!("{base}/ims/token/v3"));
+    for absent in ["ims_jwt_exchange", "jwt_audience", "authorize", "ims_authorize"] {
+        assert!(f["endpoints"].get(absent).is_none(), "{absent}: {f}");
+    }
+    let e = api(
+        c,
+        Method::POST,
+        &format!("/api/v1/integrations/{s2s}/certificates"),
+        Some(json!({"pem": fixture("rsa2048.crt")})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(e["code"], "no_certificates");
 }

@@ -116,12 +116,10 @@ async fn console_the_commands_on_a_service_accounts_credentials_page_get_tokens(
     assert!(exchange.contains(&format!("'{base}/ims/exchange/jwt'")), "{exchange}");
     assert!(!html.contains(secret), "the page never shows the client secret again");
 
-    for (snippet, scope_key) in [
-        ("curl-jwt-exchange", None),
-        ("curl-jwt-bearer", Some("scope")),
-        ("curl-client-credentials", Some("scope")),
-        ("curl-ims-client-credentials", None),
-    ] {
+    // A JWT credential gets tokens with its signed assertion only.
+    assert!(code_block(&html, "curl-client-credentials").is_none());
+    assert!(code_block(&html, "curl-ims-client-credentials").is_none());
+    for (snippet, scope_key) in [("curl-jwt-exchange", None), ("curl-jwt-bearer", Some("scope"))] {
         let script = code_block(&html, snippet).unwrap_or_else(|| panic!("{snippet} on the page"));
         let out = run_shell(&script, dir.path(), &[("CLIENT_SECRET", secret)]).await;
         let answer: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{snippet}: {e}: {out}"));
@@ -139,7 +137,52 @@ async fn console_the_commands_on_a_service_accounts_credentials_page_get_tokens(
 }
 
 #[tokio::test]
-async fn console_the_client_credentials_command_of_an_oauth_web_app_gets_a_token_and_a_spa_shows_pkce() {
+async fn console_the_commands_on_a_server_to_server_credentials_page_get_tokens() {
+    let w = world().await;
+    let c = &w.admin.client;
+    let created = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Nightly export", "integration_type": "server_to_server", "org_id": w.org_id})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["integration"]["id"].as_str().unwrap();
+    let client_id = created["integration"]["client_id"].as_str().unwrap();
+    let secret = created["client_secret"].as_str().unwrap();
+    assert!(created["integration"]["technical_account_id"].is_string());
+    api(
+        c,
+        Method::POST,
+        &format!("/api/v1/integrations/{id}/subscriptions"),
+        Some(json!({"service": "pdf_services"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let html = credentials_page(c, id).await;
+    assert!(!html.contains(secret), "the page never shows the client secret again");
+    assert!(code_block(&html, "curl-jwt-exchange").is_none() && code_block(&html, "curl-authorization-code").is_none());
+    assert!(!html.contains("certs-title"), "no certificates");
+    let dir = tempfile::tempdir().unwrap();
+    for snippet in ["curl-ims-client-credentials", "curl-client-credentials"] {
+        let script = code_block(&html, snippet).unwrap_or_else(|| panic!("{snippet} on the page"));
+        let out = run_shell(&script, dir.path(), &[("CLIENT_SECRET", secret)]).await;
+        let answer: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{snippet}: {e}: {out}"));
+        assert!(answer.get("refresh_token").is_none(), "{snippet}: {answer}");
+        let token = answer["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{snippet}: {answer}"));
+        let info = introspect(c, client_id, secret, token).await;
+        assert_eq!(info["active"], true, "{snippet}: {info}");
+        assert_eq!(info["scope"], "ent_documentcloud_sdk", "{snippet}");
+        assert_eq!(info["sub"], created["integration"]["technical_account_id"], "{snippet}");
+    }
+    assert!(html.contains("id=\"generate-token\""), "a token of its own");
+}
+
+#[tokio::test]
+async fn console_an_oauth_web_app_shows_the_code_flow_only_and_a_spa_shows_pkce() {
     let w = world().await;
     let c = &w.dev.client;
     let created = api(
@@ -152,8 +195,6 @@ async fn console_the_client_credentials_command_of_an_oauth_web_app_gets_a_token
     )
     .await;
     let id = created["integration"]["id"].as_str().unwrap();
-    let client_id = created["integration"]["client_id"].as_str().unwrap();
-    let secret = created["client_secret"].as_str().unwrap();
     api(
         c,
         Method::POST,
@@ -163,19 +204,16 @@ async fn console_the_client_credentials_command_of_an_oauth_web_app_gets_a_token
     )
     .await;
     let html = credentials_page(c, id).await;
-    let dir = tempfile::tempdir().unwrap();
-    let script = code_block(&html, "curl-client-credentials").unwrap();
-    let answer: Value =
-        serde_json::from_str(&run_shell(&script, dir.path(), &[("CLIENT_SECRET", secret)]).await).unwrap();
-    assert_eq!(answer["scope"], "stock_search");
-    let info = introspect(c, client_id, secret, answer["access_token"].as_str().unwrap()).await;
-    assert_eq!(info["active"], true);
+    // It acts for people: no token of its own, by command or by button.
+    assert!(code_block(&html, "curl-client-credentials").is_none());
+    assert!(!html.contains("id=\"generate-token\""));
     let code = code_block(&html, "curl-authorization-code").unwrap();
     assert!(
         code.contains("redirect_uri=https%3A%2F%2Fportal.example%2Fcallback"),
         "{code}"
     );
     assert!(code.contains("code_challenge_method=S256"), "{code}");
+    assert!(code.contains("$CLIENT_SECRET"), "{code}");
 
     let spa = api(
         c,
@@ -187,11 +225,8 @@ async fn console_the_client_credentials_command_of_an_oauth_web_app_gets_a_token
     )
     .await;
     let html = credentials_page(c, spa["integration"]["id"].as_str().unwrap()).await;
-    assert!(code_block(&html, "curl-authorization-code").is_some());
-    assert!(
-        code_block(&html, "curl-client-credentials").is_none(),
-        "a public client has no secret"
-    );
+    let code = code_block(&html, "curl-authorization-code").unwrap();
+    assert!(!code.contains("CLIENT_SECRET"), "a public client has no secret");
     assert!(!html.contains("id=\"generate-token\""), "nor a token of its own");
 }
 
@@ -271,7 +306,7 @@ async fn console_generate_access_token_shows_a_short_lived_token_once_and_audits
     .await
     .text();
     assert!(
-        refused.contains("Only Service Account integrations and OAuth integrations"),
+        refused.contains("Only OAuth Server-to-Server and Service Account integrations"),
         "{refused}"
     );
     assert!(
@@ -324,6 +359,7 @@ async fn console_the_credentials_file_lists_only_the_endpoints_and_scopes_its_ty
     );
     assert_eq!(f["scopes"], json!([]));
     assert_eq!(f["services"], json!(["stock_search"]));
+    assert_eq!(f["grant_types"], json!([]));
 
     let spa = api(
         c,
@@ -344,4 +380,5 @@ async fn console_the_credentials_file_lists_only_the_endpoints_and_scopes_its_ty
     );
     assert!(e.get("ims_jwt_exchange").is_none() && e.get("jwt_audience").is_none());
     assert_eq!(f["scopes"], json!(["openid", "email", "profile", "offline_access"]));
+    assert_eq!(f["grant_types"], json!(["authorization_code", "refresh_token"]));
 }

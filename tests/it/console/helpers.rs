@@ -49,8 +49,9 @@ fn service(code: &str, name: &str, types: &[IntegrationType], scopes: &[&str], a
     }
 }
 
-/// The seed's rules as data: user-based (OAuth only), organization-based (Service Account only),
-/// Stock Search (all three); plus a service granting the console API scope to service accounts.
+/// The seed's rules as data: user-based (OAuth only), organization-based (OAuth Server-to-Server
+/// and Service Account, as migration 0016 leaves them), Stock Search (all four); plus a service
+/// granting the console API scope to technical accounts.
 pub fn seed_services(now: i64) -> Vec<Service> {
     use IntegrationType::*;
     vec![
@@ -65,7 +66,7 @@ pub fn seed_services(now: i64) -> Vec<Service> {
         service(
             "pdf_services",
             "PDF Services",
-            &[ServiceAccount],
+            &[ServerToServer, ServiceAccount],
             &["ent_documentcloud_sdk"],
             ActsFor::Organization,
             now,
@@ -73,7 +74,7 @@ pub fn seed_services(now: i64) -> Vec<Service> {
         service(
             "stock_search",
             "Stock Search",
-            &[Oauth, ServiceAccount, ApiKey],
+            &[Oauth, ServerToServer, ServiceAccount, ApiKey],
             &["stock_search"],
             ActsFor::User,
             now,
@@ -81,7 +82,7 @@ pub fn seed_services(now: i64) -> Vec<Service> {
         service(
             "gatehouse_management",
             "Gatehouse Management",
-            &[ServiceAccount],
+            &[ServerToServer, ServiceAccount],
             &["gatehouse.console", "read_organizations"],
             ActsFor::Organization,
             now,

@@ -73,7 +73,8 @@ async fn console_subscriptions_follow_the_services_type_rules() {
         (
             &oauth,
             "pdf_services",
-            "PDF Services allows Service Account integrations only; this is an OAuth integration",
+            "PDF Services allows OAuth Server-to-Server and Service Account integrations only; this is an OAuth \
+             integration",
         ),
         (
             &sa,
@@ -83,7 +84,8 @@ async fn console_subscriptions_follow_the_services_type_rules() {
         (
             &key,
             "pdf_services",
-            "PDF Services allows Service Account integrations only; this is an API Key integration",
+            "PDF Services allows OAuth Server-to-Server and Service Account integrations only; this is an API Key \
+             integration",
         ),
     ] {
         let e = api(
@@ -329,7 +331,7 @@ async fn console_api_tokens_act_for_the_org_and_end_with_their_scopes() {
         c,
         Method::POST,
         "/api/v1/integrations",
-        Some(json!({"name": "Automation", "integration_type": "service_account", "org_id": w.org_id})),
+        Some(json!({"name": "Automation", "integration_type": "server_to_server", "org_id": w.org_id})),
         StatusCode::CREATED,
     )
     .await;

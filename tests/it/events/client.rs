@@ -13,7 +13,7 @@ use crate::{
         receiver::{ReceivedRequest, TestReceiver},
         server::{TestClient, TestResponse, TestServer},
     },
-    token::service_account,
+    token::server_to_server,
 };
 
 /// A server whose webhooks may go to loopback (the test receivers).
@@ -141,9 +141,9 @@ pub async fn token(server: &TestServer, client_id: &str, secret: &str) -> String
     res["access_token"].as_str().unwrap().to_owned()
 }
 
-/// A service account of a new organization, with an access token.
+/// An OAuth Server-to-Server integration of a new organization, with an access token.
 pub async fn caller(server: &TestServer) -> Caller {
-    let sa = service_account(server).await;
+    let sa = server_to_server(server).await;
     let token = token(server, &sa.client_id, &sa.secret).await;
     Caller {
         client: server.new_client(),
@@ -154,11 +154,11 @@ pub async fn caller(server: &TestServer) -> Caller {
     }
 }
 
-/// Another service account in `other`'s organization, with an access token.
+/// Another OAuth Server-to-Server integration in `other`'s organization, with an access token.
 pub async fn colleague(server: &TestServer, other: &Caller) -> Caller {
     let sa = Fixtures::new(server.store())
         .at(server.state().now())
-        .service_account("Colleague")
+        .server_to_server("Colleague")
         .org(&other.org)
         .secret()
         .insert()

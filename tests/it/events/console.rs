@@ -31,7 +31,7 @@ pub(super) async fn setup() -> Setup {
         &w.admin.client,
         Method::POST,
         "/api/v1/integrations",
-        Some(json!({"name": "Billing", "integration_type": "service_account", "org_id": w.org_id})),
+        Some(json!({"name": "Billing", "integration_type": "server_to_server", "org_id": w.org_id})),
         StatusCode::CREATED,
     )
     .await;

@@ -103,7 +103,7 @@ async fn provision(store: &Store) -> (String, String) {
     };
     let sa = Fixtures::new(store)
         .at(now)
-        .service_account("Publisher")
+        .server_to_server("Publisher")
         .new_org(&org)
         .secret()
         .insert()

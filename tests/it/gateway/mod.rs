@@ -33,8 +33,9 @@ use crate::harness::{
 pub const SCOPE: &str = "docs.read";
 
 /// A server, an upstream, the service `docs` in front of it (scopes `docs.read`, `docs.write`) and
-/// three integrations of one organization: a service account and a confidential OAuth app
-/// subscribed with `docs.read`, an API key subscribed, and an OAuth app not subscribed.
+/// four integrations of one organization: an OAuth Server-to-Server integration (`sa`) and a
+/// confidential OAuth app subscribed with `docs.read`, an API key subscribed, and an OAuth
+/// Server-to-Server integration not subscribed.
 pub struct World {
     pub server: TestServer,
     pub upstream: TestReceiver,
@@ -87,7 +88,7 @@ impl World {
         let service = docs_service(&upstream, acts_for, gateway, now);
         let sa = Fixtures::new(server.store())
             .at(now)
-            .service_account("Robot")
+            .server_to_server("Robot")
             .new_org(&org)
             .service(&service)
             .secret()
@@ -110,7 +111,7 @@ impl World {
             .await;
         let outsider = Fixtures::new(server.store())
             .at(now)
-            .oauth(Platform::Web, "Not subscribed")
+            .server_to_server("Not subscribed")
             .org(org.id.as_str())
             .secret()
             .insert()
@@ -168,7 +169,7 @@ impl World {
         self.sa_token(&[gatehouse_domain::console::API_SCOPE]).await
     }
 
-    /// A token of the service account with `scopes`, whatever its subscriptions grant (signed by
+    /// A token of the technical account `sa` with `scopes`, whatever its subscriptions grant (signed by
     /// the node's one token service).
     pub async fn sa_token(&self, scopes: &[&str]) -> String {
         let req = AccessTokenRequest {
@@ -424,4 +425,29 @@ async fn usage_is_counted_per_integration_and_service_in_metrics_and_the_api() {
             StatusCode::UNAUTHORIZED,
         )
         .await;
+}
+
+#[tokio::test]
+async fn an_api_key_the_gateway_lets_through_is_a_use_of_its_integration() {
+    use gatehouse_store::LastUsedStore;
+    let w = World::new().await;
+    w.call(Method::GET, "/a", Some(&w.key.client_id), None, StatusCode::OK)
+        .await;
+    w.call(Method::GET, "/a", Some(&w.outsider.client_id), None, StatusCode::UNAUTHORIZED)
+        .await;
+    gatehouse_core::tokens::last_used::flush(&w.server.state().tokens)
+        .await
+        .unwrap();
+    let ids = [w.key.integration.id.clone(), w.outsider.integration.id.clone()];
+    let used = w
+        .server
+        .store()
+        .conn()
+        .await
+        .unwrap()
+        .integrations_last_used(&ids)
+        .await
+        .unwrap();
+    assert!(used.contains_key(&w.key.integration.id), "{used:?}");
+    assert!(!used.contains_key(&w.outsider.integration.id), "a refused call is no use: {used:?}");
 }

@@ -114,6 +114,15 @@ impl<'s> Fixtures<'s> {
         p
     }
 
+    /// An OAuth Server-to-Server integration, with its technical account (it authenticates with
+    /// a client secret: add one with [`Provision::secret`]).
+    pub fn server_to_server(self, name: &str) -> Provision<'s> {
+        let mut p = self.build(name, IntegrationType::ServerToServer, None);
+        p.integration.technical_account_id = Some(format!("{}@techacct.gatehouse", &hex32()[..24]));
+        p.integration.technical_account_email = Some(format!("{}@techacct.gatehouse", uuid::Uuid::new_v4()));
+        p
+    }
+
     /// `integration` exactly as given (its owner must exist).
     pub fn integration(self, integration: Integration) -> Provision<'s> {
         Provision::of(self, integration, true)
@@ -136,6 +145,7 @@ pub struct Provision<'s> {
     new_org: Option<Organization>,
     services: Vec<Service>,
     secret: Option<String>,
+    secret_expires_at: Option<Timestamp>,
     certificates: Vec<StoredCertificate>,
     subscriptions: Vec<(ServiceCode, Vec<String>)>,
 }
@@ -150,6 +160,7 @@ impl<'s> Provision<'s> {
             new_org: None,
             services: Vec::new(),
             secret: None,
+            secret_expires_at: None,
             certificates: Vec::new(),
             subscriptions: Vec::new(),
         }
@@ -184,6 +195,12 @@ impl<'s> Provision<'s> {
     /// The client secret `value` (its digest and hint are stored).
     pub fn secret_value(mut self, value: &str) -> Self {
         self.secret = Some(value.into());
+        self
+    }
+
+    /// The client secret expires at `at` (it authenticates until then).
+    pub fn secret_expires_at(mut self, at: Timestamp) -> Self {
+        self.secret_expires_at = Some(at);
         self
     }
 
@@ -227,6 +244,7 @@ impl<'s> Provision<'s> {
             new_org,
             services,
             secret: secret_value,
+            secret_expires_at,
             certificates,
             subscriptions,
         } = self;
@@ -250,6 +268,8 @@ impl<'s> Provision<'s> {
                 hint: secret::hint(value),
                 created_at: now,
                 revoked_at: None,
+                expires_at: secret_expires_at,
+                last_used_at: None,
             })
             .await
             .expect("insert the client secret");

@@ -285,13 +285,13 @@ async fn disabling_an_account_ends_its_access_and_refresh_tokens() {
 #[tokio::test]
 async fn a_service_accounts_console_token_has_no_person_to_act_for() {
     let server = TestServer::start().await;
-    let sa = crate::token::service_account(&server).await;
+    let sa = crate::token::server_to_server(&server).await;
     let now = server.state().now();
     let service = Service {
         code: ServiceCode::parse("gatehouse_management").unwrap(),
         name: "Gatehouse Management".into(),
         description: String::new(),
-        allowed_types: vec![IntegrationType::ServiceAccount],
+        allowed_types: vec![IntegrationType::ServerToServer, IntegrationType::ServiceAccount],
         scopes: vec!["gatehouse.console".into()],
         acts_for: ActsFor::Organization,
         upstream_url: None,

@@ -198,6 +198,8 @@ pub fn secret(integration: &Integration, created_at: Timestamp) -> StoredSecret 
         integration_id: integration.id.clone(),
         created_at,
         revoked_at: None,
+        expires_at: None,
+        last_used_at: None,
     }
 }
 

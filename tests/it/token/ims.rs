@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::{ServiceAccount, assertion, decode, multipart, now, service_account};
+use super::{ServiceAccount, assertion, decode, multipart, now, server_to_server, service_account};
 use crate::harness::server::{TestResponse, TestServer};
 
 /// What jwt-auth builds: iss = org, sub = technical account, aud = <base>/c/<client>, a metascope.
@@ -172,7 +172,7 @@ async fn exchange_errors_use_adobe_codes() {
 #[tokio::test]
 async fn client_credentials_on_every_token_path_with_its_expires_in_unit() {
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    let sa = server_to_server(&server).await;
     // aio-lib-ims: /ims/token/v2, multipart without a space before boundary, comma scopes, org_id.
     let fields = [
         ("grant_type", "client_credentials"),
@@ -220,6 +220,68 @@ async fn client_credentials_on_every_token_path_with_its_expires_in_unit() {
         .await
         .json_value();
     assert_eq!(e["error"], "invalid_request");
+}
+
+/// What an OAuth Server-to-Server token answer must be, as Adobe documents it: a bearer token
+/// whose lifetime is in seconds, and nothing else (no refresh token, no ID token).
+fn assert_server_to_server_answer(body: &Value) {
+    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 3, "{body}");
+    for k in ["access_token", "token_type", "expires_in"] {
+        assert!(keys.contains(&k), "{body}");
+    }
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 86_400, "seconds on /ims/token/v3");
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+}
+
+#[tokio::test]
+async fn server_to_server_gets_a_token_on_ims_token_v3_from_body_or_query_parameters() {
+    let server = TestServer::start().await;
+    let s2s = server_to_server(&server).await;
+    let c = server.client();
+    // As Adobe's documentation sends it: everything in the urlencoded body, scopes comma-separated.
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", s2s.client_id.as_str()),
+        ("client_secret", s2s.secret.as_str()),
+        ("scope", "openid,AdobeID,pdf_read,ent_documentcloud_sdk"),
+    ];
+    let res = c.post_form("/ims/token/v3", &form, StatusCode::OK).await;
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let body = res.json_value();
+    assert_server_to_server_answer(&body);
+    let (_, claims) = decode(body["access_token"].as_str().unwrap());
+    assert_eq!(claims["client_id"], s2s.client_id.as_str());
+    assert_eq!(claims["user_id"], s2s.technical_account_id.as_str());
+    assert_eq!(claims["scope"], "pdf_read,ent_documentcloud_sdk", "{claims}");
+    assert_eq!(claims["type"], "access_token");
+    assert_eq!(claims["expires_in"], "86400000", "{claims}");
+
+    // Every parameter in the query, nothing in the body.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
+    let res = c
+        .send(
+            c.request(Method::POST, &format!("/ims/token/v3?{query}")),
+            StatusCode::OK,
+        )
+        .await;
+    let body = res.json_value();
+    assert_server_to_server_answer(&body);
+
+    // And the token works where a token is checked.
+    let validate = [
+        ("token", body["access_token"].as_str().unwrap()),
+        ("client_id", s2s.client_id.as_str()),
+        ("type", "access_token"),
+    ];
+    let v = c
+        .post_form("/ims/validate_token/v1", &validate, StatusCode::OK)
+        .await
+        .json_value();
+    assert_eq!(v["valid"], true, "{v}");
 }
 
 #[tokio::test]

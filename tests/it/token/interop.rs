@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{
     flow::{PASSWORD, REDIRECT, account, oauth_app},
-    service_account,
+    server_to_server, service_account,
 };
 use crate::harness::{
     browser::{chromium, node, python, repo},
@@ -71,7 +71,8 @@ async fn adobe_aio_lib_ims_client_credentials_validation_organizations_and_a_bro
         return;
     };
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    // Client credentials are the OAuth Server-to-Server kind's.
+    let sa = server_to_server(&server).await;
     let web = oauth_app(&server, Platform::Web).await;
     account(&server, "ada@example.com").await;
     let config = json!({
@@ -115,7 +116,7 @@ async fn openid_client_runs_the_code_flow_with_pkce_in_a_real_browser() {
 }
 
 #[tokio::test]
-async fn authlib_uses_private_key_jwt_and_the_jwt_bearer_grant() {
+async fn authlib_uses_private_key_jwt_and_the_jwt_bearer_grant_and_is_refused_client_credentials() {
     let Some(python) = require_tool(python(&["authlib", "joserfc", "requests"])) else {
         return;
     };

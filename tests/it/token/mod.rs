@@ -11,6 +11,7 @@ pub mod flow;
 mod ims;
 mod ims_user;
 mod interop;
+mod last_used;
 mod oauth;
 mod security;
 mod user;
@@ -62,7 +63,11 @@ pub async fn service_account(server: &TestServer) -> ServiceAccount {
         code: ServiceCode::parse("pdf_services").unwrap(),
         name: "PDF Services".into(),
         description: String::new(),
-        allowed_types: vec![IntegrationType::ServiceAccount, IntegrationType::Oauth],
+        allowed_types: vec![
+            IntegrationType::ServiceAccount,
+            IntegrationType::ServerToServer,
+            IntegrationType::Oauth,
+        ],
         scopes: vec!["ent_documentcloud_sdk".into(), "pdf_read".into()],
         acts_for: ActsFor::Organization,
         upstream_url: None,
@@ -99,6 +104,54 @@ pub async fn service_account(server: &TestServer) -> ServiceAccount {
         key: SigningKey::load(SigningAlg::RS256, &der, "client-key").unwrap(),
         private_key_pem: generated.private_key_pem.clone(),
         integration: sa.integration,
+    }
+}
+
+/// A provisioned OAuth Server-to-Server integration: a backend that gets tokens with its client ID
+/// and secret (`client_credentials`).
+#[derive(Clone)]
+pub struct ServerToServer {
+    pub integration: Integration,
+    pub client_id: String,
+    pub secret: String,
+    pub org_id: String,
+    pub technical_account_id: String,
+}
+
+/// Creates an organization, the `pdf_services` service (as [`service_account`] does) and an OAuth
+/// Server-to-Server integration subscribed to it, with a client secret.
+pub async fn server_to_server(server: &TestServer) -> ServerToServer {
+    let sa = service_account(server).await;
+    server_to_server_beside(server, &sa).await
+}
+
+/// An OAuth Server-to-Server integration in the organization of `sa`, subscribed to the same
+/// services with the same scopes, with a client secret: the replacement of a JWT credential.
+pub async fn server_to_server_beside(server: &TestServer, sa: &ServiceAccount) -> ServerToServer {
+    use gatehouse_store::IntegrationStore;
+    let subscriptions = server
+        .store()
+        .conn()
+        .await
+        .unwrap()
+        .subscriptions_of(&sa.integration.id)
+        .await
+        .unwrap();
+    let mut p = Fixtures::new(server.store())
+        .at(server.state().now())
+        .server_to_server("Nightly export (OAuth)")
+        .org(&sa.org_id)
+        .secret();
+    for s in &subscriptions {
+        p = p.subscribe(s.service_code.as_str(), &s.scopes);
+    }
+    let s2s = p.insert().await;
+    ServerToServer {
+        secret: s2s.secret().to_owned(),
+        client_id: s2s.client_id,
+        org_id: sa.org_id.clone(),
+        technical_account_id: s2s.integration.technical_account_id.clone().unwrap(),
+        integration: s2s.integration,
     }
 }
 

@@ -1,10 +1,11 @@
-//! The standard surface: discovery, JWKS, the token endpoint (client credentials, JWT bearer,
-//! `private_key_jwt`), introspection and revocation.
+//! The standard surface: discovery, JWKS, the token endpoint (client credentials for OAuth
+//! Server-to-Server, JWT bearer and `private_key_jwt` for service accounts, each kind refused the
+//! other's grants), introspection and revocation.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{assertion, decode, now, service_account};
+use super::{assertion, decode, now, server_to_server, service_account};
 use crate::harness::server::TestServer;
 
 #[tokio::test]
@@ -33,7 +34,7 @@ async fn discovery_and_jwks_describe_the_service() {
 #[tokio::test]
 async fn client_credentials_issue_an_rfc_9068_token_that_introspects_until_revoked() {
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    let sa = server_to_server(&server).await;
     let c = server.client();
     let basic = (sa.client_id.as_str(), Some(sa.secret.as_str()));
     let req = c
@@ -92,7 +93,7 @@ async fn client_credentials_issue_an_rfc_9068_token_that_introspects_until_revok
 #[tokio::test]
 async fn a_wrong_secret_is_invalid_client_with_a_challenge() {
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    let sa = server_to_server(&server).await;
     let c = server.client();
     let req = c
         .request(Method::POST, "/oauth/token")
@@ -114,7 +115,7 @@ async fn a_wrong_secret_is_invalid_client_with_a_challenge() {
 #[tokio::test]
 async fn request_errors_use_rfc_6749_codes() {
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    let sa = server_to_server(&server).await;
     let c = server.client();
     let post = |form: Vec<(&'static str, String)>| c.request(Method::POST, "/oauth/token").form(&form);
     let res = c
@@ -204,13 +205,18 @@ async fn private_key_jwt_authenticates_a_service_account() {
     let server = TestServer::start().await;
     let sa = service_account(&server).await;
     let c = server.client();
-    let claims = json!({
-        "iss": sa.client_id, "sub": sa.client_id, "aud": server.url("/oauth/token"),
-        "exp": now(&server) + 60, "jti": "client-auth-1",
-    });
-    let jwt = assertion(&sa, &claims);
+    let client_auth = |jti: &str| {
+        let claims = json!({
+            "iss": sa.client_id, "sub": sa.client_id, "aud": server.url("/oauth/token"),
+            "exp": now(&server) + 60, "jti": jti,
+        });
+        assertion(&sa, &claims)
+    };
+    let bearer = assertion(&sa, &bearer_claims(&server, &sa, "grant-1"));
+    let jwt = client_auth("client-auth-1");
     let form = [
-        ("grant_type", "client_credentials"),
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", bearer.as_str()),
         (
             "client_assertion_type",
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -218,12 +224,155 @@ async fn private_key_jwt_authenticates_a_service_account() {
         ("client_assertion", jwt.as_str()),
     ];
     let body = c.post_form("/oauth/token", &form, StatusCode::OK).await.json_value();
-    assert!(body["access_token"].is_string());
+    let token = body["access_token"].as_str().unwrap().to_owned();
     let res = c
         .post_form("/oauth/token", &form, StatusCode::UNAUTHORIZED)
         .await
         .json_value();
     assert_eq!(res["error"], "invalid_client", "a replayed client assertion");
+    // It authenticates at introspection too.
+    let jwt = client_auth("client-auth-2");
+    let form = [
+        ("token", token.as_str()),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", jwt.as_str()),
+    ];
+    let v = c.post_form("/oauth/introspect", &form, StatusCode::OK).await.json_value();
+    assert_eq!(v["active"], true);
+}
+
+#[tokio::test]
+async fn each_kind_of_credential_is_refused_the_grants_of_the_others() {
+    let server = TestServer::start().await;
+    let sa = service_account(&server).await;
+    let s2s = super::server_to_server_beside(&server, &sa).await;
+    let web = super::flow::oauth_app(&server, gatehouse_domain::integration::Platform::Web).await;
+    let c = server.client();
+    let refused = |body: Value, kind: &str| {
+        assert_eq!(body["error"], "unauthorized_client", "{body}");
+        assert!(
+            body["error_description"].as_str().unwrap().starts_with(kind),
+            "{body}"
+        );
+    };
+    // A JWT credential authenticates with its signed assertion: not with client_credentials,
+    // whether it sends its secret or a client assertion.
+    let secret = [
+        ("grant_type", "client_credentials"),
+        ("client_id", sa.client_id.as_str()),
+        ("client_secret", sa.secret.as_str()),
+    ];
+    let body = c
+        .post_form("/oauth/token", &secret, StatusCode::BAD_REQUEST)
+        .await
+        .json_value();
+    refused(body, "service_account");
+    let jwt = assertion(
+        &sa,
+        &json!({
+            "iss": sa.client_id, "sub": sa.client_id, "aud": server.url("/oauth/token"),
+            "exp": now(&server) + 60, "jti": "cc-by-assertion",
+        }),
+    );
+    let by_assertion = [
+        ("grant_type", "client_credentials"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", jwt.as_str()),
+    ];
+    let body = c
+        .post_form("/oauth/token", &by_assertion, StatusCode::BAD_REQUEST)
+        .await
+        .json_value();
+    refused(body, "service_account");
+    // An OAuth web app acts for people: its secret gets no token of its own.
+    let body = c
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", web.client_id.as_str()),
+                ("client_secret", web.secret.as_deref().unwrap()),
+            ],
+            StatusCode::BAD_REQUEST,
+        )
+        .await
+        .json_value();
+    refused(body, "oauth");
+    // OAuth Server-to-Server has no certificate, no code flow and no refresh token.
+    let body = c
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "gh_code_x"),
+                ("client_id", s2s.client_id.as_str()),
+                ("client_secret", s2s.secret.as_str()),
+            ],
+            StatusCode::BAD_REQUEST,
+        )
+        .await
+        .json_value();
+    refused(body, "server_to_server");
+    let body = c
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "x"),
+                ("client_id", s2s.client_id.as_str()),
+                ("client_secret", s2s.secret.as_str()),
+            ],
+            StatusCode::BAD_REQUEST,
+        )
+        .await
+        .json_value();
+    refused(body, "server_to_server");
+    let bearer = assertion(&sa, &bearer_claims(&server, &sa, "not-for-s2s"));
+    let body = c
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", bearer.as_str()),
+                ("client_id", s2s.client_id.as_str()),
+                ("client_secret", s2s.secret.as_str()),
+            ],
+            StatusCode::BAD_REQUEST,
+        )
+        .await
+        .json_value();
+    refused(body, "server_to_server");
+    // The same refusals on the Adobe-compatible path.
+    let body = c
+        .post_form("/ims/token/v3", &secret, StatusCode::BAD_REQUEST)
+        .await
+        .json_value();
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+}
+
+#[tokio::test]
+async fn server_to_server_cannot_ask_people_to_sign_in() {
+    let server = TestServer::start().await;
+    let s2s = server_to_server(&server).await;
+    let c = server.client();
+    for path in ["/oauth/authorize", "/ims/authorize/v2"] {
+        let url = format!(
+            "{path}?response_type=code&client_id={}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&scope=openid\
+             &state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            s2s.client_id
+        );
+        let res = c.get(&url, StatusCode::BAD_REQUEST).await;
+        assert!(res.header("location").is_none(), "nothing is sent to an unregistered URI");
+        let text = res.text();
+        assert!(text.contains("unauthorized_client"), "{text}");
+        assert!(text.contains("server_to_server"), "{text}");
+    }
 }
 
 fn base64_url(s: &str) -> String {
@@ -240,7 +389,7 @@ async fn a_disabled_integration_gets_no_tokens_and_its_tokens_stop_validating() 
     use gatehouse_store::{AuditStore, IntegrationStore};
 
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    let sa = server_to_server(&server).await;
     let c = server.client();
     let creds = [
         ("grant_type", "client_credentials"),
@@ -293,7 +442,7 @@ async fn a_revocation_made_by_another_node_is_honoured_within_seconds() {
     use gatehouse_store::TokenStore;
 
     let server = TestServer::start().await;
-    let sa = service_account(&server).await;
+    let sa = server_to_server(&server).await;
     let c = server.client();
     let creds = [
         ("grant_type", "client_credentials"),

@@ -324,6 +324,8 @@ mod tests {
             hint: String::new(),
             created_at: 1,
             revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
         };
         let steps = [step(Write::InsertOrg(org)), step(Write::InsertSecret(orphan))];
         {

@@ -238,11 +238,14 @@ async fn integration(
         t["technical_account_email"] = value(e);
     }
     if i.has_secret() {
+        // Expired secrets are left out: the file declares no expiry, so applying it elsewhere
+        // would make them authenticate again.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let active: Vec<String> = db
             .secrets_of(&i.id)
             .await?
             .into_iter()
-            .filter(|s| s.revoked_at.is_none())
+            .filter(|s| s.revoked_at.is_none() && !s.is_expired_at(now))
             .map(|s| s.digest)
             .collect();
         t["client_secret_sha256"] = match active.as_slice() {

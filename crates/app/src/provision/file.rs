@@ -79,6 +79,7 @@ pub struct RawMembership {
 #[serde(rename_all = "snake_case")]
 pub enum RawIntegrationType {
     Oauth,
+    ServerToServer,
     ServiceAccount,
     ApiKey,
 }

@@ -275,7 +275,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
             changed.push("allowed_domains".to_owned());
             i.allowed_domains = d.clone();
         }
-        if i.integration_type == IntegrationType::ServiceAccount {
+        if i.integration_type.is_technical_account() {
             self.technical_account(x, &mut i, created, &mut changed, tech_ids);
         }
         if self.problems.len() != before {
@@ -479,6 +479,8 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
             hint,
             created_at: self.now,
             revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
         }
     }
 

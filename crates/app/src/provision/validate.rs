@@ -417,6 +417,7 @@ fn account(c: &mut Checker<'_>, path: &str, a: RawAccount) -> Option<DAccount> {
 fn integration_type(t: RawIntegrationType) -> IntegrationType {
     match t {
         RawIntegrationType::Oauth => IntegrationType::Oauth,
+        RawIntegrationType::ServerToServer => IntegrationType::ServerToServer,
         RawIntegrationType::ServiceAccount => IntegrationType::ServiceAccount,
         RawIntegrationType::ApiKey => IntegrationType::ApiKey,
     }
@@ -434,12 +435,19 @@ fn service(c: &mut Checker<'_>, path: &str, s: RawService) -> Option<DService> {
     }
     let description = c.text(&format!("{path}.description"), s.description, 2000);
     let mut allowed_types: Vec<IntegrationType> = s.allowed_types.into_iter().map(integration_type).collect();
+    // OAuth Server-to-Server replaces the Service Account (JWT) credential: a service that takes
+    // one takes its replacement, as migration 0016 made every stored service do. So a file written
+    // before that kind existed keeps meaning what it meant, and applying it again does not take
+    // the replacement away.
+    if allowed_types.contains(&IntegrationType::ServiceAccount) {
+        allowed_types.push(IntegrationType::ServerToServer);
+    }
     allowed_types.sort();
     allowed_types.dedup();
     if allowed_types.is_empty() {
         c.bad(
             format!("{path}.allowed_types"),
-            "list at least one of \"oauth\", \"service_account\", \"api_key\"",
+            "list at least one of \"oauth\", \"server_to_server\", \"service_account\", \"api_key\"",
         );
     }
     let mut scopes = Vec::new();
@@ -482,7 +490,7 @@ fn service(c: &mut Checker<'_>, path: &str, s: RawService) -> Option<DService> {
     let acts_for = match s.acts_for {
         Some(RawActsFor::User) => ActsFor::User,
         Some(RawActsFor::Organization) => ActsFor::Organization,
-        None if allowed_types == [IntegrationType::ServiceAccount] => ActsFor::Organization,
+        None if allowed_types.iter().all(|t| t.is_technical_account()) => ActsFor::Organization,
         None => ActsFor::User,
     };
     if c.problems.len() != before {
@@ -513,11 +521,12 @@ fn forbidden_keys(x: &RawIntegration, t: IntegrationType) -> Vec<(&'static str, 
         ("redirect_patterns", x.redirect_patterns.is_some()),
         ("id_token_signed_response_alg", x.id_token_signed_response_alg.is_some()),
     ];
-    let sa_keys = [
+    let technical_keys = [
         ("technical_account_id", x.technical_account_id.is_some()),
         ("technical_account_email", x.technical_account_email.is_some()),
-        ("certificates", x.certificates.is_some()),
     ];
+    let certificates_key = ("certificates", x.certificates.is_some());
+    let sa_keys = [technical_keys[0], technical_keys[1], certificates_key];
     match t {
         IntegrationType::ApiKey => {
             let why =
@@ -531,7 +540,8 @@ fn forbidden_keys(x: &RawIntegration, t: IntegrationType) -> Vec<(&'static str, 
             out.extend(oauth_keys.iter().chain(&sa_keys).filter(|k| k.1).map(|k| (k.0, why)));
         }
         IntegrationType::Oauth => {
-            let why = "only service accounts have a technical account and certificates";
+            let why = "only server_to_server integrations and service accounts have a technical account, and only \
+                       service accounts certificates";
             out.extend(sa_keys.iter().filter(|k| k.1).map(|k| (k.0, why)));
             if matches!(x.platform, Some(RawPlatform::Spa | RawPlatform::Native)) && secret_given {
                 let why = "spa and native OAuth integrations are public clients (PKCE) and have no client secret";
@@ -546,6 +556,16 @@ fn forbidden_keys(x: &RawIntegration, t: IntegrationType) -> Vec<(&'static str, 
         IntegrationType::ServiceAccount => {
             let why = "only OAuth integrations have a platform and redirect URIs";
             out.extend(oauth_keys.iter().filter(|k| k.1).map(|k| (k.0, why)));
+        }
+        IntegrationType::ServerToServer => {
+            let why = "only OAuth integrations have a platform and redirect URIs";
+            out.extend(oauth_keys.iter().filter(|k| k.1).map(|k| (k.0, why)));
+            if certificates_key.1 {
+                out.push((
+                    "certificates",
+                    "server_to_server integrations authenticate with a client secret and have no certificates",
+                ));
+            }
         }
     }
     out
@@ -565,11 +585,18 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
         }
         (Some(o), None) => org_ref(c, &format!("{path}.organization"), o).map(DOwner::Org),
         (None, Some(email)) => {
-            if t == IntegrationType::ServiceAccount {
+            if t.is_technical_account() {
                 c.bad(
                     format!("{path}.owner"),
-                    "a service account must belong to an organization, not a person; \
-                     use organization = \"<org id>\" instead of owner",
+                    format!(
+                        "{} must belong to an organization, not a person; use organization = \"<org id>\" \
+                         instead of owner",
+                        if t == IntegrationType::ServiceAccount {
+                            "a service account"
+                        } else {
+                            "a server_to_server integration"
+                        }
+                    ),
                 );
                 None
             } else {

@@ -5,8 +5,11 @@
 //! tokens stop validating at once, and its refresh tokens are revoked and its unused authorization
 //! codes deleted — so none of them works again if it is enabled again (or its client ID reused).
 
+use std::collections::HashMap;
+
 use crate::policy;
 use gatehouse_domain::{
+    Timestamp,
     console::{
         credentials::{CredentialsFile, credentials_file},
         integration::{self, CreateContext, IntegrationChanges, IntegrationInput},
@@ -16,7 +19,7 @@ use gatehouse_domain::{
     project,
     service::Subscription,
 };
-use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore};
+use gatehouse_store::{AuditStore, ConsoleStore, IntegrationStore, LastUsedStore};
 use serde_json::json;
 
 use super::{OpResult, audit, changes, projects, visible_integration};
@@ -134,17 +137,31 @@ pub struct Details {
     pub secrets: Vec<StoredSecret>,
     pub certificates: Vec<StoredCertificate>,
     pub subscriptions: Vec<Subscription>,
+    /// When it was last used, as stored (`crate::tokens::last_used`); `None`: never.
+    pub last_used_at: Option<Timestamp>,
 }
 
 pub async fn details(state: &Core, caller: &Caller, id: &str) -> OpResult<Details> {
     let mut conn = state.store.conn().await?;
     let integration = visible_integration(&mut conn, caller, id).await?;
+    let last_used_at = conn
+        .integrations_last_used(std::slice::from_ref(&integration.id))
+        .await?
+        .remove(&integration.id);
     Ok(Details {
         secrets: conn.secrets_of(&integration.id).await?,
         certificates: conn.certificates_of(&integration.id).await?,
         subscriptions: conn.subscriptions_of(&integration.id).await?,
+        last_used_at,
         integration,
     })
+}
+
+/// When each of `listed` (integrations [`list`] returned to this caller) was last used; those
+/// never used are absent.
+pub async fn last_used(state: &Core, listed: &[Integration]) -> OpResult<HashMap<String, Timestamp>> {
+    let ids: Vec<String> = listed.iter().map(|i| i.id.clone()).collect();
+    Ok(state.store.conn().await?.integrations_last_used(&ids).await?)
 }
 
 /// Applies an edit (name, description, redirect settings).

@@ -21,8 +21,9 @@
 //! - **Owner of this provider**: only the integration that created a custom event provider changes
 //!   it, defines its types and publishes to it; its organization's integrations see it
 //!   ([`sees_provider`], [`owns_provider`], [`owns_registration`]).
-//! - **Console and identity APIs by token**: the console scope, and a person's or a service
-//!   account's own token ([`console_api_token`]); the identity API acts for people only ([`person_api`]).
+//! - **Console and identity APIs by token**: the console scope, and a person's or a technical
+//!   account's own token (a service account's or an OAuth Server-to-Server integration's)
+//!   ([`console_api_token`]); the identity API acts for people only ([`person_api`]).
 //! - **Introspection and revocation**: a client introspects its own tokens, and others' only when
 //!   an operator allowed it ([`introspects`], [`grant_introspection`]); it revokes only its own
 //!   ([`revokes`]).
@@ -39,14 +40,15 @@
 //!   ([`create_enterprise_account`]), so nobody can take over an address at someone else's domain.
 //! - **Test events** ([`send_test_event`]): to a registration of one's own that takes deliveries,
 //!   of an event type it subscribes to.
-//! - **Test tokens from the console** ([`generate_test_token`]): a signed-in person who manages a
-//!   service account (as an admin of its organization) or an OAuth integration with a secret.
+//! - **Test tokens from the console** ([`generate_test_token`]): a signed-in admin of the
+//!   organization of an OAuth Server-to-Server or Service Account integration (the kinds that get
+//!   tokens of their own).
 //! - **Operators** edit the services catalog; `gatehouse apply` acts as the operator at the command
 //!   line, the only principal that may provision from a file ([`provision`]).
 //! - **The operator area** (every account, organization and audit entry, the status page and the
 //!   development outbox) is for operators only: a person whose account has the operator role
 //!   ([`operate`]). An organization's admins, whatever they manage, and integrations acting for
-//!   themselves (a service account's token) are refused.
+//!   themselves (a technical account's token) are refused.
 //! - **A person's own activity**: the home page shows a person the audit entries of what they did
 //!   themselves, nothing of anyone else's ([`own_activity`]).
 
@@ -248,9 +250,9 @@ pub fn manage_integration(p: &Principal, i: Integration) -> Result<ManageIntegra
 
 /// May `p` mint a test token of the integration it manages? Only a person in a console session
 /// (not through an access token: a token must not mint tokens), only for an active integration
-/// that may use the client-credentials grant (a service account, or an OAuth integration with a
-/// secret), and for a service account only an admin of its organization: its token acts as an
-/// admin there, so a developer who could see it would otherwise gain an admin's power.
+/// that gets tokens of its own (OAuth Server-to-Server or a service account: OAuth integrations
+/// get people's tokens, API keys none), and only an admin of its organization: its token acts as
+/// an admin there, so a developer who could see it would otherwise gain an admin's power.
 pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<GenerateTestToken, Refusal> {
     let i = &m.integration;
     if !matches!(p.who, Who::Person { via_client: None, .. }) {
@@ -259,16 +261,11 @@ pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<Gener
             "Test tokens are generated in the console, signed in; an access token cannot generate one.",
         ));
     }
-    let grant_allowed = match i.integration_type {
-        IntegrationType::ServiceAccount => true,
-        IntegrationType::Oauth => i.has_secret(),
-        IntegrationType::ApiKey => false,
-    };
-    if !grant_allowed {
+    if !i.integration_type.is_technical_account() {
         return Err(Refusal::forbidden(
             "test_token_not_available",
-            "Only Service Account integrations and OAuth integrations with a client secret get tokens of their own; \
-             sign in through this integration to get a person's token.",
+            "Only OAuth Server-to-Server and Service Account integrations get tokens of their own; sign in through \
+             an OAuth integration to get a person's token.",
         ));
     }
     if i.status != IntegrationStatus::Active {
@@ -277,13 +274,11 @@ pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<Gener
             "This integration is disabled: enable it to get a token.",
         ));
     }
-    if i.integration_type == IntegrationType::ServiceAccount
-        && i.org_id().is_none_or(|o| p.role_in(o) != Some(Role::Admin))
-    {
+    if i.org_id().is_none_or(|o| p.role_in(o) != Some(Role::Admin)) {
         return Err(Refusal::forbidden(
             "admin_required",
             format!(
-                "Only an admin of {} can generate a service account's token: it acts as an admin there.",
+                "Only an admin of {} can generate a technical account's token: it acts as an admin there.",
                 i.org_id().map_or("its organization", |o| org_name(p, o))
             ),
         ));
@@ -579,10 +574,11 @@ pub fn console_api_token(p: &Principal, scopes: &[String]) -> Result<(), Refusal
     }
     match &p.who {
         Who::Person { .. } => Ok(()),
-        Who::Integration(i) if i.integration_type == IntegrationType::ServiceAccount && i.org_id().is_some() => Ok(()),
+        Who::Integration(i) if i.integration_type.is_technical_account() && i.org_id().is_some() => Ok(()),
         Who::Integration(_) | Who::Operator => Err(Refusal::forbidden(
             "token_not_allowed",
-            "Only a service account's token or a token issued to a person can call this API.",
+            "Only a technical account's token (OAuth Server-to-Server or Service Account) or a token issued to a \
+             person can call this API.",
         )),
     }
 }
@@ -765,7 +761,7 @@ pub fn call_service(
     };
     match &token.principal.who {
         Who::Integration(i) if i.id == key.id => {
-            if let (IntegrationType::ServiceAccount, Some(t)) = (i.integration_type, &i.technical_account_id) {
+            if let (true, Some(t)) = (i.integration_type.is_technical_account(), &i.technical_account_id) {
                 call.subject = t.clone();
                 call.subject_type = SubjectType::TechnicalAccount;
             }

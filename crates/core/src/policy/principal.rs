@@ -3,7 +3,7 @@
 use gatehouse_domain::{
     audit::Actor,
     console::access,
-    integration::{Integration, IntegrationType},
+    integration::Integration,
     org::{Membership, Organization, Role},
 };
 
@@ -75,11 +75,12 @@ impl Principal {
         }
     }
 
-    /// An integration acting for itself. A service account acts as an admin of its organization
-    /// (that is what it is for); other integrations hold no role.
+    /// An integration acting for itself. A technical account (a service account or an OAuth
+    /// Server-to-Server integration) acts as an admin of its organization (that is what it is
+    /// for); other integrations hold no role.
     pub fn integration(i: Integration) -> Self {
-        let roles = match (i.integration_type, i.org_id()) {
-            (IntegrationType::ServiceAccount, Some(org)) => vec![OrgRole {
+        let roles = match (i.integration_type.is_technical_account(), i.org_id()) {
+            (true, Some(org)) => vec![OrgRole {
                 org_id: org.to_owned(),
                 org_name: org.to_owned(),
                 role: Role::Admin,

@@ -30,6 +30,8 @@ pub struct Issued {
 /// Authenticates the client of a request (RFC 6749 §2.3, RFC 7523 §2.2). For the JWT-bearer
 /// grant a client that presents no credential at all is found from the assertion instead (RFC
 /// 7523 §3: client authentication is optional there; the assertion's signature authenticates).
+/// A client that proved itself with a secret or a signed assertion is marked used
+/// ([`super::last_used`]), with the secret that authenticated it.
 pub async fn authenticate_client(
     svc: &TokenService,
     params: &Params,
@@ -57,7 +59,10 @@ pub async fn authenticate_client(
     };
     let client = svc.known_client(&claim.client_id).await?;
     let now = svc.now();
-    client_auth::authenticate(&client.integration, &client.secrets, claim.credential, now)?;
+    let secret = client_auth::authenticate(&client.integration, &client.secrets, claim.credential, now)?;
+    if let Some(secret) = &secret {
+        svc.last_used.mark(&client.integration.id, Some(secret), now);
+    }
     if let Credential::Assertion(a) = claim.credential {
         let check = AssertionCheck {
             now,
@@ -70,6 +75,7 @@ pub async fn authenticate_client(
         if let Some(guard) = valid.replay_guard(client.client_id()) {
             assertion::check_replay(svc.first_use(&guard).await?, check.usage)?;
         }
+        svc.last_used.mark(&client.integration.id, None, now);
     }
     Ok((client, claim.method))
 }
@@ -83,6 +89,18 @@ fn expected(client: &Client) -> Expected<'_> {
 }
 
 /// Issues a token for the scopes granted to `client`, acting as itself.
+async fn issue_and_mark(
+    svc: &TokenService,
+    client: &Client,
+    granted: scope::GrantedScopes,
+    flavour: Flavour,
+) -> Result<Issued, Failure> {
+    let issued = issue(svc, client, granted, flavour, svc.access_lifetime(flavour)).await?;
+    svc.last_used.mark(&client.integration.id, None, svc.now());
+    Ok(issued)
+}
+
+/// Issues a token for the scopes granted to `client`, acting as itself.
 async fn issue(
     svc: &TokenService,
     client: &Client,
@@ -93,10 +111,12 @@ async fn issue(
     let req = AccessTokenRequest {
         subject: client.own_subject(),
         client_id: client.client_id().to_owned(),
-        org_id: match client.integration.integration_type {
-            IntegrationType::ServiceAccount => client.integration.org_id().map(str::to_owned),
-            _ => None,
-        },
+        org_id: client
+            .integration
+            .integration_type
+            .is_technical_account()
+            .then(|| client.integration.org_id().map(str::to_owned))
+            .flatten(),
         audience: granted.services.iter().map(|s| s.as_str().to_owned()).collect(),
         scopes: granted.scopes.clone(),
         lifetime,
@@ -113,7 +133,8 @@ async fn issue(
     })
 }
 
-/// RFC 6749 §4.4: the client acts for itself with the scopes of its subscriptions.
+/// RFC 6749 §4.4: the client (an OAuth Server-to-Server integration) acts for itself with the
+/// scopes of its subscriptions.
 pub async fn client_credentials(
     svc: &TokenService,
     client: &Client,
@@ -123,15 +144,21 @@ pub async fn client_credentials(
     client_auth::check_grant_allowed(&client.integration, GrantType::ClientCredentials)?;
     let requested = scope::parse_scope_list(params.get("scope")?.unwrap_or(""))?;
     let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
-    issue(svc, client, granted, flavour, svc.access_lifetime(flavour)).await
+    issue_and_mark(svc, client, granted, flavour).await
 }
 
-/// A token for testing from the console: what the `client_credentials` grant would issue to
-/// `client` with every scope of its subscriptions, but living at most `lifetime` seconds. The
-/// caller has the policy's leave ([`crate::policy::generate_test_token`]); the client's
-/// own authentication is what that leave replaces, every other rule of the grant applies.
+/// A token for testing from the console: what the client's own grant (`client_credentials` or
+/// the JWT bearer grant) would issue to `client` with every scope of its subscriptions, but
+/// living at most `lifetime` seconds. The caller has the policy's leave
+/// ([`crate::policy::generate_test_token`]), which replaces the client's own authentication;
+/// every other rule of the grant applies. It does not count as a use of the credential.
 pub async fn for_testing(svc: &TokenService, client: &Client, lifetime: i64) -> Result<Issued, Failure> {
-    client_auth::check_grant_allowed(&client.integration, GrantType::ClientCredentials)?;
+    let own_grant = if client.integration.integration_type == IntegrationType::ServiceAccount {
+        GrantType::JwtBearer
+    } else {
+        GrantType::ClientCredentials
+    };
+    client_auth::check_grant_allowed(&client.integration, own_grant)?;
     let granted = scope::grant(client.integration.integration_type, &[], &client.subscriptions)?;
     let lifetime = lifetime.min(svc.access_lifetime(Flavour::Standard));
     issue(svc, client, granted, Flavour::Standard, lifetime).await
@@ -169,5 +196,5 @@ pub async fn jwt_bearer(
         }
     }
     let granted = scope::grant(client.integration.integration_type, &requested, &client.subscriptions)?;
-    issue(svc, client, granted, flavour, svc.access_lifetime(flavour)).await
+    issue_and_mark(svc, client, granted, flavour).await
 }

@@ -5,6 +5,7 @@
 pub mod cutoffs;
 pub mod grants;
 pub mod introspection;
+pub mod last_used;
 pub mod params;
 pub mod purge;
 pub mod service;

@@ -17,7 +17,7 @@ use gatehouse_domain::{
     Timestamp,
     crypto::MasterKey,
     ids::ClientId,
-    integration::{Integration, IntegrationType, StoredSecret},
+    integration::{Integration, StoredSecret},
     redirect::RedirectRules,
     service::Subscription,
     token::{
@@ -124,13 +124,10 @@ impl Client {
     }
 
     /// The token subject when the client acts for itself: the technical account of a service
-    /// account, else the client ID (RFC 9068 §2.2).
+    /// account or an OAuth Server-to-Server integration, else the client ID (RFC 9068 §2.2).
     pub fn own_subject(&self) -> String {
-        match (
-            &self.integration.integration_type,
-            &self.integration.technical_account_id,
-        ) {
-            (IntegrationType::ServiceAccount, Some(t)) => t.clone(),
+        match &self.integration.technical_account_id {
+            Some(t) if self.integration.integration_type.is_technical_account() => t.clone(),
             _ => self.client_id().to_owned(),
         }
     }
@@ -238,6 +235,8 @@ pub struct TokenService {
     /// Consents read from the store, by (account ID, integration ID); see [`TokenService::consent_covers`].
     consents: RwLock<HashMap<(String, String), Vec<String>>>,
     cutoffs: super::cutoffs::Cutoffs,
+    /// Credentials used on this node and not yet recorded ([`super::last_used`]).
+    pub last_used: super::last_used::LastUsed,
 }
 
 impl TokenService {
@@ -269,6 +268,7 @@ impl TokenService {
             deny_sync: Mutex::new(()),
             denied_elsewhere,
             consents: RwLock::new(HashMap::new()),
+            last_used: super::last_used::LastUsed::default(),
             catalog,
         }
     }

@@ -151,6 +151,7 @@ async fn issue(
     } else {
         None
     };
+    svc.last_used.mark(&client.integration.id, None, svc.now());
     Ok(UserTokens {
         access_token,
         claims,

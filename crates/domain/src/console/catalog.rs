@@ -257,7 +257,7 @@ mod tests {
         };
         assert_eq!(
             parse_service(&both, None, 5).unwrap().allowed_types,
-            vec![IntegrationType::ServiceAccount, IntegrationType::ServerToServer]
+            vec![IntegrationType::ServerToServer, IntegrationType::ServiceAccount]
         );
     }
 

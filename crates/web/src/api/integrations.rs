@@ -38,7 +38,8 @@ pub struct IntegrationOut {
     pub client_id: String,
     pub name: String,
     pub description: String,
-    /// `oauth`, `service_account` or `api_key`.
+    /// `oauth`, `server_to_server` (OAuth Server-to-Server), `service_account` (JWT) or
+    /// `api_key`.
     #[schema(example = "oauth")]
     pub integration_type: String,
     /// For OAuth: `web`, `spa` or `native`.
@@ -69,6 +70,10 @@ pub struct IntegrationOut {
     pub services: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When it was last used (Unix seconds, recorded to about a minute): a token issued to it,
+    /// its secret or signed assertion accepted, its API key accepted by the gateway or the API-key
+    /// check. `null`: never.
+    pub last_used_at: Option<i64>,
 }
 
 impl IntegrationOut {
@@ -99,7 +104,14 @@ impl IntegrationOut {
             services: subs.iter().map(|s| s.service_code.to_string()).collect(),
             created_at: i.created_at,
             updated_at: i.updated_at,
+            last_used_at: None,
         }
+    }
+
+    /// With when it was last used.
+    pub fn last_used(mut self, at: Option<i64>) -> Self {
+        self.last_used_at = at;
+        self
     }
 }
 
@@ -110,13 +122,14 @@ pub struct CreateIntegration {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// `oauth`, `service_account` or `api_key`.
-    #[schema(example = "service_account")]
+    /// `oauth`, `server_to_server` (OAuth Server-to-Server), `service_account` (JWT) or
+    /// `api_key`.
+    #[schema(example = "server_to_server")]
     pub integration_type: String,
     /// OAuth only: `web`, `spa` or `native`.
     pub platform: Option<String>,
-    /// The owning organization; omit for a personal integration. Service accounts need one the
-    /// caller administers.
+    /// The owning organization; omit for a personal integration. Server-to-server integrations
+    /// and service accounts need one the caller administers.
     pub org_id: Option<String>,
     /// OAuth only: the default redirect URI.
     pub redirect_uri: Option<String>,
@@ -232,11 +245,18 @@ pub async fn list(
     caller: Caller,
 ) -> OpResult<ApiJson<Vec<IntegrationOut>>> {
     let all = console::integrations::list(&state, &caller).await?;
-    Ok(ApiJson(all.iter().map(|(i, s)| IntegrationOut::new(i, s)).collect()))
+    let listed: Vec<_> = all.iter().map(|(i, _)| i.clone()).collect();
+    let used = console::integrations::last_used(&state, &listed).await?;
+    Ok(ApiJson(
+        all.iter()
+            .map(|(i, s)| IntegrationOut::new(i, s).last_used(used.get(&i.id).copied()))
+            .collect(),
+    ))
 }
 
 /// Creates an integration. OAuth and API Key: anyone, for themselves or an organization where
-/// they are an admin or developer. Service Account: only an admin of the organization.
+/// they are an admin or developer. OAuth Server-to-Server and Service Account: only an admin of
+/// the organization.
 #[utoipa::path(post, path = "/api/v1/integrations", tag = "integrations", request_body = CreateIntegration,
     responses((status = 201, body = IntegrationCreated), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
@@ -267,7 +287,7 @@ pub async fn read(
 ) -> OpResult<ApiJson<IntegrationDetail>> {
     let d = console::integrations::details(&state, &caller, &id).await?;
     Ok(ApiJson(IntegrationDetail {
-        integration: IntegrationOut::new(&d.integration, &d.subscriptions),
+        integration: IntegrationOut::new(&d.integration, &d.subscriptions).last_used(d.last_used_at),
         secrets: d.secrets.iter().map(SecretOut::from).collect(),
         certificates: d.certificates.iter().map(CertificateOut::from).collect(),
         subscriptions: d.subscriptions.iter().map(SubscriptionOut::from).collect(),
@@ -315,10 +335,8 @@ pub async fn update(
     if let Some(status) = status {
         i = console::integrations::set_status(&state, &caller, &id, status).await?;
     }
-    let subs = console::integrations::details(&state, &caller, &id)
-        .await?
-        .subscriptions;
-    Ok(ApiJson(IntegrationOut::new(&i, &subs)))
+    let d = console::integrations::details(&state, &caller, &id).await?;
+    Ok(ApiJson(IntegrationOut::new(&i, &d.subscriptions).last_used(d.last_used_at)))
 }
 
 /// Deletes the integration with its credentials and subscriptions; its tokens are revoked. The

@@ -158,13 +158,18 @@ pub async fn get_account(
     Path(id): Path<String>,
 ) -> OpResult<ApiJson<OperatorAccountDetail>> {
     let d = accounts::get(&state, &caller, &id).await?;
+    let used = gatehouse_core::console::integrations::last_used(&state, &d.integrations).await?;
     Ok(ApiJson(OperatorAccountDetail {
         account: OperatorAccountOut::of(&d.summary),
         sessions: d.sessions,
         totp: d.totp,
         recovery_codes: d.recovery_codes,
         passkeys: d.passkeys,
-        integrations: d.integrations.iter().map(|i| IntegrationOut::new(i, &[])).collect(),
+        integrations: d
+            .integrations
+            .iter()
+            .map(|i| IntegrationOut::new(i, &[]).last_used(used.get(&i.id).copied()))
+            .collect(),
     }))
 }
 
@@ -274,6 +279,7 @@ pub async fn get_org(
     Path(id): Path<String>,
 ) -> OpResult<ApiJson<OperatorOrgDetail>> {
     let d = orgs::get(&state, &caller, &id).await?;
+    let used = gatehouse_core::console::integrations::last_used(&state, &d.integrations).await?;
     Ok(ApiJson(OperatorOrgDetail {
         id: d.org.id.to_string(),
         name: d.org.name.clone(),
@@ -289,7 +295,11 @@ pub async fn get_org(
                 disabled: m.account.disabled,
             })
             .collect(),
-        integrations: d.integrations.iter().map(|i| IntegrationOut::new(i, &[])).collect(),
+        integrations: d
+            .integrations
+            .iter()
+            .map(|i| IntegrationOut::new(i, &[]).last_used(used.get(&i.id).copied()))
+            .collect(),
         domains: d
             .domains
             .iter()

@@ -64,7 +64,8 @@ pub struct ServiceOut {
     pub code: String,
     pub name: String,
     pub description: String,
-    /// Integration types that may subscribe: `oauth`, `service_account`, `api_key`.
+    /// Integration types that may subscribe: `oauth`, `server_to_server`, `service_account`,
+    /// `api_key`.
     pub allowed_types: Vec<String>,
     /// Scopes it grants (for service accounts, the metascopes of their JWTs).
     pub scopes: Vec<String>,
@@ -114,6 +115,9 @@ pub struct ServiceIn {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Integration types that may subscribe: `oauth`, `server_to_server`, `service_account`,
+    /// `api_key`.
+    #[schema(example = json!(["server_to_server", "service_account"]))]
     pub allowed_types: Vec<String>,
     #[serde(default)]
     pub scopes: Vec<String>,

@@ -13,6 +13,8 @@
 //! Every integration's client ID is its API key; for API Key integrations it is the only
 //! credential. The answer comes from the client cache (unknown keys are cached too), so a warm
 //! check touches no database. Client IDs are not secrets, so the check needs no authentication.
+//! A key the check accepts (`subscribed`) counts as a use of its integration (recorded in memory
+//! and written later, see `gatehouse_core::tokens::last_used`).
 
 use std::sync::Arc;
 
@@ -57,11 +59,15 @@ pub async fn check(
             let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
             let domain_allowed =
                 policy::api_key_origin(&c.integration, header(header::ORIGIN), header(header::REFERER)).is_ok();
+            let subscribed = active && domain_allowed && subscription.is_some();
+            if subscribed {
+                svc.last_used.mark(&c.integration.id, None, svc.now());
+            }
             json!({
                 "valid": true,
                 "active": active,
                 "domain_allowed": domain_allowed,
-                "subscribed": active && domain_allowed && subscription.is_some(),
+                "subscribed": subscribed,
                 "client_id": c.client_id(),
                 "integration_type": c.integration.integration_type.as_str(),
                 "scopes": subscription.map(|s| s.scopes.clone()).unwrap_or_default(),

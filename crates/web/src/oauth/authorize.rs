@@ -156,7 +156,9 @@ fn refusal_page(r: &ClientRefusal) -> Response {
     PageError::new(
         StatusCode::BAD_REQUEST,
         "This sign-in request cannot be completed",
-        r.to_string(),
+        // The OAuth error code too (RFC 6749 §4.1.2.1: with no trusted redirect URI, the error
+        // is told to the person instead of the client).
+        format!("{r} (OAuth error: {})", r.code()),
     )
     .into_response()
 }

@@ -170,7 +170,7 @@ async fn form_page(
         kind: t.as_str(),
         kind_label: type_label(t),
         orgs,
-        personal_allowed: t != IntegrationType::ServiceAccount,
+        personal_allowed: !t.is_technical_account(),
         platforms: [Platform::Web, Platform::Spa, Platform::Native]
             .into_iter()
             .map(|p| (p.as_str(), platform_label(p)))
@@ -215,7 +215,7 @@ async fn new_page(
                 None => !gatehouse_core::policy::orgs_for_new(p, IntegrationType::ServiceAccount).is_empty(),
             };
             let errors = match other {
-                Some(Err(_)) => Errors::one("integration_type", "Choose one of the three integration types."),
+                Some(Err(_)) => Errors::one("integration_type", "Choose one of the four integration types."),
                 _ => Errors::none(),
             };
             let status = errors.status();
@@ -250,7 +250,7 @@ async fn create(
         redirect_patterns: one_of(&fields, "redirect_patterns"),
         workspace: one_of(&fields, "workspace"),
     };
-    // No organization chosen is the person's own: for a service account the rules refuse that
+    // No organization chosen is the person's own: for a technical account the rules refuse that
     // together with every other field's problem.
     let owner = match values.owner.as_str() {
         "" | "personal" => Owner::Account(ctx.who.account.id.clone()),

@@ -63,6 +63,12 @@ struct SecretRow {
     hint: String,
     created: String,
     revoked: Option<String>,
+    /// When it expires (or expired); `None`: never.
+    expires: Option<String>,
+    expired: bool,
+    last_used: Option<String>,
+    /// Revoking it is offered: it is not revoked, and it is not the last active one.
+    revocable: bool,
 }
 
 struct CertRow {
@@ -83,6 +89,8 @@ struct CredentialsPage {
     i: Integration,
     has_secret: bool,
     is_service_account: bool,
+    /// When the integration was last used; `None`: never.
+    last_used: Option<String>,
     secrets: Vec<SecretRow>,
     active_secrets: usize,
     certificates: Vec<CertRow>,
@@ -113,17 +121,28 @@ struct ShownToken {
     expires_at: String,
 }
 
-fn secret_rows(secrets: &[StoredSecret]) -> Vec<SecretRow> {
+fn secret_rows(secrets: &[StoredSecret], now: i64) -> Vec<SecretRow> {
+    let active = gatehouse_domain::console::secrets::active(secrets, now).count();
     secrets
         .iter()
-        .map(|s| SecretRow {
-            id: s.id.clone(),
-            hint: s.hint.clone(),
-            created: when(s.created_at),
-            revoked: s.revoked_at.map(when),
+        .map(|s| {
+            let expired = s.is_expired_at(now);
+            SecretRow {
+                id: s.id.clone(),
+                hint: s.hint.clone(),
+                created: when(s.created_at),
+                revoked: s.revoked_at.map(when),
+                expires: s.expires_at.map(when),
+                expired,
+                last_used: s.last_used_at.map(when),
+                revocable: s.revoked_at.is_none() && (expired || active > 1),
+            }
         })
         .collect()
 }
+
+/// The expiries the form offers, in days (0: never).
+const EXPIRY_CHOICES: [i64; 6] = [0, 30, 90, 180, 365, 730];
 
 fn cert_rows(certs: &[StoredCertificate], now: i64) -> Vec<CertRow> {
     certs
@@ -156,8 +175,8 @@ struct Extra {
 async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<CredentialsPage, PageError> {
     let d = console::integrations::details(state, &ctx.caller, id).await?;
     let i = d.integration;
-    // Integrations with a secret get tokens of their own; the policy decides when it is pressed.
-    let offers_test_token = i.has_secret();
+    // The kinds that get tokens of their own; the policy decides when it is pressed.
+    let offers_test_token = i.integration_type.is_technical_account();
     Ok(CredentialsPage {
         snippets: snippets(&state.settings.public_url, &i, &d.subscriptions, state.now()),
         offers_test_token,
@@ -168,8 +187,9 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, extra: Extra) -> Result<Cr
         tabs: Tabs::of(&i, "credentials"),
         has_secret: i.has_secret(),
         is_service_account: i.integration_type == IntegrationType::ServiceAccount,
-        active_secrets: d.secrets.iter().filter(|s| s.revoked_at.is_none()).count(),
-        secrets: secret_rows(&d.secrets),
+        last_used: d.last_used_at.map(when),
+        active_secrets: gatehouse_domain::console::secrets::active(&d.secrets, state.now()).count(),
+        secrets: secret_rows(&d.secrets, state.now()),
         active_certificates: d.certificates.iter().filter(|c| c.revoked_at.is_none()).count(),
         certificates: cert_rows(&d.certificates, state.now()),
         new_secret: extra.new_secret,
@@ -283,16 +303,37 @@ async fn refused(
 #[derive(Debug, Deserialize)]
 struct Empty {}
 
+#[derive(Debug, Deserialize)]
+struct NewSecretForm {
+    /// Days until it expires ([`EXPIRY_CHOICES`]); empty or `0`: never.
+    #[serde(default)]
+    expires_in_days: String,
+}
+
 async fn add_secret(
     State(state): State<AppState>,
     who: SignedIn,
     csrf: CsrfToken,
     client: ClientInfo,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<NewSecretForm>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
-    match console::secrets::add(&state, &ctx.caller, &id).await {
+    let days = match form.expires_in_days.trim() {
+        "" => Some(0),
+        d => d.parse::<i64>().ok().filter(|d| EXPIRY_CHOICES.contains(d)),
+    };
+    let Some(days) = days else {
+        let e = gatehouse_core::Error::new(
+            Kind::Invalid,
+            "invalid_expiry",
+            "Choose when the new secret expires from the list.",
+        )
+        .on("expires_at");
+        return refused(&state, ctx, csrf, &id, e, String::new()).await;
+    };
+    let expires_at = (days > 0).then(|| state.now() + days * 86_400);
+    match console::secrets::add(&state, &ctx.caller, &id, expires_at).await {
         Ok((_, plaintext)) => {
             let handle = console::reveal::stash(&state, &ctx.who, &id, &plaintext).await?;
             Ok(Redirect::to(&format!("/console/integrations/{id}/credentials?secret={handle}")).into_response())

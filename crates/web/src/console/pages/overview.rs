@@ -80,6 +80,8 @@ struct Overview {
     platform: Option<&'static str>,
     created: String,
     updated: String,
+    /// When it was last used; `None`: never.
+    last_used: Option<String>,
     services: Vec<String>,
     values: EditValues,
     errors: Errors,
@@ -152,6 +154,7 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
         platform: i.platform.map(platform_label),
         created: when(i.created_at),
         updated: when(i.updated_at),
+        last_used: d.last_used_at.map(when),
         services: d.subscriptions.iter().map(|s| s.service_code.to_string()).collect(),
         values: view.values.unwrap_or_else(|| EditValues::of(&i)),
         errors: view.errors,
