@@ -25,6 +25,7 @@ pub struct OrgRef<'a> {
 /// Adobe's `integration_type` of a credential.
 pub fn adobe_integration_type(i: &Integration) -> &'static str {
     match (i.integration_type, i.platform) {
+        (IntegrationType::ServerToServer, _) => "oauth_server_to_server",
         (IntegrationType::ServiceAccount, _) => "service",
         (IntegrationType::ApiKey, _) => "apikey",
         (IntegrationType::Oauth, Some(Platform::Spa)) => "oauthsinglepageapp",
@@ -44,6 +45,16 @@ fn scopes_of(subs: &[Subscription]) -> Vec<String> {
 pub fn credential_entry(i: &Integration, subs: &[Subscription]) -> Value {
     let client_id = i.client_id.as_str();
     let (key, block) = match i.integration_type {
+        IntegrationType::ServerToServer => (
+            "oauth_server_to_server",
+            json!({
+                "client_id": client_id,
+                "client_secrets": [],
+                "technical_account_email": i.technical_account_email,
+                "technical_account_id": i.technical_account_id,
+                "scopes": scopes_of(subs),
+            }),
+        ),
         IntegrationType::ServiceAccount => (
             "jwt",
             json!({
