@@ -379,10 +379,7 @@ async fn an_expired_client_secret_is_refused_at_every_endpoint_that_authenticate
             ("client_id", client_id),
             ("client_secret", secret),
         ];
-        let e = c
-            .post_form(path, &form, StatusCode::UNAUTHORIZED)
-            .await
-            .json_value();
+        let e = c.post_form(path, &form, StatusCode::UNAUTHORIZED).await.json_value();
         assert_eq!(e["error"], "invalid_client", "{path}: {e}");
         let basic = c
             .request(Method::POST, path)
@@ -396,10 +393,7 @@ async fn an_expired_client_secret_is_refused_at_every_endpoint_that_authenticate
     }
     for path in ["/oauth/introspect", "/oauth/revoke", "/ims/invalidate_token/v2"] {
         let form = [("token", "x"), ("client_id", client_id), ("client_secret", secret)];
-        let e = c
-            .post_form(path, &form, StatusCode::UNAUTHORIZED)
-            .await
-            .json_value();
+        let e = c.post_form(path, &form, StatusCode::UNAUTHORIZED).await.json_value();
         assert_eq!(e["error"], "invalid_client", "{path}: {e}");
     }
     // A refused secret is no use of the credential.

@@ -28,7 +28,7 @@ async fn console_pages_name_the_owner_and_speak_of_the_integration_as_its_type()
         !page.contains("refresh token"),
         "a service account has no refresh tokens: {page}"
     );
-    assert!(page.contains("whether asked with its client secret or a signed JWT"));
+    assert!(page.contains("refuses new ones asked with a signed JWT"), "{page}");
     let subs = c
         .get(&format!("/console/integrations/{id}/subscriptions"), StatusCode::OK)
         .await

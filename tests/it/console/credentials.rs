@@ -141,7 +141,14 @@ async fn console_secrets_expire_and_show_when_they_and_their_integration_were_la
     let (id, first) = technical(&w, "server_to_server").await;
     let c = &w.admin.client;
     let path = format!("/api/v1/integrations/{id}/secrets");
-    let detail = api(c, Method::GET, &format!("/api/v1/integrations/{id}"), None, StatusCode::OK).await;
+    let detail = api(
+        c,
+        Method::GET,
+        &format!("/api/v1/integrations/{id}"),
+        None,
+        StatusCode::OK,
+    )
+    .await;
     let client_id = detail["integration"]["client_id"].as_str().unwrap().to_owned();
     assert_eq!(detail["integration"]["last_used_at"], Value::Null, "never used yet");
     assert_eq!(detail["secrets"][0]["expires_at"], Value::Null);
@@ -159,7 +166,14 @@ async fn console_secrets_expire_and_show_when_they_and_their_integration_were_la
         .await;
         assert_eq!(e["errors"][0]["field"], "expires_at", "{e}");
     }
-    let e = api(c, Method::POST, &path, Some(json!({"expires": 1})), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let e = api(
+        c,
+        Method::POST,
+        &path,
+        Some(json!({"expires": 1})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(e["code"], "invalid_json");
 
     let added = api(
@@ -181,23 +195,37 @@ async fn console_secrets_expire_and_show_when_they_and_their_integration_were_la
         .await
         .unwrap();
     let list = api(c, Method::GET, &path, None, StatusCode::OK).await;
-    let by_id = |id: &str| {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let by_id = |id: &str| list.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap().clone();
     assert_eq!(by_id(&short_id)["last_used_at"], start);
-    let first_id = list[0]["id"].as_str().unwrap().to_owned();
-    assert_ne!(first_id, short_id);
-    assert_eq!(by_id(&first_id)["last_used_at"], Value::Null, "only the secret that authenticated");
+    let first_id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .find(|s| *s != short_id)
+        .unwrap();
+    assert_eq!(
+        by_id(&first_id)["last_used_at"],
+        Value::Null,
+        "only the secret that authenticated"
+    );
     assert!(!list.to_string().contains(&short) && !list.to_string().contains(&first));
-    let detail = api(c, Method::GET, &format!("/api/v1/integrations/{id}"), None, StatusCode::OK).await;
+    let detail = api(
+        c,
+        Method::GET,
+        &format!("/api/v1/integrations/{id}"),
+        None,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(detail["integration"]["last_used_at"], start);
     let listed = api(c, Method::GET, "/api/v1/integrations", None, StatusCode::OK).await;
-    let mine = listed.as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .unwrap();
     assert_eq!(mine["last_used_at"], start);
     // The pages show it too.
     let page = c
@@ -238,7 +266,14 @@ async fn console_secrets_expire_and_show_when_they_and_their_integration_were_la
         .await
         .text();
     assert!(page.contains("Last used"), "{page}");
-    let file = api(c, Method::GET, &format!("/api/v1/integrations/{id}/credentials"), None, StatusCode::OK).await;
+    let file = api(
+        c,
+        Method::GET,
+        &format!("/api/v1/integrations/{id}/credentials"),
+        None,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(file["grant_types"], json!(["client_credentials"]));
     assert_eq!(file["client_secret_hints"].as_array().unwrap().len(), 2);
 }
@@ -482,10 +517,7 @@ async fn console_the_credentials_file_has_everything_but_the_secret() {
         format!("{base}/c/{}", f["client_id"].as_str().unwrap())
     );
     assert_eq!(f["certificates"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        f["grant_types"],
-        json!(["urn:ietf:params:oauth:grant-type:jwt-bearer"])
-    );
+    assert_eq!(f["grant_types"], json!(["urn:ietf:params:oauth:grant-type:jwt-bearer"]));
     assert!(
         audit_actions(&w.server, &id)
             .await

@@ -433,8 +433,14 @@ async fn an_api_key_the_gateway_lets_through_is_a_use_of_its_integration() {
     let w = World::new().await;
     w.call(Method::GET, "/a", Some(&w.key.client_id), None, StatusCode::OK)
         .await;
-    w.call(Method::GET, "/a", Some(&w.outsider.client_id), None, StatusCode::UNAUTHORIZED)
-        .await;
+    w.call(
+        Method::GET,
+        "/a",
+        Some(&w.outsider.client_id),
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     gatehouse_core::tokens::last_used::flush(&w.server.state().tokens)
         .await
         .unwrap();
@@ -449,5 +455,8 @@ async fn an_api_key_the_gateway_lets_through_is_a_use_of_its_integration() {
         .await
         .unwrap();
     assert!(used.contains_key(&w.key.integration.id), "{used:?}");
-    assert!(!used.contains_key(&w.outsider.integration.id), "a refused call is no use: {used:?}");
+    assert!(
+        !used.contains_key(&w.outsider.integration.id),
+        "a refused call is no use: {used:?}"
+    );
 }

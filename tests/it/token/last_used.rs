@@ -84,7 +84,10 @@ async fn migrating_from_jwt_to_server_to_server_shows_which_credential_is_still_
     c.post_form("/ims/exchange/jwt", &fields, StatusCode::OK).await;
     flush(&server).await;
     assert_eq!(last_used(&server, &jwt.integration.id).await, Some(start + 10));
-    assert_eq!(secrets_last_used(&server, &jwt.integration.id).await, [Some(start + 10)]);
+    assert_eq!(
+        secrets_last_used(&server, &jwt.integration.id).await,
+        [Some(start + 10)]
+    );
 
     // Within a minute another use writes nothing; a minute on, it is written again.
     clock.advance(30);
@@ -104,7 +107,11 @@ async fn a_persons_token_and_an_accepted_api_key_are_uses_of_the_integration() {
     let (c, _) = signed_in(&server, "ada@example.com").await;
     let reply = authorize(&c, &authorize_url("/oauth/authorize", &app, &[])).await;
     flush(&server).await;
-    assert_eq!(last_used(&server, &app.integration.id).await, None, "a code is no use yet");
+    assert_eq!(
+        last_used(&server, &app.integration.id).await,
+        None,
+        "a code is no use yet"
+    );
     redeem(&c, "/oauth/token", &app, &reply["code"], Some(VERIFIER), StatusCode::OK).await;
     flush(&server).await;
     let used = last_used(&server, &app.integration.id).await.unwrap();

@@ -240,7 +240,10 @@ async fn private_key_jwt_authenticates_a_service_account() {
         ),
         ("client_assertion", jwt.as_str()),
     ];
-    let v = c.post_form("/oauth/introspect", &form, StatusCode::OK).await.json_value();
+    let v = c
+        .post_form("/oauth/introspect", &form, StatusCode::OK)
+        .await
+        .json_value();
     assert_eq!(v["active"], true);
 }
 
@@ -253,10 +256,7 @@ async fn each_kind_of_credential_is_refused_the_grants_of_the_others() {
     let c = server.client();
     let refused = |body: Value, kind: &str| {
         assert_eq!(body["error"], "unauthorized_client", "{body}");
-        assert!(
-            body["error_description"].as_str().unwrap().starts_with(kind),
-            "{body}"
-        );
+        assert!(body["error_description"].as_str().unwrap().starts_with(kind), "{body}");
     };
     // A JWT credential authenticates with its signed assertion: not with client_credentials,
     // whether it sends its secret or a client assertion.
@@ -368,7 +368,10 @@ async fn server_to_server_cannot_ask_people_to_sign_in() {
             s2s.client_id
         );
         let res = c.get(&url, StatusCode::BAD_REQUEST).await;
-        assert!(res.header("location").is_none(), "nothing is sent to an unregistered URI");
+        assert!(
+            res.header("location").is_none(),
+            "nothing is sent to an unregistered URI"
+        );
         let text = res.text();
         assert!(text.contains("unauthorized_client"), "{text}");
         assert!(text.contains("server_to_server"), "{text}");

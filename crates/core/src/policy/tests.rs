@@ -802,7 +802,7 @@ fn generating_a_test_token() {
     };
     let disabled = Integration {
         status: IntegrationStatus::Disabled,
-        ..web(in_org(ORG), "d")
+        ..integration(ServerToServer, in_org(ORG), "a")
     };
     let table: Vec<(&str, &Principal, Integration, Expected)> = vec![
         ("admin, service account", &admin, sa.clone(), Ok(())),
@@ -813,12 +813,24 @@ fn generating_a_test_token() {
             integration(ServiceAccount, in_org(ORG), "d"),
             Err((FORBIDDEN, "admin_required")),
         ),
-        ("developer, own OAuth web app", &dev, web(in_org(ORG), "d"), Ok(())),
+        (
+            "admin, Server-to-Server",
+            &admin,
+            integration(ServerToServer, in_org(ORG), "d"),
+            Ok(()),
+        ),
+        (
+            // A web app's tokens are people's, got by signing in: it has no client-credentials grant.
+            "developer, own OAuth web app",
+            &dev,
+            web(in_org(ORG), "d"),
+            Err((FORBIDDEN, "test_token_not_available")),
+        ),
         (
             "owner, personal OAuth web app",
             &dev,
             web(Owner::Account("d".into()), "d"),
-            Ok(()),
+            Err((FORBIDDEN, "test_token_not_available")),
         ),
         (
             "a public client has no token of its own",
@@ -834,7 +846,7 @@ fn generating_a_test_token() {
         ),
         (
             "a disabled integration",
-            &dev,
+            &admin,
             disabled,
             Err((FORBIDDEN, "integration_disabled")),
         ),

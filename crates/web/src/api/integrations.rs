@@ -336,7 +336,9 @@ pub async fn update(
         i = console::integrations::set_status(&state, &caller, &id, status).await?;
     }
     let d = console::integrations::details(&state, &caller, &id).await?;
-    Ok(ApiJson(IntegrationOut::new(&i, &d.subscriptions).last_used(d.last_used_at)))
+    Ok(ApiJson(
+        IntegrationOut::new(&i, &d.subscriptions).last_used(d.last_used_at),
+    ))
 }
 
 /// Deletes the integration with its credentials and subscriptions; its tokens are revoked. The
