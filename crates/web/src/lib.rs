@@ -4,6 +4,7 @@
 //! result. Nothing here knows about configuration files; the `app` crate builds the core.
 
 pub mod account;
+pub mod adobe_console;
 pub mod api;
 pub mod auth;
 pub mod console;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(oauth::router())
         .merge(ims::routes())
+        .merge(adobe_console::router())
         .merge(events::router(&state))
         .merge(gateway::router())
         .fallback(gateway::own_path_or_not_found)

@@ -18,11 +18,12 @@ use gatehouse_store::EventStore;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{WORKSPACE, check_workspace, hal, href};
+use super::{check_workspace, hal, href, workspace_base};
 use crate::{ApiError, AppState, events::auth::Caller, extract::ApiJson};
 
 /// An event type as Adobe's API shows it.
-pub fn view(state: &AppState, caller: &Caller, t: &EventType, caller_owns: bool) -> Value {
+/// `base` is the caller's [`workspace_base`], for the update link of the types it owns.
+pub fn view(state: &AppState, base_path: &str, t: &EventType, caller_owns: bool) -> Value {
     let base = format!("/events/providers/{}/eventmetadata/{}", t.provider_id, t.event_code);
     let mut links = json!({
         "rel:sample_event": href(state, &format!("{base}/sample_event")),
@@ -32,11 +33,8 @@ pub fn view(state: &AppState, caller: &Caller, t: &EventType, caller_owns: bool)
         links["rel:update"] = href(
             state,
             &format!(
-                "/events/{}/{}/{WORKSPACE}/providers/{}/eventmetadata/{}",
-                caller.scope(),
-                caller.id(),
-                t.provider_id,
-                t.event_code
+                "{base_path}/providers/{}/eventmetadata/{}",
+                t.provider_id, t.event_code
             ),
         );
     }
@@ -57,11 +55,12 @@ async fn list(State(state): State<AppState>, caller: Caller, Path(id): Path<Stri
     let p = service::visible_provider(&mut conn, &caller, &id).await?;
     let owns = gatehouse_core::policy::owns_provider(&caller.integration, &p);
     let types = conn.event_types_of(&id).await?;
+    let base = workspace_base(&state, &caller).await?;
     Ok(hal(
         StatusCode::OK,
         json!({
             "_links": { "self": href(&state, &format!("/events/providers/{id}/eventmetadata")) },
-            "_embedded": { "eventmetadata": types.iter().map(|t| view(&state, &caller, t, owns)).collect::<Vec<_>>() },
+            "_embedded": { "eventmetadata": types.iter().map(|t| view(&state, &base, t, owns)).collect::<Vec<_>>() },
         }),
     ))
 }
@@ -82,7 +81,7 @@ async fn get_one(
     Path((id, code)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (t, owns) = one(&state, &caller, &id, &code).await?;
-    Ok(hal(StatusCode::OK, view(&state, &caller, &t, owns)))
+    Ok(hal(StatusCode::OK, view(&state, &workspace_base(&state, &caller).await?, &t, owns)))
 }
 
 async fn sample(
@@ -146,9 +145,9 @@ async fn create(
     Path((org, project, workspace, id)): Path<WsPath>,
     ApiJson(input): ApiJson<Input>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let t = shared::create(&state, &caller, &id, &input.shared()?).await?;
-    Ok(hal(StatusCode::CREATED, view(&state, &caller, &t, true)))
+    Ok(hal(StatusCode::CREATED, view(&state, &workspace_base(&state, &caller).await?, &t, true)))
 }
 
 async fn update(
@@ -157,9 +156,9 @@ async fn update(
     Path((org, project, workspace, id, code)): Path<(String, String, String, String, String)>,
     ApiJson(input): ApiJson<Input>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let t = shared::update(&state, &caller, &id, &code, &input.shared()?).await?;
-    Ok(hal(StatusCode::OK, view(&state, &caller, &t, true)))
+    Ok(hal(StatusCode::OK, view(&state, &workspace_base(&state, &caller).await?, &t, true)))
 }
 
 async fn delete_one(
@@ -167,7 +166,7 @@ async fn delete_one(
     caller: Caller,
     Path((org, project, workspace, id, code)): Path<(String, String, String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     shared::delete(&state, &caller, &id, Some(&code)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -177,7 +176,7 @@ async fn delete_all(
     caller: Caller,
     Path((org, project, workspace, id)): Path<WsPath>,
 ) -> Result<StatusCode, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     shared::delete(&state, &caller, &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

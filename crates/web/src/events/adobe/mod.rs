@@ -1,7 +1,8 @@
 //! The Adobe I/O Events-compatible surface, so `@adobe/aio-lib-events` and code written for
 //! Adobe's APIs work against Gatehouse (wire facts: the team's compat notes, §A.1–A.6):
 //! - management under `/events/{org}/{project}/{workspace}/…` — `org` is the caller's
-//!   organization, `project` its integration ID, `workspace` is `default` — answering HAL JSON;
+//!   organization, `project` and `workspace` those its integration lives in (or, as before
+//!   projects existed, its integration ID and `default`) — answering HAL JSON;
 //! - the journal at `/events/organizations/{org}/integrations/{integration}/{registration}`
 //!   (each registration's `_links["rel:events"]`);
 //! - publishing at `POST /events/ingress`, answering `200 OK` (or `204` when no registration
@@ -24,8 +25,8 @@ use serde_json::{Value, json};
 use crate::events::auth::Caller;
 use crate::{ApiError, AppState};
 
-/// The only workspace Gatehouse has per project (integration).
-pub const WORKSPACE: &str = "default";
+/// The workspace of paths written before projects existed, whose project was the integration.
+pub const LEGACY_WORKSPACE: &str = "default";
 
 /// A HAL JSON response.
 pub fn hal(status: StatusCode, body: Value) -> Response {
@@ -51,18 +52,49 @@ pub fn check_org(caller: &Caller, org: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Checks `{org}/{project}/{workspace}` against the caller: its organization, its integration ID,
-/// and the `default` workspace.
-pub fn check_workspace(caller: &Caller, org: &str, project: &str, workspace: &str) -> Result<(), ApiError> {
+/// The project and workspace IDs of an integration's workspace, as the paths of this surface
+/// name them.
+pub async fn placement(state: &AppState, i: &gatehouse_domain::integration::Integration) -> Result<(String, String), ApiError> {
+    use gatehouse_store::ProjectStore;
+    let w = state
+        .store
+        .conn()
+        .await?
+        .workspace_by_id(&i.workspace_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an integration's workspace is missing"))?;
+    Ok((w.project_id, w.id))
+}
+
+/// `/events/{scope}/{project}/{workspace}`: where the caller's own resources are on this surface.
+pub async fn workspace_base(state: &AppState, caller: &Caller) -> Result<String, ApiError> {
+    let (project, workspace) = placement(state, &caller.integration).await?;
+    Ok(format!("/events/{}/{project}/{workspace}", caller.scope()))
+}
+
+/// Checks `{org}/{project}/{workspace}` against the caller: its organization, and the project and
+/// workspace its integration lives in. The form from before projects existed — the integration's
+/// ID as the project and `default` as the workspace — is still accepted.
+pub async fn check_workspace(
+    state: &AppState,
+    caller: &Caller,
+    org: &str,
+    project: &str,
+    workspace: &str,
+) -> Result<(), ApiError> {
     check_org(caller, org)?;
-    if project != caller.id() {
+    if project == caller.id() && workspace == LEGACY_WORKSPACE {
+        return Ok(());
+    }
+    let (project_id, workspace_id) = placement(state, &caller.integration).await?;
+    if project != project_id {
         return Err(ApiError::forbidden(format!(
-            "{project:?} is not your integration's ID (the project of this path)."
+            "{project:?} is not the project of your integration's workspace."
         )));
     }
-    if workspace != WORKSPACE {
+    if workspace != workspace_id {
         return Err(ApiError::not_found(format!(
-            "Integrations have one workspace, \"{WORKSPACE}\", not {workspace:?}."
+            "{workspace:?} is not your integration's workspace."
         )));
     }
     Ok(())

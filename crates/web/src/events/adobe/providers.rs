@@ -16,7 +16,7 @@ use gatehouse_store::{Conn, EventStore};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{WORKSPACE, check_org, check_workspace, eventmetadata, hal, href};
+use super::{check_org, check_workspace, eventmetadata, hal, href, workspace_base};
 use crate::{
     ApiError, AppState,
     events::auth::Caller,
@@ -50,12 +50,7 @@ pub async fn view(
     if gatehouse_core::policy::owns_provider(&caller.integration, p) {
         links["rel:update"] = href(
             state,
-            &format!(
-                "/events/{}/{}/{WORKSPACE}/providers/{}",
-                caller.scope(),
-                caller.id(),
-                p.id
-            ),
+            &format!("{}/providers/{}", workspace_base(state, caller).await?, p.id),
         );
     }
     let mut v = json!({
@@ -73,9 +68,10 @@ pub async fn view(
     if with_metadata {
         let types = conn.event_types_of(&p.id).await?;
         let caller_owns = gatehouse_core::policy::owns_provider(&caller.integration, p);
+        let base = workspace_base(state, caller).await?;
         let list: Vec<Value> = types
             .iter()
-            .map(|t| eventmetadata::view(state, caller, t, caller_owns))
+            .map(|t| eventmetadata::view(state, &base, t, caller_owns))
             .collect();
         v["_embedded"] = json!({ "eventmetadata": list });
     }
@@ -191,7 +187,7 @@ async fn create(
     Path((org, project, workspace)): Path<(String, String, String)>,
     ApiJson(input): ApiJson<Input>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let p = shared::create(&state, &caller, &input.shared()).await?;
     let mut conn = state.store.conn().await?;
     Ok(hal(
@@ -206,7 +202,7 @@ async fn update(
     Path((org, project, workspace, id)): Path<(String, String, String, String)>,
     ApiJson(input): ApiJson<Input>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let p = shared::update(&state, &caller, &id, &input.shared()).await?;
     let mut conn = state.store.conn().await?;
     Ok(hal(StatusCode::OK, view(&state, &mut conn, &caller, &p, false).await?))
@@ -217,7 +213,7 @@ async fn delete(
     caller: Caller,
     Path((org, project, workspace, id)): Path<(String, String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     shared::delete(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

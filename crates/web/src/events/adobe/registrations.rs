@@ -16,11 +16,11 @@ use gatehouse_domain::events::{
     cloudevent::format_time,
     model::{DeliveryMethod, Registration, RegistrationStatus},
 };
-use gatehouse_store::{Conn, EventStore};
+use gatehouse_store::{Conn, EventStore, IntegrationStore};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{WORKSPACE, check_org, check_workspace, hal, href};
+use super::{check_org, check_workspace, hal, href, placement};
 use crate::{
     ApiError, AppState,
     events::{
@@ -73,7 +73,11 @@ pub async fn view(
             "event_delivery_format": "cloud_events",
         }));
     }
-    let base = format!("/events/{org}/{}/{WORKSPACE}/registrations/{}", r.integration_id, r.id);
+    let (project_id, workspace_id) = match conn.integration_by_id(&r.integration_id).await? {
+        Some(i) => placement(state, &i).await?,
+        None => return Err(ApiError::not_found("registration")),
+    };
+    let base = format!("/events/{org}/{project_id}/{workspace_id}/registrations/{}", r.id);
     Ok(json!({
         "id": numeric_id(&r.id),
         "registration_id": r.id,
@@ -86,8 +90,8 @@ pub async fn view(
         "created_date": format_time(r.created_at),
         "updated_date": format_time(r.updated_at),
         "consumer_id": org,
-        "project_id": r.integration_id,
-        "workspace_id": WORKSPACE,
+        "project_id": project_id,
+        "workspace_id": workspace_id,
         "webhook_url": r.webhook_url,
         "runtime_action": null,
         "delivery_type": r.delivery_method.as_str(),
@@ -160,7 +164,7 @@ async fn create(
     Path((org, project, workspace)): Path<WsPath>,
     ApiJson(input): ApiJson<Input>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     if input.client_id.as_deref().is_some_and(|c| c != caller.client_id()) {
         return Err(ApiError::forbidden(
             "client_id must be your integration's client ID (events are delivered to it).",
@@ -182,7 +186,7 @@ async fn list(
     caller: Caller,
     Path((org, project, workspace)): Path<WsPath>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let mut conn = state.store.conn().await?;
     let regs = conn.registrations_of_integration(caller.id()).await?;
     let mut out = Vec::with_capacity(regs.len());
@@ -203,7 +207,7 @@ async fn get_one(
     caller: Caller,
     Path((org, project, workspace, id)): Path<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let mut conn = state.store.conn().await?;
     let r = service::owned_registration(&mut conn, &caller, &id).await?;
     Ok(hal(
@@ -219,7 +223,7 @@ async fn update(
     Path((org, project, workspace, id)): Path<(String, String, String, String)>,
     ApiJson(input): ApiJson<Input>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let name = input.name.clone();
     let r = match service::update_registration(&svc, &state, &caller, &id, input.shared()?).await {
         Ok(r) => r,
@@ -237,7 +241,7 @@ async fn delete(
     caller: Caller,
     Path((org, project, workspace, id)): Path<(String, String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     service::delete_registration(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -248,7 +252,7 @@ async fn secret(
     caller: Caller,
     Path((org, project, workspace, id)): Path<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
-    check_workspace(&caller, &org, &project, &workspace)?;
+    check_workspace(&state, &caller, &org, &project, &workspace).await?;
     Ok(hal(
         StatusCode::OK,
         service::read_secret(&svc, &state, &caller, &id).await?,
