@@ -6,6 +6,7 @@
 // Input (environment): TOKEN (an access token with the gatehouse.console scope), CLIENT_ID (its
 // client, sent as x-api-key), ORG, SERVICE (a service code), CERT_PEM (a certificate). Prints one
 // JSON object; exits non-zero on the first failed expectation.
+import { Readable } from 'node:stream'
 import sdk from '@adobe/aio-lib-console'
 
 const { TOKEN, CLIENT_ID, ORG, SERVICE, CERT_PEM } = process.env
@@ -92,7 +93,8 @@ expect(after.client_secrets.length === 1 && after.client_secrets[0].uuid === add
 
 // A Service Account (JWT) credential, created by uploading its certificate.
 const res = await step('createEnterpriseCredential', () =>
-  client.createEnterpriseCredential(ORG, projectId, workspaceId, Buffer.from(CERT_PEM), 'Interop JWT', 'With a certificate'))
+  client.createEnterpriseCredential(ORG, projectId, workspaceId, Readable.from([Buffer.from(CERT_PEM)]),
+    'Interop JWT', 'With a certificate'))
 const jwt = await res.json()
 expect(jwt.id && jwt.apiKey && jwt.orgId === ORG, 'the JWT credential has id, apiKey and orgId')
 out.jwt_id = jwt.id

@@ -5,6 +5,7 @@
 // Test code: a failed expectation should stop the test with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod adobe_console;
 mod browser;
 mod catalog_delete;
 mod copy;

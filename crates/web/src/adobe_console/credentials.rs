@@ -264,11 +264,24 @@ struct ServiceInfo {
     sdk_code: String,
 }
 
-async fn subscribe(state: &AppState, caller: &Caller, i: &Integration, list: &[ServiceInfo]) -> OpResult<ApiJson<Value>> {
+async fn subscribe(
+    state: &AppState,
+    caller: &Caller,
+    i: &Integration,
+    list: &[ServiceInfo],
+) -> OpResult<ApiJson<Value>> {
     let mut codes = Vec::new();
     for s in list {
-        // Every scope the service offers, as Adobe subscribes a credential to a whole API.
-        console::subscriptions::subscribe(state, caller, &i.id, &s.sdk_code, &[], true).await?;
+        // Every scope the service offers, as Adobe subscribes a credential to a whole API; a
+        // subscription that exists already is widened to all of them.
+        match console::subscriptions::subscribe(state, caller, &i.id, &s.sdk_code, &[], false).await {
+            Err(e) if e.code == "already_subscribed" => {
+                console::subscriptions::subscribe(state, caller, &i.id, &s.sdk_code, &[], true).await?;
+            }
+            other => {
+                other?;
+            }
+        }
         codes.push(s.sdk_code.clone());
     }
     Ok(ApiJson(json!({ "sdkList": codes })))
@@ -381,7 +394,13 @@ async fn placement(
 }
 
 fn secret_json(s: &gatehouse_domain::integration::StoredSecret) -> Value {
-    json!({ "uuid": s.id, "created_at": adobe_date(s.created_at), "hint": s.hint })
+    json!({
+        "uuid": s.id,
+        "created_at": adobe_date(s.created_at),
+        "expires_at": s.expires_at.map(adobe_date),
+        "hint": s.hint,
+        "secret_usages": s.last_used_at.map(|t| vec![json!({ "last_used_at": adobe_date(t), "grant_type": "client_credentials" })]).unwrap_or_default(),
+    })
 }
 
 /// `GET /console/organizations/{orgId}/credentials/{credentialId}/secrets`: never the values.
@@ -395,10 +414,12 @@ async fn list_secrets(
     let active: Vec<Value> = d
         .secrets
         .iter()
-        .filter(|s| s.revoked_at.is_none())
+        .filter(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|e| e > state.now()))
         .map(secret_json)
         .collect();
-    Ok(ApiJson(json!({ "client_id": i.client_id.as_str(), "client_secrets": active })))
+    Ok(ApiJson(
+        json!({ "client_id": i.client_id.as_str(), "client_secrets": active }),
+    ))
 }
 
 /// `POST …/secrets`: a new secret, its value in this answer only (at most two are active).
@@ -408,13 +429,13 @@ async fn add_secret(
     Path((org, credential)): Path<(String, String)>,
 ) -> OpResult<ApiJson<Value>> {
     let i = credential_in(&state, &caller, &org, &credential).await?;
-    let (stored, plaintext) = console::secrets::add(&state, &caller, &i.id).await?;
+    let (stored, plaintext) = console::secrets::add(&state, &caller, &i.id, None).await?;
     Ok(ApiJson(json!({
         "uuid": stored.id,
         "client_secret": plaintext,
         "created_at": adobe_date(stored.created_at),
-        "expires_at": null,
-        "expires_at_str": null,
+        "expires_at": stored.expires_at.map(adobe_date),
+        "expires_at_str": stored.expires_at.map(adobe_date),
     })))
 }
 
@@ -508,7 +529,10 @@ pub fn router() -> Router<AppState> {
             "/console/organizations/{org}/credentials/{credential}/secrets/{secret}",
             delete(delete_secret),
         )
-        .route("/console/organizations/{org}/integrations/{credential}", get(integration))
+        .route(
+            "/console/organizations/{org}/integrations/{credential}",
+            get(integration),
+        )
         .route(
             "/console/organizations/{org}/integrations/entp/{credential}/bindings",
             get(bindings).post(bind),

@@ -195,7 +195,9 @@ async fn list_workspaces(
 ) -> OpResult<ApiJson<Vec<Value>>> {
     let mut conn = state.store.conn().await?;
     let p = project_in(&mut conn, &caller, &org, &project).await?;
-    Ok(ApiJson(conn.workspaces_of(&p.id).await?.iter().map(workspace_json).collect()))
+    Ok(ApiJson(
+        conn.workspaces_of(&p.id).await?.iter().map(workspace_json).collect(),
+    ))
 }
 
 async fn create_workspace(
@@ -285,10 +287,7 @@ async fn services(
             .iter()
             .filter(|s| wanted.as_ref().is_none_or(|w| w.contains(&s.code.as_str())))
             .map(|s| {
-                let entp = s
-                    .allowed_types
-                    .iter()
-                    .any(|t| *t == IntegrationType::ServiceAccount);
+                let entp = s.allowed_types.iter().any(|t| *t == IntegrationType::ServiceAccount);
                 json!({
                     "name": s.name,
                     "code": s.code.as_str(),
@@ -326,7 +325,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/organizations", get(organizations))
         .route("/console/organizations/{org}/services", get(services))
-        .route("/console/organizations/{org}/projects", get(list_projects).post(create_project))
+        .route(
+            "/console/organizations/{org}/projects",
+            get(list_projects).post(create_project),
+        )
         .route(
             "/console/organizations/{org}/projects/{project}",
             get(get_project).patch(edit_project).delete(delete_project),

@@ -32,10 +32,7 @@ pub fn view(state: &AppState, base_path: &str, t: &EventType, caller_owns: bool)
     if caller_owns {
         links["rel:update"] = href(
             state,
-            &format!(
-                "{base_path}/providers/{}/eventmetadata/{}",
-                t.provider_id, t.event_code
-            ),
+            &format!("{base_path}/providers/{}/eventmetadata/{}", t.provider_id, t.event_code),
         );
     }
     let mut v = json!({
@@ -81,7 +78,10 @@ async fn get_one(
     Path((id, code)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (t, owns) = one(&state, &caller, &id, &code).await?;
-    Ok(hal(StatusCode::OK, view(&state, &workspace_base(&state, &caller).await?, &t, owns)))
+    Ok(hal(
+        StatusCode::OK,
+        view(&state, &workspace_base(&state, &caller).await?, &t, owns),
+    ))
 }
 
 async fn sample(
@@ -147,7 +147,10 @@ async fn create(
 ) -> Result<Response, ApiError> {
     check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let t = shared::create(&state, &caller, &id, &input.shared()?).await?;
-    Ok(hal(StatusCode::CREATED, view(&state, &workspace_base(&state, &caller).await?, &t, true)))
+    Ok(hal(
+        StatusCode::CREATED,
+        view(&state, &workspace_base(&state, &caller).await?, &t, true),
+    ))
 }
 
 async fn update(
@@ -158,7 +161,10 @@ async fn update(
 ) -> Result<Response, ApiError> {
     check_workspace(&state, &caller, &org, &project, &workspace).await?;
     let t = shared::update(&state, &caller, &id, &code, &input.shared()?).await?;
-    Ok(hal(StatusCode::OK, view(&state, &workspace_base(&state, &caller).await?, &t, true)))
+    Ok(hal(
+        StatusCode::OK,
+        view(&state, &workspace_base(&state, &caller).await?, &t, true),
+    ))
 }
 
 async fn delete_one(

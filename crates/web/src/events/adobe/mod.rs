@@ -54,7 +54,10 @@ pub fn check_org(caller: &Caller, org: &str) -> Result<(), ApiError> {
 
 /// The project and workspace IDs of an integration's workspace, as the paths of this surface
 /// name them.
-pub async fn placement(state: &AppState, i: &gatehouse_domain::integration::Integration) -> Result<(String, String), ApiError> {
+pub async fn placement(
+    state: &AppState,
+    i: &gatehouse_domain::integration::Integration,
+) -> Result<(String, String), ApiError> {
     use gatehouse_store::ProjectStore;
     let w = state
         .store
