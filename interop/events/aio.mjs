@@ -2,13 +2,13 @@
 // server: providers and event metadata, a journal registration and a webhook registration,
 // publishing through the ingress, and reading the journal the way Adobe's e2e test does.
 //
-// Input (environment): GATEHOUSE_URL, ORG, PROJECT (the integration ID), CLIENT_ID, TOKEN,
+// Input (environment): GATEHOUSE_URL, ORG, PROJECT and WORKSPACE (where the credential lives, as the
+// workspace file names them), CLIENT_ID, TOKEN,
 // WEBHOOK_URL (a receiver that answers challenges). Prints one JSON object with what it saw;
 // exits non-zero on the first failed expectation.
 import sdk from '@adobe/aio-lib-events'
 
-const { GATEHOUSE_URL, ORG, PROJECT, CLIENT_ID, TOKEN, WEBHOOK_URL } = process.env
-const WS = 'default'
+const { GATEHOUSE_URL, ORG, PROJECT, WORKSPACE: WS, CLIENT_ID, TOKEN, WEBHOOK_URL } = process.env
 const out = {}
 
 function expect (cond, what) {
@@ -103,6 +103,7 @@ const fromStart = await client.getEventsFromJournal(journalUrl, { limit: 10 })
 expect(fromStart.events.length === 1 && fromStart._page.count === 1, 'reading from the start')
 
 const reg = await client.getRegistration(ORG, PROJECT, WS, journalReg.registration_id)
+expect(reg.project_id === PROJECT && reg.workspace_id === WS, 'the registration names its project and workspace')
 expect(reg.registration_id === journalReg.registration_id, 'getRegistration')
 const all = await client.getAllRegistrationsForWorkspace(ORG, PROJECT, WS)
 expect(all._embedded.registrations.length === 2, 'getAllRegistrationsForWorkspace')

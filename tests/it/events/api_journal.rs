@@ -352,7 +352,15 @@ async fn the_compatible_surface_speaks_hal_and_checks_its_path() {
     let server = server().await;
     let a = caller(&server).await;
     let stranger = caller(&server).await;
+    // The form from before projects existed still works; the links name the real workspace.
     let ws = format!("/events/{}/{}/default", a.org, a.integration_id);
+    let real_ws = {
+        use gatehouse_store::{IntegrationStore, ProjectStore};
+        let mut c = server.store().conn().await.unwrap();
+        let i = c.integration_by_id(&a.integration_id).await.unwrap().unwrap();
+        let w = c.workspace_by_id(&i.workspace_id).await.unwrap().unwrap();
+        format!("/events/{}/{}/{}", a.org, w.project_id, w.id)
+    };
     let p = a
         .post(
             &format!("{ws}/providers"),
@@ -368,7 +376,7 @@ async fn the_compatible_surface_speaks_hal_and_checks_its_path() {
         p["_links"]["rel:update"]["href"]
             .as_str()
             .unwrap()
-            .ends_with(&format!("{ws}/providers/{pid}"))
+            .ends_with(&format!("{real_ws}/providers/{pid}"))
     );
     use base64::Engine;
     let sample = base64::engine::general_purpose::STANDARD.encode(r#"{"amount": 1}"#);
@@ -500,6 +508,30 @@ async fn the_compatible_surface_speaks_hal_and_checks_its_path() {
     .await;
     a.get(
         &format!("/events/{}/{}/other/registrations", a.org, a.integration_id),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // The project and workspace the credential lives in name its paths; another credential's
+    // workspace, even under the caller's project, does not.
+    let placement = |id: String| {
+        let store = server.store().clone();
+        async move {
+            use gatehouse_store::{IntegrationStore, ProjectStore};
+            let mut c = store.conn().await.unwrap();
+            let i = c.integration_by_id(&id).await.unwrap().unwrap();
+            let w = c.workspace_by_id(&i.workspace_id).await.unwrap().unwrap();
+            (w.project_id, w.id)
+        }
+    };
+    let (project, workspace) = placement(a.integration_id.clone()).await;
+    let (_, theirs) = placement(stranger.integration_id.clone()).await;
+    a.get(
+        &format!("/events/{}/{project}/{workspace}/registrations", a.org),
+        StatusCode::OK,
+    )
+    .await;
+    a.get(
+        &format!("/events/{}/{project}/{theirs}/registrations", a.org),
         StatusCode::NOT_FOUND,
     )
     .await;

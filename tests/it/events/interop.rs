@@ -70,6 +70,14 @@ async fn adobe_client_python_standard_webhooks_and_node_crypto_agree_with_gateho
     let server = server().await;
     let a = caller(&server).await;
     let receiver = TestReceiver::start().await;
+    // The project and workspace the credential lives in, as its workspace file names them.
+    let (project, workspace) = {
+        use gatehouse_store::{IntegrationStore, ProjectStore};
+        let mut c = server.store().conn().await.unwrap();
+        let i = c.integration_by_id(&a.integration_id).await.unwrap().unwrap();
+        let w = c.workspace_by_id(&i.workspace_id).await.unwrap().unwrap();
+        (w.project_id, w.id)
+    };
 
     // 1. Adobe's client: providers, metadata, registrations, publishing, the journal.
     let out = run(
@@ -78,7 +86,8 @@ async fn adobe_client_python_standard_webhooks_and_node_crypto_agree_with_gateho
         &[
             ("GATEHOUSE_URL", server.base_url().to_owned()),
             ("ORG", a.org.clone()),
-            ("PROJECT", a.integration_id.clone()),
+            ("PROJECT", project.clone()),
+            ("WORKSPACE", workspace.clone()),
             ("CLIENT_ID", a.client_id.clone()),
             ("TOKEN", a.token.clone()),
             ("WEBHOOK_URL", receiver.url("/adobe-hook")),
