@@ -215,7 +215,10 @@ pub fn kind_of_rule(code: &str) -> Kind {
         | "last_secret"
         | "not_empty"
         | "production_workspace"
-        | "name_taken" => Kind::Conflict,
+        | "name_taken"
+        | "not_migrating"
+        | "not_a_service_account"
+        | "service_without_server_to_server" => Kind::Conflict,
         _ => Kind::Invalid,
     }
 }

@@ -243,6 +243,19 @@ impl<T: AsDb> IntegrationStore for T {
         Ok(())
     }
 
+    async fn set_integration_type(&mut self, i: &Integration) -> Result<()> {
+        on_db!(self.db(), c => {
+            sqlx::query("UPDATE integrations SET integration_type = $2, updated_at = $3 WHERE id = $1")
+                .bind(&i.id)
+                .bind(i.integration_type.as_str())
+                .bind(i.updated_at)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
     async fn integration_by_id(&mut self, id: &str) -> Result<Option<Integration>> {
         let sql = format!("SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE id = $1");
         let row: Option<IntegrationRow> =

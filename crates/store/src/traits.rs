@@ -101,6 +101,8 @@ pub trait IntegrationStore: AsDb {
     /// Replaces every mutable field (not the ID, client ID, type, owner, creator or `created_at`);
     /// does nothing when there is no such integration.
     async fn update_integration(&mut self, integration: &Integration) -> Result<()>;
+    /// Changes the type (and `updated_at`): a Service Account migrated to Server-to-Server.
+    async fn set_integration_type(&mut self, integration: &Integration) -> Result<()>;
     async fn integration_by_id(&mut self, id: &str) -> Result<Option<Integration>>;
     async fn integration_by_client_id(&mut self, client_id: &ClientId) -> Result<Option<Integration>>;
     /// All integrations, ordered by creation then ID.

@@ -14,6 +14,7 @@ mod expiry;
 pub(crate) mod get_a_token;
 pub(crate) mod helpers;
 mod integrations;
+mod migration;
 mod openapi;
 mod pages;
 mod project_pages;

@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod changes;
 pub mod expiry;
 pub mod integrations;
+pub mod migration;
 pub mod projects;
 pub mod reveal;
 pub mod secrets;

@@ -174,7 +174,8 @@ pub async fn jwt_bearer(
     requested_scope: Option<&str>,
     flavour: Flavour,
 ) -> Result<Issued, Failure> {
-    client_auth::check_grant_allowed(&client.integration, GrantType::JwtBearer)?;
+    let active = client.certificates.iter().filter(|c| c.revoked_at.is_none()).count();
+    client_auth::check_jwt_bearer_allowed(&client.integration, active)?;
     let check = AssertionCheck {
         now: svc.now(),
         usage: AssertionUse::Grant,

@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod cutoff;
 pub mod integration;
 pub mod keypair;
+pub mod migration;
 pub mod secrets;
 pub mod snippets;
 pub mod workspace_file;

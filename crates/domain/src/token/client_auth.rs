@@ -299,6 +299,16 @@ pub fn check_grant_allowed(integration: &Integration, grant: GrantType) -> Resul
     }
 }
 
+/// May the integration use the JWT-bearer grant, holding `active_certificates`? A Service Account;
+/// and a Server-to-Server credential migrated from one while it still holds that Service Account's
+/// certificates (`crate::console::migration`): the JWT keeps working until the migration ends.
+pub fn check_jwt_bearer_allowed(integration: &Integration, active_certificates: usize) -> Result<(), TokenError> {
+    if integration.integration_type == IntegrationType::ServerToServer && active_certificates > 0 {
+        return Ok(());
+    }
+    check_grant_allowed(integration, GrantType::JwtBearer)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -590,6 +600,11 @@ pub(crate) mod tests {
                 "unauthorized_client"
             );
         }
+        // A Server-to-Server credential keeps the JWT grant only while it holds migrated certificates.
+        assert!(check_jwt_bearer_allowed(&s2s, 1).is_ok());
+        assert!(check_jwt_bearer_allowed(&s2s, 0).is_err());
+        assert!(check_jwt_bearer_allowed(&web, 1).is_err());
+        assert!(check_jwt_bearer_allowed(&jwt, 0).is_ok());
         for t in IntegrationType::ALL {
             assert!(
                 grants_of(t)

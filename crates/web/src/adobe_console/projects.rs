@@ -10,7 +10,7 @@ use axum::{
 };
 use gatehouse_core::console::{self, projects as uc};
 use gatehouse_domain::{
-    integration::{IntegrationType, Owner},
+    integration::Owner,
     org::Role,
     project::{Changes, Input, Project, Workspace},
 };
@@ -287,7 +287,7 @@ async fn services(
             .iter()
             .filter(|s| wanted.as_ref().is_none_or(|w| w.contains(&s.code.as_str())))
             .map(|s| {
-                let entp = s.allowed_types.iter().any(|t| *t == IntegrationType::ServiceAccount);
+                let entp = s.allowed_types.iter().any(|t| t.is_technical_account());
                 json!({
                     "name": s.name,
                     "code": s.code.as_str(),

@@ -396,8 +396,50 @@ pub fn check_redirect(i: &Integration, uri: &str) -> OpResult<RedirectCheckResul
     })
 }
 
+/// Starts migrating a Service Account (JWT) credential to OAuth Server-to-Server: it becomes
+/// Server-to-Server in place — same client ID, secrets, technical account and subscriptions — and
+/// its JWTs keep working until its JWT credential is deleted. Organization admins only.
+#[utoipa::path(post, path = "/api/v1/integrations/{id}/migrate-to-server-to-server", tag = "integrations",
+    params(("id" = String, Path, description = "Integration ID")),
+    responses((status = 200, body = IntegrationOut), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn migrate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> OpResult<ApiJson<IntegrationOut>> {
+    let i = console::migration::start(&state, &caller, &id).await?;
+    let subs = console::integrations::details(&state, &caller, &id)
+        .await?
+        .subscriptions;
+    Ok(ApiJson(IntegrationOut::new(&i, &subs)))
+}
+
+/// Ends a migration: deletes the JWT credential (its certificates), so JWTs are refused from now
+/// on while the client secret keeps working.
+#[utoipa::path(post, path = "/api/v1/integrations/{id}/delete-jwt-credential", tag = "integrations",
+    params(("id" = String, Path, description = "Integration ID")),
+    responses((status = 200, body = IntegrationOut), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn delete_jwt_credential(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> OpResult<ApiJson<IntegrationOut>> {
+    let i = console::migration::delete_jwt_credential(&state, &caller, &id).await?;
+    let subs = console::integrations::details(&state, &caller, &id)
+        .await?
+        .subscriptions;
+    Ok(ApiJson(IntegrationOut::new(&i, &subs)))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/integrations/{id}/migrate-to-server-to-server", post(migrate))
+        .route(
+            "/api/v1/integrations/{id}/delete-jwt-credential",
+            post(delete_jwt_credential),
+        )
         .route("/api/v1/integrations", get(list).post(create))
         .route("/api/v1/integrations/{id}", get(read).patch(update).delete(delete))
         .route("/api/v1/integrations/{id}/redirect-check", post(redirect_check))

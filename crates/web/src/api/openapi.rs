@@ -18,6 +18,8 @@ use super::{certificates, credentials, integrations, projects, secrets, services
         integrations::update,
         integrations::delete,
         integrations::redirect_check,
+        integrations::migrate,
+        integrations::delete_jwt_credential,
         projects::list,
         projects::create,
         projects::read,
