@@ -208,3 +208,46 @@ async fn console_a_jwt_credential_migrates_to_server_to_server_without_a_failed_
     .await;
     assert_eq!(again["code"], "not_a_service_account");
 }
+
+#[tokio::test]
+async fn console_pages_guide_the_migration_from_jwt_to_server_to_server() {
+    let w = world().await;
+    let c = &w.admin.client;
+    let created = api(
+        c,
+        Method::POST,
+        "/api/v1/integrations",
+        Some(json!({"name": "Nightly export", "integration_type": "service_account", "org_id": w.org_id})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
+    api(
+        c,
+        Method::POST,
+        &format!("/api/v1/integrations/{id}/certificates/generate"),
+        None,
+        StatusCode::CREATED,
+    )
+    .await;
+    let overview = format!("/console/integrations/{id}");
+    let page = c.get(&overview, StatusCode::OK).await.text();
+    assert!(page.contains("Migrate to OAuth Server-to-Server"), "{page}");
+    assert!(!page.contains("Delete the JWT credential"));
+
+    post(c, &format!("{overview}/migrate"), &[], StatusCode::SEE_OTHER).await;
+    let page = c
+        .get(&format!("{overview}?done=migration_started"), StatusCode::OK)
+        .await
+        .text();
+    assert!(page.contains("is now OAuth Server-to-Server"), "{page}");
+    assert!(page.contains("Delete the JWT credential"));
+    assert!(!page.contains(">Migrate to OAuth Server-to-Server</button>"));
+
+    post(c, &format!("{overview}/delete-jwt"), &[], StatusCode::SEE_OTHER).await;
+    let page = c.get(&overview, StatusCode::OK).await.text();
+    assert!(!page.contains("Delete the JWT credential"), "finished: {page}");
+    // A form without the CSRF token changes nothing.
+    c.post_form(&format!("{overview}/migrate"), &[("x", "y")], StatusCode::FORBIDDEN)
+        .await;
+}

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(redirect_test),
         )
         .route("/console/integrations/{id}/status", axum::routing::post(status))
+        .route("/console/integrations/{id}/migrate", axum::routing::post(migrate))
+        .route("/console/integrations/{id}/delete-jwt", axum::routing::post(delete_jwt))
         .route("/console/integrations/{id}/delete", get(delete_page).post(delete))
 }
 
@@ -91,6 +93,8 @@ struct Overview {
     usage: super::usage::UsageChart,
     /// The owning organization's name (its ID when the caller's roles do not name it).
     owner_name: Option<String>,
+    /// A Server-to-Server credential migrated from a Service Account that still has its JWT.
+    jwt_retained: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,7 +147,10 @@ async fn render(state: &AppState, ctx: Ctx, id: &str, view: View) -> Result<Over
             .find(|r| r.org_id == o)
             .map_or_else(|| o.to_owned(), |r| r.org_name.clone())
     });
+    let jwt_retained =
+        i.integration_type == IntegrationType::ServerToServer && d.certificates.iter().any(|c| c.revoked_at.is_none());
     Ok(Overview {
+        jwt_retained,
         owner_name,
         nav: ctx.nav,
         tabs: Tabs {
@@ -181,6 +188,11 @@ async fn overview(
             "The integration is disabled: its access tokens no longer validate, its refresh tokens and unused \
                  authorization codes are revoked, and no new ones are issued.",
         ),
+        Some("migration_started") => Some(
+            "This credential is now OAuth Server-to-Server: switch your application to client credentials with the \
+             same client ID and secret. Its JWT keeps working until you delete the JWT credential.",
+        ),
+        Some("jwt_deleted") => Some("The JWT credential is deleted: signed JWTs are refused; the client secret works."),
         Some("enabled") => Some(
             "The integration is enabled again. Tokens, refresh tokens and codes issued before it was disabled stay \
              invalid.",
@@ -311,6 +323,34 @@ async fn status(
         IntegrationStatus::Disabled => "disabled",
     };
     Ok(Redirect::to(&format!("/console/integrations/{id}?done={done}")).into_response())
+}
+
+/// Starts migrating a Service Account to OAuth Server-to-Server (the guided flow's first step).
+async fn migrate(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    console::migration::start(&state, &ctx.caller, &id).await?;
+    Ok(Redirect::to(&format!("/console/integrations/{id}?done=migration_started")).into_response())
+}
+
+/// Deletes the JWT credential of a migrated credential (the guided flow's last step).
+async fn delete_jwt(
+    State(state): State<AppState>,
+    who: SignedIn,
+    csrf: CsrfToken,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(&state, who, &csrf, client, "integrations").await?;
+    console::migration::delete_jwt_credential(&state, &ctx.caller, &id).await?;
+    Ok(Redirect::to(&format!("/console/integrations/{id}?done=jwt_deleted")).into_response())
 }
 
 #[derive(Template)]
