@@ -116,6 +116,29 @@ async fn openid_client_runs_the_code_flow_with_pkce_in_a_real_browser() {
 }
 
 #[tokio::test]
+async fn openid_client_runs_pkce_as_a_single_page_and_a_native_app_with_no_secret() {
+    let Some(()) = require_tool(node(&["openid-client", "playwright-core"], true)) else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let spa = oauth_app(&server, Platform::Spa).await;
+    let native = oauth_app(&server, Platform::Native).await;
+    assert!(spa.secret.is_none() && native.secret.is_none());
+    account(&server, "ada@example.com").await;
+    let config = json!({
+        "base": server.base_url(),
+        "clients": [
+            {"kind": "single-page app", "client_id": spa.client_id},
+            {"kind": "native app", "client_id": native.client_id},
+        ],
+        "redirect_uri": REDIRECT,
+        "email": "ada@example.com",
+        "password": PASSWORD,
+    });
+    run("node", "openid_public_client.mjs", &config, 6).await;
+}
+
+#[tokio::test]
 async fn authlib_uses_private_key_jwt_and_the_jwt_bearer_grant_and_is_refused_client_credentials() {
     let Some(python) = require_tool(python(&["authlib", "joserfc", "requests"])) else {
         return;
