@@ -9,13 +9,18 @@
 // Input (environment): GATEHOUSE_URL plus what console_client.mjs reads. Prints the client's JSON
 // and the requests the proxy saw; exits with the client's status.
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startAdobeProxy } from './tls-proxy.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const proxy = await startAdobeProxy({ upstream: process.env.GATEHOUSE_URL, quiet: true })
+// aio-lib-ims keeps its context in the working directory's .aio file: a throw-away one.
+const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-aio-'))
 const child = spawn(process.execPath, [path.join(HERE, 'console_client.mjs')], {
+  cwd,
   env: { ...process.env, ...proxy.envWithFetchPreload() },
   stdio: ['ignore', 'pipe', 'inherit']
 })
@@ -23,6 +28,7 @@ let out = ''
 child.stdout.on('data', (d) => { out += d })
 const code = await new Promise((resolve) => child.on('close', resolve))
 await proxy.close()
+fs.rmSync(cwd, { recursive: true, force: true })
 let seen
 try { seen = JSON.parse(out) } catch { seen = { raw: out } }
 seen.requests = proxy.requests.map((r) => `${r.method} ${r.host}${r.path} ${r.status}`)

@@ -1,13 +1,15 @@
 // Adobe's Console API client, @adobe/aio-lib-console, unmodified, against Gatehouse (reached
 // through ./console.mjs): creates a project and a Stage workspace, an OAuth Server-to-Server
 // credential subscribed to a service, lists and rotates its client secrets, creates a Service
-// Account (JWT) credential by uploading a certificate, and downloads the workspace file.
+// Account (JWT) credential by uploading a certificate, and downloads the workspace file; then
+// Adobe's IMS client, @adobe/aio-lib-ims, gets a token with the credential from that file.
 //
 // Input (environment): TOKEN (an access token with the gatehouse.console scope), CLIENT_ID (its
 // client, sent as x-api-key), ORG, SERVICE (a service code), CERT_PEM (a certificate). Prints one
 // JSON object; exits non-zero on the first failed expectation.
 import { Readable } from 'node:stream'
 import sdk from '@adobe/aio-lib-console'
+import ims from '@adobe/aio-lib-ims'
 
 const { TOKEN, CLIENT_ID, ORG, SERVICE, CERT_PEM } = process.env
 const out = {}
@@ -111,5 +113,20 @@ expect(entry.oauth_server_to_server.client_id === s2s.apiKey, 'with its client I
 expect(!JSON.stringify(file).includes(added.client_secret), 'and no secret')
 expect(file.project.workspace.details.services.some((s) => s.code === SERVICE), 'the subscribed service is listed')
 out.file = file
+
+// Adobe's IMS client gets a token with the credential as its oauth_server_to_server context, built
+// from the workspace file the way `aio app use` does, with the secret saved at rotation.
+const block = entry.oauth_server_to_server
+await step('context.set', () => ims.context.set('gatehouse_s2s', {
+  client_id: block.client_id,
+  client_secrets: [added.client_secret],
+  technical_account_email: block.technical_account_email,
+  technical_account_id: block.technical_account_id,
+  scopes: block.scopes,
+  ims_org_id: file.project.org.ims_org_id
+}, true))
+const imsToken = await step('getToken', () => ims.getToken('gatehouse_s2s'))
+expect(typeof imsToken === 'string' && imsToken.split('.').length === 3, 'aio-lib-ims got a Server-to-Server token')
+out.ims_token = imsToken
 out.ok = true
 console.log(JSON.stringify(out))

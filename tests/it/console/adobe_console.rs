@@ -126,14 +126,31 @@ async fn adobe_console_api_driven_by_aio_lib_console() {
     );
     let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(seen["ok"], true, "{seen}");
-    // Every call reached Gatehouse under Adobe's host name.
+    // Every call reached Gatehouse under Adobe's host names: the Console API, then IMS.
     let requests = seen["requests"].as_array().unwrap();
     assert!(
-        requests
-            .iter()
-            .all(|r| r.as_str().unwrap().contains("developers.adobe.io/console/")),
+        requests.iter().all(|r| {
+            let r = r.as_str().unwrap();
+            r.contains("developers.adobe.io/console/") || r.contains("ims-na1.adobelogin.com/ims/token/")
+        }),
         "{requests:?}"
     );
+    // The token aio-lib-ims got is the credential's own, for the subscribed service.
+    let ims_token = seen["ims_token"].as_str().unwrap();
+    let anon = w.server.new_client();
+    let inspected = anon
+        .post_form(
+            "/ims/validate_token/v1",
+            &[
+                ("type", "access_token"),
+                ("client_id", seen["client_id"].as_str().unwrap()),
+                ("token", ims_token),
+            ],
+            StatusCode::OK,
+        )
+        .await
+        .json_value();
+    assert_eq!(inspected["valid"], true, "{inspected}");
 
     // What the library made is Gatehouse's: the project with Production and Stage, the Stage
     // workspace holding the Server-to-Server credential and the JWT one.
