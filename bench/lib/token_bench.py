@@ -24,6 +24,8 @@ import urllib.parse
 ORG = "0000000000000000000bec4c@GatehouseOrg"
 WEB_CLIENT = "bench-client-0001"
 WEB_SECRET = "ghs_62656e63682d6f6e6c792d6e6f742d612d7265616c2d7365637265742d212121"
+BACKEND_CLIENT = "bench-backend-0001"
+BACKEND_SECRET = "ghs_62656e63682d6261636b656e642d6f6e6c792d6e6f742d612d7265616c2d21"
 SA_CLIENT = "bench-service-account-0001"
 SA_SECRET = "ghs_62656e63682d736572766963652d6163636f756e742d6f6e6c792d21212121"
 TECH_ACCOUNT = "0000000000000000000bec4d@techacct.gatehouse"
@@ -35,8 +37,9 @@ EVENT_CODE = "com.gatehouse.bench.soak"
 
 
 def fixture(out: str, cert_path: str, webhook: str | None = None) -> None:
-    """The benchmark's organization, service, person, OAuth web client and service account; with a
-    webhook URL, the web client also provides one event type and registers the webhook for it."""
+    """The benchmark's organization, service, person, OAuth web client (the code flow), OAuth
+    Server-to-Server backend (client credentials) and service account (JWT); with a webhook URL, the
+    backend also provides one event type and registers the webhook for it."""
     events = "" if not webhook else f"""
 [[integrations.event_providers]]
 id = "{EVENT_PROVIDER}"
@@ -67,7 +70,7 @@ role = "member"
 [[services]]
 code = "bench_api"
 name = "Benchmark API"
-allowed_types = ["oauth", "service_account"]
+allowed_types = ["oauth", "server_to_server", "service_account"]
 scopes = ["read"]
 
 [[integrations]]
@@ -78,6 +81,14 @@ organization = "{ORG}"
 client_id = "{WEB_CLIENT}"
 client_secret = "{WEB_SECRET}"
 redirect_uri = "{REDIRECT}"
+subscriptions = [{{ service = "bench_api", scopes = ["read"] }}]
+
+[[integrations]]
+name = "Benchmark backend"
+type = "server_to_server"
+organization = "{ORG}"
+client_id = "{BACKEND_CLIENT}"
+client_secret = "{BACKEND_SECRET}"
 subscriptions = [{{ service = "bench_api", scopes = ["read"] }}]
 {events}
 [[integrations]]

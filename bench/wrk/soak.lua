@@ -16,7 +16,9 @@
 -- Environment: WRK_SOAK_RATE, WRK_SOAK_STATS (a file prefix: each thread rewrites <prefix>-<n> with its
 -- cumulative counts about once a second), WRK_SOAK_RUN (a run ID for event IDs), AUTHZ_PATH, AUTHZ_COOKIE,
 -- TOKEN_BODY (the code exchange's form ending in "&code="), CLIENT_AUTHORIZATION (client_secret_basic
--- of the confidential client), CC_BODY, CLIENT_ID, EVENT_TYPE, EVENT_SOURCE.
+-- of the confidential OAuth client, for the code exchange), CC_AUTHORIZATION (client_secret_basic of
+-- the OAuth Server-to-Server backend, for client credentials and introspection), CC_BODY, CLIENT_ID
+-- (the backend's, the API key of its publications), EVENT_TYPE, EVENT_SOURCE.
 -- Counts per kind: <kind>_ok, <kind>_err (an unexpected status or body, or no answer: a socket error
 -- or timeout shows as the next request being asked for while one is still in flight).
 -- done() prints: RESULT requests=… seconds=… rps=… cc_ok=… cc_err=… … socket_errors=…
@@ -51,6 +53,7 @@ local authz_path = os.getenv("AUTHZ_PATH")
 local cookie = os.getenv("AUTHZ_COOKIE")
 local token_body = os.getenv("TOKEN_BODY")
 local client_auth = os.getenv("CLIENT_AUTHORIZATION")
+local cc_auth = os.getenv("CC_AUTHORIZATION")
 local cc_body = os.getenv("CC_BODY")
 local client_id = os.getenv("CLIENT_ID")
 local event_type = os.getenv("EVENT_TYPE")
@@ -129,9 +132,9 @@ request = function()
   until step ~= "code" or code ~= nil
   inflight = step
   if step == "cc" then
-    return wrk.format("POST", "/oauth/token", { ["Content-Type"] = form, ["Authorization"] = client_auth }, cc_body)
+    return wrk.format("POST", "/oauth/token", { ["Content-Type"] = form, ["Authorization"] = cc_auth }, cc_body)
   elseif step == "introspect" then
-    return wrk.format("POST", "/oauth/introspect", { ["Content-Type"] = form, ["Authorization"] = client_auth },
+    return wrk.format("POST", "/oauth/introspect", { ["Content-Type"] = form, ["Authorization"] = cc_auth },
       "token=" .. (access_token or "none"))
   elseif step == "authorize" then
     return wrk.format("GET", authz_path, { ["Cookie"] = cookie })

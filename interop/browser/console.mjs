@@ -163,7 +163,7 @@ await step('rotate a client secret', async (page) => {
   await expectText(page, 'The new client secret was shown once');
   if ((await page.locator('#client-secret').count()) !== 0) throw new Error('the new secret was shown twice');
   if ((await page.locator('tbody tr').count()) !== rows) throw new Error('the reload added another secret');
-  const oldHint = await page.locator('tbody tr').first().locator('code').textContent();
+  const oldHint = await page.locator('tbody tr').first().locator('code').first().textContent();
   await page.getByRole('button', { name: /Revoke the secret ending in/ }).first().click();
   await expectText(page, 'The client secret was revoked');
   await expectText(page, `…${fresh.slice(-4)}`);

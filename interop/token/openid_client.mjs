@@ -1,7 +1,8 @@
 // openid-client v6 against Gatehouse: discovery, the authorization-code flow with PKCE through
 // the hosted sign-in in headless Chromium, ID-token validation (signature checked against the
 // JWKS), userinfo, refresh with rotation (the old refresh token then refused), introspection and
-// revocation. The test server is plain http on 127.0.0.1, so every request is allowed to be
+// revocation, and client credentials refused (an OAuth web app acts for people; client credentials
+// are OAuth Server-to-Server's). The test server is plain http on 127.0.0.1, so every request is allowed to be
 // insecure (allowInsecureRequests).
 // Usage: GH_INTEROP='{"base": ..., "client_id", "client_secret", "redirect_uri", "email",
 //        "password", "alg"}' node openid_client.mjs
@@ -59,6 +60,7 @@ await step('authorization code + PKCE through the hosted sign-in, ID token valid
   assert(tokens.refresh_token, 'a refresh token for offline_access');
 });
 
+let second;
 await step('a second sign-in comes straight back: the consent is remembered', async () => {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -76,8 +78,8 @@ await step('a second sign-in comes straight back: the consent is remembered', as
     redirectPrefix: cfg.redirect_uri,
   });
   assert(!consentShown, 'no consent screen the second time');
-  const t = await client.authorizationCodeGrant(config, new URL(back), { pkceCodeVerifier: verifier, expectedState: state });
-  assert(t.claims().sub === subject, 'the same person');
+  second = await client.authorizationCodeGrant(config, new URL(back), { pkceCodeVerifier: verifier, expectedState: state });
+  assert(second.claims().sub === subject, 'the same person');
 });
 
 await step('userinfo', async () => {
@@ -99,17 +101,23 @@ await step('refresh rotates the refresh token and the old one is refused', async
 });
 
 await step('introspection and revocation', async () => {
-  // Reusing the old refresh token revoked the whole grant, so start a fresh one without a browser.
   const again = await client.discovery(new URL(base), cfg.client_id, cfg.client_secret, undefined, {
     execute: [client.allowInsecureRequests],
   });
-  const cc = await client.clientCredentialsGrant(again, { scope: cfg.scope || 'pdf_read' });
-  const active = await client.tokenIntrospection(again, cc.access_token);
+  // An OAuth web app gets people's tokens only.
+  try {
+    await client.clientCredentialsGrant(again, { scope: cfg.scope || 'pdf_read' });
+    throw new Error('an OAuth web app got a client-credentials token');
+  } catch (e) {
+    assert(e.error === 'unauthorized_client', `${e.error}: ${e.message}`);
+  }
+  // Reusing the old refresh token revoked the first grant; the second sign-in's token lives on.
+  const active = await client.tokenIntrospection(again, second.access_token);
   assert(active.active === true && active.client_id === cfg.client_id, JSON.stringify(active));
   const grantGone = await client.tokenIntrospection(again, refreshed.access_token);
   assert(grantGone.active === false, 'the refreshed access token died with its grant');
-  await client.tokenRevocation(again, cc.access_token);
-  const inactive = await client.tokenIntrospection(again, cc.access_token);
+  await client.tokenRevocation(again, second.access_token);
+  const inactive = await client.tokenIntrospection(again, second.access_token);
   assert(inactive.active === false, JSON.stringify(inactive));
 });
 

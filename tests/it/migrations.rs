@@ -487,3 +487,59 @@ async fn migration_15_gives_every_integration_a_project_with_a_production_worksp
     )
     .await;
 }
+
+#[tokio::test]
+async fn migration_16_lets_server_to_server_subscribe_wherever_service_accounts_do() {
+    use gatehouse_domain::integration::IntegrationType::{ApiKey, Oauth, ServerToServer, ServiceAccount};
+    use gatehouse_store::ServiceStore;
+
+    let db = TestDatabase::fresh().await;
+    let store = db.connect().await;
+    migrate_until(&store, 15).await;
+    let rows = [
+        ("jwt_only", r#"["service_account"]"#),
+        ("everyone", r#"["oauth","service_account","api_key"]"#),
+        ("people", r#"["oauth"]"#),
+        ("both", r#"["service_account","server_to_server"]"#),
+    ];
+    {
+        let mut conn = store.conn().await.unwrap();
+        let insert = "INSERT INTO services (code, name, allowed_types, acts_for, created_at, updated_at) \
+                      VALUES ($1, $1, $2, 'organization', 1, 1)";
+        for (code, types) in rows {
+            match conn.db() {
+                Db::Sqlite(c) => sqlx::query(insert)
+                    .bind(code)
+                    .bind(types)
+                    .execute(c)
+                    .await
+                    .unwrap()
+                    .rows_affected(),
+                Db::Postgres(c) => sqlx::query(insert)
+                    .bind(code)
+                    .bind(types)
+                    .execute(c)
+                    .await
+                    .unwrap()
+                    .rows_affected(),
+            };
+        }
+    }
+    store.migrate().await.unwrap();
+    let mut conn = store.conn().await.unwrap();
+    let allowed: BTreeMap<String, Vec<_>> = conn
+        .list_services()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.code.as_str().to_owned(), s.allowed_types))
+        .collect();
+    assert_eq!(allowed["jwt_only"], [ServiceAccount, ServerToServer]);
+    assert_eq!(allowed["everyone"], [Oauth, ServiceAccount, ApiKey, ServerToServer]);
+    assert_eq!(
+        allowed["people"],
+        [Oauth],
+        "services without service accounts are left alone"
+    );
+    assert_eq!(allowed["both"], [ServiceAccount, ServerToServer], "listed once");
+}

@@ -7,7 +7,7 @@ use gatehouse_domain::{
     org::{Organization, Role},
     service::Subscription,
 };
-use gatehouse_store::{AuditStore, GatewayStore};
+use gatehouse_store::AuditStore;
 
 use crate::{
     Core, Error,
@@ -22,10 +22,9 @@ pub const RECENT: i64 = 10;
 #[derive(Debug, Clone)]
 pub struct Home {
     pub integrations: Vec<(Integration, Vec<Subscription>)>,
-    /// Per integration (by ID), the last UTC day (days since 1970-01-01) the gateway let one of its
-    /// calls through, when it has counted any. Gatehouse records no other use of an integration
-    /// (access tokens are not logged), so this is the only "last used" there is to show.
-    pub last_gateway_call: std::collections::HashMap<String, i64>,
+    /// Per integration (by ID), when it was last used (`crate::tokens::last_used`), when it has
+    /// been.
+    pub last_used: std::collections::HashMap<String, gatehouse_domain::Timestamp>,
     pub orgs: Vec<(Organization, Role)>,
     pub activity: Vec<AuditRecord>,
 }
@@ -54,23 +53,11 @@ pub async fn home(state: &Core, caller: &Caller) -> OpResult<Home> {
         })
         .await?;
     let integrations = integrations::list(state, caller).await?;
-    let mut last_gateway_call = std::collections::HashMap::new();
-    let mut conn = state.store.conn().await?;
-    for (i, _) in &integrations {
-        let last = conn
-            .usage_of(&i.id, 0)
-            .await?
-            .iter()
-            .filter(|u| u.outcome == "allowed" && u.requests > 0)
-            .map(|u| u.day)
-            .max();
-        if let Some(day) = last {
-            last_gateway_call.insert(i.id.clone(), day);
-        }
-    }
+    let listed: Vec<Integration> = integrations.iter().map(|(i, _)| i.clone()).collect();
+    let last_used = integrations::last_used(state, &listed).await?;
     Ok(Home {
         integrations,
-        last_gateway_call,
+        last_used,
         orgs: my_orgs(state, who).await?,
         activity,
     })

@@ -23,10 +23,6 @@ use crate::{
 };
 
 /// A day number (days since 1970-01-01, UTC) as a date.
-fn day(d: i64) -> String {
-    when(d.saturating_mul(86_400)).get(..10).unwrap_or_default().to_owned()
-}
-
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(home))
 }
@@ -37,8 +33,8 @@ struct IntegrationRow {
     type_label: &'static str,
     services: Vec<String>,
     active: bool,
-    /// The last day the gateway let one of its calls through, if it counted any.
-    last_call: Option<String>,
+    /// When it was last used, if it has been.
+    last_used: Option<String>,
 }
 
 struct ActivityRow {
@@ -90,7 +86,7 @@ async fn home(
                 type_label: type_label(i.integration_type),
                 services: subs.iter().map(|s| s.service_code.to_string()).collect(),
                 active: i.status == IntegrationStatus::Active,
-                last_call: h.last_gateway_call.get(&i.id).map(|d| day(*d)),
+                last_used: h.last_used.get(&i.id).map(|t| when(*t)),
             })
             .collect(),
         orgs: h

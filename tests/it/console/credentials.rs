@@ -197,12 +197,13 @@ async fn console_secrets_expire_and_show_when_they_and_their_integration_were_la
     let list = api(c, Method::GET, &path, None, StatusCode::OK).await;
     let by_id = |id: &str| list.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap().clone();
     assert_eq!(by_id(&short_id)["last_used_at"], start);
+    // Both were made in the same second (a manual clock): oldest first, then by ID.
     let first_id = list
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_owned())
-        .find(|s| *s != short_id)
+        .find(|id| *id != short_id)
         .unwrap();
     assert_eq!(
         by_id(&first_id)["last_used_at"],

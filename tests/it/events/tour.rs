@@ -1,7 +1,7 @@
 //! The console's pages as people use them, in headless Chromium (`interop/browser/pages.mjs`):
-//! the projects list and a project with a Production and a Stage workspace, a service account's
-//! credentials (with a test token generated), its services, the catalog, an event registration
-//! with a failed and a delivered attempt, and an attempt's page — each at
+//! the projects list and a project with a Production and a Stage workspace, an OAuth
+//! Server-to-Server integration's credentials (with a test token generated), its services, the
+//! catalog, an event registration with a failed and a delivered attempt, and an attempt's page — each at
 //! 1280 px and 390 px, checked with axe-core (no serious or critical violation), without
 //! sideways scrolling, without a console error or failed request.
 //!
@@ -40,14 +40,6 @@ async fn console_pages_are_accessible_and_fit_from_390_px_to_wide_screens() {
         Method::POST,
         &format!("/api/v1/integrations/{id}/subscriptions"),
         Some(json!({"service": "pdf_services"})),
-        StatusCode::CREATED,
-    )
-    .await;
-    api(
-        s.admin(),
-        Method::POST,
-        &format!("/api/v1/integrations/{id}/certificates/generate"),
-        None,
         StatusCode::CREATED,
     )
     .await;

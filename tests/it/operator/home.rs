@@ -3,7 +3,6 @@
 //! The logo links home and the "not found" page links somewhere useful.
 
 use axum::http::{Method, StatusCode};
-use gatehouse_store::GatewayStore;
 use serde_json::json;
 
 use super::op_world;
@@ -65,31 +64,21 @@ async fn the_home_page_signs_in_or_shows_the_persons_dashboard() {
         "{home}"
     );
     assert!(!home.contains("Side project"));
-    assert!(home.contains("None counted"), "no gateway call counted yet: {home}");
-    // A call the gateway let through shows as the integration's last use, by day.
+    assert!(home.contains("Never"), "not used yet: {home}");
+    // A recorded use (a token, an accepted secret, a gateway call) shows as its last use.
     let now = w.server.state().now();
-    w.server
-        .store()
-        .conn()
-        .await
-        .unwrap()
-        .add_usage(&[gatehouse_store::UsageCount {
-            integration_id: id.to_owned(),
-            service_code: "stock_search".into(),
-            day: now / 86_400,
-            outcome: "allowed".into(),
-            requests: 3,
-        }])
+    w.server.state().tokens.last_used.mark(id, None, now);
+    gatehouse_core::tokens::last_used::flush(&w.server.state().tokens)
         .await
         .unwrap();
-    let today = time::OffsetDateTime::from_unix_timestamp(now)
+    let when = time::OffsetDateTime::from_unix_timestamp(now)
         .unwrap()
         .date()
         .to_string();
     let home = w.admin.client.get("/", StatusCode::OK).await.text();
     assert!(
-        home.contains(&format!("<td class=\"nowrap\">{today}</td>")),
-        "{today} in {home}"
+        home.contains(&format!("<td class=\"nowrap\">{when} ")),
+        "{when} in {home}"
     );
     // The developer's activity is only what they did (their sign-in), not the admin's changes.
     let dev = w.dev.client.get("/", StatusCode::OK).await.text();

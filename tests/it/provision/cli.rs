@@ -51,13 +51,13 @@ async fn apply_and_export_through_the_binary() {
     assert!(
         first.contains(
             "organizations: 1 created, 0 updated, 0 unchanged; accounts: 2 created, 0 updated, 0 unchanged; \
-                        services: 6 created, 0 updated, 0 unchanged; integrations: 3 created, 0 updated, 0 unchanged"
+                        services: 6 created, 0 updated, 0 unchanged; integrations: 4 created, 0 updated, 0 unchanged"
         ),
         "{first}"
     );
     assert_eq!(
         first.matches(": ghs_").count(),
-        2,
+        3,
         "generated secrets are printed once:\n{first}"
     );
 

@@ -142,6 +142,22 @@ fn private_keys_in_place_of_certificates_are_refused() {
     assert_mentions(&err, &["integrations[0].certificates[0]:", "never the private key"]);
 }
 
+#[test]
+fn server_to_server_takes_no_certificates_platform_or_owner() {
+    let err = error_text(parse(
+        "[[integrations]]\nname = \"s\"\ntype = \"server_to_server\"\nowner = \"dev@acme.test\"\n\
+         platform = \"web\"\ncertificates = [\"certs/rsa2048.crt\"]\n",
+    ));
+    assert_mentions(
+        &err,
+        &[
+            "integrations[0].platform:",
+            "integrations[0].certificates: server_to_server integrations authenticate with a client secret",
+            "integrations[0].owner: a server_to_server integration must belong to an organization",
+        ],
+    );
+}
+
 #[tokio::test]
 async fn a_missing_service_is_named() {
     let err = apply_error(

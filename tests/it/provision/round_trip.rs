@@ -15,10 +15,11 @@ async fn the_example_creates_the_catalogue() {
     let report = apply_example(&store).await;
     assert_counts(
         &report,
-        [counts(1, 0, 0), counts(2, 0, 0), counts(6, 0, 0), counts(3, 0, 0)],
+        [counts(1, 0, 0), counts(2, 0, 0), counts(6, 0, 0), counts(4, 0, 0)],
     );
-    // The OAuth web app and the service account had no secret in the file: one each, shown once.
-    assert_eq!(report.generated_secrets.len(), 2);
+    // The OAuth web app, the server-to-server integration and the service account had no secret
+    // in the file: one each, shown once.
+    assert_eq!(report.generated_secrets.len(), 3);
     assert!(report.generated_secrets.iter().all(|s| s.secret.starts_with("ghs_")));
 
     let mut c = store.conn().await.unwrap();
@@ -94,7 +95,7 @@ async fn applying_twice_changes_nothing() {
     let second = apply_example(&store).await;
     assert_counts(
         &second,
-        [counts(0, 0, 1), counts(0, 0, 2), counts(0, 0, 6), counts(0, 0, 3)],
+        [counts(0, 0, 1), counts(0, 0, 2), counts(0, 0, 6), counts(0, 0, 4)],
     );
     assert!(second.is_unchanged());
     assert!(second.generated_secrets.is_empty(), "no new secrets");
@@ -159,7 +160,7 @@ async fn dry_run_writes_nothing() {
         .await
         .unwrap();
     assert!(report.dry_run);
-    assert_eq!(report.counts(Kind::Integration).created, 3);
+    assert_eq!(report.counts(Kind::Integration).created, 4);
     assert!(
         report
             .plan_lines()
@@ -236,4 +237,125 @@ async fn an_organization_without_id_is_matched_by_name() {
     let orgs = store.conn().await.unwrap().list_orgs().await.unwrap();
     assert_eq!(orgs.len(), 1, "no duplicate organization");
     assert!(orgs[0].id.as_str().ends_with("@GatehouseOrg"));
+}
+
+#[tokio::test]
+async fn a_file_written_before_server_to_server_keeps_working_and_its_services_take_the_new_kind() {
+    let db = TestDatabase::fresh().await;
+    let store = db.store().await;
+    // A service for service accounts only, as files said before OAuth Server-to-Server existed.
+    let text = r#"
+        [[organizations]]
+        id = "aaaaaaaaaaaaaaaaaaaaaaaa@GatehouseOrg"
+        name = "Given"
+
+        [[services]]
+        code = "reports"
+        name = "Reports"
+        allowed_types = ["service_account"]
+        scopes = ["reports.read"]
+
+        [[integrations]]
+        name = "JWT robot"
+        type = "service_account"
+        organization = "Given"
+        client_secret = "p8e-a-known-secret-for-ci-only"
+        subscriptions = [{ service = "reports" }]
+    "#;
+    apply_text(&store, text).await.unwrap();
+    let mut c = store.conn().await.unwrap();
+    let reports = c
+        .service_by_code(&gatehouse_domain::service::ServiceCode::parse("reports").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        reports.allowed_types,
+        [
+            gatehouse_domain::integration::IntegrationType::ServerToServer,
+            gatehouse_domain::integration::IntegrationType::ServiceAccount
+        ]
+    );
+    assert_eq!(reports.acts_for.as_str(), "organization");
+    // Applying it again changes nothing; its replacement subscribes to the same service.
+    assert!(apply_text(&store, text).await.unwrap().is_unchanged());
+    let with_replacement = format!(
+        "{text}
+        [[integrations]]
+        name = \"OAuth robot\"
+        type = \"server_to_server\"
+        organization = \"Given\"
+        client_id = \"0123456789abcdef0123456789abcdef\"
+        subscriptions = [{{ service = \"reports\" }}]
+        "
+    );
+    let report = apply_text(&store, &with_replacement).await.unwrap();
+    assert_eq!(report.generated_secrets.len(), 1);
+    let s2s = c
+        .integration_by_client_id(&ClientId::parse("0123456789abcdef0123456789abcdef").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s2s.technical_account_id.is_some() && s2s.technical_account_email.is_some());
+    let exported = provision::export(&store).await.unwrap();
+    assert!(exported.contains("type = \"server_to_server\""), "{exported}");
+    assert!(
+        exported.contains("allowed_types = [\"server_to_server\", \"service_account\"]"),
+        "{exported}"
+    );
+    let again = ProvisionFile::parse("e.toml", &exported, &fixtures()).unwrap();
+    assert!(apply_file(&store, &again).await.unwrap().is_unchanged());
+}
+
+#[tokio::test]
+async fn an_export_leaves_out_expired_secrets() {
+    use gatehouse_domain::{
+        audit::{Actor, AuditEntry},
+        integration::StoredSecret,
+    };
+    use gatehouse_store::AuditStore;
+    let db = TestDatabase::fresh().await;
+    let store = db.store().await;
+    let text = r#"
+        [[organizations]]
+        id = "aaaaaaaaaaaaaaaaaaaaaaaa@GatehouseOrg"
+        name = "Given"
+
+        [[integrations]]
+        name = "Backend"
+        type = "server_to_server"
+        organization = "Given"
+        client_id = "0123456789abcdef0123456789abcdef"
+        client_secret = "p8e-a-known-secret-for-ci-only"
+    "#;
+    apply_text(&store, text).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let i = tx
+        .integration_by_client_id(&ClientId::parse("0123456789abcdef0123456789abcdef").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let expired = "ghs_an-expired-secret-of-this-backend";
+    tx.insert_secret(&StoredSecret {
+        id: uuid::Uuid::new_v4().to_string(),
+        integration_id: i.id.clone(),
+        digest: secret::digest(expired),
+        hint: secret::hint(expired),
+        created_at: now() - 100,
+        revoked_at: None,
+        expires_at: Some(now() - 10),
+        last_used_at: None,
+    })
+    .await
+    .unwrap();
+    tx.append_audit(&AuditEntry::new(now(), &Actor::System, "test.secret", "test"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let exported = provision::export(&store).await.unwrap();
+    assert!(
+        exported.contains(&secret::digest("p8e-a-known-secret-for-ci-only")),
+        "{exported}"
+    );
+    assert!(!exported.contains(&secret::digest(expired)), "{exported}");
 }

@@ -807,6 +807,18 @@ fn generating_a_test_token() {
     let table: Vec<(&str, &Principal, Integration, Expected)> = vec![
         ("admin, service account", &admin, sa.clone(), Ok(())),
         (
+            "admin, OAuth Server-to-Server",
+            &admin,
+            integration(ServerToServer, in_org(ORG), "d"),
+            Ok(()),
+        ),
+        (
+            "developer who created an OAuth Server-to-Server integration",
+            &dev,
+            integration(ServerToServer, in_org(ORG), "d"),
+            Err((FORBIDDEN, "admin_required")),
+        ),
+        (
             // A developer who created it before being demoted still sees it, but its token acts as an admin.
             "developer who created a service account",
             &dev,
