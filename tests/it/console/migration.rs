@@ -21,6 +21,35 @@ fn der_of(pem: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
 }
 
+/// The credential's entry in its workspace file.
+async fn file_entry(w: &World, integration: &serde_json::Value) -> serde_json::Value {
+    let c = &w.admin.client;
+    let workspace = integration["workspace_id"].as_str().unwrap();
+    let projects = api(c, Method::GET, "/api/v1/projects", None, StatusCode::OK).await;
+    let project = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["workspaces"].as_array().unwrap().iter().any(|x| x["id"] == workspace))
+        .unwrap();
+    let pid = project["id"].as_str().unwrap();
+    let file = api(
+        c,
+        Method::GET,
+        &format!("/api/v1/projects/{pid}/workspaces/{workspace}/download"),
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    file["project"]["workspace"]["details"]["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == integration["id"])
+        .unwrap()
+        .clone()
+}
+
 #[tokio::test]
 async fn console_a_jwt_credential_migrates_to_server_to_server_without_a_failed_request() {
     let w = world().await;
@@ -142,6 +171,11 @@ async fn console_a_jwt_credential_migrates_to_server_to_server_without_a_failed_
     assert_eq!(migrated["client_id"], client_id.as_str());
     assert_eq!(migrated["technical_account_id"], technical.as_str());
     assert_eq!(migrated["services"], json!(["stock_search"]));
+    // Its workspace file lists it as Adobe lists a credential in mid-migration: both blocks.
+    let entry = file_entry(&w, &migrated).await;
+    assert_eq!(entry["integration_type"], "oauth_server_to_server_migrate", "{entry}");
+    assert_eq!(entry["jwt"]["technical_account_id"], technical.as_str());
+    assert_eq!(entry["oauth_server_to_server"]["client_id"], client_id.as_str());
     // JWTs keep working after the migration started …
     let at = jwt_ok.load(Ordering::SeqCst);
     wait_for(jwt_ok.clone(), at + 20).await;

@@ -253,8 +253,17 @@ pub async fn download(
     let project = m.into_project();
     let mut credentials = Vec::new();
     for i in policy::visible_integrations(&caller.principal, conn.integrations_of_workspace(&w.id).await?) {
-        let subs = conn.subscriptions_of(&i.id).await?;
-        credentials.push((i, subs));
+        let subscriptions = conn.subscriptions_of(&i.id).await?;
+        let jwt_retained = conn
+            .certificates_of(&i.id)
+            .await?
+            .iter()
+            .any(|c| c.revoked_at.is_none());
+        credentials.push(workspace_file::Credential {
+            integration: i,
+            subscriptions,
+            jwt_retained,
+        });
     }
     let catalog = conn.list_services().await?;
     let org = match project.org_id() {

@@ -41,8 +41,19 @@ fn scopes_of(subs: &[Subscription]) -> Vec<String> {
     scopes
 }
 
-/// One credential's entry: its ID, name, Adobe type and the block of that type.
-pub fn credential_entry(i: &Integration, subs: &[Subscription]) -> Value {
+/// A credential as the file lists it: the integration, its subscriptions, and whether it still
+/// holds the JWT of the Service Account it is being migrated from.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub integration: Integration,
+    pub subscriptions: Vec<Subscription>,
+    pub jwt_retained: bool,
+}
+
+/// One credential's entry: its ID, name, Adobe type and the block of that type — both blocks,
+/// as `oauth_server_to_server_migrate`, for a credential in mid-migration (Adobe's shape).
+pub fn credential_entry(c: &Credential) -> Value {
+    let (i, subs) = (&c.integration, c.subscriptions.as_slice());
     let client_id = i.client_id.as_str();
     let (key, block) = match i.integration_type {
         IntegrationType::ServerToServer => (
@@ -82,6 +93,16 @@ pub fn credential_entry(i: &Integration, subs: &[Subscription]) -> Value {
         "integration_type": adobe_integration_type(i),
     });
     entry[key] = block;
+    if c.jwt_retained && i.integration_type == IntegrationType::ServerToServer {
+        entry["integration_type"] = json!("oauth_server_to_server_migrate");
+        entry["jwt"] = json!({
+            "client_id": client_id,
+            "client_secret": null,
+            "technical_account_email": i.technical_account_email,
+            "technical_account_id": i.technical_account_id,
+            "meta_scopes": scopes_of(subs),
+        });
+    }
     entry
 }
 
@@ -91,12 +112,12 @@ pub fn workspace_file(
     org: Option<OrgRef<'_>>,
     project: &Project,
     workspace: &Workspace,
-    credentials: &[(Integration, Vec<Subscription>)],
+    credentials: &[Credential],
     catalog: &[Service],
 ) -> Value {
     let mut codes: Vec<&str> = credentials
         .iter()
-        .flat_map(|(_, subs)| subs.iter().map(|s| s.service_code.as_str()))
+        .flat_map(|c| c.subscriptions.iter().map(|s| s.service_code.as_str()))
         .collect();
     codes.sort_unstable();
     codes.dedup();
@@ -123,7 +144,7 @@ pub fn workspace_file(
                 "title": workspace.title,
                 "description": workspace.description,
                 "details": {
-                    "credentials": credentials.iter().map(|(i, s)| credential_entry(i, s)).collect::<Vec<_>>(),
+                    "credentials": credentials.iter().map(credential_entry).collect::<Vec<_>>(),
                     "services": services,
                     "runtime": { "namespaces": [] },
                     "events": { "registrations": [] },
