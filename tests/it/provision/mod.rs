@@ -10,6 +10,7 @@ mod consequences;
 mod declarative;
 mod errors;
 mod events;
+mod projects;
 mod round_trip;
 mod tokens;
 

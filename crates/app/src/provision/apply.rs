@@ -104,6 +104,7 @@ pub async fn run(tx: &mut Tx, steps: &[Step], _allowed: &Provision, settings: &S
                 tx.insert_project(p).await?;
                 tx.insert_workspace(w).await?;
             }
+            Write::InsertWorkspace(w) => tx.insert_workspace(w).await?,
             Write::InsertIntegration(i) => changes::integration_created(tx, i, at).await?,
             Write::UpdateIntegration(i) => {
                 let before = integration(tx, &i.id).await?;

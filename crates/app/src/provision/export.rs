@@ -14,7 +14,9 @@ use gatehouse_domain::{
     integration::{Integration, IntegrationStatus, IntegrationType, Owner},
     org::Membership,
 };
-use gatehouse_store::{AccountStore, EventStore, IntegrationStore, OrgStore, ServiceStore, Store, StoreError};
+use gatehouse_store::{
+    AccountStore, EventStore, IntegrationStore, OrgStore, ProjectStore, ServiceStore, Store, StoreError,
+};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
 
 const HEADER: &str = "\
@@ -208,6 +210,12 @@ async fn integration(
     }
     if !i.description.is_empty() {
         t["description"] = value(&i.description);
+    }
+    if let Some(w) = db.workspace_by_id(&i.workspace_id).await?
+        && let Some(p) = db.project_by_id(&w.project_id).await?
+    {
+        t["project"] = value(&p.name);
+        t["workspace"] = value(&w.name);
     }
     if i.status == IntegrationStatus::Disabled {
         t["status"] = value(i.status.as_str());

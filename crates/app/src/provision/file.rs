@@ -156,6 +156,10 @@ pub struct RawIntegration {
     pub status: Option<RawStatus>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// The project (by name, among its owner's) and workspace (default `Production`) it lives in;
+    /// none: a project of its own.
+    pub project: Option<String>,
+    pub workspace: Option<String>,
     pub client_secret_sha256: Option<OneOrMany>,
     pub technical_account_id: Option<String>,
     pub technical_account_email: Option<String>,

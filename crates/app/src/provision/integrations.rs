@@ -11,11 +11,22 @@ use gatehouse_domain::{
     certificate,
     ids::{self, ClientId, TechnicalAccount},
     integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform, StoredCertificate, StoredSecret},
-    project, secret,
+    project::{self, Project, Workspace},
+    secret,
     service::{self, Service, Subscription, SubscriptionError},
 };
 use rand::{CryptoRng, RngCore};
 use serde_json::json;
+
+/// Where a new integration goes ([`Planner::placement`]).
+#[derive(Debug)]
+pub(super) struct Placement {
+    workspace: Workspace,
+    /// A project to create, with its Production workspace.
+    new_project: Option<(Project, Workspace)>,
+    /// `workspace` is to be created (in a project that exists or is created above).
+    new_workspace: bool,
+}
 
 use super::{
     event_plan::Resolved,
@@ -147,6 +158,131 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         })
     }
 
+    /// Where a new integration goes, and what must be created for it: the project and workspace
+    /// the file names (found among its owner's, else created), or — when it names none — a
+    /// project of its own, as the migration that introduced projects gave every integration. An
+    /// existing integration stays where it is: `Ok(None)`, or a refusal when the file names
+    /// another place (credentials do not move between workspaces).
+    fn placement(
+        &mut self,
+        x: &DIntegration,
+        existing: Option<&Integration>,
+        owner: &Owner,
+        created_by: Option<&str>,
+    ) -> Result<Option<Placement>, String> {
+        let known = |planner: &Self, name: &str| -> Option<(Project, Vec<Workspace>)> {
+            let mut found: Option<(Project, Vec<Workspace>)> = planner
+                .cur
+                .projects
+                .iter()
+                .chain(planner.new_projects.iter())
+                .find(|(p, _)| &p.owner == owner && p.name == name)
+                .cloned();
+            if let Some((p, ws)) = found.as_mut() {
+                for (q, more) in &planner.new_projects {
+                    if q.id == p.id {
+                        ws.extend(
+                            more.iter()
+                                .filter(|w| !ws.iter().any(|x| x.id == w.id))
+                                .cloned()
+                                .collect::<Vec<_>>(),
+                        );
+                    }
+                }
+            }
+            found
+        };
+        match (&x.placement, existing) {
+            (None, Some(_)) => Ok(None),
+            (Some((p, w)), Some(e)) => match known(self, p) {
+                Some((_, ws)) if ws.iter().any(|x| &x.name == w && x.id == e.workspace_id) => Ok(None),
+                _ => Err(format!(
+                    "this integration lives in another workspace than {p} › {w}; credentials do not move between \
+                     workspaces (create a new one there instead)"
+                )),
+            },
+            (None, None) => {
+                let (project, workspace) = project::own_project(
+                    &x.name,
+                    x.description.as_deref().unwrap_or(""),
+                    owner.clone(),
+                    created_by,
+                    self.now,
+                    self.rng,
+                );
+                Ok(Some(Placement {
+                    workspace: workspace.clone(),
+                    new_project: Some((project, workspace)),
+                    new_workspace: false,
+                }))
+            }
+            (Some((p, w)), None) => {
+                let (project, workspaces, new_project) = match known(self, p) {
+                    Some((project, ws)) => (project, ws, None),
+                    None => {
+                        let input = project::Input {
+                            name: p.clone(),
+                            ..project::Input::default()
+                        };
+                        let (project, production) =
+                            project::new_project(&input, owner.clone(), created_by, self.now, self.rng).map_err(
+                                |e| e.iter().map(|f| f.error.message.clone()).collect::<Vec<_>>().join("; "),
+                            )?;
+                        (project.clone(), vec![production.clone()], Some((project, production)))
+                    }
+                };
+                if let Some(existing) = workspaces.iter().find(|x| &x.name == w) {
+                    return Ok(Some(Placement {
+                        workspace: existing.clone(),
+                        new_project,
+                        new_workspace: false,
+                    }));
+                }
+                let input = project::Input {
+                    name: w.clone(),
+                    ..project::Input::default()
+                };
+                let workspace = project::new_workspace(&project, workspaces.len(), &input, self.now, self.rng)
+                    .map_err(|e| e.iter().map(|f| f.error.message.clone()).collect::<Vec<_>>().join("; "))?;
+                Ok(Some(Placement {
+                    workspace,
+                    new_project,
+                    new_workspace: true,
+                }))
+            }
+        }
+    }
+
+    /// Plans what a placement creates, and remembers it for the file's later integrations.
+    fn record_placement(&mut self, place: Placement, org: Option<&str>) {
+        if let Some((p, production)) = place.new_project {
+            let details = json!({ "name": p.name, "title": p.title, "workspace_id": production.id });
+            let target = format!("project:{}", p.id);
+            self.new_projects.push((p.clone(), vec![production.clone()]));
+            self.step(
+                Write::InsertProject(Box::new((p, production))),
+                "project.created",
+                target,
+                org,
+                details,
+            );
+        }
+        if place.new_workspace {
+            let w = place.workspace;
+            let target = format!("project:{}", w.project_id);
+            let details = json!({ "workspace_id": w.id, "name": w.name });
+            match self.new_projects.iter_mut().find(|(p, _)| p.id == w.project_id) {
+                Some((_, ws)) => ws.push(w.clone()),
+                None => {
+                    if let Some((p, _)) = self.cur.projects.iter().find(|(p, _)| p.id == w.project_id) {
+                        self.new_projects.push((p.clone(), vec![w.clone()]));
+                    }
+                }
+            }
+            self.step(Write::InsertWorkspace(w), "workspace.created", target, org, details);
+        }
+    }
+
     fn owner_label(&self, owner: &Owner) -> String {
         match owner {
             Owner::Organization(o) => format!("organization {o}"),
@@ -182,18 +318,13 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         let created = existing.is_none();
         let before = self.problems.len();
         let mut changed: Vec<String> = Vec::new();
-        // An integration declared without a project gets one of its own, as the migration that
-        // introduced projects gave every integration.
-        let own_project = existing.is_none().then(|| {
-            project::own_project(
-                &x.name,
-                x.description.as_deref().unwrap_or(""),
-                owner.clone(),
-                created_by.as_deref(),
-                self.now,
-                self.rng,
-            )
-        });
+        let placement = match self.placement(x, existing, &owner, created_by.as_deref()) {
+            Ok(p) => p,
+            Err(why) => {
+                self.bad(format!("{}.project", x.path), why);
+                return;
+            }
+        };
         let mut i = match existing {
             Some(e) => e.clone(),
             None => Integration {
@@ -212,7 +343,7 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
                 id_token_signed_response_alg: None,
                 may_introspect: false,
                 allowed_domains: Vec::new(),
-                workspace_id: own_project.as_ref().map(|(_, w)| w.id.clone()).unwrap_or_default(),
+                workspace_id: placement.as_ref().map(|p| p.workspace.id.clone()).unwrap_or_default(),
                 status: IntegrationStatus::Active,
                 created_at: self.now,
                 updated_at: self.now,
@@ -287,16 +418,8 @@ impl<R: RngCore + CryptoRng> Planner<'_, R> {
         let label = format!("{} ({})", i.name, i.client_id);
         let needs_secret = i.has_secret();
         let (client_id, name, itype) = (i.client_id.to_string(), i.name.clone(), i.integration_type);
-        if let Some((p, w)) = own_project {
-            let details = json!({ "name": p.name, "title": p.title, "workspace_id": w.id });
-            let target = format!("project:{}", p.id);
-            self.step(
-                Write::InsertProject(Box::new((p, w))),
-                "project.created",
-                target,
-                org.as_deref(),
-                details,
-            );
+        if let Some(place) = placement {
+            self.record_placement(place, org.as_deref());
         }
         if created {
             let details = json!({ "client_id": client_id, "type": itype.as_str(), "name": name });

@@ -20,7 +20,9 @@ use gatehouse_domain::{
     project::{Project, Workspace},
     service::{Service, ServiceCode, Subscription},
 };
-use gatehouse_store::{AccountStore, AsDb, EventStore, IntegrationStore, OrgStore, ServiceStore, StoreError};
+use gatehouse_store::{
+    AccountStore, AsDb, EventStore, IntegrationStore, OrgStore, ProjectStore, ServiceStore, StoreError,
+};
 use rand::{CryptoRng, RngCore};
 use serde_json::json;
 
@@ -48,6 +50,8 @@ pub struct Current {
     pub event_types: HashMap<String, Vec<EventType>>,
     /// By integration ID, for the integrations the file may name.
     pub registrations: HashMap<String, Vec<Registration>>,
+    /// Every project of the organizations and accounts above, with its workspaces.
+    pub projects: Vec<(Project, Vec<Workspace>)>,
 }
 
 impl Current {
@@ -61,6 +65,18 @@ impl Current {
             integrations: db.list_integrations().await?,
             ..Current::default()
         };
+        for o in &cur.orgs {
+            for p in db.projects_of_org(o.id.as_str()).await? {
+                let w = db.workspaces_of(&p.id).await?;
+                cur.projects.push((p, w));
+            }
+        }
+        for a in &cur.accounts {
+            for p in db.projects_of_account(&a.id).await? {
+                let w = db.workspaces_of(&p.id).await?;
+                cur.projects.push((p, w));
+            }
+        }
         let emails: BTreeSet<_> = desired.accounts.iter().map(|a| a.email.as_str()).collect();
         for a in cur.accounts.iter().filter(|a| emails.contains(a.email.as_str())) {
             cur.memberships
@@ -107,6 +123,8 @@ pub enum Write {
     UpsertService(Service),
     /// A project with its Production workspace (for an integration declared without one).
     InsertProject(Box<(Project, Workspace)>),
+    /// A workspace added to a project a file names.
+    InsertWorkspace(Workspace),
     InsertIntegration(Integration),
     UpdateIntegration(Integration),
     InsertSecret(StoredSecret),
@@ -234,6 +252,7 @@ pub fn plan<R: RngCore + CryptoRng>(
         account_ids: BTreeMap::new(),
         services: BTreeMap::new(),
         resolved: Vec::new(),
+        new_projects: Vec::new(),
     };
     for o in &desired.organizations {
         p.organization(o);
@@ -271,6 +290,8 @@ pub(super) struct Planner<'a, R> {
     pub(super) services: BTreeMap<ServiceCode, Service>,
     /// The file's integrations as planned, for the events pass.
     pub(super) resolved: Vec<Resolved>,
+    /// Projects and workspaces this apply creates, to place later integrations in them too.
+    pub(super) new_projects: Vec<(Project, Vec<Workspace>)>,
 }
 
 impl<R: RngCore + CryptoRng> Planner<'_, R> {

@@ -175,6 +175,8 @@ pub struct DIntegration {
     pub may_introspect: Option<bool>,
     /// `None`: the file says nothing about the API key's allowed domains.
     pub allowed_domains: Option<Vec<String>>,
+    /// The project (by name) and workspace it lives in; `None`: a project of its own.
+    pub placement: Option<(String, String)>,
     /// `None`: the file says nothing about the integration's event providers.
     pub event_providers: Option<Vec<DProvider>>,
     /// `None`: the file says nothing about the integration's event registrations.
@@ -704,6 +706,30 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
             gatehouse_domain::allowed_domains::parse_allowed_domains(d),
         )
     });
+    let placement = match (&x.project, &x.workspace) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            c.bad(
+                format!("{path}.workspace"),
+                "a workspace is named with its project: give project too",
+            );
+            None
+        }
+        (Some(p), w) => {
+            let project = c.ok(
+                &format!("{path}.project"),
+                gatehouse_domain::project::parse_name("project", p),
+            );
+            let workspace = c.ok(
+                &format!("{path}.workspace"),
+                gatehouse_domain::project::parse_name(
+                    "workspace",
+                    w.as_deref().unwrap_or(gatehouse_domain::project::PRODUCTION),
+                ),
+            );
+            project.zip(workspace)
+        }
+    };
     let event_providers = x
         .event_providers
         .map(|list| event_file::providers(&mut c.problems, path, list));
@@ -736,6 +762,7 @@ fn integration(c: &mut Checker<'_>, path: &str, x: RawIntegration) -> Option<DIn
         id_token_signed_response_alg,
         may_introspect: x.may_introspect,
         allowed_domains,
+        placement,
         event_providers,
         event_registrations,
     })
