@@ -380,3 +380,83 @@ async fn adobe_console_api_keeps_other_organizations_and_bad_input_out() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn adobe_console_api_generates_and_assigns_a_key_pair_as_a_zip() {
+    let w = world().await;
+    let a = automation(&w).await;
+    let key = Some(a.client_id.as_str());
+    let org = w.org_id.clone();
+    let created = send(
+        &w,
+        console_call(
+            &w,
+            &a,
+            Method::POST,
+            &format!("/console/organizations/{org}/projects"),
+            key,
+        )
+        .json(&json!({"name": "Keys", "title": "Keys", "type": "default"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let (project, workspace) = (
+        created["projectId"].as_str().unwrap(),
+        created["workspaceId"].as_str().unwrap(),
+    );
+    let ws = format!("/console/organizations/{org}/projects/{project}/workspaces/{workspace}");
+    let boundary = "----gatehouse-console-api-keys";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nJWT\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"certificate\"; filename=\"certificate\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+        certificate_pem(w.server.state().now())
+    );
+    let jwt = send(
+        &w,
+        console_call(&w, &a, Method::POST, &format!("{ws}/credentials/entp"), key)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(form),
+        StatusCode::OK,
+    )
+    .await;
+    let id = jwt["id"].as_str().unwrap();
+    let res = w
+        .server
+        .new_client()
+        .send(
+            console_call(
+                &w,
+                &a,
+                Method::POST,
+                &format!("{ws}/credentials/entp/{id}/certificate/generateAndAssign"),
+                key,
+            ),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(res.headers["content-type"], "application/zip");
+    assert!(res.body.starts_with(b"PK\x03\x04"), "a zip file");
+    let text = String::from_utf8_lossy(&res.body);
+    for part in [
+        "certificate_pub.crt",
+        "private.key",
+        "-----BEGIN CERTIFICATE-----",
+        "-----BEGIN PRIVATE KEY-----",
+    ] {
+        assert!(text.contains(part), "the zip holds {part}");
+    }
+    // The generated certificate is bound beside the uploaded one; the private key is not kept.
+    let bindings = send(
+        &w,
+        console_call(
+            &w,
+            &a,
+            Method::GET,
+            &format!("/console/organizations/{org}/integrations/entp/{id}/bindings"),
+            key,
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bindings.as_array().unwrap().len(), 2, "{bindings}");
+}

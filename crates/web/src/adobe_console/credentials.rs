@@ -491,6 +491,47 @@ async fn bind(
     Ok((StatusCode::OK, ApiJson(json!([binding_json(&i, &c)]))))
 }
 
+/// `POST …/credentials/entp/{credentialId}/certificate/generateAndAssign`: a new key pair whose
+/// certificate is bound to the JWT credential, answered as Adobe does — a zip of
+/// `certificate_pub.crt` and `private.key`. Gatehouse keeps only the certificate.
+async fn generate_and_assign(
+    State(state): State<AppState>,
+    caller: ConsoleApiCaller,
+    Path((org, project, workspace, credential)): Path<(String, String, String, String)>,
+) -> OpResult<axum::response::Response> {
+    let i = credential_in(&state, &caller, &org, &credential).await?;
+    let (_, w) = workspace_in(&mut state.store.conn().await?, &caller, &org, &project, &workspace).await?;
+    if i.workspace_id != w.id {
+        return Err(gatehouse_core::Error::not_found("credential").into());
+    }
+    let (stored, private_key_pem) = console::certificates::generate(&state, &caller, &i.id).await?;
+    let zip = key_pair_zip(&stored.pem, &private_key_pem).map_err(ConsoleError::internal)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (axum::http::header::CONTENT_TYPE, "application/zip"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"config.zip\"",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        zip,
+    )
+        .into_response())
+}
+
+fn key_pair_zip(certificate: &str, private_key: &str) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("certificate_pub.crt", options)?;
+    z.write_all(certificate.as_bytes())?;
+    z.start_file("private.key", options)?;
+    z.write_all(private_key.as_bytes())?;
+    Ok(z.finish()?.into_inner())
+}
+
 /// `DELETE …/bindings/{bindingId}`.
 async fn unbind(
     State(state): State<AppState>,
@@ -512,6 +553,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(&format!("{WS}/credentials/entp"), post(create_jwt))
         .route(&format!("{WS}/credentials/adobeId"), post(create_adobe_id))
+        .route(
+            &format!("{WS}/credentials/entp/{{credential}}/certificate/generateAndAssign"),
+            post(generate_and_assign),
+        )
         .route(&format!("{WS}/credentials/{{credential}}"), delete(remove))
         .route(
             &format!("{WS}/credentials/{{kind}}/{{credential}}/services"),
