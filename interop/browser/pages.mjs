@@ -38,7 +38,12 @@ const page = await context.newPage();
 const problems = [];
 page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+// A request the browser itself abandoned (net::ERR_ABORTED: the page moved on while a favicon was
+// loading) is no failure of the server's; every answer the server gave is checked below.
+page.on('requestfailed', (r) => {
+  const why = r.failure()?.errorText;
+  if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${why}`);
+});
 page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
 
 await page.goto(`${base}/signin`);
