@@ -286,6 +286,29 @@ pub fn generate_test_token(p: &Principal, m: &ManageIntegration) -> Result<Gener
     Ok(GenerateTestToken { integration: i.clone() })
 }
 
+/// Adobe's Console API takes an access token with its own client ID as `x-api-key`: a token
+/// presented under another client's key is refused, and a console session (no token) is not
+/// enough.
+pub fn console_api_key(p: &Principal, api_key: Option<&str>) -> Result<(), Refusal> {
+    let client = match &p.who {
+        Who::Integration(i) => Some(i.client_id.as_str()),
+        Who::Person { via_client, .. } => via_client.as_deref(),
+        Who::Operator => None,
+    };
+    match client {
+        None => Err(Refusal::new(
+            Kind::Unauthorized,
+            "not_signed_in",
+            "Send an access token with the gatehouse.console scope: Authorization: Bearer <token>.",
+        )),
+        Some(c) if api_key == Some(c) => Ok(()),
+        Some(_) => Err(Refusal::forbidden(
+            "api_key_mismatch",
+            "x-api-key must be the client ID the access token was issued to.",
+        )),
+    }
+}
+
 /// May `p` see and manage the project `project`? Projects `p` cannot see are "not found"; an
 /// organization that requires MFA stays closed until `p` used a second factor.
 pub fn manage_project(p: &Principal, project: Project) -> Result<ManageProject, Refusal> {

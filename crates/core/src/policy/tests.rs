@@ -950,3 +950,25 @@ fn sending_a_test_event() {
     let leave = send_test_event(&own, &reg(Webhook, Active, &["a.b", "c.d"])).unwrap();
     assert_eq!((leave.provider_id(), leave.event_code()), ("p1", "a.b"));
 }
+
+#[test]
+fn the_console_api_takes_a_token_under_its_own_clients_key() {
+    let sa = integration(IntegrationType::ServerToServer, in_org(ORG), "a");
+    let own = sa.client_id.as_str().to_owned();
+    let itself = Principal::integration(sa);
+    assert_eq!(verdict(console_api_key(&itself, Some(&own))), Ok(()));
+    assert_eq!(
+        verdict(console_api_key(&itself, None)),
+        Err((FORBIDDEN, "api_key_mismatch"))
+    );
+    assert_eq!(
+        verdict(console_api_key(&itself, Some("00000000000000000000000000000000"))),
+        Err((FORBIDDEN, "api_key_mismatch"))
+    );
+    let person = Principal::person_token("acc", "c1");
+    assert_eq!(verdict(console_api_key(&person, Some("c1"))), Ok(()));
+    assert_eq!(
+        verdict(console_api_key(&person, Some(&own))),
+        Err((FORBIDDEN, "api_key_mismatch"))
+    );
+}

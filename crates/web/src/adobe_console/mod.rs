@@ -10,12 +10,8 @@
 mod credentials;
 mod projects;
 
-use axum::{
-    Router,
-    extract::FromRequestParts,
-    http::{header, request::Parts},
-};
-use gatehouse_core::{Kind, console::projects::managed_workspace};
+use axum::{Router, extract::FromRequestParts, http::request::Parts};
+use gatehouse_core::console::projects::managed_workspace;
 use gatehouse_domain::{Timestamp, project::Project};
 use gatehouse_store::Conn;
 
@@ -36,36 +32,9 @@ impl FromRequestParts<AppState> for ConsoleApiCaller {
     type Rejection = ConsoleError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::auth::bearer_token)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ConsoleError::new(
-                    Kind::Unauthorized,
-                    "not_signed_in",
-                    "Send an access token with the gatehouse.console scope: Authorization: Bearer <token>.",
-                )
-            })?
-            .to_owned();
         let caller = Caller::from_request_parts(parts, state).await?;
-        // The token is valid (the caller was found from it): its client must be the x-api-key.
-        let claims = state
-            .tokens
-            .inspect_access_token(&token)
-            .await
-            .map_err(ConsoleError::internal)?
-            .map_err(|_| ConsoleError::new(Kind::Unauthorized, "invalid_token", "The access token is not valid."))?;
         let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
-        if key != Some(claims.client_id.as_str()) {
-            return Err(ConsoleError::new(
-                Kind::Forbidden,
-                "api_key_mismatch",
-                "x-api-key must be the client ID the access token was issued to.",
-            ));
-        }
+        gatehouse_core::policy::console_api_key(&caller.principal, key)?;
         Ok(Self(caller))
     }
 }
