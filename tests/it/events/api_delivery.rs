@@ -259,6 +259,141 @@ async fn failures_are_retried_on_the_schedule_with_a_stable_id() {
     assert_eq!(codes, [200, 302, 503]);
 }
 
+/// A failed webhook is debugged from the API as from the console: each attempt names its event
+/// (type and CloudEvent id), shows the request as sent (signatures apart, the body) and the answer
+/// as received; the log filters by outcome and event type; one attempt reads in full; a test event
+/// reaches this registration only; and another organization's caller sees none of it.
+#[tokio::test]
+async fn the_attempt_log_shows_what_was_sent_and_received_and_filters_by_outcome_and_type() {
+    let s = setup("webhook").await;
+    s.receiver.enqueue(
+        Reply::status(StatusCode::SERVICE_UNAVAILABLE).header("x-upstream", "busy"),
+        1,
+    );
+    s.a.publish(&s.provider, CODE, "evt-debug", json!({"amount": 7})).await;
+    let d = dispatcher(&s.server, |_| {});
+    let t0 = s.server.state().now();
+    assert_eq!(dispatch(&d, t0).await.retrying, 1);
+    assert_eq!(dispatch(&d, t0 + 100).await.delivered, 1);
+
+    let id = s.registration["id"].as_str().unwrap();
+    let log =
+        s.a.get(&format!("/api/v1/events/registrations/{id}/attempts"), StatusCode::OK)
+            .await
+            .json_value();
+    let data = log["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    let failed = &data[1];
+    assert_eq!(failed["status_code"], 503);
+    assert_eq!(failed["event_type"], CODE);
+    assert_eq!(failed["event_id"], "evt-debug");
+    assert_eq!(failed["trigger"], "scheduled");
+    let sent: Value = serde_json::from_str(failed["request"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["data"]["amount"], 7);
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["name"].as_str().unwrap().to_ascii_lowercase())
+            .collect()
+    };
+    let signatures = names(&failed["request"]["signatures"]);
+    assert!(signatures.iter().any(|n| n == "webhook-signature"), "{signatures:?}");
+    let headers = names(&failed["request"]["headers"]);
+    assert!(headers.iter().any(|n| n == "content-type"), "{headers:?}");
+    assert!(
+        !headers.iter().any(|n| n == "webhook-signature"),
+        "signatures are apart"
+    );
+    let answered = &failed["response"]["headers"];
+    assert!(
+        answered
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case("x-upstream") && h["value"] == "busy"),
+        "{answered}"
+    );
+
+    // Filters: by outcome, and by event type.
+    let only = |query: &'static str| {
+        let a = &s.a;
+        let path = format!("/api/v1/events/registrations/{id}/attempts?{query}");
+        async move {
+            a.get(&path, StatusCode::OK).await.json_value()["data"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(only("outcome=failed").await, 1);
+    assert_eq!(only("outcome=succeeded").await, 1);
+    assert_eq!(only("event_type=com.acme.invoice.paid").await, 2);
+    assert_eq!(only("event_type=com.acme.other").await, 0);
+    s.a.get(
+        &format!("/api/v1/events/registrations/{id}/attempts?outcome=maybe"),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    // One attempt in full; an unknown one is 404.
+    let one =
+        s.a.get(
+            &format!("/api/v1/events/registrations/{id}/attempts/{}", failed["id"]),
+            StatusCode::OK,
+        )
+        .await
+        .json_value();
+    assert_eq!(one["event_id"], "evt-debug");
+    assert_eq!(one["response"]["body"], failed["response"]["body"]);
+    s.a.get(
+        &format!(
+            "/api/v1/events/registrations/{id}/attempts/{}",
+            failed["id"].as_i64().unwrap() + 1000
+        ),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A test event goes to this registration, and is delivered like any other.
+    let queued =
+        s.a.post_empty(&format!("/api/v1/events/registrations/{id}/test"), StatusCode::ACCEPTED)
+            .await
+            .json_value();
+    assert!(queued["position"].is_string(), "{queued}");
+    assert_eq!(dispatch(&d, t0 + 200).await.delivered, 1);
+    let newest =
+        s.a.get(
+            &format!("/api/v1/events/registrations/{id}/attempts?limit=1"),
+            StatusCode::OK,
+        )
+        .await
+        .json_value();
+    assert_eq!(newest["data"][0]["status_code"], 200);
+    assert_eq!(newest["data"][0]["event_type"], CODE);
+
+    // Another organization's caller reads none of it, and cannot send to it.
+    let stranger = caller(&s.server).await;
+    stranger
+        .get(
+            &format!("/api/v1/events/registrations/{id}/attempts"),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    stranger
+        .get(
+            &format!("/api/v1/events/registrations/{id}/attempts/{}", failed["id"]),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    stranger
+        .post_empty(
+            &format!("/api/v1/events/registrations/{id}/test"),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+}
+
 #[tokio::test]
 async fn retry_after_is_honoured() {
     let s = setup("webhook").await;

@@ -59,15 +59,101 @@ pub fn registration(r: &Registration) -> Value {
     })
 }
 
-pub fn attempt(a: &Attempt, registration_id: &str) -> Value {
-    json!({
-        "id": a.id,
-        "position": gatehouse_domain::events::journal::cursor(registration_id, a.event_position),
-        "attempted_at": format_time(a.attempted_at),
-        "status_code": a.status_code,
-        "latency_ms": a.latency_ms,
-        "response_body": a.response_body,
-        "error": a.error,
-        "trigger": a.trigger,
-    })
+/// One delivery attempt as the API shows it: what was sent (headers with credentials masked,
+/// signatures apart, the body as kept) and what came back, so a failed webhook can be debugged
+/// from the API as from the console's attempt page.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AttemptView {
+    pub id: i64,
+    /// The event's journal position (a cursor of the registration's journal).
+    pub position: String,
+    /// The event's type (its code) and CloudEvent `id`.
+    pub event_type: String,
+    pub event_id: String,
+    /// RFC 3339.
+    pub attempted_at: String,
+    /// HTTP status of the answer; absent when no answer came (see `error`).
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    /// What made the attempt.
+    #[schema(inline)]
+    pub trigger: AttemptTrigger,
+    /// Why no acceptable answer came (connection refused, timeout, status …).
+    pub error: Option<String>,
+    /// The request as sent.
+    pub request: SentRequest,
+    /// The answer as received (headers with credentials masked; the body's first 4 KB).
+    pub response: ReceivedResponse,
+    /// The first 4 KB of the answer's body (the same as `response.body`).
+    pub response_body: String,
+}
+
+/// What made a delivery attempt.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptTrigger {
+    /// The dispatcher's first attempt or a retry on its schedule.
+    Scheduled,
+    /// "Resend" of one event.
+    Resend,
+    /// "Recover failed since …".
+    Recover,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SentRequest {
+    /// Headers as sent, credentials masked; signature headers are in `signatures`.
+    pub headers: Vec<Header>,
+    pub signatures: Vec<Header>,
+    /// The body as sent (bounded).
+    pub body: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReceivedResponse {
+    pub headers: Vec<Header>,
+    pub body: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+fn headers(list: impl IntoIterator<Item = (String, String)>) -> Vec<Header> {
+    list.into_iter().map(|(name, value)| Header { name, value }).collect()
+}
+
+pub fn attempt(a: &Attempt, registration_id: &str) -> AttemptView {
+    let (signatures, sent): (Vec<_>, Vec<_>) = a
+        .request_headers
+        .iter()
+        .cloned()
+        .partition(|(name, _)| gatehouse_domain::events::debug::is_signature(name));
+    AttemptView {
+        id: a.id,
+        position: gatehouse_domain::events::journal::cursor(registration_id, a.event_position),
+        event_type: a.event_code.clone(),
+        event_id: a.event_id.clone(),
+        attempted_at: format_time(a.attempted_at),
+        status_code: a.status_code,
+        latency_ms: a.latency_ms,
+        trigger: match a.trigger.as_str() {
+            "resend" => AttemptTrigger::Resend,
+            "recover" => AttemptTrigger::Recover,
+            _ => AttemptTrigger::Scheduled,
+        },
+        error: a.error.clone(),
+        request: SentRequest {
+            headers: headers(sent),
+            signatures: headers(signatures),
+            body: a.request_body.clone(),
+        },
+        response: ReceivedResponse {
+            headers: headers(a.response_headers.clone()),
+            body: a.response_body.clone(),
+        },
+        response_body: a.response_body.clone(),
+    }
 }

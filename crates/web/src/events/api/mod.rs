@@ -52,6 +52,8 @@ pub fn router() -> Router<AppState> {
         recovery::resend,
         recovery::recover,
         recovery::attempts,
+        recovery::attempt,
+        recovery::send_test,
         recovery::event_attempts,
     ),
     tags((name = "events", description = "Event providers and types, registrations, the journal, publishing and recovery"))
