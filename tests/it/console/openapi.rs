@@ -93,3 +93,79 @@ fn every_error_is_documented_as_problem_json_with_the_statuses_it_can_have() {
     }
     assert!(operations > 50, "{operations}");
 }
+
+/// The document lists the allowed values of the API's enumerated fields and path segments, so a
+/// client generated from it (or a contract tester) knows them without reading prose.
+#[test]
+fn allowed_values_are_enums_in_the_openapi_document() {
+    let doc: serde_json::Value = serde_json::from_str(&gatehouse_web::api::openapi_json()).unwrap();
+    // Follows `$ref`, `allOf`/`oneOf` wrappers and `items` to the schema that holds `enum`.
+    fn values(doc: &serde_json::Value, schema: &serde_json::Value) -> Vec<String> {
+        if let Some(r) = schema["$ref"].as_str() {
+            return values(doc, doc.pointer(&r[1..]).unwrap());
+        }
+        if let Some(e) = schema["enum"].as_array() {
+            return e.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        }
+        for key in ["oneOf", "allOf", "anyOf"] {
+            if let Some(list) = schema[key].as_array() {
+                let found: Vec<String> = list.iter().flat_map(|s| values(doc, s)).collect();
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+        }
+        if schema["items"].is_object() {
+            return values(doc, &schema["items"]);
+        }
+        Vec::new()
+    }
+    let property = |schema: &str, name: &str| {
+        let s = &doc["components"]["schemas"][schema]["properties"][name];
+        assert!(s.is_object(), "{schema}.{name} is not in the document");
+        values(&doc, s)
+    };
+    let types = ["oauth", "server_to_server", "service_account", "api_key"];
+    let roles = ["admin", "developer", "member"];
+    for (schema, name, expected) in [
+        ("CreateIntegration", "integration_type", &types[..]),
+        ("IntegrationOut", "integration_type", &types[..]),
+        ("CreateIntegration", "platform", &["web", "spa", "native"][..]),
+        ("IntegrationOut", "status", &["active", "disabled"][..]),
+        ("UpdateIntegration", "status", &["active", "disabled"][..]),
+        ("ServiceIn", "allowed_types", &types[..]),
+        ("ServiceOut", "allowed_types", &types[..]),
+        ("ServiceIn", "acts_for", &["user", "organization"][..]),
+        ("RoleChange", "role", &roles[..]),
+        ("NewInvitation", "role", &roles[..]),
+        ("MemberView", "role", &roles[..]),
+        ("NewManagedAccount", "role", &roles[..]),
+    ] {
+        assert_eq!(property(schema, name), expected, "{schema}.{name}");
+    }
+    for (path, expected) in [
+        (
+            "/api/v1/operator/accounts/{account}/{action}",
+            &["disable", "enable", "password-reset", "mfa-reset", "sign-out"][..],
+        ),
+        (
+            "/api/v1/orgs/{org}/accounts/{account}/{action}",
+            &["disable", "enable", "password-reset", "mfa-reset"][..],
+        ),
+    ] {
+        let param = doc["paths"][path]["post"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "action")
+            .unwrap();
+        assert_eq!(values(&doc, &param["schema"]), expected, "{path}");
+    }
+    let outcome = doc["paths"]["/api/v1/events/registrations/{id}/attempts"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "outcome")
+        .unwrap();
+    assert_eq!(values(&doc, &outcome["schema"]), ["succeeded", "failed"]);
+}

@@ -40,9 +40,10 @@ pub struct IntegrationOut {
     pub description: String,
     /// `oauth`, `server_to_server` (OAuth Server-to-Server), `service_account` (JWT) or
     /// `api_key`.
-    #[schema(example = "oauth")]
+    #[schema(value_type = super::schema::IntegrationTypeName, example = "oauth")]
     pub integration_type: String,
     /// For OAuth: `web`, `spa` or `native`.
+    #[schema(value_type = Option<super::schema::PlatformName>)]
     pub platform: Option<String>,
     /// The owning organization, for organization-owned integrations.
     pub org_id: Option<String>,
@@ -65,6 +66,7 @@ pub struct IntegrationOut {
     /// The workspace (of a project) it lives in; see `/api/v1/projects`.
     pub workspace_id: String,
     /// `active` or `disabled`.
+    #[schema(value_type = super::schema::IntegrationStatusName)]
     pub status: String,
     /// The services it subscribes to.
     pub services: Vec<String>,
@@ -124,9 +126,10 @@ pub struct CreateIntegration {
     pub description: String,
     /// `oauth`, `server_to_server` (OAuth Server-to-Server), `service_account` (JWT) or
     /// `api_key`.
-    #[schema(example = "server_to_server")]
+    #[schema(value_type = super::schema::IntegrationTypeName, example = "server_to_server")]
     pub integration_type: String,
     /// OAuth only: `web`, `spa` or `native`.
+    #[schema(value_type = Option<super::schema::PlatformName>)]
     pub platform: Option<String>,
     /// The owning organization; omit for a personal integration. Server-to-server integrations
     /// and service accounts need one the caller administers.
@@ -168,6 +171,7 @@ pub struct UpdateIntegration {
     #[schema(example = json!(["app.example.com", "*.example.org"]))]
     pub allowed_domains: Option<Vec<String>>,
     /// `active` or `disabled`. Disabling stops the integration's tokens from validating at once.
+    #[schema(value_type = Option<super::schema::IntegrationStatusName>)]
     pub status: Option<String>,
 }
 

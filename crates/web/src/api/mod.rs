@@ -15,6 +15,7 @@ pub mod org_accounts;
 pub mod org_domains;
 pub mod orgs;
 pub mod projects;
+pub mod schema;
 pub mod secrets;
 pub mod services;
 pub mod subscriptions;
@@ -69,7 +70,16 @@ pub use crate::error::Problem;
         crate::oauth::consents::list_api,
         crate::oauth::consents::revoke_api,
     ),
-    components(schemas(Problem)),
+    components(schemas(
+        Problem,
+        schema::IntegrationTypeName,
+        schema::PlatformName,
+        schema::IntegrationStatusName,
+        schema::RoleName,
+        schema::ActsForName,
+        schema::OperatorActionName,
+        schema::OrgAccountActionName,
+    )),
     tags(
         (name = "account", description = "The signed-in account: profile, password, sessions, two-step verification"),
         (name = "organizations", description = "Organizations, members, roles, invitations, enterprise accounts and claimed email domains"),

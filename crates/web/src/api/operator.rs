@@ -48,6 +48,7 @@ pub struct MembershipOut {
     pub org_id: String,
     pub org_name: String,
     /// `admin`, `developer` or `member`.
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
 }
 
@@ -175,7 +176,7 @@ pub async fn get_account(
 
 #[utoipa::path(post, path = "/api/v1/operator/accounts/{account}/{action}", tag = "operator",
     params(("account" = String, Path, description = "Account ID"),
-           ("action" = String, Path, description = "`disable` (ends its sessions, refresh and access tokens), `enable`, \
+           ("action" = super::schema::OperatorActionName, Path, description = "`disable` (ends its sessions, refresh and access tokens), `enable`, \
             `password-reset` (the password stops working; a link to choose a new one is mailed), `mfa-reset` (removes \
             its authenticator app, recovery codes and passkeys; ends its sessions) or `sign-out` (ends its sessions, \
             refresh and access tokens)")),
@@ -213,6 +214,7 @@ pub struct OrgMemberOut {
     pub account_id: String,
     pub email: String,
     pub display_name: String,
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
     pub disabled: bool,
 }

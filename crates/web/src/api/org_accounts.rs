@@ -67,6 +67,7 @@ pub struct NewManagedAccount {
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     /// `admin`, `developer` or `member`.
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
 }
 
@@ -100,7 +101,7 @@ pub async fn create_account(
 
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/accounts/{account}/{action}", tag = "organizations",
     params(("org" = String, Path, description = "Organization ID"), ("account" = String, Path, description = "Account ID"),
-           ("action" = String, Path, description = "`disable` (ends its sessions, refresh and access tokens), `enable`, \
+           ("action" = super::schema::OrgAccountActionName, Path, description = "`disable` (ends its sessions, refresh and access tokens), `enable`, \
             `password-reset` (ends its sessions; mails a link to choose a new password) or `mfa-reset` (removes its \
             authenticator app and recovery codes; ends its sessions)")),
     responses((status = 200, description = "Done; the account as it is now", body = ManagedAccountView),

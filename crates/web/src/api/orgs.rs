@@ -44,6 +44,7 @@ pub struct OrgView {
     pub name: String,
     pub require_mfa: bool,
     /// The caller's role: `admin`, `developer` or `member`.
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
     pub created_at: i64,
 }
@@ -107,6 +108,7 @@ pub struct MemberView {
     pub account_id: String,
     pub email: String,
     pub display_name: String,
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
     pub joined_at: i64,
     /// `personal` or `enterprise`.
@@ -148,6 +150,7 @@ pub async fn list_members(
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     /// `admin`, `developer` or `member`.
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
 }
 
@@ -201,6 +204,7 @@ pub async fn remove_member(
 pub struct InvitationView {
     pub id: String,
     pub email: String,
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
     pub expires_at: i64,
 }
@@ -244,6 +248,7 @@ pub async fn list_invitations(
 pub struct NewInvitation {
     pub email: String,
     /// `admin`, `developer` or `member`.
+    #[schema(value_type = super::schema::RoleName)]
     pub role: String,
 }
 

@@ -66,10 +66,12 @@ pub struct ServiceOut {
     pub description: String,
     /// Integration types that may subscribe: `oauth`, `server_to_server`, `service_account`,
     /// `api_key`.
+    #[schema(value_type = Vec<super::schema::IntegrationTypeName>)]
     pub allowed_types: Vec<String>,
     /// Scopes it grants (for service accounts, the metascopes of their JWTs).
     pub scopes: Vec<String>,
     /// `user` or `organization`.
+    #[schema(value_type = super::schema::ActsForName)]
     pub acts_for: String,
     /// Where the gateway sends calls to `/services/{code}/…`; none: the service is not proxied.
     pub upstream_url: Option<String>,
@@ -117,11 +119,12 @@ pub struct ServiceIn {
     pub description: String,
     /// Integration types that may subscribe: `oauth`, `server_to_server`, `service_account`,
     /// `api_key`.
-    #[schema(example = json!(["server_to_server", "service_account"]))]
+    #[schema(value_type = Vec<super::schema::IntegrationTypeName>, example = json!(["server_to_server", "service_account"]))]
     pub allowed_types: Vec<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
     /// `user` or `organization`.
+    #[schema(value_type = super::schema::ActsForName)]
     pub acts_for: String,
     pub upstream_url: Option<String>,
     /// `signed` (the default) or `token`.
