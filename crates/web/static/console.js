@@ -1,5 +1,7 @@
-// Gatehouse console: copy buttons. Pages work without this script; it only reveals the buttons
-// (rendered hidden) and copies the text of the element each one names in data-copy.
+// Gatehouse console: copy buttons and the menu on narrow screens. Pages work without this script:
+// it reveals the copy buttons (rendered hidden), which copy the text of the element each one names
+// in data-copy; and it collapses the site navigation behind a "Menu" button on narrow screens
+// (without the script the links stay visible, wrapped).
 "use strict";
 document.querySelectorAll("button[data-copy]").forEach(function (button) {
   var target = document.getElementById(button.getAttribute("data-copy"));
@@ -14,3 +16,16 @@ document.querySelectorAll("button[data-copy]").forEach(function (button) {
     });
   });
 });
+
+(function () {
+  var nav = document.querySelector("nav.site-nav");
+  var toggle = nav && nav.querySelector("button.nav-toggle");
+  if (!toggle) return;
+  nav.classList.add("collapsible");
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("open", open);
+  });
+})();

@@ -14,6 +14,7 @@ mod expiry;
 pub(crate) mod get_a_token;
 pub(crate) mod helpers;
 mod integrations;
+mod journey;
 mod migration;
 mod openapi;
 mod pages;
