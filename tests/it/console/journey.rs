@@ -77,6 +77,18 @@ async fn a_newcomer_goes_from_setup_to_a_token_a_delivered_event_and_its_audit_t
     ] {
         assert!(artifacts.join(shot).is_file(), "screenshot {shot} missing");
     }
+    // `scripts/screenshots` keeps some of the journey in docs/screenshots/ (shown in docs/console.md).
+    if std::env::var("GATEHOUSE_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        for (shot, name) in [
+            ("journey-03-dashboard.png", "journey-dashboard-1280.png"),
+            ("journey-14-attempt.png", "journey-attempt-1280.png"),
+            ("journey-16-audit.png", "journey-audit-1280.png"),
+            ("journey-17-menu-closed-390.png", "journey-menu-closed-390.png"),
+            ("journey-18-menu-open-390.png", "journey-menu-open-390.png"),
+        ] {
+            std::fs::copy(artifacts.join(shot), repo().join("docs/screenshots").join(name)).unwrap();
+        }
+    }
     // The receiver got the test event, signed.
     let got = posts(&receiver);
     let test_event = got
