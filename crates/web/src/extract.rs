@@ -4,18 +4,40 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, FromRequest, FromRequestParts},
+    body::{Body, Bytes},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
     http::{header, request::Parts},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::{ApiError, OAuthError};
 
 /// A JSON body for the APIs; malformed input is answered as problem JSON. Also a JSON response.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// Every request body of the APIs is an object (or `null` where it is optional): an array is
+/// refused, because serde would otherwise read a struct from it by position (`[null, null]`).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::unprocessable(
+                "invalid_body",
+                "The body must be a JSON object, not an array.",
+            ));
+        }
+        let axum::Json(value) =
+            axum::Json::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state).await?;
+        Ok(Self(value))
+    }
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
@@ -27,6 +49,12 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+/// Path parameters for the APIs; one that does not parse (an ID that is not a number) is answered
+/// as problem JSON, 404.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
 
 /// A urlencoded body for the token service; malformed input is answered as `invalid_request`.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
@@ -122,6 +150,12 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["code"], "invalid_body");
         assert!(body["detail"].as_str().unwrap().contains("name"), "{body}");
+
+        // A struct is not read from an array by position.
+        let (status, ct, body) = call("/api", Some("application/json"), r#" ["x"]"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(body["code"], "invalid_body");
 
         let (status, _, body) = call("/api", None, r#"{"name": "x"}"#).await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);

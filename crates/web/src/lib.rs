@@ -86,8 +86,10 @@ pub fn openapi_json() -> String {
 
 /// The errors every operation shares, documented once here rather than on each handler: every
 /// error is `application/problem+json` (as served); an operation that needs authentication may
-/// answer 401 (with `WWW-Authenticate`); one that takes a JSON body may answer 400 (not JSON),
-/// 415 (not `Content-Type: application/json`) and 422 (JSON of the wrong shape).
+/// answer 401 (with `WWW-Authenticate`) and 403 (the policy refuses the caller, or the token lacks
+/// the scope); one with path parameters 404 (no such resource, or not visible to the caller); one
+/// with query parameters 400 (a malformed one); one that takes a JSON body 400 (not JSON), 415
+/// (not `Content-Type: application/json`) and 422 (JSON of the wrong shape).
 fn document_errors(doc: &mut serde_json::Value) {
     use serde_json::{Value, json};
     let problem = |description: &str| {
@@ -109,6 +111,12 @@ fn document_errors(doc: &mut serde_json::Value) {
             .and_then(Value::as_array)
             .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.as_object().is_some_and(|r| !r.is_empty())));
         let json_body = op.pointer("/requestBody/content/application~1json").is_some();
+        let params_in = |place: &str| {
+            op.get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == place))
+        };
+        let (path_params, query_params) = (params_in("path"), params_in("query"));
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             continue;
         };
@@ -126,6 +134,19 @@ fn document_errors(doc: &mut serde_json::Value) {
             responses.entry("401").or_insert_with(|| {
                 problem("Not signed in, or the access token is missing, invalid or expired (see `WWW-Authenticate`)")
             });
+            responses.entry("403").or_insert_with(|| {
+                problem("Not allowed: the caller may not do this, or the access token lacks the scope")
+            });
+        }
+        if path_params {
+            responses
+                .entry("404")
+                .or_insert_with(|| problem("No such resource, or not visible to the caller"));
+        }
+        if query_params {
+            responses
+                .entry("400")
+                .or_insert_with(|| problem("A query parameter is malformed (`invalid_query`)"));
         }
         if json_body {
             responses

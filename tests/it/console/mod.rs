@@ -8,6 +8,7 @@
 mod adobe_console;
 mod browser;
 mod catalog_delete;
+mod contract;
 mod copy;
 mod credentials;
 mod expiry;

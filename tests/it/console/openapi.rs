@@ -169,3 +169,24 @@ fn allowed_values_are_enums_in_the_openapi_document() {
         .unwrap();
     assert_eq!(values(&doc, &outcome["schema"]), ["succeeded", "failed"]);
 }
+
+/// Every path parameter the document lists is in its path template, and every query parameter is
+/// not (a query struct documented as path parameters would tell clients to build wrong URLs).
+#[test]
+fn parameters_are_documented_where_they_are_sent() {
+    let doc: serde_json::Value = serde_json::from_str(&gatehouse_web::api::openapi_json()).unwrap();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_template = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"] == "path",
+                    in_template,
+                    "{method} {path}: parameter {name} is documented in {}",
+                    p["in"]
+                );
+            }
+        }
+    }
+}

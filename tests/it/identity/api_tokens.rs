@@ -25,7 +25,7 @@ use crate::{
 };
 
 /// An OAuth app that may also ask for `gatehouse.console` on behalf of people.
-async fn console_app(server: &TestServer) -> OAuthApp {
+pub(crate) async fn console_app(server: &TestServer) -> OAuthApp {
     let app = oauth_app(server, Platform::Web).await;
     let now = server.state().now();
     let service = Service {

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
-mod api_tokens;
+pub(crate) mod api_tokens;
 mod browser;
 mod domains;
 pub(crate) mod enterprise;

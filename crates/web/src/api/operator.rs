@@ -6,7 +6,7 @@
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -25,7 +25,7 @@ use crate::{
     AppState,
     auth::Caller,
     error::{ConsoleError, ConsoleProblem as Problem, OpResult},
-    extract::ApiJson,
+    extract::{ApiJson, ApiQuery},
 };
 
 pub fn router() -> Router<AppState> {
@@ -138,7 +138,7 @@ pub struct AccountQuery {
 pub async fn list_accounts(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> OpResult<ApiJson<Vec<OperatorAccountOut>>> {
     let filter = AccountFilter {
         q: q.q,
@@ -253,7 +253,7 @@ pub struct OrgQuery {
 pub async fn list_orgs(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<OrgQuery>,
+    ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> OpResult<ApiJson<Vec<OperatorOrgOut>>> {
     let all = orgs::list(&state, &caller, &q.q).await?;
     Ok(ApiJson(
@@ -415,7 +415,7 @@ pub struct AuditPage {
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
-    Query(p): Query<AuditParams>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> OpResult<ApiJson<AuditPage>> {
     let filter = p.filter();
     let limit = filter.limit.unwrap_or(audit::PAGE).clamp(1, audit::MAX_PAGE);
@@ -469,7 +469,7 @@ pub async fn export_response(state: &AppState, caller: &Caller, p: &AuditParams)
 pub async fn audit_export(
     State(state): State<AppState>,
     caller: Caller,
-    Query(p): Query<AuditParams>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> OpResult<Response> {
     export_response(&state, &caller, &p).await
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     routing::{get, put},
 };
 use gatehouse_core::gateway;
@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    AppState,
+    ApiError, AppState,
     api::{services::LimitsJson, subscriptions::SubscriptionOut},
     auth::Caller,
     error::{ConsoleProblem as Problem, OpResult},
-    extract::ApiJson,
+    extract::{ApiJson, ApiQuery},
 };
 
 /// Calls of one integration to one service on one UTC day.
@@ -36,8 +36,10 @@ pub struct UsageDay {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     /// How many UTC days back, today included (1–400; 30 when left out).
+    #[param(minimum = 1, maximum = 400)]
     pub days: Option<i64>,
 }
 
@@ -55,9 +57,13 @@ pub async fn usage(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<UsageQuery>,
+    ApiQuery(q): ApiQuery<UsageQuery>,
 ) -> OpResult<ApiJson<Vec<UsageDay>>> {
-    let counts = gateway::usage(&state, &caller, &id, q.days.unwrap_or(30)).await?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=400).contains(&days) {
+        return Err(ApiError::bad_request("invalid_query", "days must be 1–400.").into());
+    }
+    let counts = gateway::usage(&state, &caller, &id, days).await?;
     let mut days: BTreeMap<(i64, String), UsageDay> = BTreeMap::new();
     for c in counts {
         let d = days.entry((c.day, c.service_code.clone())).or_insert_with(|| UsageDay {

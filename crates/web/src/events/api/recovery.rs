@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState,
     events::{auth::Caller, view},
-    extract::{ApiJson, ApiQuery},
+    extract::{ApiJson, ApiPath, ApiQuery},
 };
 
 /// Delivers one journal event again.
@@ -123,7 +123,7 @@ pub(crate) async fn attempts(
 pub(crate) async fn attempt(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, attempt)): Path<(String, i64)>,
+    ApiPath((id, attempt)): ApiPath<(String, i64)>,
 ) -> Result<ApiJson<view::AttemptView>, ApiError> {
     let mut conn = state.store.conn().await?;
     service::owned_registration(&mut conn, &caller, &id).await?;
