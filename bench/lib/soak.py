@@ -63,18 +63,25 @@ def parse_result(path: str) -> dict:
     return out
 
 
-def read_stats(prefix: str) -> dict:
+def read_stats(prefix: str, seen: dict | None = None) -> dict:
+    """The counters of every wrk thread, summed. wrk rewrites its files while they are read: a file
+    caught half-written would count less than before, so each counter keeps the largest value
+    `seen` for it (they only grow)."""
     totals = {f"{k}_{s}": 0 for k in KINDS for s in ("ok", "err")}
+    seen = {} if seen is None else seen
     for path in glob.glob(f"{prefix}-*"):
         try:
             with open(path) as f:
                 text = f.read()
         except OSError:
-            continue
+            text = ""
         for part in text.split():
             k, _, v = part.partition("=")
             if k in totals and v.isdigit():
-                totals[k] += int(v)
+                seen[(path, k)] = max(seen.get((path, k), 0), int(v))
+    for (_, k), v in seen.items():
+        if k in totals:
+            totals[k] += v
     return totals
 
 
@@ -126,7 +133,8 @@ def sample(a) -> None:
     if a.pg_db:
         cols.append("pg_connections")
     start = time.monotonic()
-    prev = read_stats(a.stats)
+    seen: dict = {}
+    prev = read_stats(a.stats, seen)
     prev_t = 0.0
     with open(a.csv, "w") as out:
         out.write(",".join(cols) + "\n")
@@ -135,7 +143,7 @@ def sample(a) -> None:
             due = start + k * a.interval
             time.sleep(max(0.0, due - time.monotonic()))
             elapsed = time.monotonic() - start
-            cur = read_stats(a.stats)
+            cur = read_stats(a.stats, seen)
             delta = {key: cur[key] - prev[key] for key in cur}
             requests = sum((delta[f"{kk}_ok"] + delta[f"{kk}_err"]) * REQUESTS_PER[kk] for kk in KINDS)
             rate = requests / (elapsed - prev_t) if elapsed > prev_t else 0.0
@@ -157,23 +165,32 @@ def sample(a) -> None:
             k += 1
 
 
+def at_rest(a) -> None:
+    """Descriptors and sockets of each process with no load: before the load and after it, once
+    idle connections have been closed. A leak keeps what it took; a pool gives it back."""
+    out = {name: dict(zip(("rss_kb", "fds", "sockets"), proc_numbers(pid))) for name, pid in (p.split("=", 1) for p in a.proc)}
+    json.dump(out, open(a.out, "w"))
+    print("  at rest: " + ", ".join(f"{n} {v['fds']} fds ({v['sockets']} sockets)" for n, v in out.items()), flush=True)
+
+
 def read_csv(path: str) -> list[dict]:
     with open(path) as f:
         header = f.readline().strip().split(",")
         return [dict(zip(header, (float(x) for x in line.strip().split(",")))) for line in f if line.strip()]
 
 
-def series_verdict(values: list[float], tolerance: float, slack: float, peaks: bool = False) -> dict:
+def series_verdict(values: list[float], tolerance: float, slack: float, pooled: bool = False) -> dict:
     """RSS: flat when the last sample is within the tolerance of the post-warm-up median. Descriptors and
-    connections go up and down with connection pools (idle connections closed, new ones opened), so
-    for them (peaks=True) the second half's peak is compared with the first half's: a leak raises
-    every later peak, a pool only repeats them."""
+    connections under load are the connections in flight and pooled, which rise and fall with the
+    answers' latency (a busier machine holds more at once), so for them (pooled=True) a single peak
+    says nothing: the median of the last quarter is compared with the first quarter's, and what
+    shows a leak for certain is the count at rest after the load (see `at_rest`)."""
     median = statistics.median(values)
-    if peaks:
-        half = len(values) // 2
-        ref = max(values[:half])
+    if pooled:
+        q = max(1, len(values) // 4)
+        ref = statistics.median(values[:q])
         allowed = max(ref * tolerance, slack)
-        grew = max(values[half:]) > ref + allowed
+        grew = statistics.median(values[-q:]) > ref + allowed
         flat = not grew
     else:
         allowed = max(median * tolerance, slack)
@@ -195,10 +212,20 @@ def summary(a) -> None:
     metrics = {}
     for n in names:
         metrics[f"RSS {n} (kB)"] = series_verdict([r[f"rss_kb_{n}"] for r in after], RSS_TOLERANCE, 0)
-        metrics[f"descriptors {n}"] = series_verdict([r[f"fds_{n}"] for r in after], FD_TOLERANCE, FD_SLACK, peaks=True)
-        metrics[f"sockets {n}"] = series_verdict([r[f"sockets_{n}"] for r in after], FD_TOLERANCE, FD_SLACK, peaks=True)
+        metrics[f"descriptors {n}"] = series_verdict([r[f"fds_{n}"] for r in after], FD_TOLERANCE, FD_SLACK, pooled=True)
+        metrics[f"sockets {n}"] = series_verdict([r[f"sockets_{n}"] for r in after], FD_TOLERANCE, FD_SLACK, pooled=True)
     if "pg_connections" in rows[0]:
-        metrics["PostgreSQL connections"] = series_verdict([r["pg_connections"] for r in after], FD_TOLERANCE, FD_SLACK, peaks=True)
+        metrics["PostgreSQL connections"] = series_verdict([r["pg_connections"] for r in after], FD_TOLERANCE, FD_SLACK, pooled=True)
+    if a.rest_before and a.rest_after and os.path.exists(a.rest_before) and os.path.exists(a.rest_after):
+        before, after_load = json.load(open(a.rest_before)), json.load(open(a.rest_after))
+        for n in names:
+            for key, label in (("fds", "descriptors"), ("sockets", "sockets")):
+                b, e = before[n][key], after_load[n][key]
+                kept = e > b + max(b * FD_TOLERANCE, FD_SLACK)
+                metrics[f"{label} {n} at rest"] = {
+                    "first": b, "last": e, "max": max(b, e), "min": min(b, e), "median": e,
+                    "flat": not kept, "grew": kept,
+                }
     info["warmup_s"] = a.warmup
     info["samples_after_warmup"] = len(after)
     info["metrics"] = metrics
@@ -212,8 +239,9 @@ def summary(a) -> None:
     info["achieved_rps_median"] = statistics.median(rates) if rates else 0
     json.dump(info, open(a.json, "w"), indent=1)
     print(f"  after the {a.warmup:.0f} s warm-up ({len(after)} samples); flat = RSS: last within "
-          f"{RSS_TOLERANCE:.0%} of the median; descriptors and connections: the second half's peak within "
-          f"{FD_TOLERANCE:.0%} or {FD_SLACK} of the first half's:")
+          f"{RSS_TOLERANCE:.0%} of the median; descriptors and connections: the last quarter's median within "
+          f"{FD_TOLERANCE:.0%} or {FD_SLACK} of the first quarter's, and at rest after the load (first = before "
+          f"the load, last = after it) within as much of before:")
     for m, v in metrics.items():
         if m.startswith("RSS"):
             fmt = lambda x: f"{x / 1024:.1f} MB"
@@ -341,7 +369,13 @@ def main() -> None:
         ap.add_argument("--csv", required=True)
         ap.add_argument("--warmup", type=float, required=True)
         ap.add_argument("--json", required=True)
+        ap.add_argument("--rest-before")
+        ap.add_argument("--rest-after")
         summary(ap.parse_args(sys.argv[2:]))
+    elif cmd == "at-rest":
+        ap.add_argument("--proc", action="append", default=[])
+        ap.add_argument("--out", required=True)
+        at_rest(ap.parse_args(sys.argv[2:]))
     elif cmd == "markdown":
         ap.add_argument("--json", required=True)
         markdown(ap.parse_args(sys.argv[2:]))
