@@ -34,7 +34,6 @@ fn request(content_type: &str, body: &[u8]) -> Option<Request<Body>> {
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, body)) = data.split_first() else { return };
     let ct = CONTENT_TYPES[usize::from(flags & 3)];
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else { return };
 
     if let Some(req) = request(ct, body)
         && let Some(params) = common::read_params(req)
@@ -43,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let Some(req) = request(ct, body) else { return };
-    let form = rt.block_on(async {
+    let form = common::block_on(async {
         let multipart = Multipart::from_request(req, &()).await;
         gatehouse_web::adobe_console::read_form(multipart).await
     });

@@ -13,11 +13,20 @@ use gatehouse_domain::{
 };
 use gatehouse_web::oauth::params::Params;
 
-/// Reads a request with the token service's extractor (`oauth::params::Params`), on a
-/// single-threaded runtime; `None` when the extractor refuses it.
+thread_local! {
+    static RUNTIME: tokio::runtime::Runtime =
+        tokio::runtime::Builder::new_current_thread().build().expect("a single-threaded runtime");
+}
+
+/// Runs a future to completion on this thread's runtime (built once: the extractors are async).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    RUNTIME.with(|rt| rt.block_on(f))
+}
+
+/// Reads a request with the token service's extractor (`oauth::params::Params`); `None` when the
+/// extractor refuses it.
 pub fn read_params(request: Request<Body>) -> Option<Params> {
-    let rt = tokio::runtime::Builder::new_current_thread().build().ok()?;
-    rt.block_on(Params::from_request(request, &())).ok()
+    block_on(Params::from_request(request, &())).ok()
 }
 
 fn public_client() -> Integration {
