@@ -43,7 +43,9 @@ fn pem_of(der: &[u8], pasted: bool) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let text = match mode % 3 {
         0 => match std::str::from_utf8(rest) {
             Ok(t) => t.to_owned(),

@@ -16,7 +16,9 @@ const MAX_BATCH: usize = 100;
 const NOW: i64 = 1_900_000_000;
 
 fn check(value: Value, strictness: Strictness) {
-    let Ok(event) = CloudEvent::parse(value, strictness, NOW) else { return };
+    let Ok(event) = CloudEvent::parse(value, strictness, NOW) else {
+        return;
+    };
     assert!(!event.id().is_empty() && event.id().len() <= 255);
     assert!(!event.source().is_empty());
     let attrs = event.attributes();
@@ -38,9 +40,17 @@ fn check(value: Value, strictness: Strictness) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&strict, body)) = data.split_first() else { return };
-    let strictness = if strict & 1 == 0 { Strictness::Strict } else { Strictness::DefaultSpecVersion };
-    let Ok(value) = serde_json::from_slice::<Value>(body) else { return };
+    let Some((&strict, body)) = data.split_first() else {
+        return;
+    };
+    let strictness = if strict & 1 == 0 {
+        Strictness::Strict
+    } else {
+        Strictness::DefaultSpecVersion
+    };
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
     match value {
         Value::Array(items) if !items.is_empty() && items.len() <= MAX_BATCH => {
             for item in items {

@@ -21,7 +21,9 @@ const CONTENT_TYPES: [Option<&str>; 4] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
     let mut parts = rest.splitn(3, |b| *b == b'\n');
     let query = parts.next().unwrap_or_default();
     let authorization = parts.next().unwrap_or_default();
@@ -36,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let Ok(query) = std::str::from_utf8(query) else { return };
-    let uri = if query.is_empty() { "/oauth/token".to_owned() } else { format!("/oauth/token?{query}") };
+    let uri = if query.is_empty() {
+        "/oauth/token".to_owned()
+    } else {
+        format!("/oauth/token?{query}")
+    };
     let mut req = Request::post(uri);
     if let Some(ct) = CONTENT_TYPES[usize::from(flags & 3)] {
         req = req.header("content-type", ct);
@@ -44,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
     if flags & 4 != 0 {
         req = req.header("authorization", authorization);
     }
-    let Ok(request) = req.body(Body::from(body.to_vec())) else { return };
+    let Ok(request) = req.body(Body::from(body.to_vec())) else {
+        return;
+    };
     if let Some(params) = common::read_params(request) {
         common::exercise(&params);
     }

@@ -69,8 +69,11 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         verifying.push(VerifyingKey::from_jwk(alg, jwk).expect("verifying key"));
     }
     let signed = ec
-        .sign("JWT", &serde_json::json!({"iss": CLIENT_ID, "sub": CLIENT_ID, "exp": NOW + 60,
-            "aud": "https://gatehouse.test/oauth/token", "jti": "j1"}))
+        .sign(
+            "JWT",
+            &serde_json::json!({"iss": CLIENT_ID, "sub": CLIENT_ID, "exp": NOW + 60,
+            "aud": "https://gatehouse.test/oauth/token", "jti": "j1"}),
+        )
         .expect("sign");
     Fixture {
         certificates,
@@ -117,7 +120,10 @@ fn check(token: &str, f: &Fixture) -> bool {
         assert!(token.len() <= assertion::MAX_ASSERTION_BYTES);
         let header = header_of(token).expect("an accepted assertion has a JSON header");
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
-        assert!(["RS256", "RS384", "RS512", "ES256"].contains(&alg), "accepted alg {alg:?}");
+        assert!(
+            ["RS256", "RS384", "RS512", "ES256"].contains(&alg),
+            "accepted alg {alg:?}"
+        );
         assert!(!header.contains_key("crit"));
         assert!(v.expires_at + assertion::CLOCK_SKEW > NOW, "expired assertion accepted");
         assert!(
@@ -160,7 +166,9 @@ fn check(token: &str, f: &Fixture) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let f = &*FIXTURE;
     match mode % 4 {
         0 => {
@@ -169,7 +177,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         m @ (1 | 2) => {
-            let Ok(claims) = serde_json::from_slice::<Map<String, Value>>(rest) else { return };
+            let Ok(claims) = serde_json::from_slice::<Map<String, Value>>(rest) else {
+                return;
+            };
             let key = if m == 1 { &f.ec } else { &f.rsa };
             for typ in [ID_TOKEN_TYP, ACCESS_TOKEN_TYP] {
                 let token = key.sign(typ, &claims).expect("signing a JSON object");
@@ -183,7 +193,9 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let mut parts = f.signed.splitn(2, '.');
-            let (Some(original), Some(rest_of_token)) = (parts.next(), parts.next()) else { return };
+            let (Some(original), Some(rest_of_token)) = (parts.next(), parts.next()) else {
+                return;
+            };
             let header = URL_SAFE_NO_PAD.encode(rest);
             let token = format!("{header}.{rest_of_token}");
             let accepted = check(&token, f);

@@ -32,7 +32,9 @@ fn request(content_type: &str, body: &[u8]) -> Option<Request<Body>> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, body)) = data.split_first() else { return };
+    let Some((&flags, body)) = data.split_first() else {
+        return;
+    };
     let ct = CONTENT_TYPES[usize::from(flags & 3)];
 
     if let Some(req) = request(ct, body)

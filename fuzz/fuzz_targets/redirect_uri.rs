@@ -13,8 +13,8 @@
 use std::sync::LazyLock;
 
 use gatehouse_domain::{
-    integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
     ids::ClientId,
+    integration::{Integration, IntegrationStatus, IntegrationType, Owner, Platform},
     redirect::{RedirectPattern, RedirectRules, RedirectUri},
     token::authorize,
 };
@@ -54,9 +54,20 @@ static RULES: LazyLock<Vec<(RedirectRules, &'static [(&'static str, Option<u16>)
     vec![
         (
             web,
-            &[("app.example.com", Some(443)), ("app.example.com", Some(8443)), ("preview-1.example.com", Some(443))],
+            &[
+                ("app.example.com", Some(443)),
+                ("app.example.com", Some(8443)),
+                ("preview-1.example.com", Some(443)),
+            ],
         ),
-        (spa, &[("localhost", Some(3000)), ("spa.example.com", Some(443)), ("[::1]", Some(3000))]),
+        (
+            spa,
+            &[
+                ("localhost", Some(3000)),
+                ("spa.example.com", Some(443)),
+                ("[::1]", Some(3000)),
+            ],
+        ),
         // Native loopback redirects may use any port (RFC 8252 §7.3).
         (native, &[("127.0.0.1", None), ("[::1]", None), ("localhost", None)]),
     ]
@@ -136,7 +147,10 @@ fn assert_lands(uri: &str, scheme: &str, host: &str, port: Option<u16>) {
     if let Some(p) = port {
         assert_eq!(url.port_or_known_default(), Some(p), "{uri} leads to another port");
     }
-    assert!(url.username().is_empty() && url.password().is_none(), "{uri} has user information");
+    assert!(
+        url.username().is_empty() && url.password().is_none(),
+        "{uri} has user information"
+    );
     assert!(url.fragment().is_none(), "{uri} has a fragment");
 }
 
@@ -155,7 +169,10 @@ fuzz_target!(|data: &[u8]| {
     let uri = RedirectUri::parse(candidate, platform).ok();
     if let Some(u) = &uri {
         let s = u.as_str();
-        assert!(s.is_ascii() && !s.contains('#') && !s.contains(char::is_whitespace), "{s:?}");
+        assert!(
+            s.is_ascii() && !s.contains('#') && !s.contains(char::is_whitespace),
+            "{s:?}"
+        );
         let again = RedirectUri::parse(s, platform).expect("a stored redirect URI parses again");
         assert_eq!(again.as_str(), s);
         if candidate.trim() == candidate {
@@ -181,7 +198,9 @@ fuzz_target!(|data: &[u8]| {
     {
         let host = url.host_str().unwrap_or_default().to_owned();
         let port = url.port_or_known_default();
-        let expected = hosts.iter().any(|(h, p)| *h == host && p.is_none_or(|p| Some(p) == port));
+        let expected = hosts
+            .iter()
+            .any(|(h, p)| *h == host && p.is_none_or(|p| Some(p) == port));
         assert!(expected, "{candidate:?} allowed but leads to {host:?} port {port:?}");
         assert_lands(candidate, url.scheme(), &host, None);
     }

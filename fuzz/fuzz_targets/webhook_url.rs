@@ -27,7 +27,10 @@ use libfuzzer_sys::fuzz_target;
 static POLICIES: LazyLock<[AddressPolicy; 2]> = LazyLock::new(|| {
     [
         AddressPolicy::default(),
-        AddressPolicy::new(vec!["127.0.0.0/8".parse().expect("net"), "10.0.0.0/8".parse().expect("net")]),
+        AddressPolicy::new(vec![
+            "127.0.0.0/8".parse().expect("net"),
+            "10.0.0.0/8".parse().expect("net"),
+        ]),
     ]
 });
 
@@ -35,7 +38,10 @@ static POLICIES: LazyLock<[AddressPolicy; 2]> = LazyLock::new(|| {
 const RESOLVED: [&[IpAddr]; 4] = [
     &[IpAddr::V4(Ipv4Addr::new(93, 184, 215, 14))],
     &[IpAddr::V4(Ipv4Addr::LOCALHOST)],
-    &[IpAddr::V4(Ipv4Addr::new(93, 184, 215, 14)), IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254))],
+    &[
+        IpAddr::V4(Ipv4Addr::new(93, 184, 215, 14)),
+        IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+    ],
     &[IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0001))],
 ];
 
@@ -68,7 +74,9 @@ fn obviously_internal(addr: IpAddr) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
     let Ok(text) = std::str::from_utf8(rest) else { return };
     let policy = &POLICIES[usize::from(flags & 1)];
 
@@ -79,14 +87,21 @@ fuzz_target!(|data: &[u8]| {
             assert!(special_range(v6).is_some(), "{v6} is not judged special");
         }
         if let Some(v4) = embedded_v4(v6) {
-            assert_eq!(special_range(v6), special_range(IpAddr::V4(v4)), "{v6} and {v4} judged apart");
+            assert_eq!(
+                special_range(v6),
+                special_range(IpAddr::V4(v4)),
+                "{v6} and {v4} judged apart"
+            );
         }
     }
 
     let Ok(url) = WebhookUrl::parse(text) else { return };
     let u = url.url();
     assert!(matches!(u.scheme(), "http" | "https"));
-    assert!(u.username().is_empty() && u.password().is_none(), "credentials accepted in {u}");
+    assert!(
+        u.username().is_empty() && u.password().is_none(),
+        "credentials accepted in {u}"
+    );
     assert!(u.fragment().is_none(), "fragment accepted in {u}");
     let again = WebhookUrl::parse(url.as_str()).expect("an accepted webhook URL parses again");
     assert_eq!(again, url);
@@ -107,11 +122,20 @@ fuzz_target!(|data: &[u8]| {
         }
         (None, Some(domain)) => {
             // A name that is an address in disguise would have been read as a literal.
-            assert!(domain.parse::<IpAddr>().is_err(), "{domain:?} is an address read as a name");
+            assert!(
+                domain.parse::<IpAddr>().is_err(),
+                "{domain:?} is an address read as a name"
+            );
             let resolved = RESOLVED[usize::from(flags >> 1) % RESOLVED.len()];
             let admitted = url.admit(policy, resolved).is_ok();
-            if resolved.iter().any(|a| obviously_internal(*a) && !policy.is_allow_listed(*a)) {
-                assert!(!admitted, "{text:?} admitted although it resolves to an internal address");
+            if resolved
+                .iter()
+                .any(|a| obviously_internal(*a) && !policy.is_allow_listed(*a))
+            {
+                assert!(
+                    !admitted,
+                    "{text:?} admitted although it resolves to an internal address"
+                );
             }
             assert!(url.admit(policy, &[]).is_err(), "an unresolvable host was admitted");
         }

@@ -833,7 +833,10 @@ fn certificates(c: &mut Checker<'_>, path: &str, list: &[String]) -> Vec<DCert> 
                 Ok(m) if !m.is_file() => {
                     c.bad(
                         cpath,
-                        format!("{}: not a regular file; give the path of a PEM certificate file", entry.trim()),
+                        format!(
+                            "{}: not a regular file; give the path of a PEM certificate file",
+                            entry.trim()
+                        ),
                     );
                     continue;
                 }
