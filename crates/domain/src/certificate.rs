@@ -130,21 +130,19 @@ pub fn inspect(pem: &str) -> Result<Certificate, CertificateError> {
     }
     // Tolerate indentation and CRLF line ends (PEMs pasted into TOML strings or web forms).
     let normalised: String = pem.lines().map(|l| format!("{}\n", l.trim())).collect();
+    // Never accept text that carries a private key, even next to a certificate: judged on the
+    // text, because a key whose BEGIN line is damaged (`---x-BEGIN PRIVATE KEY-----`) is no PEM
+    // block, and the PEM reader would skip it and accept the certificate beside it.
+    if normalised.contains("PRIVATE KEY-----") {
+        return Err(CertificateError::PrivateKey);
+    }
     let mut blocks = Vec::new();
     for block in Pem::iter_from_buffer(normalised.as_bytes()) {
         match block {
             Ok(b) => blocks.push(b),
-            // A block whose body is not base64: tell a pasted key apart from other damage.
-            Err(e) => {
-                return Err(if normalised.contains("PRIVATE KEY-----") {
-                    CertificateError::PrivateKey
-                } else {
-                    CertificateError::Malformed(e.to_string())
-                });
-            }
+            Err(e) => return Err(CertificateError::Malformed(e.to_string())),
         }
     }
-    // Never accept text that carries a private key, even next to a certificate.
     if blocks.iter().any(|b| b.label.contains("PRIVATE KEY")) {
         return Err(CertificateError::PrivateKey);
     }
@@ -334,6 +332,15 @@ mod tests {
         // Even when a certificate comes with it.
         let both = format!("{RSA2048}{}", fixture!("private-pkcs8.key"));
         assert_eq!(inspect(&both).unwrap_err().code(), "certificate_is_private_key");
+    }
+
+    #[test]
+    fn a_private_key_with_a_damaged_begin_line_is_refused_too() {
+        // Found by the certificate fuzz target: the damaged line makes the key no PEM block, so
+        // the reader skipped it and the certificate beside it was accepted, key and all.
+        let key = fixture!("private-pkcs8.key").replacen("-----BEGIN", "---6-BEGIN", 1);
+        assert_eq!(inspect(&format!("{P256}{key}")), Err(CertificateError::PrivateKey));
+        assert_eq!(inspect(&format!("{key}{P256}")), Err(CertificateError::PrivateKey));
     }
 
     #[test]

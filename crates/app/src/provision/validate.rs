@@ -828,6 +828,18 @@ fn certificates(c: &mut Checker<'_>, path: &str, list: &[String]) -> Vec<DCert> 
         } else {
             let file = c.base_dir.join(entry.trim());
             match std::fs::metadata(&file) {
+                // A device or FIFO reports no size and may never end (`/dev/zero`, `/dev/stdin`):
+                // reading it would block or exhaust memory instead of failing.
+                Ok(m) if !m.is_file() => {
+                    c.bad(
+                        cpath,
+                        format!(
+                            "{}: not a regular file; give the path of a PEM certificate file",
+                            entry.trim()
+                        ),
+                    );
+                    continue;
+                }
                 Ok(m) if m.len() > MAX_PEM_BYTES as u64 => {
                     c.bad(
                         cpath,
@@ -867,4 +879,33 @@ fn certificates(c: &mut Checker<'_>, path: &str, list: &[String]) -> Vec<DCert> 
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        let raw = super::super::file::parse(text).expect("the file parses");
+        validate(raw, Path::new("/")).expect_err("the file is refused")
+    }
+
+    #[test]
+    fn a_certificate_path_that_is_not_a_regular_file_is_refused_without_reading_it() {
+        // `/dev/zero` reports a size of 0 and never ends: it used to be read until memory ran out.
+        for path in ["/dev/zero", "/tmp"] {
+            if !Path::new(path).exists() {
+                continue;
+            }
+            let p = problems(&format!(
+                "[[integrations]]\nname = \"s\"\ntype = \"service_account\"\nowner = \"a@b.test\"\n\
+                 certificates = [\"{path}\"]\n"
+            ));
+            let cert = p
+                .iter()
+                .find(|p| p.path == "integrations[0].certificates[0]")
+                .unwrap_or_else(|| panic!("no problem names the certificate: {p:?}"));
+            assert!(cert.message.contains("not a regular file"), "{}", cert.message);
+        }
+    }
 }

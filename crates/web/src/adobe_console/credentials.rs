@@ -159,11 +159,13 @@ async fn create_jwt(
     Ok(ApiJson(created(&i, secret)))
 }
 
+/// The parts of a certificate upload (public for the fuzz targets).
+#[doc(hidden)]
 #[derive(Debug, Default)]
-struct CertForm {
-    certificate: Option<String>,
-    name: Option<String>,
-    description: Option<String>,
+pub struct CertForm {
+    pub certificate: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
 }
 
 fn missing(field: &str) -> ConsoleError {
@@ -175,7 +177,8 @@ fn missing(field: &str) -> ConsoleError {
     .on(field)
 }
 
-async fn read_form(
+#[doc(hidden)]
+pub async fn read_form(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<CertForm, ConsoleError> {
     let mut multipart = multipart.map_err(|e| {

@@ -10,6 +10,10 @@
 mod credentials;
 mod projects;
 
+/// The certificate upload's multipart reader, for the fuzz targets.
+#[doc(hidden)]
+pub use credentials::{CertForm, read_form};
+
 use axum::{Router, extract::FromRequestParts, http::request::Parts};
 use gatehouse_core::console::projects::managed_workspace;
 use gatehouse_domain::{Timestamp, project::Project};
