@@ -95,6 +95,19 @@ impl RedirectUri {
                 "contains non-ASCII characters; percent-encode them and write international domain names in their xn-- form",
             ));
         }
+        let before_query = s.split('?').next().unwrap_or_default();
+        if before_query.contains('\\') {
+            return Err(uri_error(
+                s,
+                "contains a backslash, which browsers read as '/'; write the path with '/'",
+            ));
+        }
+        if has_dot_segment(before_query) {
+            return Err(uri_error(
+                s,
+                "has a '.' or '..' path segment (or its %2e form), which would lead elsewhere on the host",
+            ));
+        }
         let url = url::Url::parse(s).map_err(|e| uri_error(s, format_args!("is not an absolute URI ({e})")))?;
         let scheme = url.scheme().to_owned();
         let Some((raw_scheme, after_scheme)) = s.split_once(':') else {
@@ -196,6 +209,17 @@ impl std::fmt::Display for RedirectUri {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.value)
     }
+}
+
+/// Does the part of a URI before its query have a `.` or `..` segment, written plainly or as
+/// `%2e` (RFC 3986 §5.2.4: a browser removes them, so `/cb/../elsewhere` under a `/cb/.*` pattern
+/// would lead to another path of the host, RFC 9700 §4.1.3)?
+fn has_dot_segment(before_query: &str) -> bool {
+    let path = before_query.split_once("//").map_or(before_query, |(_, rest)| rest);
+    path.split('/').skip(1).any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 /// Splits `host[:port]` (IPv6 hosts in brackets).

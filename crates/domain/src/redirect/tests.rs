@@ -172,6 +172,49 @@ fn hostile_uris_do_not_match() {
 }
 
 #[test]
+fn open_redirect_variants_do_not_match_even_under_a_wide_pattern() {
+    // `cb/.*` matches anything under /cb/: only what stays under /cb/ on this host may pass.
+    let rules = web_rules(&["https://app\\.example\\.com/cb/.*"]);
+    for uri in [
+        // `@`: the registered host as user information of another.
+        "https://app.example.com@evil.example/cb/x",
+        "https://app.example.com%40evil.example/cb/x",
+        // Backslashes, which browsers read as `/`: out of the authority, or up the path.
+        "https://app.example.com\\evil.example/cb/x",
+        "https://app.example.com/cb/..\\..\\elsewhere",
+        "https://app.example.com/cb\\x",
+        // Dot segments, plain and `%2e`-encoded, which a browser resolves to another path.
+        "https://app.example.com/cb/../elsewhere",
+        "https://app.example.com/cb/./../elsewhere",
+        "https://app.example.com/cb/%2e%2e/elsewhere",
+        "https://app.example.com/cb/%2E%2e/elsewhere",
+        "https://app.example.com/cb/.%2e/elsewhere",
+        "https://app.example.com/cb/%2e",
+        // Full-width and ideographic dots, which IDNA maps to `.`.
+        "https://app\u{ff0e}example\u{ff0e}com/cb/x",
+        "https://app.example.com\u{3002}evil.example/cb/x",
+        "https://app.example.com/cb/\u{ff0e}\u{ff0e}/x",
+        // Ports: another one, an empty one, a non-numeric one.
+        "https://app.example.com:8443/cb/x",
+        "https://app.example.com:/cb/x",
+        "https://app.example.com:443evil/cb/x",
+        // Fragments.
+        "https://app.example.com/cb/x#@evil.example",
+        "https://app.example.com/cb/x#",
+    ] {
+        assert!(!rules.allows(uri), "{uri:?}");
+    }
+    // What stays under /cb/ passes, dots inside a segment and in the query included.
+    for uri in [
+        "https://app.example.com/cb/x",
+        "https://app.example.com/cb/v1.2/x..y",
+        "https://app.example.com/cb/x?next=../a\\b",
+    ] {
+        assert!(rules.allows(uri), "{uri:?}");
+    }
+}
+
+#[test]
 // The one clock read in the domain crate: this test bounds the matcher's running time on a hostile
 // pattern, which only the wall clock can measure; no domain rule reads it.
 #[allow(clippy::disallowed_methods)]
