@@ -181,6 +181,70 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_loopback_and_private_addresses_is_refused() {
+        // The URL parser reads each spelling as the address it is, and the address is refused.
+        let p = AddressPolicy::default();
+        for (url, addr) in [
+            ("https://2130706433/hook", "127.0.0.1"),
+            ("https://0x7f000001/hook", "127.0.0.1"),
+            ("https://017700000001/hook", "127.0.0.1"),
+            ("https://0177.0.0.1/hook", "127.0.0.1"),
+            ("https://0x7f.0.0.1/hook", "127.0.0.1"),
+            ("https://0x7F.0x0.0.01/hook", "127.0.0.1"),
+            ("https://127.1/hook", "127.0.0.1"),
+            ("https://127.0.0.1./hook", "127.0.0.1"),
+            ("https://%31%32%37.0.0.1/hook", "127.0.0.1"),
+            (
+                "https://\u{ff11}\u{ff12}\u{ff17}\u{ff0e}0\u{ff0e}0\u{ff0e}1/hook",
+                "127.0.0.1",
+            ),
+            ("https://0.0.0.0/hook", "0.0.0.0"),
+            ("https://0/hook", "0.0.0.0"),
+            ("https://[::]/hook", "::"),
+            ("https://[::1]/hook", "::1"),
+            ("https://[0:0:0:0:0:0:0:1]/hook", "::1"),
+            ("https://[::ffff:127.0.0.1]/hook", "::ffff:127.0.0.1"),
+            ("https://[::ffff:7f00:1]/hook", "::ffff:127.0.0.1"),
+            ("https://[::127.0.0.1]/hook", "::127.0.0.1"),
+            ("https://[64:ff9b::7f00:1]/hook", "64:ff9b::7f00:1"),
+            ("https://[2002:7f00:1::]/hook", "2002:7f00:1::"),
+            ("https://[::ffff:a9fe:a9fe]/latest/meta-data", "::ffff:169.254.169.254"),
+            ("https://2852039166/latest/meta-data", "169.254.169.254"),
+            ("https://0xa9fea9fe/latest/meta-data", "169.254.169.254"),
+            ("https://10.1/hook", "10.0.0.1"),
+            ("https://012.0.0.1/hook", "10.0.0.1"),
+            ("https://3232235777/hook", "192.168.1.1"),
+            ("https://0xc0.0xa8.1.1/hook", "192.168.1.1"),
+            ("https://172.16.0.1/hook", "172.16.0.1"),
+            ("https://100.64.0.1/hook", "100.64.0.1"),
+            ("https://[fd00::1]/hook", "fd00::1"),
+            ("https://[fe80::1]/hook", "fe80::1"),
+        ] {
+            let u = WebhookUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(u.literal_ip(), Some(ip(addr)), "{url}");
+            let e = u.admit(&p, &[ip(addr)]).unwrap_err();
+            assert_eq!(e.code, "address_not_allowed", "{url}");
+        }
+        // A name is resolved and every address checked; `localhost` is a name like any other.
+        let u = WebhookUrl::parse("https://localhost/hook").unwrap();
+        assert_eq!(u.literal_ip(), None);
+        assert_eq!(
+            u.admit(&p, &[ip("127.0.0.1"), ip("::1")]).unwrap_err().code,
+            "address_not_allowed"
+        );
+        // The same spellings of a public address are admitted: it is the address that counts.
+        for url in [
+            "https://1572395042/hook",
+            "https://0x5d.0xb8.0xd8.0x22/hook",
+            "https://93.184.216.34/hook",
+        ] {
+            let u = WebhookUrl::parse(url).unwrap();
+            assert_eq!(u.literal_ip(), Some(ip("93.184.216.34")), "{url}");
+            u.admit(&p, &[ip("93.184.216.34")]).unwrap();
+        }
+    }
+
+    #[test]
     fn a_name_resolving_to_a_private_address_is_refused() {
         let u = WebhookUrl::parse("https://internal.example.com/hook").unwrap();
         let e = u.admit(&AddressPolicy::default(), &[ip("10.1.2.3")]).unwrap_err();

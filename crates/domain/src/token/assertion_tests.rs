@@ -220,6 +220,40 @@ fn critical_headers_are_refused() {
 }
 
 #[test]
+fn jku_x5u_an_embedded_jwk_and_a_kid_point_at_no_key_but_the_integrations_certificates() {
+    // RSA_B is the forger's key; only RSA_A's certificate is the integration's.
+    let forger_pem = RSA_B.cert.pem.replace('\n', "");
+    let headers = [
+        json!({"alg": "RS256", "jku": "https://evil.example/jwks.json"}),
+        json!({"alg": "RS256", "x5u": "https://evil.example/cert.pem"}),
+        json!({"alg": "RS256", "x5c": [forger_pem]}),
+        json!({"alg": "RS256", "jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}}),
+        json!({"alg": "RS256", "kid": "rsa-a"}),
+        json!({"alg": "RS256", "kid": "rsa-b"}),
+        json!({"alg": "RS256", "kid": "../../../../dev/null"}),
+        json!({"alg": "RS256", "kid": "../rsa-a"}),
+        json!({"alg": "RS256", "kid": "rsa-a' OR '1'='1"}),
+    ];
+    for header in &headers {
+        let forged = jws(header.clone(), &adobe_claims(), &RSA_B.key, Algorithm::RS256);
+        assert_eq!(
+            grant(&forged, &trusted(&[&RSA_A])),
+            Err(AssertionError::SignatureInvalid),
+            "{header}"
+        );
+    }
+    // The same headers on an assertion the integration's own key signed change nothing.
+    for header in headers {
+        let genuine = jws(header.clone(), &adobe_claims(), &RSA_A.key, Algorithm::RS256);
+        assert_eq!(
+            grant(&genuine, &trusted(&[&RSA_A])).unwrap().certificate_id,
+            "rsa-a",
+            "{header}"
+        );
+    }
+}
+
+#[test]
 fn a_signature_by_another_key_or_a_changed_payload_is_refused() {
     assert_eq!(
         grant(&rs256(&RSA_B, &adobe_claims()), &trusted(&[&RSA_A])),

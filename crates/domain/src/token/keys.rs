@@ -525,6 +525,87 @@ mod tests {
     }
 
     #[test]
+    fn jku_x5u_an_embedded_jwk_and_kid_traversal_name_no_key() {
+        // The forger signs with their own key and points at it every way a JWS header can.
+        let (_, k, v) = loaded(SigningAlg::ES256, 9);
+        let (forger_key, forger, _) = loaded(SigningAlg::ES256, 10);
+        let forge = |header: serde_json::Value| {
+            forger
+                .sign_with_header(
+                    &URL_SAFE_NO_PAD.encode(header.to_string()),
+                    &serde_json::json!({"sub": "admin"}),
+                )
+                .unwrap()
+        };
+        let base = serde_json::json!({"alg": "ES256", "typ": "at+jwt"});
+        let with = |extra: serde_json::Value| {
+            let mut h = base.clone();
+            h.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            h
+        };
+        let forger_kid = forger_key.kid().to_owned();
+        let real_kid = v.kid().to_owned();
+        for (header, expected) in [
+            // The forger's key by URL or embedded: never fetched, never used.
+            (
+                with(serde_json::json!({"kid": forger_kid, "jku": "https://evil.example/jwks.json"})),
+                VerifyError::UnknownKey,
+            ),
+            (
+                with(serde_json::json!({"kid": forger_kid, "x5u": "https://evil.example/cert.pem"})),
+                VerifyError::UnknownKey,
+            ),
+            (
+                with(serde_json::json!({"kid": forger_kid, "jwk": forger_key.public_jwk})),
+                VerifyError::UnknownKey,
+            ),
+            (
+                with(serde_json::json!({"jwk": forger_key.public_jwk})),
+                VerifyError::UnknownKey,
+            ),
+            // The real kid with the forger's key alongside: the real key checks the signature.
+            (
+                with(
+                    serde_json::json!({"kid": real_kid, "jwk": forger_key.public_jwk, "jku": "https://evil.example/"}),
+                ),
+                VerifyError::BadSignature,
+            ),
+            // A kid naming a path, a URL or an injection is matched exactly, so it names nothing.
+            (
+                with(serde_json::json!({"kid": "../../../../dev/null"})),
+                VerifyError::UnknownKey,
+            ),
+            (
+                with(serde_json::json!({"kid": format!("{real_kid}/../{forger_kid}")})),
+                VerifyError::UnknownKey,
+            ),
+            (
+                with(serde_json::json!({"kid": format!("../{real_kid}")})),
+                VerifyError::UnknownKey,
+            ),
+            (with(serde_json::json!({"kid": "' OR '1'='1"})), VerifyError::UnknownKey),
+            (with(serde_json::json!({"kid": ""})), VerifyError::UnknownKey),
+        ] {
+            assert_eq!(
+                verify_own(&forge(header.clone()), ACCESS_TOKEN_TYP, std::slice::from_ref(&v)),
+                Err(expected),
+                "{header}"
+            );
+        }
+        // A kid that is not a string is malformed; the genuine token still verifies.
+        assert_eq!(
+            verify_own(
+                &forge(with(serde_json::json!({"kid": 1}))),
+                ACCESS_TOKEN_TYP,
+                std::slice::from_ref(&v)
+            ),
+            Err(VerifyError::Malformed)
+        );
+        let genuine = k.sign_access_token(&serde_json::json!({"sub": "admin"})).unwrap();
+        assert_eq!(verify_own(&genuine, ACCESS_TOKEN_TYP, &[v]).unwrap()["sub"], "admin");
+    }
+
+    #[test]
     fn a_jwk_must_match_the_algorithm() {
         let (g, _, _) = loaded(SigningAlg::ES256, 7);
         assert!(VerifyingKey::from_jwk(SigningAlg::RS256, g.public_jwk).is_err());

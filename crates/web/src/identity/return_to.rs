@@ -67,6 +67,48 @@ mod tests {
     }
 
     #[test]
+    fn every_open_redirect_variant_is_refused_or_stays_on_this_host() {
+        // Each of these would leave Gatehouse's host if taken as a Location.
+        for bad in [
+            // `@`: a scheme-relative or absolute URL with user information.
+            "//gatehouse.example@evil.example/",
+            "https://gatehouse.example@evil.example/",
+            "@evil.example",
+            // Backslashes, which browsers read as `/`.
+            "\\\\evil.example",
+            "/\\/evil.example",
+            "\\/evil.example",
+            // Tab, newline and other whitespace, which browsers drop from URLs (`/\t/evil`).
+            "/\t/evil.example",
+            "/\n/evil.example",
+            " //evil.example",
+            // Ports and full-width or ideographic dots on a scheme-relative host.
+            "//evil.example:443/",
+            "//evil\u{ff0e}example",
+            "//evil\u{3002}example/",
+            // Other schemes.
+            "javascript://%0aalert(1)",
+            "data:text/html,x",
+        ] {
+            assert_eq!(safe(bad), None, "{bad:?}");
+            assert_eq!(or_default(Some(bad)), DEFAULT, "{bad:?}");
+        }
+        // These are paths of Gatehouse itself: an encoded dot or slash, a full-width dot, an `@`, a
+        // port-like colon or a fragment never changes the host a browser goes to.
+        for own in [
+            "/%2e%2e/%2e%2e/console",
+            "/%2f%2fevil.example",
+            "/%5cevil.example",
+            "/\u{ff0e}\u{ff0e}/console",
+            "/@evil.example",
+            "/console:443",
+            "/console#//evil.example",
+        ] {
+            assert_eq!(safe(own), Some(own), "{own:?}");
+        }
+    }
+
+    #[test]
     fn the_signin_url_carries_the_path_encoded() {
         assert_eq!(
             signin_url("/oauth/authorize?a=1&b=2"),
