@@ -4,6 +4,8 @@
 // Test helpers fail the test loudly when their set-up cannot be done.
 #![allow(clippy::unwrap_used)]
 
+mod attacks;
+
 use axum::http::{Method, StatusCode};
 use gatehouse_domain::{
     audit::{Actor, AuditEntry},
