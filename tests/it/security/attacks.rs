@@ -701,3 +701,49 @@ async fn no_dynamic_client_registration_is_offered() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_forged_forwarding_header_is_not_taken_for_the_client_address() {
+    use gatehouse_store::AuditStore;
+    let server = TestServer::start().await;
+    account(&server, "ada@example.com").await;
+    // A failed and a successful sign-in, each claiming to come from elsewhere.
+    for (password, expected) in [
+        ("not the password", StatusCode::UNPROCESSABLE_ENTITY),
+        (PASSWORD, StatusCode::SEE_OTHER),
+    ] {
+        let c = server.new_client();
+        let token = crate::identity::helpers::csrf(&c).await;
+        c.send(
+            c.request(Method::POST, "/signin")
+                .header("x-forwarded-for", "203.0.113.9")
+                .header("x-real-ip", "203.0.113.9")
+                .header("forwarded", "for=203.0.113.9")
+                .form(&[
+                    ("email", "ada@example.com"),
+                    ("password", password),
+                    ("csrf_token", token.as_str()),
+                ]),
+            expected,
+        )
+        .await;
+    }
+    // The audit log records the peer the connection came from.
+    let entries = server
+        .store()
+        .conn()
+        .await
+        .unwrap()
+        .recent_audit(None, 50)
+        .await
+        .unwrap();
+    let signins: Vec<_> = entries
+        .iter()
+        .filter(|r| r.entry.action.starts_with("signin"))
+        .collect();
+    assert!(signins.iter().any(|r| r.entry.action == "signin.failed"), "{signins:?}");
+    for r in &signins {
+        assert_eq!(r.entry.ip.as_deref(), Some("127.0.0.1"), "{:?}", r.entry);
+    }
+    assert!(!format!("{entries:?}").contains("203.0.113.9"), "{entries:?}");
+}
