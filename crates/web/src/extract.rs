@@ -45,6 +45,20 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
+/// A JSON array body, for the few operations that take a list (Adobe's Console API subscribes a
+/// credential with an array of services); malformed input is answered as problem JSON.
+#[derive(Debug, Clone, Default)]
+pub struct ApiJsonList<T>(pub Vec<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJsonList<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(list) = axum::Json::<Vec<T>>::from_request(req, state).await?;
+        Ok(Self(list))
+    }
+}
+
 /// A query string for the APIs; malformed input is answered as problem JSON.
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]

@@ -27,7 +27,7 @@ use crate::{
     AppState,
     auth::Caller,
     error::{ConsoleError, OpResult},
-    extract::ApiJson,
+    extract::{ApiJson, ApiJsonList},
 };
 
 /// Adobe's `flow_type` of a credential: `entp` for credentials of the organization itself,
@@ -295,9 +295,9 @@ async fn subscribe_in_workspace(
     State(state): State<AppState>,
     caller: ConsoleApiCaller,
     Path((org, project, workspace, _kind, credential)): Path<(String, String, String, String, String)>,
-    body: Result<ApiJson<Vec<ServiceInfo>>, crate::ApiError>,
+    body: Result<ApiJsonList<ServiceInfo>, crate::ApiError>,
 ) -> OpResult<ApiJson<Value>> {
-    let ApiJson(body) = body?;
+    let ApiJsonList(body) = body?;
     let i = credential_in(&state, &caller, &org, &credential).await?;
     let (_, w) = workspace_in(&mut state.store.conn().await?, &caller, &org, &project, &workspace).await?;
     if i.workspace_id != w.id {
@@ -311,9 +311,9 @@ async fn subscribe_server_to_server(
     State(state): State<AppState>,
     caller: ConsoleApiCaller,
     Path((org, credential)): Path<(String, String)>,
-    body: Result<ApiJson<Vec<ServiceInfo>>, crate::ApiError>,
+    body: Result<ApiJsonList<ServiceInfo>, crate::ApiError>,
 ) -> OpResult<ApiJson<Value>> {
-    let ApiJson(body) = body?;
+    let ApiJsonList(body) = body?;
     let i = credential_in(&state, &caller, &org, &credential).await?;
     subscribe(&state, &caller, &i, &body).await
 }
