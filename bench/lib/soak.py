@@ -168,7 +168,21 @@ def sample(a) -> None:
 def at_rest(a) -> None:
     """Descriptors and sockets of each process with no load: before the load and after it, once
     idle connections have been closed. A leak keeps what it took; a pool gives it back."""
-    out = {name: dict(zip(("rss_kb", "fds", "sockets"), proc_numbers(pid))) for name, pid in (p.split("=", 1) for p in a.proc)}
+    procs = [p.split("=", 1) for p in a.proc]
+    take = lambda: {name: dict(zip(("rss_kb", "fds", "sockets"), proc_numbers(pid))) for name, pid in procs}
+    out = take()
+    # After the load, HAProxy closes its idle connections to the nodes gradually (half of them every
+    # pool-purge-delay), so the count is taken again every 5 s until it is back within the allowance
+    # of the count before the load, or stops falling, or --settle seconds have passed.
+    if a.baseline and os.path.exists(a.baseline):
+        base = json.load(open(a.baseline))
+        ok = lambda o: all(o[n]["sockets"] <= base[n]["sockets"] + max(base[n]["sockets"] * FD_TOLERANCE, FD_SLACK) for n in o)
+        deadline = time.monotonic() + a.settle
+        still = 0
+        while not ok(out) and time.monotonic() < deadline and still < 4:
+            time.sleep(5)
+            prev, out = out, take()
+            still = still + 1 if sum(v["sockets"] for v in out.values()) >= sum(v["sockets"] for v in prev.values()) else 0
     json.dump(out, open(a.out, "w"))
     print("  at rest: " + ", ".join(f"{n} {v['fds']} fds ({v['sockets']} sockets)" for n, v in out.items()), flush=True)
 
@@ -375,6 +389,8 @@ def main() -> None:
     elif cmd == "at-rest":
         ap.add_argument("--proc", action="append", default=[])
         ap.add_argument("--out", required=True)
+        ap.add_argument("--baseline")
+        ap.add_argument("--settle", type=float, default=120)
         at_rest(ap.parse_args(sys.argv[2:]))
     elif cmd == "markdown":
         ap.add_argument("--json", required=True)
