@@ -165,6 +165,17 @@ fn check(token: &str, f: &Fixture) -> bool {
     accepted
 }
 
+/// `iss`, `sub` and `jti` are strings, `aud` a string or an array of strings, `exp`, `nbf` and
+/// `iat` numbers — the types RFC 7519 §4.1 gives the registered claims.
+fn registered_claims_well_typed(claims: &Map<String, Value>) -> bool {
+    let string = |k: &str| claims.get(k).is_none_or(Value::is_string);
+    let number = |k: &str| claims.get(k).is_none_or(Value::is_number);
+    let aud = claims.get("aud").is_none_or(|a| {
+        a.is_string() || a.as_array().is_some_and(|list| list.iter().all(Value::is_string))
+    });
+    string("iss") && string("sub") && string("jti") && aud && number("exp") && number("nbf") && number("iat")
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -184,8 +195,10 @@ fuzz_target!(|data: &[u8]| {
             for typ in [ID_TOKEN_TYP, ACCESS_TOKEN_TYP] {
                 let token = key.sign(typ, &claims).expect("signing a JSON object");
                 check(&token, f);
-                // A token signed by a published key with the expected type always verifies.
-                if token.len() <= 16 * 1024 {
+                // A token signed by a published key with the expected type always verifies, when
+                // its registered claims have RFC 7519's types (as every token Gatehouse issues has;
+                // a `sub` that is an array is refused by the JWT library before any signature).
+                if token.len() <= 16 * 1024 && registered_claims_well_typed(&claims) {
                     let back = keys::verify_own(&token, typ, &f.verifying).expect("own token verifies");
                     assert_eq!(back.len(), claims.len());
                 }
