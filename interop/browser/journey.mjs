@@ -20,11 +20,11 @@
 //       ARTIFACTS_DIR where screenshots go (default ./artifacts)
 //       CHROMIUM      the browser (default /usr/bin/chromium)
 // Prints one line per step and "N passed, N failed" at the end; exits non-zero on failure.
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkA11y } from './axe.mjs';
+import { completeSetup, launchWatched } from './harness.mjs';
 
 const base = (process.argv[2] || '').replace(/\/$/, '');
 const setupLink = process.env.SETUP_LINK;
@@ -41,23 +41,7 @@ const PASSWORD = 'violet tractor harbour 42';
 const ORG = 'Acme Labs';
 const CODE = 'com.acme.invoice.paid';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-const page = await context.newPage();
-const problems = [];
-page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-// A request the browser itself abandoned (net::ERR_ABORTED: the page moved on while a favicon was
-// loading) is no failure of the server's; every answer the server gave is checked.
-page.on('requestfailed', (r) => {
-  const why = r.failure()?.errorText;
-  if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${why}`);
-});
-page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+const { browser, page, problems } = await launchWatched({ failStatus: 400 });
 
 async function expectText(text) {
   await page.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
@@ -112,12 +96,7 @@ async function step(name, fn) {
 await step('the setup link creates the administrator and signs them in', async () => {
   await page.goto(setupLink);
   await look('setup');
-  await page.getByLabel('Email address').fill(ADMIN);
-  await page.getByLabel('Display name').fill('Ada');
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Repeat the password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.waitForURL(`${base}/setup/complete`);
+  await completeSetup(page, base, setupLink, { email: ADMIN, name: 'Ada', password: PASSWORD });
   await expectText('You are signed in');
   await look('setup-done');
 });

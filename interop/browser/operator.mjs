@@ -12,9 +12,9 @@
 //       ARTIFACTS_DIR where screenshots go (default ./artifacts)
 //       CHROMIUM      the browser (default /usr/bin/chromium)
 // Prints one line per step and "N passed, N failed" at the end; exits non-zero on failure.
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { completeSetup, launchWatched } from './harness.mjs';
 
 const base = (process.argv[2] || '').replace(/\/$/, '');
 const setupLink = process.env.SETUP_LINK;
@@ -28,23 +28,7 @@ fs.mkdirSync(artifacts, { recursive: true });
 const ADMIN = 'ada@gatehouse.test';
 const PASSWORD = 'violet tractor harbour 42';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-const page = await context.newPage();
-const problems = [];
-page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-// A request the browser itself abandoned (net::ERR_ABORTED: the page moved on while a favicon was
-// loading) is no failure of the server's; every answer the server gave is checked below.
-page.on('requestfailed', (r) => {
-  const why = r.failure()?.errorText;
-  if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${why}`);
-});
-page.on('response', (r) => { if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`); });
+const { browser, page, problems } = await launchWatched({ failStatus: 500, contextOptions: { acceptDownloads: true } });
 
 async function expectText(text) {
   await page.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
@@ -79,13 +63,7 @@ async function step(name, fn) {
 }
 
 await step('the setup link creates the administrator and signs them in', async () => {
-  await page.goto(setupLink);
-  await page.getByLabel('Email address').fill(ADMIN);
-  await page.getByLabel('Display name').fill('Ada');
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Repeat the password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.waitForURL(`${base}/setup/complete`);
+  await completeSetup(page, base, setupLink, { email: ADMIN, name: 'Ada', password: PASSWORD });
   await expectText('You are signed in');
   await shot('operator-setup-done.png');
 });
