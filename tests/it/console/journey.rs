@@ -6,14 +6,14 @@
 //! or failed request fails it. This test delivers the events while the browser runs.
 //! Fails, saying what is missing, when node, Chromium or playwright-core is absent.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use gatehouse_domain::audit::{Actor, AuditEntry};
 use gatehouse_store::{AuditStore, ServiceStore};
 
 use super::helpers::seed_services;
 use crate::{
-    events::client::{dispatcher, posts, server},
+    events::client::{dispatch_in_background, posts, server},
     harness::{
         browser::{chromium, playwright, repo},
         receiver::TestReceiver,
@@ -37,17 +37,7 @@ async fn a_newcomer_goes_from_setup_to_a_token_a_delivered_event_and_its_audit_t
     tx.commit().await.unwrap();
     let link = server.bootstrap_link().await;
     let receiver = TestReceiver::start().await;
-    let d = Arc::new(dispatcher(&server, |_| {}));
-    let state = server.state().clone();
-    let worker = {
-        let d = d.clone();
-        tokio::spawn(async move {
-            loop {
-                let _ = d.dispatch_due(state.now()).await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let worker = dispatch_in_background(&server);
     let artifacts = repo().join("artifacts");
     let run = tokio::process::Command::new("node")
         .arg(repo().join("interop/browser/journey.mjs"))

@@ -8,25 +8,15 @@ use crate::harness::{
     browser::{chromium, playwright, repo},
     require_tool,
 };
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use super::{client::dispatcher, console::setup};
+use super::{client::dispatch_in_background, console::setup};
 
 #[tokio::test]
 async fn events_console_registers_a_webhook_sees_the_attempt_and_resends_in_a_real_browser() {
     let Some(()) = require_tool(playwright()) else { return };
     let s = setup().await;
-    let d = Arc::new(dispatcher(&s.w.server, |_| {}));
-    let state = s.w.server.state().clone();
-    let worker = {
-        let d = d.clone();
-        tokio::spawn(async move {
-            loop {
-                let _ = d.dispatch_due(state.now()).await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let worker = dispatch_in_background(&s.w.server);
     let artifacts = repo().join("artifacts");
     let run = tokio::process::Command::new("node")
         .arg(repo().join("interop/browser/events.mjs"))

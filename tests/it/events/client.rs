@@ -180,6 +180,19 @@ pub fn dispatcher(server: &TestServer, tweak: impl FnOnce(&mut DispatchSettings)
     Dispatcher::new(server.state(), s).unwrap()
 }
 
+/// The dispatcher running in the background every 100 ms, as `serve` runs it, for tests that drive
+/// a browser while deliveries happen; abort the handle when done.
+pub fn dispatch_in_background(server: &TestServer) -> tokio::task::JoinHandle<()> {
+    let d = dispatcher(server, |_| {});
+    let state = server.state().clone();
+    tokio::spawn(async move {
+        loop {
+            let _ = d.dispatch_due(state.now()).await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+}
+
 /// One dispatch pass at `now`.
 pub async fn dispatch(d: &Dispatcher, now: i64) -> DispatchReport {
     d.dispatch_due(now).await.unwrap()
